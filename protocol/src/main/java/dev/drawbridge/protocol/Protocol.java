@@ -1,0 +1,86 @@
+package dev.drawbridge.protocol;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Properties;
+
+/**
+ * Names of the agent protocol, defined once for both sides.
+ *
+ * <p>All agent endpoints live under {@link #AGENT_BASE}, relative to the proxy's context path. Every
+ * agent call carries {@code Authorization: Bearer <token>}, {@link #AGENT_ID_HEADER} and {@link
+ * #PROTOCOL_HEADER}. The README's "Agent protocol" section describes each call with its status codes.
+ */
+public final class Protocol {
+
+  /** Version of the agent protocol this build speaks; a proxy refuses agents that speak another. */
+  public static final int VERSION = 1;
+
+  /** Path prefix, under the proxy's context path, that is never forwarded to a backend. */
+  public static final String RESERVED_PREFIX = "/_drawbridge";
+
+  /** Base path of the agent API for this protocol version. */
+  public static final String AGENT_BASE = RESERVED_PREFIX + "/agent/v" + VERSION;
+
+  /** Long-poll for work: {@code POST AGENT_BASE/poll?backend=ID&max=N} answers a {@link PollResult}. */
+  public static final String POLL_PATH = AGENT_BASE + "/poll";
+
+  /** Prefix of the per-exchange calls: {@code AGENT_BASE/exchanges/{id}/...}. */
+  public static final String EXCHANGES_PATH = AGENT_BASE + "/exchanges/";
+
+  /** Suffix of {@code GET .../exchanges/{id}/request-body}: the client's body as body frames. */
+  public static final String REQUEST_BODY_SUFFIX = "/request-body";
+
+  /** Suffix of {@code POST .../exchanges/{id}/response}: a head frame then body frames. */
+  public static final String RESPONSE_SUFFIX = "/response";
+
+  /** Query parameter of a poll naming the backend the agent serves. */
+  public static final String BACKEND_PARAM = "backend";
+
+  /** Query parameter of a poll giving how many exchanges the agent can take now (at least 1). */
+  public static final String MAX_PARAM = "max";
+
+  /** Request header: the agent's self-chosen id, stable for the life of the agent process. */
+  public static final String AGENT_ID_HEADER = "Drawbridge-Agent-Id";
+
+  /** Request header: the agent's software version, shown to operators. */
+  public static final String AGENT_VERSION_HEADER = "Drawbridge-Agent-Version";
+
+  /** Request and response header: the protocol version the sender speaks. */
+  public static final String PROTOCOL_HEADER = "Drawbridge-Protocol";
+
+  /** Response header on agent calls: the proxy's software version. */
+  public static final String PROXY_VERSION_HEADER = "Drawbridge-Proxy-Version";
+
+  /** Response header on client requests: the exchange id, to find the request in both sides' logs. */
+  public static final String EXCHANGE_ID_HEADER = "Drawbridge-Exchange-Id";
+
+  /** Content type of poll results. */
+  public static final String JSON_TYPE = "application/json";
+
+  /** Content type of framed streams (request bodies to the agent, responses from the agent). */
+  public static final String FRAMES_TYPE = "application/vnd.drawbridge.frames";
+
+  /** Software version of this build, read from the jar. */
+  public static final String SOFTWARE_VERSION = readVersion();
+
+  private Protocol() {}
+
+  /** Path of an exchange call, e.g. {@code exchangePath("abc", RESPONSE_SUFFIX)}. */
+  public static String exchangePath(String exchangeId, String suffix) {
+    return EXCHANGES_PATH + exchangeId + suffix;
+  }
+
+  private static String readVersion() {
+    Properties properties = new Properties();
+    try (InputStream in = Protocol.class.getResourceAsStream("version.properties")) {
+      if (in != null) {
+        properties.load(in);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return properties.getProperty("version", "unknown");
+  }
+}

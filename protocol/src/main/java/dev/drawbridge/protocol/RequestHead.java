@@ -1,0 +1,25 @@
+package dev.drawbridge.protocol;
+
+import java.util.List;
+
+/**
+ * A client request as the proxy hands it to an agent.
+ *
+ * @param id unguessable exchange id, used in every later call about this exchange
+ * @param backend the backend the request was routed to
+ * @param method request method, as sent by the client
+ * @param target request target (path and query), byte for byte as the client sent it
+ * @param headers end-to-end request headers, forwarding headers already added by the proxy
+ * @param body how the body travels
+ * @param bodyLength body length in bytes, or -1 when the client did not declare one
+ * @param inlineBody base64 body when {@code body} is {@link BodyMode#INLINE}, else null
+ */
+public record RequestHead(
+    String id,
+    String backend,
+    String method,
+    String target,
+    List<HeaderField> headers,
+    BodyMode body,
+    long bodyLength,
+    String inlineBody) {}
