@@ -1,0 +1,61 @@
+package dev.drawbridge.proxy.config;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The proxy's JSON configuration file as written by an operator. Each field starts at its default;
+ * {@link ConfigLoader} validates the whole and turns it into {@link ProxySettings}. Field names are
+ * the configuration keys, so they stay camelCase and documented in the README's table.
+ */
+public class ConfigFile {
+
+  /** Backends the proxy publishes; without a file, one backend {@code default}. */
+  public List<BackendEntry> backends = new ArrayList<>();
+
+  /** Seconds an agent poll is held when there is no work. */
+  public int pollWaitSeconds = 20;
+
+  /** Seconds past a missed poll after which an agent counts as lost. */
+  public int agentGraceSeconds = 10;
+
+  /** Largest client request body in bytes; larger ones get 413. */
+  public long maxRequestBodyBytes = 100L * 1024 * 1024;
+
+  /** Request bodies up to this many bytes travel inside the poll answer. */
+  public int inlineBodyMaxBytes = 64 * 1024;
+
+  /** Seconds a 503 answer asks the client to wait in {@code Retry-After}. */
+  public int retryAfterSeconds = 5;
+
+  /** Seconds a response stream may stay silent before the exchange is ended. */
+  public int idleTimeoutSeconds = 60;
+
+  /** Addresses whose X-Forwarded-* and Forwarded headers are trusted and extended. */
+  public List<String> trustedProxies = new ArrayList<>();
+
+  /** Name this proxy gives itself in {@code Via} headers. */
+  public String via = "drawbridge";
+
+  /** Most exchanges one poll answer may carry. */
+  public int maxPollBatch = 32;
+
+  /** One backend entry. */
+  public static class BackendEntry {
+
+    /** Backend name, used by agents in {@code --backend}. */
+    public String id;
+
+    /** Lowercase hex SHA-256 digests of the agent tokens allowed to serve this backend. */
+    public List<String> agentTokenSha256 = new ArrayList<>();
+
+    /** Most client requests waiting for an agent; more get 503. */
+    public int maxQueued = 1000;
+
+    /** Seconds a client request may wait for an agent before 503. */
+    public int queueTimeoutSeconds = 30;
+
+    /** Seconds an agent may take to start answering before 504. */
+    public int responseTimeoutSeconds = 60;
+  }
+}

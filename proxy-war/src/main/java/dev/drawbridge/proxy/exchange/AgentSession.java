@@ -1,0 +1,92 @@
+package dev.drawbridge.proxy.exchange;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/** What the proxy knows of one connected agent of one backend. */
+public final class AgentSession {
+
+  private final String agentId;
+  private final String version;
+  private final String remoteAddress;
+  private final Instant connectedSince;
+  private final Set<Exchange> inFlight = ConcurrentHashMap.newKeySet();
+  private final ConcurrentLinkedQueue<String> cancellations = new ConcurrentLinkedQueue<>();
+  private volatile long lastSeenNanos;
+  private volatile Instant lastSeen;
+
+  AgentSession(String agentId, String version, String remoteAddress, long now) {
+    this.agentId = agentId;
+    this.version = version;
+    this.remoteAddress = remoteAddress;
+    this.connectedSince = Instant.now();
+    this.lastSeen = connectedSince;
+    this.lastSeenNanos = now;
+  }
+
+  void seen(long now) {
+    lastSeenNanos = now;
+    lastSeen = Instant.now();
+  }
+
+  void addInFlight(Exchange exchange) {
+    inFlight.add(exchange);
+  }
+
+  void removeInFlight(Exchange exchange) {
+    inFlight.remove(exchange);
+  }
+
+  List<Exchange> inFlight() {
+    return new ArrayList<>(inFlight);
+  }
+
+  void addCancellation(String exchangeId) {
+    cancellations.add(exchangeId);
+  }
+
+  boolean hasCancellations() {
+    return !cancellations.isEmpty();
+  }
+
+  /** Takes every pending cancellation, for one poll answer. */
+  List<String> drainCancellations() {
+    List<String> drained = new ArrayList<>();
+    for (String id; (id = cancellations.poll()) != null; ) {
+      drained.add(id);
+    }
+    return drained;
+  }
+
+  public String agentId() {
+    return agentId;
+  }
+
+  public String version() {
+    return version;
+  }
+
+  public String remoteAddress() {
+    return remoteAddress;
+  }
+
+  public Instant connectedSince() {
+    return connectedSince;
+  }
+
+  public Instant lastSeen() {
+    return lastSeen;
+  }
+
+  long lastSeenNanos() {
+    return lastSeenNanos;
+  }
+
+  public int inFlightCount() {
+    return inFlight.size();
+  }
+}

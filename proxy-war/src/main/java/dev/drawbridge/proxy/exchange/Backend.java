@@ -1,0 +1,307 @@
+package dev.drawbridge.proxy.exchange;
+
+import dev.drawbridge.protocol.RequestHead;
+import dev.drawbridge.proxy.config.BackendSettings;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Logger;
+
+/**
+ * One published backend: its queue of client requests, the agent polls waiting for them, and its
+ * agents. The queue and the parked polls share this object's lock, so a request and a poll can never
+ * both wait for each other; answering a poll and ending exchanges happen outside it.
+ */
+public final class Backend {
+
+  private static final Logger LOG = Logger.getLogger(Backend.class.getName());
+
+  private final BackendSettings settings;
+  private final Tunnel tunnel;
+  private final LinkedHashSet<Exchange> queued = new LinkedHashSet<>();
+  private final LinkedHashSet<PendingPoll> parked = new LinkedHashSet<>();
+  private final ConcurrentHashMap<String, AgentSession> agents = new ConcurrentHashMap<>();
+  private boolean draining;
+
+  Backend(BackendSettings settings, Tunnel tunnel) {
+    this.settings = settings;
+    this.tunnel = tunnel;
+  }
+
+  /** Creates and registers an exchange for a client request; call {@link #submit} next. */
+  public Exchange open(RequestHead head, ClientLeg client, String clientAddress) {
+    Exchange exchange = new Exchange(this, head, client, clientAddress, System.nanoTime());
+    tunnel.register(exchange);
+    return exchange;
+  }
+
+  /** Hands the exchange to a waiting poll, or queues it, or refuses it when the queue is full. */
+  public void submit(Exchange exchange) {
+    PendingPoll target = null;
+    String refusal = null;
+    synchronized (this) {
+      if (draining) {
+        refusal = "The proxy is shutting down; retry shortly.";
+      } else {
+        target = takeParked(true);
+        if (target == null) {
+          if (queued.size() >= settings.maxQueued()) {
+            refusal = "The queue for backend '" + id() + "' is full; retry shortly.";
+          } else if (exchange.state() == ExchangeState.QUEUED) {
+            queued.add(exchange);
+          }
+        } else if (!deliverTo(exchange, target.agentId())) {
+          parked.add(target);
+          target = null;
+        }
+      }
+    }
+    if (refusal != null) {
+      exchange.refuse(503, refusal, tunnel.settings().retryAfterSeconds());
+    } else if (target != null) {
+      answer(target, List.of(exchange));
+    }
+  }
+
+  /** Answers the poll at once when there is work or news for its agent, else parks it. */
+  public void poll(PendingPoll poll, AgentSession session) {
+    List<Exchange> taken = new ArrayList<>();
+    synchronized (this) {
+      session.seen(System.nanoTime());
+      Iterator<Exchange> it = queued.iterator();
+      while (taken.size() < poll.max() && it.hasNext()) {
+        Exchange exchange = it.next();
+        it.remove();
+        if (deliverTo(exchange, poll.agentId())) {
+          taken.add(exchange);
+        }
+      }
+      if (taken.isEmpty() && !session.hasCancellations() && !draining) {
+        parked.add(poll);
+        return;
+      }
+    }
+    answer(poll, taken);
+  }
+
+  /** Forgets a parked poll whose agent connection ended before it was answered. */
+  public synchronized void forget(PendingPoll poll) {
+    parked.remove(poll);
+  }
+
+  /** Records a call from an agent and returns its session, creating it on first contact. */
+  public AgentSession session(String agentId, String version, String remoteAddress) {
+    long now = System.nanoTime();
+    AgentSession session =
+        agents.computeIfAbsent(
+            agentId,
+            id -> {
+              LOG.info(() -> "Agent " + id + " " + version + " from " + remoteAddress + " connected to backend '" + id() + "'");
+              return new AgentSession(id, version, remoteAddress, now);
+            });
+    session.seen(now);
+    return session;
+  }
+
+  /** An already connected agent's session, or null. */
+  public AgentSession session(String agentId) {
+    return agents.get(agentId);
+  }
+
+  private boolean deliverTo(Exchange exchange, String agentId) {
+    if (!exchange.deliver(agentId, System.nanoTime())) {
+      return false;
+    }
+    AgentSession session = agents.get(agentId);
+    if (session != null) {
+      session.addInFlight(exchange);
+    }
+    return true;
+  }
+
+  private PendingPoll takeParked(boolean wantsWork) {
+    for (Iterator<PendingPoll> it = parked.iterator(); it.hasNext(); ) {
+      PendingPoll poll = it.next();
+      if (!wantsWork || poll.max() > 0) {
+        it.remove();
+        return poll;
+      }
+    }
+    return null;
+  }
+
+  private void answer(PendingPoll poll, List<Exchange> exchanges) {
+    AgentSession session = agents.get(poll.agentId());
+    List<String> cancelled = List.of();
+    if (session != null) {
+      session.seen(System.nanoTime());
+      cancelled = session.drainCancellations();
+    }
+    boolean isDraining;
+    synchronized (this) {
+      isDraining = draining;
+    }
+    poll.answer(exchanges, cancelled, isDraining);
+  }
+
+  /** Called by {@link Exchange} once it ended: forget it everywhere, tell its agent. */
+  void exchangeEnded(Exchange exchange, ExchangeState previous) {
+    if (previous == ExchangeState.QUEUED) {
+      synchronized (this) {
+        queued.remove(exchange);
+      }
+    }
+    String agentId = exchange.agentId();
+    AgentSession session = agentId == null ? null : agents.get(agentId);
+    if (session != null) {
+      session.removeInFlight(exchange);
+      if (exchange.state() != ExchangeState.COMPLETED && previous != ExchangeState.QUEUED) {
+        cancel(session, exchange.id());
+      }
+    }
+    tunnel.unregister(exchange);
+  }
+
+  /** Tells the agent to stop working on an exchange, waking one of its parked polls to say so. */
+  private void cancel(AgentSession session, String exchangeId) {
+    session.addCancellation(exchangeId);
+    PendingPoll wake = null;
+    synchronized (this) {
+      for (Iterator<PendingPoll> it = parked.iterator(); it.hasNext(); ) {
+        PendingPoll poll = it.next();
+        if (poll.agentId().equals(session.agentId())) {
+          it.remove();
+          wake = poll;
+          break;
+        }
+      }
+    }
+    if (wake != null) {
+      answer(wake, List.of());
+    }
+  }
+
+  /** Reaper duty: answers polls whose wait ended and forgets agents that stopped polling. */
+  void sweep(long now) {
+    List<PendingPoll> due = new ArrayList<>();
+    synchronized (this) {
+      for (Iterator<PendingPoll> it = parked.iterator(); it.hasNext(); ) {
+        PendingPoll poll = it.next();
+        if (now - poll.deadlineNanos() >= 0) {
+          it.remove();
+          due.add(poll);
+        }
+      }
+    }
+    for (PendingPoll poll : due) {
+      answer(poll, List.of());
+    }
+    long lostAfter = tunnel.settings().pollWait().plus(tunnel.settings().agentGrace()).toNanos();
+    for (AgentSession session : agents.values()) {
+      if (now - session.lastSeenNanos() > lostAfter && !hasParkedPoll(session.agentId())) {
+        agentLost(session);
+      }
+    }
+  }
+
+  private synchronized boolean hasParkedPoll(String agentId) {
+    for (PendingPoll poll : parked) {
+      if (poll.agentId().equals(agentId)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void agentLost(AgentSession session) {
+    if (!agents.remove(session.agentId(), session)) {
+      return;
+    }
+    List<Exchange> orphans = session.inFlight();
+    LOG.warning(
+        () ->
+            "Agent " + session.agentId() + " of backend '" + id() + "' stopped polling and is considered lost; "
+                + orphans.size() + " of its exchanges fail with 502. Check the agent's process and its network path to the proxy.");
+    for (Exchange exchange : orphans) {
+      exchange.fail(502, "The agent serving this request was lost before it answered.");
+    }
+  }
+
+  /** Reaper duty: ends the exchange if the deadline of its current state passed. */
+  void checkDeadline(Exchange exchange, long now) {
+    switch (exchange.state()) {
+      case QUEUED:
+        if (now - exchange.createdNanos() > settings.queueTimeout().toNanos()) {
+          String message =
+              agents.isEmpty()
+                  ? "No agent is connected for backend '" + id() + "'; retry later."
+                  : "No agent took the request for backend '" + id() + "' within " + settings.queueTimeout().toSeconds() + " s; retry later.";
+          exchange.expire(ExchangeState.QUEUED, 503, message, tunnel.settings().retryAfterSeconds());
+        }
+        break;
+      case DELIVERED:
+        // Measured from the last body activity, like a read timeout: a long upload still counts.
+        if (now - exchange.lastActivityNanos() > settings.responseTimeout().toNanos()) {
+          exchange.expire(
+              ExchangeState.DELIVERED,
+              504,
+              "The backend did not answer within " + settings.responseTimeout().toSeconds() + " s.",
+              0);
+        }
+        break;
+      case RESPONDING:
+        if (now - exchange.lastActivityNanos() > tunnel.settings().idleTimeout().toNanos()) {
+          exchange.expire(
+              ExchangeState.RESPONDING,
+              504,
+              "The response stalled for " + tunnel.settings().idleTimeout().toSeconds() + " s.",
+              0);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Stops taking work: refuses the queue, tells parked agents the proxy is draining. */
+  void drain() {
+    List<Exchange> refused;
+    List<PendingPoll> polls;
+    synchronized (this) {
+      draining = true;
+      refused = new ArrayList<>(queued);
+      queued.clear();
+      polls = new ArrayList<>(parked);
+      parked.clear();
+    }
+    for (PendingPoll poll : polls) {
+      answer(poll, List.of());
+    }
+    for (Exchange exchange : refused) {
+      exchange.refuse(503, "The proxy is shutting down; retry shortly.", tunnel.settings().retryAfterSeconds());
+    }
+  }
+
+  public String id() {
+    return settings.id();
+  }
+
+  public BackendSettings settings() {
+    return settings;
+  }
+
+  public synchronized int queueDepth() {
+    return queued.size();
+  }
+
+  public synchronized int parkedPolls() {
+    return parked.size();
+  }
+
+  public Collection<AgentSession> agents() {
+    return List.copyOf(agents.values());
+  }
+}

@@ -1,0 +1,276 @@
+package dev.drawbridge.proxy.exchange;
+
+import dev.drawbridge.protocol.RequestHead;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+
+/**
+ * One client request and its response: the state machine at the heart of the proxy.
+ *
+ * <pre>
+ *   QUEUED ──deliver──▶ DELIVERED ──startResponse──▶ RESPONDING ──complete──▶ COMPLETED
+ *     │                    │                             │
+ *     ├──expire──▶ EXPIRED (503)                         │
+ *     │                    ├──expire──▶ EXPIRED (504)    ├──expire (idle)──▶ EXPIRED (abort)
+ *     └────────────────────┴──── fail ──▶ FAILED ◀───────┤
+ *     └────────────────────┴── clientGone ──▶ CLIENT_GONE ◀┘
+ * </pre>
+ *
+ * Any thread may attempt a transition: the container threads of the client and of the agent's
+ * calls, and the reaper. Each transition checks the current state under this object's lock and
+ * either moves on or reports that another transition won. Whoever reaches a terminal state runs
+ * {@link #finish}, the one place that answers or releases the client, ends attached agent streams
+ * and removes the exchange from every registry; it runs outside the lock, exactly once.
+ */
+public final class Exchange {
+
+  private static final EnumSet<ExchangeState> NOT_ENDED =
+      EnumSet.of(ExchangeState.QUEUED, ExchangeState.DELIVERED, ExchangeState.RESPONDING);
+  private static final EnumSet<ExchangeState> RESPONDING_ONLY = EnumSet.of(ExchangeState.RESPONDING);
+
+  private final String id;
+  private final Backend backend;
+  private final RequestHead head;
+  private final ClientLeg client;
+  private final String clientAddress;
+  private final long createdNanos;
+  private final List<ExchangeRelay> relays = new ArrayList<>(2);
+
+  private ExchangeState state = ExchangeState.QUEUED;
+  private String agentId;
+  private long deliveredNanos;
+  private long respondingNanos;
+  private long endedNanos;
+  private int status;
+  private String reason;
+  private volatile long lastActivityNanos;
+  private volatile long bytesFromClient;
+  private volatile long bytesToClient;
+
+  Exchange(Backend backend, RequestHead head, ClientLeg client, String clientAddress, long now) {
+    this.id = head.id();
+    this.backend = backend;
+    this.head = head;
+    this.client = client;
+    this.clientAddress = clientAddress;
+    this.createdNanos = now;
+    this.lastActivityNanos = now;
+  }
+
+  // ---- transitions -------------------------------------------------------------------------
+
+  /** QUEUED to DELIVERED: {@code agent} now owns the exchange. */
+  boolean deliver(String agent, long now) {
+    synchronized (this) {
+      if (state != ExchangeState.QUEUED) {
+        return false;
+      }
+      state = ExchangeState.DELIVERED;
+      agentId = agent;
+      deliveredNanos = now;
+      lastActivityNanos = now;
+      return true;
+    }
+  }
+
+  /**
+   * DELIVERED to RESPONDING: the agent's response head is about to be written to the client.
+   *
+   * @return false when the exchange already ended (or another response call won)
+   */
+  public boolean startResponse(int responseStatus) {
+    synchronized (this) {
+      if (state != ExchangeState.DELIVERED) {
+        return false;
+      }
+      state = ExchangeState.RESPONDING;
+      status = responseStatus;
+      respondingNanos = System.nanoTime();
+      lastActivityNanos = respondingNanos;
+      return true;
+    }
+  }
+
+  /** RESPONDING to COMPLETED: the whole body reached the client's output. */
+  public void complete() {
+    end(ExchangeState.COMPLETED, RESPONDING_ONLY, status, null, 0);
+  }
+
+  /**
+   * Ends the exchange with an error: the client gets {@code errorStatus} and {@code message} if
+   * nothing was sent yet, or a cut connection otherwise.
+   */
+  public void fail(int errorStatus, String message) {
+    end(ExchangeState.FAILED, NOT_ENDED, errorStatus, message, 0);
+  }
+
+  /** Like {@link #fail}, for refusals a client may retry after {@code retryAfterSeconds}. */
+  public void refuse(int errorStatus, String message, int retryAfterSeconds) {
+    end(ExchangeState.FAILED, NOT_ENDED, errorStatus, message, retryAfterSeconds);
+  }
+
+  /** Ends the exchange because the deadline of {@code expected} passed. */
+  void expire(ExchangeState expected, int errorStatus, String message, int retryAfterSeconds) {
+    end(ExchangeState.EXPIRED, EnumSet.of(expected), errorStatus, message, retryAfterSeconds);
+  }
+
+  /** The client went away: release everything, send nothing. */
+  public void clientGone(String why) {
+    end(ExchangeState.CLIENT_GONE, NOT_ENDED, 499, why, 0);
+  }
+
+  /**
+   * Attaches an agent-side stream, told when the exchange ends. Returns false, without attaching,
+   * when the exchange has ended already.
+   */
+  public boolean attach(ExchangeRelay relay) {
+    synchronized (this) {
+      if (state.isTerminal()) {
+        return false;
+      }
+      relays.add(relay);
+      return true;
+    }
+  }
+
+  private void end(ExchangeState to, EnumSet<ExchangeState> from, int endStatus, String message, int retryAfter) {
+    ExchangeState previous;
+    List<ExchangeRelay> toNotify;
+    synchronized (this) {
+      if (state.isTerminal() || !from.contains(state)) {
+        return;
+      }
+      previous = state;
+      state = to;
+      endedNanos = System.nanoTime();
+      if (to != ExchangeState.COMPLETED) {
+        status = endStatus;
+        reason = message;
+      }
+      toNotify = List.copyOf(relays);
+    }
+    finish(previous, to, message, retryAfter, toNotify);
+  }
+
+  /** The one place that answers or releases the client and frees the exchange. */
+  private void finish(
+      ExchangeState previous,
+      ExchangeState to,
+      String message,
+      int retryAfter,
+      List<ExchangeRelay> toNotify) {
+    try {
+      for (ExchangeRelay relay : toNotify) {
+        relay.exchangeEnded(to);
+      }
+    } finally {
+      try {
+        switch (to) {
+          case COMPLETED:
+            client.complete();
+            break;
+          case CLIENT_GONE:
+            client.discard();
+            break;
+          default:
+            if (client.isCommitted()) {
+              client.abort(message);
+            } else {
+              client.sendError(status, message, retryAfter);
+            }
+        }
+      } finally {
+        backend.exchangeEnded(this, previous);
+      }
+    }
+  }
+
+  /** Records activity on one of the exchange's streams, postponing the idle deadline. */
+  public void touch() {
+    lastActivityNanos = System.nanoTime();
+  }
+
+  /** Counts client body bytes passed to the agent. */
+  public void addBytesFromClient(long n) {
+    bytesFromClient += n;
+  }
+
+  /** Counts response body bytes passed to the client. */
+  public void addBytesToClient(long n) {
+    bytesToClient += n;
+  }
+
+  // ---- reading -----------------------------------------------------------------------------
+
+  public String id() {
+    return id;
+  }
+
+  public Backend backend() {
+    return backend;
+  }
+
+  public RequestHead head() {
+    return head;
+  }
+
+  /** The client's side, for the web layer's relays. */
+  public ClientLeg client() {
+    return client;
+  }
+
+  public String clientAddress() {
+    return clientAddress;
+  }
+
+  public synchronized ExchangeState state() {
+    return state;
+  }
+
+  /** The agent that owns the exchange, or null while queued. */
+  public synchronized String agentId() {
+    return agentId;
+  }
+
+  synchronized int status() {
+    return status;
+  }
+
+  synchronized String reason() {
+    return reason;
+  }
+
+  long createdNanos() {
+    return createdNanos;
+  }
+
+  synchronized long deliveredNanos() {
+    return deliveredNanos;
+  }
+
+  synchronized long respondingNanos() {
+    return respondingNanos;
+  }
+
+  synchronized long endedNanos() {
+    return endedNanos;
+  }
+
+  long lastActivityNanos() {
+    return lastActivityNanos;
+  }
+
+  long bytesFromClient() {
+    return bytesFromClient;
+  }
+
+  long bytesToClient() {
+    return bytesToClient;
+  }
+
+  @Override
+  public String toString() {
+    return "exchange " + id;
+  }
+}

@@ -1,0 +1,160 @@
+package dev.drawbridge.proxy.exchange;
+
+import dev.drawbridge.proxy.config.BackendSettings;
+import dev.drawbridge.proxy.config.ProxySettings;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The running proxy core: backends, the registry of live exchanges, and the reaper that enforces
+ * every deadline. One per deployed WAR; {@link #close()} drains it.
+ */
+public final class Tunnel implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(Tunnel.class.getName());
+
+  /** How often the reaper checks deadlines; bounds how late a timeout can fire. */
+  private static final long SWEEP_MILLIS = 100;
+
+  private final ProxySettings settings;
+  private final Map<String, Backend> backends;
+  private final ConcurrentHashMap<String, Exchange> exchanges = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService reaper;
+  private final AccessLog accessLog = new AccessLog();
+  private final ConcurrentHashMap<String, Long> recentlyEnded = new ConcurrentHashMap<>();
+
+  /** How long ids of exchanges that ended early are remembered for late agent calls. */
+  private static final Duration REMEMBER_ENDED = Duration.ofMinutes(2);
+
+  public Tunnel(ProxySettings settings) {
+    this.settings = settings;
+    Map<String, Backend> byId = new LinkedHashMap<>();
+    for (BackendSettings backend : settings.backends().values()) {
+      byId.put(backend.id(), new Backend(backend, this));
+    }
+    this.backends = java.util.Collections.unmodifiableMap(byId);
+    this.reaper =
+        Executors.newSingleThreadScheduledExecutor(
+            task -> {
+              Thread thread = new Thread(task, "drawbridge-reaper");
+              thread.setDaemon(true);
+              return thread;
+            });
+    reaper.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+  }
+
+  public ProxySettings settings() {
+    return settings;
+  }
+
+  /** The backend with this id, or null. */
+  public Backend backend(String id) {
+    return backends.get(id);
+  }
+
+  /**
+   * The backend for a client request. With one configured backend every request goes there; when
+   * several are configured the first one listed takes what no route claims.
+   */
+  public Backend route(String host, String target) {
+    return backends.values().iterator().next();
+  }
+
+  public Collection<Backend> backends() {
+    return backends.values();
+  }
+
+  /** The live exchange with this id, or null when unknown or already ended. */
+  public Exchange exchange(String id) {
+    return exchanges.get(id);
+  }
+
+  /** Number of live exchanges, queued or in flight. */
+  public int liveExchanges() {
+    return exchanges.size();
+  }
+
+  void register(Exchange exchange) {
+    exchanges.put(exchange.id(), exchange);
+  }
+
+  void unregister(Exchange exchange) {
+    if (exchanges.remove(exchange.id(), exchange)) {
+      if (exchange.state() != ExchangeState.COMPLETED) {
+        recentlyEnded.put(exchange.id(), System.nanoTime());
+      }
+      accessLog.log(exchange);
+    }
+  }
+
+  /**
+   * True when the id belonged to an exchange that ended without completing in the last {@link
+   * #REMEMBER_ENDED}, so a late agent call can be told 410 rather than 404.
+   */
+  public boolean endedRecently(String id) {
+    return recentlyEnded.containsKey(id);
+  }
+
+  private void sweep() {
+    try {
+      long now = System.nanoTime();
+      for (Exchange exchange : exchanges.values()) {
+        exchange.backend().checkDeadline(exchange, now);
+      }
+      for (Backend backend : backends.values()) {
+        backend.sweep(now);
+      }
+      long forgetBefore = now - REMEMBER_ENDED.toNanos();
+      recentlyEnded.values().removeIf(ended -> ended - forgetBefore < 0);
+    } catch (RuntimeException | Error e) {
+      // A failed sweep must not end the schedule: every later deadline depends on it.
+      LOG.log(Level.SEVERE, "Deadline sweep failed; it will run again", e);
+    }
+  }
+
+  /**
+   * Drains: stops taking work, lets in-flight exchanges finish for up to {@code grace}, then fails
+   * whatever is left so no client is left hanging, and stops the reaper.
+   */
+  public void close(Duration grace) {
+    for (Backend backend : backends.values()) {
+      backend.drain();
+    }
+    long deadline = System.nanoTime() + grace.toNanos();
+    while (!exchanges.isEmpty() && System.nanoTime() - deadline < 0) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    List<Exchange> left = List.copyOf(exchanges.values());
+    if (!left.isEmpty()) {
+      LOG.warning(() -> left.size() + " exchanges were still running at shutdown and are failed with 503.");
+    }
+    for (Exchange exchange : left) {
+      exchange.refuse(503, "The proxy is shutting down; retry shortly.", settings.retryAfterSeconds());
+    }
+    reaper.shutdownNow();
+    try {
+      reaper.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    close(Duration.ofSeconds(10));
+  }
+}

@@ -1,0 +1,132 @@
+package dev.drawbridge.proxy.http;
+
+import dev.drawbridge.protocol.HeaderField;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Adds the forwarding headers a backend needs to see the real client: {@code Via} (RFC 9110 section
+ * 7.6.3), {@code X-Forwarded-For/Proto/Host} and RFC 7239 {@code Forwarded}. Incoming forwarding
+ * headers are extended only when the direct peer is a trusted proxy; from anyone else they are
+ * replaced, so a client cannot forge its address.
+ */
+public final class ForwardedHeaders {
+
+  private static final String X_FORWARDED_FOR = "X-Forwarded-For";
+  private static final String X_FORWARDED_PROTO = "X-Forwarded-Proto";
+  private static final String X_FORWARDED_HOST = "X-Forwarded-Host";
+  private static final String FORWARDED = "Forwarded";
+  private static final String VIA = "Via";
+
+  private ForwardedHeaders() {}
+
+  /**
+   * The client's end-to-end headers with forwarding headers added.
+   *
+   * @param headers end-to-end request headers as received
+   * @param peerAddress address of the direct peer (the client, or a proxy in front of us)
+   * @param scheme {@code http} or {@code https}, as the peer reached us
+   * @param protocol the request's protocol, e.g. {@code HTTP/1.1}
+   * @param peerTrusted whether the peer's own forwarding headers are believed
+   * @param via this proxy's pseudonym for {@code Via}
+   */
+  public static List<HeaderField> add(
+      List<HeaderField> headers,
+      String peerAddress,
+      String scheme,
+      String protocol,
+      boolean peerTrusted,
+      String via) {
+    List<HeaderField> result = new ArrayList<>(headers.size() + 5);
+    String host = null;
+    String forwardedFor = null;
+    String forwardedProto = null;
+    String forwardedHost = null;
+    String forwarded = null;
+    for (HeaderField field : headers) {
+      String name = field.name().toLowerCase(Locale.ROOT);
+      switch (name) {
+        case "host":
+          host = field.value();
+          result.add(field);
+          break;
+        case "x-forwarded-for":
+          forwardedFor = join(forwardedFor, field.value());
+          break;
+        case "x-forwarded-proto":
+          forwardedProto = forwardedProto == null ? field.value() : forwardedProto;
+          break;
+        case "x-forwarded-host":
+          forwardedHost = forwardedHost == null ? field.value() : forwardedHost;
+          break;
+        case "forwarded":
+          forwarded = join(forwarded, field.value());
+          break;
+        default:
+          result.add(field);
+      }
+    }
+    if (!peerTrusted) {
+      forwardedFor = null;
+      forwardedProto = null;
+      forwardedHost = null;
+      forwarded = null;
+    }
+    result.add(new HeaderField(X_FORWARDED_FOR, join(forwardedFor, peerAddress)));
+    result.add(new HeaderField(X_FORWARDED_PROTO, forwardedProto != null ? forwardedProto : scheme));
+    String hostForBackend = forwardedHost != null ? forwardedHost : host;
+    if (hostForBackend != null) {
+      result.add(new HeaderField(X_FORWARDED_HOST, hostForBackend));
+    }
+    result.add(new HeaderField(FORWARDED, join(forwarded, forwardedElement(peerAddress, scheme, host))));
+    result.add(new HeaderField(VIA, viaEntry(protocol, via)));
+    return result;
+  }
+
+  /** A {@code Via} entry for a message received with {@code protocol}, e.g. {@code 1.1 drawbridge}. */
+  public static String viaEntry(String protocol, String pseudonym) {
+    String version = protocol;
+    if (protocol != null && protocol.regionMatches(true, 0, "HTTP/", 0, 5)) {
+      version = protocol.substring(5);
+    }
+    if ("2.0".equals(version)) {
+      version = "2";
+    }
+    return (version == null || version.isEmpty() ? "1.1" : version) + " " + pseudonym;
+  }
+
+  /** One RFC 7239 element: {@code for=...;proto=...;host=...}, quoting where the syntax needs it. */
+  static String forwardedElement(String peerAddress, String scheme, String host) {
+    StringBuilder element = new StringBuilder("for=").append(nodeName(peerAddress));
+    element.append(";proto=").append(scheme);
+    if (host != null && !host.isEmpty()) {
+      element.append(";host=").append(quoteIfNeeded(host));
+    }
+    return element.toString();
+  }
+
+  private static String nodeName(String address) {
+    if (address.indexOf(':') >= 0) {
+      // RFC 7239 section 6: IPv6 addresses are bracketed, and brackets force a quoted string.
+      String bare = address.startsWith("[") ? address : "[" + address + "]";
+      return "\"" + bare + "\"";
+    }
+    return address;
+  }
+
+  private static String quoteIfNeeded(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      boolean token = Character.isLetterOrDigit(c) || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+      if (!token) {
+        return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+      }
+    }
+    return value;
+  }
+
+  private static String join(String existing, String next) {
+    return existing == null || existing.isBlank() ? next : existing + ", " + next;
+  }
+}

@@ -1,0 +1,90 @@
+package dev.drawbridge.proxy.http;
+
+import dev.drawbridge.protocol.HeaderField;
+import dev.drawbridge.protocol.HeaderValidation;
+import dev.drawbridge.protocol.HopByHop;
+import dev.drawbridge.protocol.ResponseHead;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Checks a response head that came back from an agent before any of it reaches the client. The
+ * agent is trusted to authenticate, not to be well formed: a head that could split, smuggle or
+ * confuse the client's response is refused whole (the client gets 502), never half applied.
+ */
+public final class ResponseHeadRules {
+
+  /** Most header fields a response may carry. */
+  public static final int MAX_HEADERS = 256;
+
+  private ResponseHeadRules() {}
+
+  /** What to send the client, or the reason the head is refused. */
+  public record Verdict(int status, List<HeaderField> headers, long contentLength, String error) {
+
+    /** True when the head may be applied. */
+    public boolean accepted() {
+      return error == null;
+    }
+
+    static Verdict refuse(String error) {
+      return new Verdict(0, List.of(), -1, error);
+    }
+  }
+
+  /**
+   * Judges a backend response head (one without a failure).
+   *
+   * @param viaEntry this proxy's {@code Via} entry, appended to the response
+   */
+  public static Verdict judge(ResponseHead head, String viaEntry) {
+    int status = head.status();
+    if (status < 200 || status > 599) {
+      return Verdict.refuse("status " + status + " is not a final HTTP status code");
+    }
+    List<HeaderField> fields = head.headers() == null ? List.of() : head.headers();
+    if (fields.size() > MAX_HEADERS) {
+      return Verdict.refuse("more than " + MAX_HEADERS + " header fields");
+    }
+    boolean hasTransferEncoding = false;
+    String contentLength = null;
+    for (HeaderField field : fields) {
+      if (field == null || !HeaderValidation.isValidName(field.name())) {
+        return Verdict.refuse("an invalid header name");
+      }
+      if (!HeaderValidation.isValidValue(field.value())) {
+        return Verdict.refuse("an invalid value in header " + field.name());
+      }
+      if (field.name().equalsIgnoreCase("transfer-encoding")) {
+        hasTransferEncoding = true;
+      }
+      if (field.name().equalsIgnoreCase("content-length")) {
+        String value = field.value().trim();
+        if (contentLength != null && !contentLength.equals(value)) {
+          return Verdict.refuse("conflicting Content-Length headers");
+        }
+        contentLength = value;
+      }
+    }
+    long length = -1;
+    if (contentLength != null) {
+      if (hasTransferEncoding) {
+        // RFC 9112 section 6.3: both framings at once is a classic smuggling vector.
+        return Verdict.refuse("both Content-Length and Transfer-Encoding");
+      }
+      if (!contentLength.matches("[0-9]{1,18}")) {
+        return Verdict.refuse("an invalid Content-Length");
+      }
+      length = Long.parseLong(contentLength);
+    }
+    List<HeaderField> kept = new ArrayList<>(fields.size() + 1);
+    for (HeaderField field : HopByHop.endToEnd(fields)) {
+      if (!field.name().equalsIgnoreCase("content-length")) {
+        kept.add(field);
+      }
+    }
+    kept.add(new HeaderField("Via", viaEntry));
+    boolean bodiless = status == 204 || status == 304;
+    return new Verdict(status, kept, bodiless ? -1 : length, null);
+  }
+}

@@ -1,0 +1,95 @@
+package dev.drawbridge.proxy.web;
+
+import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.proxy.auth.AgentTokens;
+import dev.drawbridge.proxy.exchange.Backend;
+import dev.drawbridge.proxy.exchange.Tunnel;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.logging.Logger;
+import java.util.regex.Pattern;
+
+/**
+ * An authenticated agent call. {@link #authenticate} checks, in this order, the protocol version,
+ * the token (401), the backend (404, only once the token is known good, so names do not leak), the
+ * token's grant for that backend (403) and the agent id (400), answering the first failure itself.
+ */
+record AgentCaller(Backend backend, String agentId, String version, String remoteAddress) {
+
+  private static final Logger LOG = Logger.getLogger(AgentCaller.class.getName());
+  private static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
+  private static final Pattern VERSION = Pattern.compile("[!-~]{1,64}");
+
+  /**
+   * The caller, or null after an error answer was sent.
+   *
+   * @param backendId the backend the call is about
+   */
+  static AgentCaller authenticate(
+      HttpServletRequest request, HttpServletResponse response, Tunnel tunnel, String backendId)
+      throws IOException {
+    String protocol = request.getHeader(Protocol.PROTOCOL_HEADER);
+    if (!Integer.toString(Protocol.VERSION).equals(protocol)) {
+      Responses.agentText(
+          response,
+          400,
+          "This proxy speaks agent protocol "
+              + Protocol.VERSION
+              + " but the agent sent "
+              + (protocol == null ? "no protocol version" : "protocol " + sanitize(protocol))
+              + "; run an agent of a matching version.");
+      return null;
+    }
+    String token = AgentTokens.bearer(request.getHeader("Authorization"));
+    boolean known = false;
+    boolean granted = false;
+    if (token != null) {
+      for (Backend candidate : tunnel.backends()) {
+        boolean match = AgentTokens.matches(token, candidate.settings().agentTokenSha256());
+        known |= match;
+        granted |= match && candidate.id().equals(backendId);
+      }
+    }
+    if (!known) {
+      LOG.warning(() -> "Refused an agent call from " + request.getRemoteAddr() + ": missing or unknown agent token. If this is your agent, check its --token.");
+      response.setHeader("WWW-Authenticate", "Bearer realm=\"drawbridge\"");
+      Responses.agentText(response, 401, "The agent token is missing or not valid.");
+      return null;
+    }
+    Backend backend = backendId == null ? null : tunnel.backend(backendId);
+    if (backend == null) {
+      Responses.agentText(response, 404, "This proxy has no backend named '" + sanitize(String.valueOf(backendId)) + "'.");
+      return null;
+    }
+    if (!granted) {
+      Responses.agentText(response, 403, "This agent token is not allowed to serve backend '" + backend.id() + "'.");
+      return null;
+    }
+    String agentId = request.getHeader(Protocol.AGENT_ID_HEADER);
+    if (agentId == null || !AGENT_ID.matcher(agentId).matches()) {
+      Responses.agentText(response, 400, "The " + Protocol.AGENT_ID_HEADER + " header must be 1 to 128 letters, digits or ._:@- characters.");
+      return null;
+    }
+    String version = request.getHeader(Protocol.AGENT_VERSION_HEADER);
+    if (version == null || !VERSION.matcher(version).matches()) {
+      version = "unknown";
+    }
+    return new AgentCaller(backend, agentId, version, request.getRemoteAddr());
+  }
+
+  /** A peer-supplied value made safe to echo in one line: printable ASCII, at most 64 chars. */
+  static String sanitize(String value) {
+    return sanitize(value, 64);
+  }
+
+  /** A peer-supplied value made safe to echo in one line: printable ASCII, at most {@code max} chars. */
+  static String sanitize(String value, int max) {
+    StringBuilder safe = new StringBuilder();
+    for (int i = 0; i < value.length() && safe.length() < max; i++) {
+      char c = value.charAt(i);
+      safe.append(c >= 0x20 && c < 0x7F ? c : '?');
+    }
+    return safe.toString();
+  }
+}

@@ -1,0 +1,148 @@
+package dev.drawbridge.proxy.web;
+
+import dev.drawbridge.protocol.BodyMode;
+import dev.drawbridge.protocol.HeaderField;
+import dev.drawbridge.protocol.HopByHop;
+import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.protocol.RequestHead;
+import dev.drawbridge.proxy.config.ProxySettings;
+import dev.drawbridge.proxy.exchange.Backend;
+import dev.drawbridge.proxy.exchange.Exchange;
+import dev.drawbridge.proxy.exchange.ExchangeIds;
+import dev.drawbridge.proxy.exchange.Tunnel;
+import dev.drawbridge.proxy.http.ForwardedHeaders;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Takes every client request for a backend (any method), holds it with {@link AsyncContext} and
+ * queues it for an agent. It never blocks: small bodies are read with a {@code ReadListener} before
+ * queueing, larger ones stay in the client's connection until the agent asks for them.
+ */
+public class ClientServlet extends HttpServlet {
+
+  private static final long serialVersionUID = 1L;
+
+  @Override
+  protected void service(HttpServletRequest clientRequest, HttpServletResponse clientResponse)
+      throws IOException {
+    if (clientRequest.getDispatcherType() == DispatcherType.ASYNC) {
+      Object reason = clientRequest.getAttribute(ServletClientLeg.ABORT_ATTRIBUTE);
+      throw new ResponseAbortedException(String.valueOf(reason));
+    }
+    Tunnel tunnel = Responses.tunnel(getServletContext());
+    ProxySettings settings = tunnel.settings();
+    String target = rawTarget(clientRequest);
+    if (target.equals(Protocol.RESERVED_PREFIX) || target.startsWith(Protocol.RESERVED_PREFIX + "/")) {
+      Responses.text(clientResponse, 404, reservedPathMessage(target));
+      return;
+    }
+    Backend backend = tunnel.route(clientRequest.getHeader("Host"), target);
+    long contentLength = clientRequest.getContentLengthLong();
+    boolean chunked = clientRequest.getHeader("Transfer-Encoding") != null;
+    if (settings.maxRequestBodyBytes() > 0 && contentLength > settings.maxRequestBodyBytes()) {
+      clientResponse.setHeader("Connection", "close");
+      Responses.text(
+          clientResponse,
+          413,
+          "The request body of " + contentLength + " bytes exceeds the limit of " + settings.maxRequestBodyBytes() + " bytes.");
+      return;
+    }
+    List<HeaderField> headers =
+        ForwardedHeaders.add(
+            requestHeaders(clientRequest),
+            clientRequest.getRemoteAddr(),
+            clientRequest.getScheme(),
+            clientRequest.getProtocol(),
+            settings.trustedProxies().contains(clientRequest.getRemoteAddr()),
+            settings.via());
+    BodyMode mode;
+    if (contentLength > 0) {
+      mode = contentLength <= settings.inlineBodyMaxBytes() ? BodyMode.INLINE : BodyMode.STREAM;
+    } else {
+      mode = chunked ? BodyMode.STREAM : BodyMode.NONE;
+    }
+    String id = ExchangeIds.next();
+    clientResponse.setHeader(Protocol.EXCHANGE_ID_HEADER, id);
+    AsyncContext async = clientRequest.startAsync();
+    async.setTimeout(0);
+    ServletClientLeg client = new ServletClientLeg(async);
+    String method = clientRequest.getMethod();
+    long bodyLength = mode == BodyMode.NONE ? 0 : chunked ? -1 : contentLength;
+    if (mode == BodyMode.INLINE) {
+      clientRequest
+          .getInputStream()
+          .setReadListener(
+              new InlineBodyReader(
+                  clientRequest.getInputStream(),
+                  (int) contentLength,
+                  body -> {
+                    String inline = Base64.getEncoder().encodeToString(body);
+                    open(backend, client, clientRequest, new RequestHead(id, backend.id(), method, target, headers, mode, body.length, inline));
+                  },
+                  failure -> client.discard()));
+    } else {
+      open(backend, client, clientRequest, new RequestHead(id, backend.id(), method, target, headers, mode, bodyLength, null));
+    }
+  }
+
+  private static void open(
+      Backend backend, ServletClientLeg client, HttpServletRequest clientRequest, RequestHead head) {
+    Exchange exchange = backend.open(head, client, clientRequest.getRemoteAddr());
+    client.bind(exchange);
+    backend.submit(exchange);
+  }
+
+  /**
+   * The request target exactly as the client sent it, less the context path: no decoding, no
+   * normalisation, so the backend sees what the client wrote.
+   */
+  static String rawTarget(HttpServletRequest request) {
+    String uri = request.getRequestURI();
+    String context = request.getContextPath();
+    String path = uri.startsWith(context) ? uri.substring(context.length()) : uri;
+    if (path.isEmpty()) {
+      path = "/";
+    }
+    String query = request.getQueryString();
+    return query == null ? path : path + "?" + query;
+  }
+
+  private static List<HeaderField> requestHeaders(HttpServletRequest request) {
+    List<HeaderField> fields = new ArrayList<>();
+    for (String name : Collections.list(request.getHeaderNames())) {
+      // The container already answered Expect: 100-continue for this hop.
+      if (name.equalsIgnoreCase("expect")) {
+        continue;
+      }
+      for (String value : Collections.list(request.getHeaders(name))) {
+        fields.add(new HeaderField(name, value));
+      }
+    }
+    return HopByHop.endToEnd(fields);
+  }
+
+  private static String reservedPathMessage(String target) {
+    if (target.startsWith(Protocol.RESERVED_PREFIX + "/agent/") && !target.startsWith(Protocol.AGENT_BASE + "/")) {
+      return "This proxy speaks agent protocol " + Protocol.VERSION + " at " + Protocol.AGENT_BASE + "; run an agent of a matching version.";
+    }
+    return "There is no Drawbridge endpoint at this path.";
+  }
+
+  /** Thrown on the abort dispatch, so the container cuts the client's connection. */
+  static final class ResponseAbortedException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    ResponseAbortedException(String reason) {
+      super("Drawbridge cut the client's response: " + reason);
+    }
+  }
+}

@@ -1,0 +1,124 @@
+package dev.drawbridge.proxy.web;
+
+import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.proxy.auth.AgentTokens;
+import dev.drawbridge.proxy.config.BackendSettings;
+import dev.drawbridge.proxy.config.ConfigException;
+import dev.drawbridge.proxy.config.ConfigLoader;
+import dev.drawbridge.proxy.config.ProxySettings;
+import dev.drawbridge.proxy.exchange.Tunnel;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletContextEvent;
+import jakarta.servlet.ServletContextListener;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.StringJoiner;
+import java.util.logging.Logger;
+
+/** Starts the tunnel when the WAR is deployed and drains it when it is undeployed. */
+public class DrawbridgeListener implements ServletContextListener {
+
+  private static final Logger LOG = Logger.getLogger(DrawbridgeListener.class.getName());
+
+  /** File, in the web application's temporary directory, holding a first run's agent token. */
+  static final String TOKEN_FILE = "drawbridge-agent.token";
+
+  /** How long undeploy waits for in-flight exchanges before failing them. */
+  private static final Duration DRAIN_GRACE = Duration.ofSeconds(5);
+
+  @Override
+  public void contextInitialized(ServletContextEvent event) {
+    ServletContext context = event.getServletContext();
+    ProxySettings settings;
+    try {
+      settings = loadSettings(context);
+    } catch (ConfigException e) {
+      LOG.severe("Drawbridge did not start: " + e.getMessage());
+      throw new IllegalStateException("Drawbridge did not start: " + e.getMessage());
+    }
+    context.setAttribute(Responses.TUNNEL_ATTRIBUTE, new Tunnel(settings));
+    StringJoiner backends = new StringJoiner(", ");
+    for (BackendSettings backend : settings.backends().values()) {
+      backends.add(backend.id() + " (" + backend.agentTokenSha256().size() + " agent token(s))");
+    }
+    String base = context.getContextPath();
+    LOG.info(
+        "Drawbridge proxy "
+            + Protocol.SOFTWARE_VERSION
+            + " started at "
+            + (base.isEmpty() ? "/" : base)
+            + ": backends "
+            + backends
+            + "; agent API at "
+            + base
+            + Protocol.AGENT_BASE
+            + " (protocol "
+            + Protocol.VERSION
+            + "); health at "
+            + base
+            + Protocol.RESERVED_PREFIX
+            + "/health");
+  }
+
+  @Override
+  public void contextDestroyed(ServletContextEvent event) {
+    Object tunnel = event.getServletContext().getAttribute(Responses.TUNNEL_ATTRIBUTE);
+    if (tunnel instanceof Tunnel running) {
+      LOG.info("Drawbridge proxy draining: new requests get 503, agents are told to reconnect later");
+      running.close(DRAIN_GRACE);
+      event.getServletContext().removeAttribute(Responses.TUNNEL_ATTRIBUTE);
+      LOG.info("Drawbridge proxy stopped");
+    }
+  }
+
+  private static ProxySettings loadSettings(ServletContext context) throws ConfigException {
+    Path file = ConfigLoader.locate(context.getInitParameter(ConfigLoader.CONFIG_PROPERTY));
+    if (file != null) {
+      LOG.info("Drawbridge reads its configuration from " + file);
+      return ConfigLoader.load(file);
+    }
+    File tempDir = (File) context.getAttribute(ServletContext.TEMPDIR);
+    Path tokenFile = tempDir.toPath().resolve(TOKEN_FILE);
+    String token = firstRunToken(tokenFile);
+    LOG.warning(
+        "No configuration file is set (context parameter or system property "
+            + ConfigLoader.CONFIG_PROPERTY
+            + ", or environment variable "
+            + ConfigLoader.CONFIG_ENV
+            + "); serving backend '"
+            + ConfigLoader.DEFAULT_BACKEND
+            + "' with the agent token stored in "
+            + tokenFile
+            + ". Agent token: "
+            + token);
+    return ConfigLoader.firstRun(AgentTokens.sha256(token));
+  }
+
+  /** The token kept from an earlier first run, or a new one written for the next. */
+  private static String firstRunToken(Path tokenFile) throws ConfigException {
+    try {
+      if (Files.isRegularFile(tokenFile)) {
+        String kept = Files.readString(tokenFile, StandardCharsets.UTF_8).trim();
+        if (!kept.isEmpty()) {
+          return kept;
+        }
+      }
+      String token = AgentTokens.generate();
+      Files.createDirectories(tokenFile.getParent());
+      Files.writeString(tokenFile, token + "\n", StandardCharsets.UTF_8);
+      try {
+        Files.setPosixFilePermissions(tokenFile, PosixFilePermissions.fromString("rw-------"));
+      } catch (UnsupportedOperationException e) {
+        // Not a POSIX file system; the container's temp directory permissions apply.
+      }
+      return token;
+    } catch (IOException e) {
+      throw new ConfigException(tokenFile + ": cannot keep the generated agent token (" + e + ")");
+    }
+  }
+}

@@ -1,0 +1,106 @@
+package dev.drawbridge.proxy.web;
+
+import dev.drawbridge.protocol.BodyMode;
+import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.proxy.exchange.Exchange;
+import dev.drawbridge.proxy.exchange.ExchangeIds;
+import dev.drawbridge.proxy.exchange.ExchangeState;
+import dev.drawbridge.proxy.exchange.Tunnel;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+
+/**
+ * The per-exchange agent calls: {@code GET .../exchanges/{id}/request-body} streams the client's
+ * body to the agent, {@code POST .../exchanges/{id}/response} streams the agent's response to the
+ * client. Both check that the caller is the agent the exchange was delivered to.
+ */
+public class ExchangeServlet extends HttpServlet {
+
+  private static final long serialVersionUID = 1L;
+
+  @Override
+  protected void doGet(HttpServletRequest agentRequest, HttpServletResponse agentResponse)
+      throws IOException {
+    Exchange exchange = lookUp(agentRequest, agentResponse, Protocol.REQUEST_BODY_SUFFIX);
+    if (exchange == null) {
+      return;
+    }
+    if (exchange.head().body() != BodyMode.STREAM) {
+      Responses.agentText(agentResponse, 409, "This exchange has no streamed request body.");
+      return;
+    }
+    ServletClientLeg client = (ServletClientLeg) exchange.client();
+    if (!client.claimBody()) {
+      Responses.agentText(agentResponse, 409, "The request body of this exchange was already fetched.");
+      return;
+    }
+    RequestBodyRelay.start(exchange, client, agentRequest.startAsync(), maxBody());
+  }
+
+  @Override
+  protected void doPost(HttpServletRequest agentRequest, HttpServletResponse agentResponse)
+      throws IOException {
+    Exchange exchange = lookUp(agentRequest, agentResponse, Protocol.RESPONSE_SUFFIX);
+    if (exchange == null) {
+      return;
+    }
+    if (exchange.state() != ExchangeState.DELIVERED) {
+      Responses.agentText(agentResponse, 409, "This exchange was already answered.");
+      return;
+    }
+    ResponseRelay.start(exchange, (ServletClientLeg) exchange.client(), agentRequest.startAsync(), via());
+  }
+
+  private long maxBody() {
+    return Responses.tunnel(getServletContext()).settings().maxRequestBodyBytes();
+  }
+
+  private String via() {
+    return Responses.tunnel(getServletContext()).settings().via();
+  }
+
+  /**
+   * The exchange named by the path if the caller may act on it, or null after answering: 404 for
+   * an unknown path or id, 410 for an exchange that already ended, 401/403 for the wrong caller.
+   */
+  private Exchange lookUp(
+      HttpServletRequest agentRequest, HttpServletResponse agentResponse, String expectedSuffix)
+      throws IOException {
+    Tunnel tunnel = Responses.tunnel(getServletContext());
+    String path = agentRequest.getPathInfo();
+    String id = null;
+    if (path != null && path.endsWith(expectedSuffix)) {
+      id = path.substring(1, path.length() - expectedSuffix.length());
+    }
+    if (!ExchangeIds.isWellFormed(id)) {
+      Responses.agentText(agentResponse, 404, "There is no agent call at this path.");
+      return null;
+    }
+    Exchange exchange = tunnel.exchange(id);
+    if (exchange == null) {
+      boolean ended = tunnel.endedRecently(id);
+      Responses.agentText(
+          agentResponse,
+          ended ? 410 : 404,
+          ended ? "This exchange already ended; its client is gone or it timed out." : "This proxy has no exchange with that id.");
+      return null;
+    }
+    AgentCaller caller =
+        AgentCaller.authenticate(agentRequest, agentResponse, tunnel, exchange.backend().id());
+    if (caller == null) {
+      return null;
+    }
+    caller.backend().session(caller.agentId(), caller.version(), caller.remoteAddress());
+    if (!caller.agentId().equals(exchange.agentId())) {
+      Responses.agentText(agentResponse, 403, "This exchange was delivered to another agent.");
+      return null;
+    }
+    if (exchange.state().isTerminal()) {
+      Responses.agentText(agentResponse, 410, "This exchange already ended; its client is gone or it timed out.");
+      return null;
+    }
+    return exchange;
+  }
+}

@@ -1,0 +1,53 @@
+package dev.drawbridge.proxy.web;
+
+import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.proxy.exchange.AgentSession;
+import dev.drawbridge.proxy.exchange.Tunnel;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+
+/**
+ * {@code POST /_drawbridge/agent/v1/poll?backend=ID&max=N}: hands queued requests to an agent, or
+ * holds the poll (no thread) until work arrives or the poll wait ends.
+ */
+public class PollServlet extends HttpServlet {
+
+  private static final long serialVersionUID = 1L;
+
+  /** Extra time the container gives a poll past the proxy's own deadline, as a safety net. */
+  private static final long CONTAINER_TIMEOUT_MARGIN_MILLIS = 30_000;
+
+  @Override
+  protected void doPost(HttpServletRequest agentRequest, HttpServletResponse agentResponse)
+      throws IOException {
+    Tunnel tunnel = Responses.tunnel(getServletContext());
+    AgentCaller caller =
+        AgentCaller.authenticate(
+            agentRequest, agentResponse, tunnel, agentRequest.getParameter(Protocol.BACKEND_PARAM));
+    if (caller == null) {
+      return;
+    }
+    int max;
+    try {
+      max = Integer.parseInt(String.valueOf(agentRequest.getParameter(Protocol.MAX_PARAM)));
+    } catch (NumberFormatException e) {
+      max = -1;
+    }
+    if (max < 0) {
+      Responses.agentText(agentResponse, 400, "The poll's max parameter must be a whole number of 0 or more.");
+      return;
+    }
+    max = Math.min(max, tunnel.settings().maxPollBatch());
+    AgentSession session =
+        caller.backend().session(caller.agentId(), caller.version(), caller.remoteAddress());
+    long pollWaitNanos = tunnel.settings().pollWait().toNanos();
+    AsyncContext async = agentRequest.startAsync();
+    async.setTimeout(tunnel.settings().pollWait().toMillis() + CONTAINER_TIMEOUT_MARGIN_MILLIS);
+    AgentPoll poll =
+        new AgentPoll(async, caller.backend(), caller.agentId(), max, System.nanoTime() + pollWaitNanos);
+    caller.backend().poll(poll, session);
+  }
+}

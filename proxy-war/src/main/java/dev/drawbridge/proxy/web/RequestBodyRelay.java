@@ -1,0 +1,172 @@
+package dev.drawbridge.proxy.web;
+
+import dev.drawbridge.protocol.Frames;
+import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.proxy.exchange.Exchange;
+import dev.drawbridge.proxy.exchange.ExchangeRelay;
+import dev.drawbridge.proxy.exchange.ExchangeState;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Pipes a client's request body to the agent as data frames, without blocking: it reads from the
+ * client only when the agent's connection can take more, so a fast client cannot fill the proxy's
+ * memory and a slow one holds no thread. The stream ends with an end frame only when the client's
+ * body was complete; any other ending leaves it without one, which the agent treats as a failure.
+ */
+final class RequestBodyRelay implements ExchangeRelay {
+
+  private static final int CHUNK = 32 * 1024;
+
+  private final Exchange exchange;
+  private final AsyncContext agentAsync;
+  private final ServletInputStream clientIn;
+  private final ServletOutputStream agentOut;
+  private final long maxBody;
+  private final byte[] buffer = new byte[Frames.HEADER_LENGTH + CHUNK];
+  private final AtomicBoolean agentDone = new AtomicBoolean();
+  private int pending;
+  private long total;
+  private boolean clientFinished;
+  private boolean endWritten;
+  private boolean flushNeeded;
+
+  private RequestBodyRelay(
+      Exchange exchange,
+      AsyncContext agentAsync,
+      ServletInputStream clientIn,
+      ServletOutputStream agentOut,
+      long maxBody) {
+    this.exchange = exchange;
+    this.agentAsync = agentAsync;
+    this.clientIn = clientIn;
+    this.agentOut = agentOut;
+    this.maxBody = maxBody;
+  }
+
+  static void start(Exchange exchange, ServletClientLeg client, AsyncContext agentAsync, long maxBody)
+      throws IOException {
+    agentAsync.setTimeout(0);
+    HttpServletResponse agentResponse = (HttpServletResponse) agentAsync.getResponse();
+    agentResponse.setStatus(200);
+    agentResponse.setContentType(Protocol.FRAMES_TYPE);
+    agentResponse.setHeader(Protocol.PROXY_VERSION_HEADER, Protocol.SOFTWARE_VERSION);
+    RequestBodyRelay relay =
+        new RequestBodyRelay(
+            exchange, agentAsync, client.request().getInputStream(), agentResponse.getOutputStream(), maxBody);
+    if (!exchange.attach(relay)) {
+      relay.endAgentCall();
+      return;
+    }
+    relay.agentOut.setWriteListener(relay.new AgentSide());
+    relay.clientIn.setReadListener(relay.new ClientSide());
+  }
+
+  private synchronized void pump() throws IOException {
+    while (!agentDone.get()) {
+      if (pending > 0) {
+        if (!agentOut.isReady()) {
+          return;
+        }
+        agentOut.write(buffer, 0, pending);
+        pending = 0;
+        flushNeeded = true;
+        exchange.touch();
+      }
+      if (endWritten) {
+        if (agentOut.isReady()) {
+          endAgentCall();
+        }
+        return;
+      }
+      if (clientFinished || clientIn.isFinished()) {
+        clientFinished = true;
+        Frames.putHeader(buffer, 0, Frames.END, 0);
+        pending = Frames.HEADER_LENGTH;
+        endWritten = true;
+        continue;
+      }
+      if (!clientIn.isReady()) {
+        if (flushNeeded && agentOut.isReady()) {
+          flushNeeded = false;
+          agentOut.flush();
+        }
+        return;
+      }
+      int n = clientIn.read(buffer, Frames.HEADER_LENGTH, CHUNK);
+      if (n < 0) {
+        clientFinished = true;
+        continue;
+      }
+      if (n == 0) {
+        continue;
+      }
+      total += n;
+      exchange.addBytesFromClient(n);
+      if (maxBody > 0 && total > maxBody) {
+        exchange.fail(413, "The request body exceeds the limit of " + maxBody + " bytes.");
+        return;
+      }
+      Frames.putHeader(buffer, 0, Frames.DATA, n);
+      pending = Frames.HEADER_LENGTH + n;
+    }
+  }
+
+  /** Ends the agent's call; without an end frame written first, the agent sees a cut body. */
+  private void endAgentCall() {
+    if (agentDone.compareAndSet(false, true)) {
+      try {
+        agentAsync.complete();
+      } catch (IllegalStateException e) {
+        // The container already ended the agent's call.
+      }
+    }
+  }
+
+  /** Events of the client's request body. */
+  private final class ClientSide implements ReadListener {
+    @Override
+    public void onDataAvailable() throws IOException {
+      pump();
+    }
+
+    @Override
+    public void onAllDataRead() throws IOException {
+      synchronized (RequestBodyRelay.this) {
+        clientFinished = true;
+      }
+      pump();
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+      exchange.clientGone("The client's request body broke off: " + failure);
+      endAgentCall();
+    }
+  }
+
+  /** Events of the agent's connection. */
+  private final class AgentSide implements WriteListener {
+    @Override
+    public void onWritePossible() throws IOException {
+      pump();
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+      exchange.fail(502, "The connection to the agent broke while it read the request body.");
+      endAgentCall();
+    }
+  }
+
+  @Override
+  public void exchangeEnded(ExchangeState state) {
+    endAgentCall();
+  }
+}

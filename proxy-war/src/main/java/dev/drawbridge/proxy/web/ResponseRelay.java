@@ -1,0 +1,262 @@
+package dev.drawbridge.proxy.web;
+
+import dev.drawbridge.protocol.FrameException;
+import dev.drawbridge.protocol.FrameReader;
+import dev.drawbridge.protocol.HeaderField;
+import dev.drawbridge.protocol.Json;
+import dev.drawbridge.protocol.ResponseHead;
+import dev.drawbridge.proxy.exchange.Exchange;
+import dev.drawbridge.proxy.exchange.ExchangeRelay;
+import dev.drawbridge.proxy.exchange.ExchangeState;
+import dev.drawbridge.proxy.http.ForwardedHeaders;
+import dev.drawbridge.proxy.http.ResponseHeadRules;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Pipes an agent's framed response to the waiting client without blocking: head frame first (checked
+ * by {@link ResponseHeadRules} before anything reaches the client), then body bytes as they arrive,
+ * flushed whenever the agent pauses so event streams stay live. Reads from the agent only when the
+ * client can take more, so a slow client slows the agent instead of filling memory.
+ */
+final class ResponseRelay implements ExchangeRelay {
+
+  private static final Logger LOG = Logger.getLogger(ResponseRelay.class.getName());
+  private static final int BUFFER = 64 * 1024;
+
+  private final Exchange exchange;
+  private final ServletClientLeg client;
+  private final AsyncContext agentAsync;
+  private final ServletInputStream agentIn;
+  private final String via;
+  private final FrameReader frames = new FrameReader(true);
+  private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER).flip();
+  private final AtomicBoolean agentAnswered = new AtomicBoolean();
+  private final boolean bodiless;
+  private ServletOutputStream clientOut;
+  private int pendingOffset;
+  private int pendingLength;
+  private boolean endReached;
+  private boolean flushNeeded;
+
+  private ResponseRelay(
+      Exchange exchange, ServletClientLeg client, AsyncContext agentAsync, ServletInputStream agentIn, String via) {
+    this.exchange = exchange;
+    this.client = client;
+    this.agentAsync = agentAsync;
+    this.agentIn = agentIn;
+    this.via = via;
+    this.bodiless = "HEAD".equals(exchange.head().method());
+  }
+
+  static void start(Exchange exchange, ServletClientLeg client, AsyncContext agentAsync, String via)
+      throws IOException {
+    agentAsync.setTimeout(0);
+    ResponseRelay relay =
+        new ResponseRelay(exchange, client, agentAsync, agentAsync.getRequest().getInputStream(), via);
+    if (!exchange.attach(relay)) {
+      relay.answerAgent(410, "This exchange already ended; its client is gone or it timed out.");
+      return;
+    }
+    relay.agentIn.setReadListener(relay.new AgentSide());
+  }
+
+  private synchronized void pump() throws IOException {
+    while (!agentAnswered.get()) {
+      if (pendingLength > 0) {
+        if (!clientOut.isReady()) {
+          return;
+        }
+        clientOut.write(buffer.array(), pendingOffset, pendingLength);
+        exchange.addBytesToClient(pendingLength);
+        exchange.touch();
+        pendingLength = 0;
+        flushNeeded = true;
+      }
+      if (endReached) {
+        if (clientOut.isReady()) {
+          exchange.complete();
+          answerAgent(204, null);
+        }
+        return;
+      }
+      FrameReader.Event event;
+      try {
+        event = frames.next(buffer);
+      } catch (FrameException e) {
+        exchange.fail(502, "The agent sent a malformed response.");
+        answerAgent(400, "Malformed response stream: " + e.getMessage());
+        return;
+      }
+      switch (event) {
+        case HEAD:
+          if (!applyHead()) {
+            return;
+          }
+          break;
+        case DATA:
+          if (!bodiless) {
+            pendingOffset = frames.dataOffset();
+            pendingLength = frames.dataLength();
+          }
+          break;
+        case END:
+          endReached = true;
+          break;
+        case ABORT:
+          exchange.fail(502, "The backend's response broke off.");
+          LOG.info(() -> "exchange " + exchange.id() + ": agent aborted the response: " + frames.abortReason());
+          answerAgent(204, null);
+          return;
+        default:
+          if (!readMore()) {
+            return;
+          }
+      }
+    }
+  }
+
+  /** Reads more of the agent's stream; false when nothing is available now (or it ended). */
+  private boolean readMore() throws IOException {
+    if (agentIn.isFinished()) {
+      agentStreamCut();
+      return false;
+    }
+    if (!agentIn.isReady()) {
+      if (flushNeeded && clientOut != null && clientOut.isReady()) {
+        flushNeeded = false;
+        clientOut.flush();
+      }
+      return false;
+    }
+    buffer.compact();
+    int n = agentIn.read(buffer.array(), buffer.position(), buffer.remaining());
+    if (n > 0) {
+      buffer.position(buffer.position() + n);
+    }
+    buffer.flip();
+    if (n < 0) {
+      agentStreamCut();
+      return false;
+    }
+    return true;
+  }
+
+  private void agentStreamCut() {
+    exchange.fail(502, "The agent's response ended before it was complete.");
+    answerAgent(400, "The response stream ended without an end frame.");
+  }
+
+  /** Checks the head and starts the client's response; false when the exchange ended instead. */
+  private boolean applyHead() throws IOException {
+    ResponseHead head;
+    try {
+      head = Json.fromBytes(frames.head(), ResponseHead.class);
+    } catch (FrameException e) {
+      exchange.fail(502, "The agent sent a malformed response head.");
+      answerAgent(400, "Malformed response head: " + e.getMessage());
+      return false;
+    }
+    if (head.failure() != null) {
+      exchange.fail(head.failure().status(), clientMessage(head));
+      answerAgent(204, null);
+      return false;
+    }
+    HttpServletResponse clientResponse = client.response();
+    ResponseHeadRules.Verdict verdict =
+        ResponseHeadRules.judge(head, ForwardedHeaders.viaEntry(client.request().getProtocol(), via));
+    if (!verdict.accepted()) {
+      exchange.fail(502, "The backend's response was refused: it had " + verdict.error() + ".");
+      answerAgent(400, "Response head refused: it had " + verdict.error() + ".");
+      return false;
+    }
+    if (!exchange.startResponse(verdict.status())) {
+      answerAgent(410, "This exchange already ended; its client is gone or it timed out.");
+      return false;
+    }
+    clientResponse.setStatus(verdict.status());
+    for (HeaderField field : verdict.headers()) {
+      clientResponse.addHeader(field.name(), field.value());
+    }
+    if (verdict.contentLength() >= 0) {
+      clientResponse.setContentLengthLong(verdict.contentLength());
+    }
+    clientOut = clientResponse.getOutputStream();
+    clientOut.setWriteListener(new ClientSide());
+    return true;
+  }
+
+  private static String clientMessage(ResponseHead head) {
+    String message = head.message();
+    if (message == null || message.isBlank()) {
+      return "The agent could not get a response from the backend (" + head.failure() + ").";
+    }
+    return AgentCaller.sanitize(message, 200);
+  }
+
+  /** Answers the agent's call once: 204 when the response was delivered, else why not. */
+  private void answerAgent(int status, String message) {
+    if (!agentAnswered.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      HttpServletResponse agentResponse = (HttpServletResponse) agentAsync.getResponse();
+      if (message == null) {
+        agentResponse.setStatus(status);
+      } else {
+        Responses.agentText(agentResponse, status, message);
+      }
+      agentAsync.complete();
+    } catch (IOException | IllegalStateException e) {
+      LOG.log(Level.FINE, "Could not answer the agent's response call", e);
+    }
+  }
+
+  @Override
+  public void exchangeEnded(ExchangeState state) {
+    if (state != ExchangeState.COMPLETED) {
+      answerAgent(410, "This exchange ended before the response was delivered (" + state + ").");
+    }
+  }
+
+  /** Events of the agent's response stream. */
+  private final class AgentSide implements ReadListener {
+    @Override
+    public void onDataAvailable() throws IOException {
+      pump();
+    }
+
+    @Override
+    public void onAllDataRead() throws IOException {
+      pump();
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+      exchange.fail(502, "The connection to the agent broke during the response.");
+      answerAgent(400, "The response stream broke.");
+    }
+  }
+
+  /** Events of the client's connection. */
+  private final class ClientSide implements WriteListener {
+    @Override
+    public void onWritePossible() throws IOException {
+      pump();
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+      exchange.clientGone("The client's connection broke during the response: " + failure);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+package dev.drawbridge.proxy.web;
+
+import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.proxy.exchange.Tunnel;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/** Small helpers shared by the servlets: the tunnel lookup and one-sentence error answers. */
+final class Responses {
+
+  /** Servlet context attribute holding the {@link Tunnel}. */
+  static final String TUNNEL_ATTRIBUTE = Tunnel.class.getName();
+
+  private Responses() {}
+
+  static Tunnel tunnel(ServletContext context) {
+    Tunnel tunnel = (Tunnel) context.getAttribute(TUNNEL_ATTRIBUTE);
+    if (tunnel == null) {
+      throw new IllegalStateException("Drawbridge did not start; see the startup log");
+    }
+    return tunnel;
+  }
+
+  /**
+   * Writes a short plain-text answer (one sentence and a newline). The body is small enough to sit
+   * in the response buffer, so this never blocks on a slow peer.
+   */
+  static void text(HttpServletResponse response, int status, String message) throws IOException {
+    byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
+    response.setStatus(status);
+    response.setContentType("text/plain;charset=utf-8");
+    response.setHeader("Cache-Control", "no-store");
+    response.setContentLength(body.length);
+    response.getOutputStream().write(body);
+  }
+
+  /** Like {@link #text} for agent calls, which also learn the proxy's versions. */
+  static void agentText(HttpServletResponse response, int status, String message) throws IOException {
+    response.setHeader(Protocol.PROXY_VERSION_HEADER, Protocol.SOFTWARE_VERSION);
+    response.setHeader(Protocol.PROTOCOL_HEADER, Integer.toString(Protocol.VERSION));
+    text(response, status, message);
+  }
+}
