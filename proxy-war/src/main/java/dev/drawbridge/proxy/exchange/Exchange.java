@@ -165,24 +165,29 @@ public final class Exchange {
         relay.exchangeEnded(to);
       }
     } finally {
+      // Free the slot first, so whoever the client tells next finds the queue as it now is.
       try {
-        switch (to) {
-          case COMPLETED:
-            client.complete();
-            break;
-          case CLIENT_GONE:
-            client.discard();
-            break;
-          default:
-            if (client.isCommitted()) {
-              client.abort(message);
-            } else {
-              client.sendError(status, message, retryAfter);
-            }
-        }
-      } finally {
         backend.exchangeEnded(this, previous);
+      } finally {
+        answerClient(to, message, retryAfter);
       }
+    }
+  }
+
+  private void answerClient(ExchangeState to, String message, int retryAfter) {
+    switch (to) {
+      case COMPLETED:
+        client.complete();
+        break;
+      case CLIENT_GONE:
+        client.discard();
+        break;
+      default:
+        if (client.isCommitted()) {
+          client.abort(message);
+        } else {
+          client.sendError(status(), message, retryAfter);
+        }
     }
   }
 

@@ -1,0 +1,75 @@
+package dev.drawbridge.proxy.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.time.Duration;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ConfigLoaderTest {
+
+  private static final String DIGEST = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+  @Test
+  void appliesDefaultsToAMinimalFile() throws ConfigException {
+    ProxySettings settings =
+        ConfigLoader.parse("{\"backends\":[{\"id\":\"app\",\"agentTokenSha256\":[\"" + DIGEST + "\"]}]}", "test.json");
+    assertEquals(Duration.ofSeconds(20), settings.pollWait());
+    assertEquals(100L * 1024 * 1024, settings.maxRequestBodyBytes());
+    assertEquals("drawbridge", settings.via());
+    BackendSettings app = settings.defaultBackend();
+    assertEquals("app", app.id());
+    assertEquals(1000, app.maxQueued());
+    assertEquals(Duration.ofSeconds(30), app.queueTimeout());
+    assertEquals(Duration.ofSeconds(60), app.responseTimeout());
+  }
+
+  @Test
+  void readsEveryKey() throws ConfigException {
+    ProxySettings settings =
+        ConfigLoader.parse(
+            "{\"backends\":[{\"id\":\"a\",\"agentTokenSha256\":[\"" + DIGEST + "\"],\"maxQueued\":5,\"queueTimeoutSeconds\":2,\"responseTimeoutSeconds\":3}],"
+                + "\"pollWaitSeconds\":4,\"agentGraceSeconds\":5,\"maxRequestBodyBytes\":6,\"inlineBodyMaxBytes\":7,\"retryAfterSeconds\":8,"
+                + "\"idleTimeoutSeconds\":9,\"trustedProxies\":[\"10.0.0.1\",\"::1\"],\"via\":\"edge\",\"maxPollBatch\":10}",
+            "t");
+    assertEquals(Duration.ofSeconds(4), settings.pollWait());
+    assertEquals(Duration.ofSeconds(5), settings.agentGrace());
+    assertEquals(6, settings.maxRequestBodyBytes());
+    assertEquals(7, settings.inlineBodyMaxBytes());
+    assertEquals(8, settings.retryAfterSeconds());
+    assertEquals(Duration.ofSeconds(9), settings.idleTimeout());
+    assertEquals(2, settings.trustedProxies().size());
+    assertEquals("edge", settings.via());
+    assertEquals(10, settings.maxPollBatch());
+    assertEquals(5, settings.defaultBackend().maxQueued());
+  }
+
+  static Stream<Arguments> badFiles() {
+    String backend = "{\"id\":\"a\",\"agentTokenSha256\":[\"" + DIGEST + "\"]}";
+    return Stream.of(
+        Arguments.of("{", "not a valid configuration"),
+        Arguments.of("[]", "not a valid configuration"),
+        Arguments.of("{}", "key 'backends'"),
+        Arguments.of("{\"backends\":[" + backend + "],\"pollWait\":3}", "not a valid configuration"),
+        Arguments.of("{\"backends\":[{\"id\":\"a b\",\"agentTokenSha256\":[\"" + DIGEST + "\"]}]}", "key 'backends[0].id'"),
+        Arguments.of("{\"backends\":[{\"id\":\"a\"}]}", "key 'backends[0].agentTokenSha256'"),
+        Arguments.of("{\"backends\":[{\"id\":\"a\",\"agentTokenSha256\":[\"plain-token\"]}]}", "key 'backends[0].agentTokenSha256[0]'"),
+        Arguments.of("{\"backends\":[" + backend + "," + backend + "]}", "used twice"),
+        Arguments.of("{\"backends\":[" + backend + "],\"pollWaitSeconds\":0}", "key 'pollWaitSeconds'"),
+        Arguments.of("{\"backends\":[" + backend + "],\"trustedProxies\":[\"proxy.example\"]}", "key 'trustedProxies[0]'"),
+        Arguments.of("{\"backends\":[" + backend + "],\"via\":\"two words\"}", "key 'via'"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("badFiles")
+  void namesFileKeyAndReason(String json, String expected) {
+    ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(json, "drawbridge.json"));
+    assertEquals(true, e.getMessage().startsWith("drawbridge.json: "), e.getMessage());
+    assertEquals(true, e.getMessage().contains(expected), e.getMessage());
+    assertEquals(-1, e.getMessage().indexOf('\n'), "one line");
+  }
+}

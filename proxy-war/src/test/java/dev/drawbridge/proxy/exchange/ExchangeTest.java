@@ -1,0 +1,249 @@
+package dev.drawbridge.proxy.exchange;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.drawbridge.protocol.BodyMode;
+import dev.drawbridge.protocol.RequestHead;
+import dev.drawbridge.proxy.config.ConfigLoader;
+import dev.drawbridge.proxy.config.ProxySettings;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The exchange state machine and its backend queue, without any servlet container. */
+class ExchangeTest {
+
+  private static final String DIGEST = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+  private Tunnel tunnel;
+
+  private Backend backend(int maxQueued, int queueTimeoutSeconds, int responseTimeoutSeconds) throws Exception {
+    ProxySettings settings =
+        ConfigLoader.parse(
+            "{\"backends\":[{\"id\":\"app\",\"agentTokenSha256\":[\"" + DIGEST + "\"],\"maxQueued\":" + maxQueued
+                + ",\"queueTimeoutSeconds\":" + queueTimeoutSeconds + ",\"responseTimeoutSeconds\":" + responseTimeoutSeconds
+                + "}],\"pollWaitSeconds\":1,\"agentGraceSeconds\":1,\"retryAfterSeconds\":7}",
+            "test");
+    tunnel = new Tunnel(settings);
+    return tunnel.backend("app");
+  }
+
+  @AfterEach
+  void closeTunnel() {
+    if (tunnel != null) {
+      tunnel.close(Duration.ZERO);
+    }
+  }
+
+  private static Exchange open(Backend backend, FakeClient client) {
+    RequestHead head = new RequestHead(ExchangeIds.next(), backend.id(), "GET", "/", List.of(), BodyMode.NONE, 0, null);
+    return backend.open(head, client, "127.0.0.1");
+  }
+
+  @Test
+  void aWaitingPollTakesANewRequestAtOnce() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    FakePoll poll = new FakePoll("agent-1", 4);
+    backend.poll(poll, backend.session("agent-1", "1", "127.0.0.1"));
+    assertEquals(1, backend.parkedPolls());
+    Exchange exchange = open(backend, new FakeClient());
+    backend.submit(exchange);
+    assertEquals(List.of(exchange.id()), poll.answers.poll(5, TimeUnit.SECONDS));
+    assertEquals(ExchangeState.DELIVERED, exchange.state());
+    assertEquals("agent-1", exchange.agentId());
+    assertEquals(0, backend.queueDepth());
+  }
+
+  @Test
+  void onePollCarriesSeveralQueuedRequestsUpToItsMax() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    for (int i = 0; i < 3; i++) {
+      backend.submit(open(backend, new FakeClient()));
+    }
+    assertEquals(3, backend.queueDepth());
+    FakePoll poll = new FakePoll("agent-1", 2);
+    backend.poll(poll, backend.session("agent-1", "1", "127.0.0.1"));
+    assertEquals(2, poll.answers.poll(5, TimeUnit.SECONDS).size());
+    assertEquals(1, backend.queueDepth());
+  }
+
+  @Test
+  void aFullQueueRefusesWith503AndRetryAfter() throws Exception {
+    Backend backend = backend(1, 30, 30);
+    backend.submit(open(backend, new FakeClient()));
+    FakeClient refused = new FakeClient();
+    backend.submit(open(backend, refused));
+    assertEquals("error 503 retry 7: The queue for backend 'app' is full; retry shortly.", refused.events.poll(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void aQueuedRequestExpiresWith503WhenNoAgentIsConnected() throws Exception {
+    Backend backend = backend(10, 1, 30);
+    FakeClient client = new FakeClient();
+    Exchange exchange = open(backend, client);
+    backend.submit(exchange);
+    assertEquals("error 503 retry 7: No agent is connected for backend 'app'; retry later.", client.events.poll(5, TimeUnit.SECONDS));
+    assertEquals(ExchangeState.EXPIRED, exchange.state());
+    assertEquals(0, backend.queueDepth());
+    assertNull(tunnel.exchange(exchange.id()));
+  }
+
+  @Test
+  void aDeliveredRequestExpiresWith504() throws Exception {
+    Backend backend = backend(10, 30, 1);
+    FakeClient client = new FakeClient();
+    Exchange exchange = open(backend, client);
+    backend.submit(exchange);
+    backend.poll(new FakePoll("agent-1", 1), backend.session("agent-1", "1", "127.0.0.1"));
+    assertEquals("error 504 retry 0: The backend did not answer within 1 s.", client.events.poll(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void aClientThatLeavesCancelsItsExchangeAndWakesTheAgent() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    AgentSession session = backend.session("agent-1", "1", "127.0.0.1");
+    FakeClient client = new FakeClient();
+    Exchange exchange = open(backend, client);
+    backend.submit(exchange);
+    FakePoll first = new FakePoll("agent-1", 1);
+    backend.poll(first, session);
+    assertEquals(List.of(exchange.id()), first.answers.poll(5, TimeUnit.SECONDS));
+    FakePoll listening = new FakePoll("agent-1", 0);
+    backend.poll(listening, session);
+    exchange.clientGone("test");
+    assertEquals("discard", client.events.poll(5, TimeUnit.SECONDS));
+    assertEquals(List.of("cancelled " + exchange.id()), listening.answers.poll(5, TimeUnit.SECONDS));
+    assertFalse(exchange.startResponse(200), "a late answer is refused");
+    assertEquals(0, session.inFlightCount());
+  }
+
+  @Test
+  void aClientThatLeavesWhileQueuedFreesItsSlot() throws Exception {
+    Backend backend = backend(1, 30, 30);
+    Exchange exchange = open(backend, new FakeClient());
+    backend.submit(exchange);
+    exchange.clientGone("test");
+    assertEquals(0, backend.queueDepth());
+    FakeClient next = new FakeClient();
+    backend.submit(open(backend, next));
+    assertEquals(1, backend.queueDepth());
+    assertNull(next.events.poll());
+  }
+
+  @Test
+  void onlyOneResponseIsAcceptedAndCompletionNeedsIt() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    FakeClient client = new FakeClient();
+    Exchange exchange = open(backend, client);
+    backend.submit(exchange);
+    exchange.complete();
+    assertEquals(ExchangeState.QUEUED, exchange.state(), "complete is only valid while responding");
+    backend.poll(new FakePoll("agent-1", 1), backend.session("agent-1", "1", "127.0.0.1"));
+    assertTrue(exchange.startResponse(200));
+    assertFalse(exchange.startResponse(200));
+    client.committed = true;
+    exchange.complete();
+    assertEquals("complete", client.events.poll(5, TimeUnit.SECONDS));
+    exchange.fail(502, "too late");
+    assertNull(client.events.poll(), "an ended exchange ignores later transitions");
+  }
+
+  @Test
+  void aFailureAfterTheHeadWasSentCutsTheConnection() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    FakeClient client = new FakeClient();
+    Exchange exchange = open(backend, client);
+    backend.submit(exchange);
+    backend.poll(new FakePoll("agent-1", 1), backend.session("agent-1", "1", "127.0.0.1"));
+    assertTrue(exchange.startResponse(200));
+    client.committed = true;
+    exchange.fail(502, "The backend's response broke off.");
+    assertEquals("abort: The backend's response broke off.", client.events.poll(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void anAgentThatStopsPollingIsLostAndItsExchangesFailWith502() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    FakeClient client = new FakeClient();
+    Exchange exchange = open(backend, client);
+    backend.submit(exchange);
+    FakePoll poll = new FakePoll("agent-1", 1);
+    backend.poll(poll, backend.session("agent-1", "1", "127.0.0.1"));
+    assertEquals(List.of(exchange.id()), poll.answers.poll(5, TimeUnit.SECONDS));
+    assertEquals("error 502 retry 0: The agent serving this request was lost before it answered.", client.events.poll(10, TimeUnit.SECONDS));
+    assertTrue(backend.agents().isEmpty());
+  }
+
+  /** Records what the state machine did to the client, one line per call. */
+  private static final class FakeClient implements ClientLeg {
+    final BlockingQueue<String> events = new LinkedBlockingQueue<>();
+    volatile boolean committed;
+
+    @Override
+    public boolean isCommitted() {
+      return committed;
+    }
+
+    @Override
+    public void sendError(int status, String message, int retryAfterSeconds) {
+      events.add("error " + status + " retry " + retryAfterSeconds + ": " + message);
+    }
+
+    @Override
+    public void complete() {
+      events.add("complete");
+    }
+
+    @Override
+    public void abort(String reason) {
+      events.add("abort: " + reason);
+    }
+
+    @Override
+    public void discard() {
+      events.add("discard");
+    }
+  }
+
+  /** A poll whose answers land in a queue: exchange ids, or "cancelled id" lines. */
+  private static final class FakePoll implements PendingPoll {
+    final BlockingQueue<List<String>> answers = new LinkedBlockingQueue<>();
+    private final String agentId;
+    private final int max;
+
+    FakePoll(String agentId, int max) {
+      this.agentId = agentId;
+      this.max = max;
+    }
+
+    @Override
+    public String agentId() {
+      return agentId;
+    }
+
+    @Override
+    public int max() {
+      return max;
+    }
+
+    @Override
+    public long deadlineNanos() {
+      return System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    }
+
+    @Override
+    public void answer(List<Exchange> exchanges, List<String> cancelled, boolean draining) {
+      List<String> lines = new java.util.ArrayList<>();
+      exchanges.forEach(e -> lines.add(e.id()));
+      cancelled.forEach(id -> lines.add("cancelled " + id));
+      answers.add(lines);
+    }
+  }
+}
