@@ -18,6 +18,7 @@ public final class AgentSession {
   private final ConcurrentLinkedQueue<String> cancellations = new ConcurrentLinkedQueue<>();
   private volatile long lastSeenNanos;
   private volatile Instant lastSeen;
+  private final java.util.concurrent.atomic.AtomicBoolean greeted = new java.util.concurrent.atomic.AtomicBoolean();
 
   AgentSession(String agentId, String version, String remoteAddress, long now) {
     this.agentId = agentId;
@@ -31,6 +32,14 @@ public final class AgentSession {
   void seen(long now) {
     lastSeenNanos = now;
     lastSeen = Instant.now();
+  }
+
+  /**
+   * True exactly once, for the agent's first poll: it is answered at once, even empty, so the agent
+   * learns that its token works without waiting a whole poll interval.
+   */
+  boolean greet() {
+    return greeted.compareAndSet(false, true);
   }
 
   void addInFlight(Exchange exchange) {

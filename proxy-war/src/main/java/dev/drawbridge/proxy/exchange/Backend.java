@@ -79,7 +79,7 @@ public final class Backend {
           taken.add(exchange);
         }
       }
-      if (taken.isEmpty() && !session.hasCancellations() && !draining) {
+      if (taken.isEmpty() && !session.hasCancellations() && !draining && !session.greet()) {
         parked.add(poll);
         return;
       }

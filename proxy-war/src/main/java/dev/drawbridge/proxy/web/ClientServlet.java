@@ -97,6 +97,9 @@ public class ClientServlet extends HttpServlet {
   private static void open(
       Backend backend, ServletClientLeg client, HttpServletRequest clientRequest, RequestHead head) {
     Exchange exchange = backend.open(head, client, clientRequest.getRemoteAddr());
+    if (head.body() == BodyMode.INLINE) {
+      exchange.addBytesFromClient(head.bodyLength());
+    }
     client.bind(exchange);
     backend.submit(exchange);
   }

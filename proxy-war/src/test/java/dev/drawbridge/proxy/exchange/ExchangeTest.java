@@ -42,6 +42,22 @@ class ExchangeTest {
     }
   }
 
+  /** An agent that already made its first poll (which is always answered at once). */
+  private static AgentSession connected(Backend backend) {
+    AgentSession session = backend.session("agent-1", "1", "127.0.0.1");
+    session.greet();
+    return session;
+  }
+
+  @Test
+  void anAgentsFirstPollIsAnsweredAtOnce() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    FakePoll poll = new FakePoll("agent-1", 4);
+    backend.poll(poll, backend.session("agent-1", "1", "127.0.0.1"));
+    assertEquals(List.of(), poll.answers.poll(5, TimeUnit.SECONDS));
+    assertEquals(0, backend.parkedPolls());
+  }
+
   private static Exchange open(Backend backend, FakeClient client) {
     RequestHead head = new RequestHead(ExchangeIds.next(), backend.id(), "GET", "/", List.of(), BodyMode.NONE, 0, null);
     return backend.open(head, client, "127.0.0.1");
@@ -51,7 +67,7 @@ class ExchangeTest {
   void aWaitingPollTakesANewRequestAtOnce() throws Exception {
     Backend backend = backend(10, 30, 30);
     FakePoll poll = new FakePoll("agent-1", 4);
-    backend.poll(poll, backend.session("agent-1", "1", "127.0.0.1"));
+    backend.poll(poll, connected(backend));
     assertEquals(1, backend.parkedPolls());
     Exchange exchange = open(backend, new FakeClient());
     backend.submit(exchange);
@@ -69,7 +85,7 @@ class ExchangeTest {
     }
     assertEquals(3, backend.queueDepth());
     FakePoll poll = new FakePoll("agent-1", 2);
-    backend.poll(poll, backend.session("agent-1", "1", "127.0.0.1"));
+    backend.poll(poll, connected(backend));
     assertEquals(2, poll.answers.poll(5, TimeUnit.SECONDS).size());
     assertEquals(1, backend.queueDepth());
   }
@@ -101,14 +117,14 @@ class ExchangeTest {
     FakeClient client = new FakeClient();
     Exchange exchange = open(backend, client);
     backend.submit(exchange);
-    backend.poll(new FakePoll("agent-1", 1), backend.session("agent-1", "1", "127.0.0.1"));
+    backend.poll(new FakePoll("agent-1", 1), connected(backend));
     assertEquals("error 504 retry 0: The backend did not answer within 1 s.", client.events.poll(5, TimeUnit.SECONDS));
   }
 
   @Test
   void aClientThatLeavesCancelsItsExchangeAndWakesTheAgent() throws Exception {
     Backend backend = backend(10, 30, 30);
-    AgentSession session = backend.session("agent-1", "1", "127.0.0.1");
+    AgentSession session = connected(backend);
     FakeClient client = new FakeClient();
     Exchange exchange = open(backend, client);
     backend.submit(exchange);
@@ -145,7 +161,7 @@ class ExchangeTest {
     backend.submit(exchange);
     exchange.complete();
     assertEquals(ExchangeState.QUEUED, exchange.state(), "complete is only valid while responding");
-    backend.poll(new FakePoll("agent-1", 1), backend.session("agent-1", "1", "127.0.0.1"));
+    backend.poll(new FakePoll("agent-1", 1), connected(backend));
     assertTrue(exchange.startResponse(200));
     assertFalse(exchange.startResponse(200));
     client.committed = true;
@@ -161,7 +177,7 @@ class ExchangeTest {
     FakeClient client = new FakeClient();
     Exchange exchange = open(backend, client);
     backend.submit(exchange);
-    backend.poll(new FakePoll("agent-1", 1), backend.session("agent-1", "1", "127.0.0.1"));
+    backend.poll(new FakePoll("agent-1", 1), connected(backend));
     assertTrue(exchange.startResponse(200));
     client.committed = true;
     exchange.fail(502, "The backend's response broke off.");
@@ -175,7 +191,7 @@ class ExchangeTest {
     Exchange exchange = open(backend, client);
     backend.submit(exchange);
     FakePoll poll = new FakePoll("agent-1", 1);
-    backend.poll(poll, backend.session("agent-1", "1", "127.0.0.1"));
+    backend.poll(poll, connected(backend));
     assertEquals(List.of(exchange.id()), poll.answers.poll(5, TimeUnit.SECONDS));
     assertEquals("error 502 retry 0: The agent serving this request was lost before it answered.", client.events.poll(10, TimeUnit.SECONDS));
     assertTrue(backend.agents().isEmpty());
