@@ -99,7 +99,14 @@ final class RequestBodyRelay implements ExchangeRelay {
         }
         return;
       }
-      int n = clientIn.read(buffer, Frames.HEADER_LENGTH, CHUNK);
+      int n;
+      try {
+        n = clientIn.read(buffer, Frames.HEADER_LENGTH, CHUNK);
+      } catch (IOException e) {
+        // Thrown out of the agent's write callback it would be blamed on the agent: it is the client's.
+        exchange.clientGone("The client's request body broke off: " + e);
+        return;
+      }
       if (n < 0) {
         clientFinished = true;
         continue;

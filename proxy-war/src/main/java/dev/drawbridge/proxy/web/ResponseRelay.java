@@ -73,10 +73,9 @@ final class ResponseRelay implements ExchangeRelay {
   private synchronized void pump() throws IOException {
     while (!agentAnswered.get()) {
       if (pendingLength > 0) {
-        if (!clientOut.isReady()) {
+        if (!writeToClient()) {
           return;
         }
-        clientOut.write(buffer.array(), pendingOffset, pendingLength);
         exchange.addBytesToClient(pendingLength);
         exchange.touch();
         pendingLength = 0;
@@ -125,6 +124,35 @@ final class ResponseRelay implements ExchangeRelay {
     }
   }
 
+  /**
+   * Writes the pending body region to the client; false when the client cannot take it now (its
+   * listener calls back) or is gone. Client failures are told apart from agent failures here, since
+   * an exception thrown out of the agent's read callback would be reported as the agent's.
+   */
+  private boolean writeToClient() {
+    try {
+      if (!clientOut.isReady()) {
+        return false;
+      }
+      clientOut.write(buffer.array(), pendingOffset, pendingLength);
+      return true;
+    } catch (IOException | IllegalStateException e) {
+      exchange.clientGone("The client's connection broke during the response: " + e);
+      return false;
+    }
+  }
+
+  private void flushClient() {
+    try {
+      if (clientOut.isReady()) {
+        flushNeeded = false;
+        clientOut.flush();
+      }
+    } catch (IOException | IllegalStateException e) {
+      exchange.clientGone("The client's connection broke during the response: " + e);
+    }
+  }
+
   /** Reads more of the agent's stream; false when nothing is available now (or it ended). */
   private boolean readMore() throws IOException {
     if (agentIn.isFinished()) {
@@ -132,9 +160,8 @@ final class ResponseRelay implements ExchangeRelay {
       return false;
     }
     if (!agentIn.isReady()) {
-      if (flushNeeded && clientOut != null && clientOut.isReady()) {
-        flushNeeded = false;
-        clientOut.flush();
+      if (flushNeeded && clientOut != null) {
+        flushClient();
       }
       return false;
     }

@@ -27,6 +27,12 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
       new java.util.concurrent.atomic.AtomicBoolean();
   private volatile Exchange exchange;
 
+  /**
+   * Set once the container finished the request: its request and response objects are recycled
+   * then and must not be touched again.
+   */
+  private volatile boolean released;
+
   ServletClientLeg(AsyncContext async) {
     this.async = async;
     this.response = (HttpServletResponse) async.getResponse();
@@ -53,11 +59,21 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
 
   @Override
   public boolean isCommitted() {
-    return response.isCommitted();
+    if (released) {
+      return true;
+    }
+    try {
+      return response.isCommitted();
+    } catch (IllegalStateException e) {
+      return true;
+    }
   }
 
   @Override
   public void sendError(int status, String message, int retryAfterSeconds) {
+    if (released) {
+      return;
+    }
     try {
       response.reset();
       if (retryAfterSeconds > 0) {
@@ -75,6 +91,9 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
 
   @Override
   public void complete() {
+    if (released) {
+      return;
+    }
     try {
       async.complete();
     } catch (IllegalStateException e) {
@@ -88,6 +107,9 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
     // The Servlet API has no abort; an exception thrown from a dispatch of a committed response
     // makes the container close the connection without ending the body, so a cut stream never
     // looks complete to the client.
+    if (released) {
+      return;
+    }
     try {
       async.getRequest().setAttribute(ABORT_ATTRIBUTE, reason);
       async.dispatch();
@@ -125,6 +147,7 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
 
   @Override
   public void onComplete(AsyncEvent event) {
+    released = true;
     Exchange bound = exchange;
     if (bound != null) {
       bound.clientGone("The container ended the client's request.");
