@@ -1,0 +1,210 @@
+package dev.drawbridge.agent;
+
+import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.protocol.RequestHead;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.io.CloseMode;
+
+/**
+ * A running agent: {@code --polls} pollers that fetch work from the proxy, and a worker pool of
+ * {@code --concurrency} threads that run each {@link Exchange}. Embeddable: tests create one,
+ * {@link #start()} it and {@link #close()} it; {@link Main} adds only flags, logging and signals.
+ */
+public final class Agent implements AutoCloseable {
+
+  private static final Logger LOG = Logger.getLogger(Agent.class.getName());
+
+  /** How long stopping pollers may take; they only wait on cancelled calls by then. */
+  private static final long POLLER_STOP_MILLIS = 5_000;
+
+  private final AgentConfig config;
+  private final ProxyLink proxyLink;
+  private final Capacity capacity;
+  private final ProxyClient proxyClient;
+  private final CloseableHttpClient backendClient;
+  private final HttpHost target;
+  private final ThreadPoolExecutor workers;
+  private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
+  private final List<Poller> pollers = new ArrayList<>();
+  private final List<Thread> pollerThreads = new ArrayList<>();
+  private final CountDownLatch stopSignal = new CountDownLatch(1);
+  private final CompletableFuture<Throwable> fatal = new CompletableFuture<>();
+  private volatile boolean draining;
+  private boolean started;
+  private boolean drained;
+
+  public Agent(AgentConfig config) {
+    this.config = config;
+    this.proxyLink = new ProxyLink(config);
+    this.capacity = new Capacity(config.concurrency());
+    this.proxyClient = new ProxyClient(config);
+    this.backendClient = ClientFactory.backendClient(config);
+    this.target = new HttpHost(config.target().getScheme(), config.target().getHost(), config.target().getPort());
+    this.workers = new ThreadPoolExecutor(config.concurrency(), config.concurrency(), 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), threads("drawbridge-exchange-"));
+    // Idle agents keep no worker threads.
+    workers.allowCoreThreadTimeOut(true);
+  }
+
+  public AgentConfig config() {
+    return config;
+  }
+
+  /** Starts polling. */
+  public synchronized void start() {
+    if (started) {
+      throw new IllegalStateException("agent already started");
+    }
+    started = true;
+    LOG.info("Drawbridge agent " + Protocol.SOFTWARE_VERSION + " (protocol " + Protocol.VERSION + "): agent "
+        + config.agentId() + " serving backend " + config.backend() + " -> target " + config.target()
+        + " via proxy " + config.proxy() + ", concurrency " + config.concurrency());
+    ThreadFactory pollerThreadFactory = threads("drawbridge-poll-");
+    // One extra poller only listens: it keeps the agent visible to the proxy when all slots are busy.
+    for (int i = 0; i <= config.polls(); i++) {
+      Poller poller = new Poller(this, proxyClient, capacity, proxyLink, config.maxBackoff(), i == config.polls());
+      Thread thread = pollerThreadFactory.newThread(poller);
+      pollers.add(poller);
+      pollerThreads.add(thread);
+      thread.start();
+    }
+  }
+
+  /** Runs {@code clientRequest} on a worker; {@code holdsSlot} says whether it returns a capacity slot when done. */
+  void dispatch(RequestHead clientRequest, boolean holdsSlot) {
+    Exchange exchange = new Exchange(clientRequest, config, proxyClient, backendClient, target, draining);
+    String id = exchange.id();
+    if (exchanges.putIfAbsent(id, exchange) != null) {
+      LOG.warning("exchange " + id + ": delivered twice by the proxy; ignoring the second copy");
+      capacity.release(holdsSlot ? 1 : 0);
+      return;
+    }
+    try {
+      workers.execute(() -> {
+        try {
+          exchange.run();
+        } finally {
+          exchanges.remove(id, exchange);
+          capacity.release(holdsSlot ? 1 : 0);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      exchanges.remove(id, exchange);
+      capacity.release(holdsSlot ? 1 : 0);
+      LOG.warning("exchange " + id + ": dropped because the agent has stopped; the proxy will time it out");
+    }
+  }
+
+  /** The proxy says {@code id} is over (client gone, timeout): stop working on it. */
+  void cancel(String id) {
+    Exchange exchange = exchanges.get(id);
+    if (exchange != null) {
+      LOG.fine("exchange " + id + ": cancelled by the proxy");
+      exchange.cancel();
+    }
+  }
+
+  /** Waits {@code wait}, or less when the agent stops. */
+  void awaitStop(Duration wait) throws InterruptedException {
+    stopSignal.await(wait.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** A poller died of a bug; {@link #awaitFatal()} returns it so that {@link Main} can exit 1. */
+  void fatal(Throwable failure) {
+    LOG.log(Level.SEVERE, "Poller failed unexpectedly; stopping the agent", failure);
+    fatal.complete(failure);
+  }
+
+  /** Blocks until an unrecoverable error happens, and returns it. */
+  public Throwable awaitFatal() throws InterruptedException {
+    try {
+      return fatal.get();
+    } catch (ExecutionException e) {
+      return e.getCause();
+    }
+  }
+
+  /** Exchanges in flight now. */
+  public int inFlight() {
+    return exchanges.size();
+  }
+
+  /** True once a poll succeeded and no later one failed. */
+  public boolean isConnected() {
+    return proxyLink.state() == ProxyLink.State.CONNECTED;
+  }
+
+  /**
+   * Stops polling (outstanding polls are aborted) and lets exchanges in flight finish for up to
+   * {@code --drain-timeout}; the rest are aborted. Returns how many finished.
+   */
+  public synchronized int drain() {
+    if (drained) {
+      return 0;
+    }
+    drained = true;
+    draining = true;
+    stopSignal.countDown();
+    pollers.forEach(Poller::stop);
+    try {
+      for (Thread thread : pollerThreads) {
+        thread.interrupt();
+        thread.join(POLLER_STOP_MILLIS);
+      }
+      int inFlight = exchanges.size();
+      if (inFlight > 0) {
+        LOG.info("Stopping: waiting up to " + Durations.format(config.drainTimeout()) + " for "
+            + inFlight + (inFlight == 1 ? " request" : " requests") + " in flight");
+      }
+      workers.shutdown();
+      if (workers.awaitTermination(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+        return inFlight;
+      }
+      int abandoned = exchanges.size();
+      LOG.warning("Drain timeout of " + Durations.format(config.drainTimeout()) + " passed; aborting "
+          + abandoned + " requests still in flight (raise --drain-timeout to wait longer)");
+      exchanges.values().forEach(Exchange::cancel);
+      workers.shutdownNow();
+      workers.awaitTermination(POLLER_STOP_MILLIS, TimeUnit.MILLISECONDS);
+      return Math.max(0, inFlight - abandoned);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      workers.shutdownNow();
+      return 0;
+    }
+  }
+
+  /** Drains, then closes both HTTP clients. */
+  @Override
+  public void close() {
+    drain();
+    proxyClient.close();
+    backendClient.close(CloseMode.IMMEDIATE);
+  }
+
+  private static ThreadFactory threads(String prefix) {
+    AtomicInteger count = new AtomicInteger();
+    return task -> {
+      Thread thread = new Thread(task, prefix + count.incrementAndGet());
+      thread.setDaemon(false);
+      return thread;
+    };
+  }
+}

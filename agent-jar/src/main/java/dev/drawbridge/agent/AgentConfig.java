@@ -1,0 +1,94 @@
+package dev.drawbridge.agent;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything an {@link Agent} needs, already validated. Build one with {@link CommandLine} or
+ * directly in tests.
+ *
+ * @param proxy proxy base URL including its context path, without a trailing slash
+ * @param target backend base URL; its path (without a trailing slash) prefixes every request target
+ * @param backend backend id on the proxy
+ * @param token agent token; never logged, never printed by {@link #toString()}
+ * @param agentId this agent's name in the proxy's admin page and logs
+ * @param concurrency most exchanges in flight at once
+ * @param polls long polls kept outstanding
+ * @param connectTimeout connect timeout toward the proxy and the backend
+ * @param backendTimeout socket and response timeout toward the backend
+ * @param proxyTimeout response timeout of proxy calls; must exceed the proxy's poll wait
+ * @param preserveHost send the client's Host header to the backend instead of the target's
+ * @param drainTimeout how long in-flight exchanges may take to finish on shutdown
+ * @param maxBackoff cap of the reconnect backoff
+ */
+public record AgentConfig(
+    URI proxy,
+    URI target,
+    String backend,
+    String token,
+    String agentId,
+    int concurrency,
+    int polls,
+    Duration connectTimeout,
+    Duration backendTimeout,
+    Duration proxyTimeout,
+    boolean preserveHost,
+    Duration drainTimeout,
+    Duration maxBackoff) {
+
+  /** Most exchanges asked for in one poll; matches the proxy's default maxPollBatch. */
+  public static final int MAX_POLL_BATCH = 32;
+
+  public AgentConfig {
+    Objects.requireNonNull(proxy, "proxy");
+    Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(backend, "backend");
+    Objects.requireNonNull(token, "token");
+    Objects.requireNonNull(agentId, "agentId");
+    Objects.requireNonNull(connectTimeout, "connectTimeout");
+    Objects.requireNonNull(backendTimeout, "backendTimeout");
+    Objects.requireNonNull(proxyTimeout, "proxyTimeout");
+    Objects.requireNonNull(drainTimeout, "drainTimeout");
+    Objects.requireNonNull(maxBackoff, "maxBackoff");
+    if (concurrency < 1) {
+      throw new IllegalArgumentException("concurrency must be at least 1, got " + concurrency);
+    }
+    if (polls < 1) {
+      throw new IllegalArgumentException("polls must be at least 1, got " + polls);
+    }
+    // More polls than exchange slots would only block: each poll holds at least one slot.
+    polls = Math.min(polls, concurrency);
+  }
+
+  /** A config with the documented defaults, for embedding and tests. */
+  public static AgentConfig defaults(URI proxy, URI target, String token) {
+    return new AgentConfig(
+        proxy,
+        target,
+        "default",
+        token,
+        CommandLine.defaultAgentId(),
+        64,
+        2,
+        Duration.ofSeconds(10),
+        Duration.ofSeconds(60),
+        Duration.ofSeconds(60),
+        false,
+        Duration.ofSeconds(30),
+        Duration.ofSeconds(30));
+  }
+
+  /** Path prefix taken from {@link #target()}, "" when it has none. */
+  public String targetBasePath() {
+    String path = target.getRawPath();
+    return path == null ? "" : path;
+  }
+
+  @Override
+  public String toString() {
+    // The record default would print the token.
+    return "AgentConfig[proxy=" + proxy + ", target=" + target + ", backend=" + backend
+        + ", agentId=" + agentId + ", concurrency=" + concurrency + ", polls=" + polls + "]";
+  }
+}

@@ -1,0 +1,107 @@
+package dev.drawbridge.agent;
+
+import dev.drawbridge.protocol.Protocol;
+import java.time.Duration;
+import java.util.List;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.HttpHeaders;
+import org.apache.hc.core5.http.io.SocketConfig;
+import org.apache.hc.core5.http.message.BasicHeader;
+import org.apache.hc.core5.util.TimeValue;
+import org.apache.hc.core5.util.Timeout;
+
+/**
+ * The agent's two HttpClients, one per leg. Both behave as a proxy must: no redirects followed, no
+ * cookies stored, no content decoded, no retries (a body cannot be re-sent), every wait bounded.
+ */
+final class ClientFactory {
+
+  /** Idle pooled connections are closed after this, before a server's idle timeout (60 s) can race us. */
+  private static final TimeValue IDLE_EVICTION = TimeValue.ofSeconds(30);
+
+  private ClientFactory() {}
+
+  /**
+   * Agent-to-proxy leg: polls, request-body fetches and response uploads. Each exchange may hold a
+   * body fetch and an upload at once, beside the polls. Honours the JVM's TLS and
+   * {@code https.proxyHost} settings, since the way out of a private network often needs them.
+   */
+  static CloseableHttpClient proxyClient(AgentConfig config) {
+    int connections = config.polls() + 2 * config.concurrency();
+    PoolingHttpClientConnectionManager pool =
+        pool(connections, config.connectTimeout(), config.proxyTimeout(), TimeValue.ofSeconds(2));
+    return common(pool, config.connectTimeout(), config.proxyTimeout())
+        .setUserAgent("drawbridge-agent/" + Protocol.SOFTWARE_VERSION)
+        .setDefaultHeaders(
+            List.of(
+                new BasicHeader(HttpHeaders.AUTHORIZATION, "Bearer " + config.token()),
+                new BasicHeader(Protocol.AGENT_ID_HEADER, config.agentId()),
+                new BasicHeader(Protocol.AGENT_VERSION_HEADER, Protocol.SOFTWARE_VERSION),
+                new BasicHeader(Protocol.PROTOCOL_HEADER, String.valueOf(Protocol.VERSION))))
+        .useSystemProperties()
+        .build();
+  }
+
+  /**
+   * Agent-to-backend leg. Adds no User-Agent (the client's own is forwarded), and validates pooled
+   * connections idle for more than a second: with retries off, a keep-alive connection the backend
+   * closed would otherwise fail a client request.
+   */
+  static CloseableHttpClient backendClient(AgentConfig config) {
+    PoolingHttpClientConnectionManager pool =
+        pool(config.concurrency(), config.connectTimeout(), config.backendTimeout(), TimeValue.ofSeconds(1));
+    return common(pool, config.connectTimeout(), config.backendTimeout())
+        .disableDefaultUserAgent()
+        .build();
+  }
+
+  private static PoolingHttpClientConnectionManager pool(
+      int connections, Duration connectTimeout, Duration socketTimeout, TimeValue validateAfter) {
+    return PoolingHttpClientConnectionManagerBuilder.create()
+        .useSystemProperties()
+        .setMaxConnTotal(connections)
+        .setMaxConnPerRoute(connections)
+        .setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).setSoKeepAlive(true).build())
+        .setDefaultConnectionConfig(
+            ConnectionConfig.custom()
+                .setConnectTimeout(timeout(connectTimeout))
+                .setSocketTimeout(timeout(socketTimeout))
+                .setValidateAfterInactivity(validateAfter)
+                .build())
+        .build();
+  }
+
+  private static HttpClientBuilder common(
+      PoolingHttpClientConnectionManager pool, Duration connectTimeout, Duration responseTimeout) {
+    RequestConfig requests =
+        RequestConfig.custom()
+            // The pools are sized for the work; waiting long for a connection means a leak.
+            .setConnectionRequestTimeout(timeout(connectTimeout))
+            .setResponseTimeout(timeout(responseTimeout))
+            .setRedirectsEnabled(false)
+            .setContentCompressionEnabled(false)
+            .setExpectContinueEnabled(false)
+            .setAuthenticationEnabled(false)
+            .build();
+    return HttpClients.custom()
+        .setConnectionManager(pool)
+        .setDefaultRequestConfig(requests)
+        .disableRedirectHandling()
+        .disableCookieManagement()
+        .disableContentCompression()
+        .disableAutomaticRetries()
+        .disableAuthCaching()
+        .evictExpiredConnections()
+        .evictIdleConnections(IDLE_EVICTION);
+  }
+
+  private static Timeout timeout(Duration duration) {
+    return Timeout.ofMilliseconds(duration.toMillis());
+  }
+}

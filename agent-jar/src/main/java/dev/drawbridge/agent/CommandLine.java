@@ -1,0 +1,297 @@
+package dev.drawbridge.agent;
+
+import dev.drawbridge.protocol.HeaderValidation;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.Map;
+import java.util.logging.Level;
+
+/** Turns arguments and environment variables into a {@link Command}, or a one-line {@link UsageException}. */
+final class CommandLine {
+
+  /** A value and where it came from ("--concurrency" or "DRAWBRIDGE_CONCURRENCY"), for error messages. */
+  private record Value(String text, String source) {}
+
+  private final Map<Flag, Value> values = new EnumMap<>(Flag.class);
+
+  private CommandLine() {}
+
+  /** Parses {@code args}, falling back to {@code env} for flags not given. */
+  static Command parse(String[] args, Map<String, String> env) throws UsageException {
+    for (String arg : args) {
+      if (arg.equals("--help") || arg.equals("-h")) {
+        return new Command.Help();
+      }
+      if (arg.equals("--version") || arg.equals("-V")) {
+        return new Command.Version();
+      }
+    }
+    CommandLine line = new CommandLine();
+    line.readArgs(args);
+    line.readEnv(env);
+    return new Command.Run(line.config(), line.logLevel());
+  }
+
+  private void readArgs(String[] args) throws UsageException {
+    for (int i = 0; i < args.length; i++) {
+      String arg = args[i];
+      if (!arg.startsWith("--")) {
+        throw new UsageException("unexpected argument '" + arg + "'");
+      }
+      int equals = arg.indexOf('=');
+      String name = equals < 0 ? arg : arg.substring(0, equals);
+      Flag flag = Flag.byFlag(name);
+      if (flag == null) {
+        throw new UsageException("unknown flag " + name);
+      }
+      String text;
+      if (equals >= 0) {
+        text = arg.substring(equals + 1);
+      } else if (flag.isSwitch()) {
+        boolean nextIsBool = i + 1 < args.length && parseBoolean(args[i + 1]) != null;
+        text = nextIsBool ? args[++i] : "true";
+      } else if (i + 1 < args.length) {
+        text = args[++i];
+      } else {
+        throw new UsageException(name + " needs a value (" + flag.placeholder() + ")");
+      }
+      if (values.put(flag, new Value(text, name)) != null) {
+        throw new UsageException(name + " is given more than once");
+      }
+    }
+  }
+
+  private void readEnv(Map<String, String> env) {
+    // The token pair is one choice: a token flag on the command line overrides both variables.
+    boolean tokenOnCommandLine = values.containsKey(Flag.TOKEN) || values.containsKey(Flag.TOKEN_FILE);
+    for (Flag flag : Flag.values()) {
+      boolean tokenFlag = flag == Flag.TOKEN || flag == Flag.TOKEN_FILE;
+      String text = env.get(flag.env());
+      if (values.containsKey(flag) || text == null || text.isEmpty() || (tokenFlag && tokenOnCommandLine)) {
+        continue;
+      }
+      values.put(flag, new Value(text, flag.env()));
+    }
+  }
+
+  private AgentConfig config() throws UsageException {
+    URI proxy = url(Flag.PROXY);
+    URI target = url(Flag.TARGET);
+    String backend = text(Flag.BACKEND, "default");
+    if (backend.isBlank()) {
+      throw new UsageException(source(Flag.BACKEND) + " must not be empty");
+    }
+    String agentId = text(Flag.AGENT_ID, null);
+    if (agentId == null) {
+      agentId = defaultAgentId();
+    } else if (agentId.isBlank() || !HeaderValidation.isValidValue(agentId)) {
+      throw new UsageException(source(Flag.AGENT_ID) + " must be non-empty printable text");
+    }
+    return new AgentConfig(
+        proxy,
+        target,
+        backend.trim(),
+        token(),
+        agentId.trim(),
+        integer(Flag.CONCURRENCY, 64, 1, 100_000),
+        integer(Flag.POLLS, 2, 1, 1_000),
+        duration(Flag.CONNECT_TIMEOUT, "10s", false),
+        duration(Flag.BACKEND_TIMEOUT, "60s", false),
+        duration(Flag.PROXY_TIMEOUT, "60s", false),
+        bool(Flag.PRESERVE_HOST),
+        duration(Flag.DRAIN_TIMEOUT, "30s", true),
+        duration(Flag.MAX_BACKOFF, "30s", false));
+  }
+
+  private String source(Flag flag) {
+    Value value = values.get(flag);
+    return value == null ? flag.flag() : value.source();
+  }
+
+  private String text(Flag flag, String fallback) {
+    Value value = values.get(flag);
+    return value == null ? fallback : value.text();
+  }
+
+  private URI url(Flag flag) throws UsageException {
+    String text = text(flag, null);
+    if (text == null) {
+      throw new UsageException(flag.flag() + " is required (or set " + flag.env() + ")");
+    }
+    String where = source(flag);
+    URI uri;
+    try {
+      uri = new URI(text.trim());
+    } catch (URISyntaxException e) {
+      throw new UsageException(where + ": '" + text + "' is not a valid URL");
+    }
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    if (!scheme.equals("http") && !scheme.equals("https")) {
+      throw new UsageException(where + ": '" + text + "' must start with http:// or https://");
+    }
+    if (uri.getHost() == null) {
+      throw new UsageException(where + ": '" + text + "' has no host name");
+    }
+    if (uri.getRawUserInfo() != null) {
+      throw new UsageException(where + ": '" + uri.getHost() + "' URL must not carry user credentials");
+    }
+    if (uri.getRawQuery() != null || uri.getRawFragment() != null) {
+      throw new UsageException(where + ": '" + text + "' must not have a query or fragment");
+    }
+    String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+    while (path.endsWith("/")) {
+      path = path.substring(0, path.length() - 1);
+    }
+    try {
+      return new URI(scheme + "://" + uri.getRawAuthority() + path);
+    } catch (URISyntaxException e) {
+      throw new UsageException(where + ": '" + text + "' is not a valid URL");
+    }
+  }
+
+  private String token() throws UsageException {
+    Value token = values.get(Flag.TOKEN);
+    Value file = values.get(Flag.TOKEN_FILE);
+    if (token != null && file != null) {
+      throw new UsageException(
+          "give only one of " + token.source() + " and " + file.source());
+    }
+    if (token == null && file == null) {
+      throw new UsageException("--token or --token-file is required (or set "
+          + Flag.TOKEN.env() + " or " + Flag.TOKEN_FILE.env() + ")");
+    }
+    String text;
+    String where;
+    if (token != null) {
+      text = token.text().trim();
+      where = token.source();
+    } else {
+      where = file.source();
+      text = readTokenFile(where, file.text()).trim();
+    }
+    if (text.isEmpty()) {
+      throw new UsageException(where + ": the token is empty");
+    }
+    if (!HeaderValidation.isValidValue(text)) {
+      throw new UsageException(where + ": the token contains characters not allowed in an HTTP header");
+    }
+    return text;
+  }
+
+  private static String readTokenFile(String where, String file) throws UsageException {
+    try {
+      return Files.readString(Path.of(file), StandardCharsets.UTF_8);
+    } catch (IOException | InvalidPathException e) {
+      throw new UsageException(where + ": cannot read token file '" + file + "' ("
+          + e.getClass().getSimpleName() + ")");
+    }
+  }
+
+  private int integer(Flag flag, int fallback, int min, int max) throws UsageException {
+    String text = text(flag, null);
+    if (text == null) {
+      return fallback;
+    }
+    int value;
+    try {
+      value = Integer.parseInt(text.trim());
+    } catch (NumberFormatException e) {
+      throw new UsageException(source(flag) + ": '" + text + "' is not a whole number");
+    }
+    if (value < min || value > max) {
+      throw new UsageException(source(flag) + ": " + value + " is outside " + min + ".." + max);
+    }
+    return value;
+  }
+
+  private Duration duration(Flag flag, String fallback, boolean zeroAllowed) throws UsageException {
+    String text = text(flag, fallback);
+    Duration value;
+    try {
+      value = Durations.parse(text);
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(source(flag) + ": " + e.getMessage());
+    }
+    if (value.isZero() && !zeroAllowed) {
+      throw new UsageException(source(flag) + ": must be more than zero");
+    }
+    return value;
+  }
+
+  private boolean bool(Flag flag) throws UsageException {
+    String text = text(flag, "false");
+    Boolean value = parseBoolean(text);
+    if (value == null) {
+      throw new UsageException(source(flag) + ": '" + text + "' is not true or false");
+    }
+    return value;
+  }
+
+  private static Boolean parseBoolean(String text) {
+    switch (text.trim().toLowerCase(Locale.ROOT)) {
+      case "true":
+      case "yes":
+      case "on":
+      case "1":
+        return Boolean.TRUE;
+      case "false":
+      case "no":
+      case "off":
+      case "0":
+        return Boolean.FALSE;
+      default:
+        return null;
+    }
+  }
+
+  private Level logLevel() throws UsageException {
+    String text = text(Flag.LOG_LEVEL, "info");
+    switch (text.trim().toLowerCase(Locale.ROOT)) {
+      case "error":
+        return Level.SEVERE;
+      case "warn":
+      case "warning":
+        return Level.WARNING;
+      case "info":
+        return Level.INFO;
+      case "debug":
+        return Level.FINE;
+      case "trace":
+        return Level.FINEST;
+      default:
+        throw new UsageException(
+            source(Flag.LOG_LEVEL) + ": '" + text + "' is not one of error, warn, info, debug");
+    }
+  }
+
+  /** {@code <hostname>-<6 random hex digits>}: readable, and unique when several agents share a host. */
+  static String defaultAgentId() {
+    byte[] random = new byte[3];
+    new SecureRandom().nextBytes(random);
+    return hostName() + "-" + HexFormat.of().formatHex(random);
+  }
+
+  private static String hostName() {
+    String name = System.getenv("HOSTNAME");
+    if (name == null || name.isBlank()) {
+      try {
+        name = InetAddress.getLocalHost().getHostName();
+      } catch (IOException e) {
+        name = "agent";
+      }
+    }
+    String safe = name.replaceAll("[^A-Za-z0-9._-]", "");
+    return safe.isEmpty() ? "agent" : safe;
+  }
+}

@@ -1,0 +1,270 @@
+package dev.drawbridge.agent;
+
+import dev.drawbridge.protocol.BodyMode;
+import dev.drawbridge.protocol.Failure;
+import dev.drawbridge.protocol.FramedInputStream;
+import dev.drawbridge.protocol.HeaderField;
+import dev.drawbridge.protocol.HopByHop;
+import dev.drawbridge.protocol.RequestHead;
+import dev.drawbridge.protocol.ResponseHead;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.core5.concurrent.Cancellable;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.Header;
+import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.http.io.entity.InputStreamEntity;
+
+/**
+ * One client request carried through the agent, on one worker thread:
+ *
+ * <pre>
+ *   [STREAM body] GET request-body from the proxy
+ *   -> backend request (body streamed from the proxy's frames)
+ *   -> POST response to the proxy (head frame, backend body as it arrives, end or abort frame)
+ * </pre>
+ *
+ * {@link #cancel()} may come from a poller thread at any point; it aborts every call in progress,
+ * and the worker then ends quietly.
+ */
+final class Exchange implements Runnable {
+
+  private static final Logger LOG = Logger.getLogger(Exchange.class.getName());
+
+  /** Read buffer for the request-body frames. */
+  private static final int REQUEST_BODY_BUFFER = 32 * 1024;
+
+  private final RequestHead clientRequest;
+  private final AgentConfig config;
+  private final ProxyClient proxyClient;
+  private final CloseableHttpClient backendClient;
+  private final HttpHost target;
+  private final boolean agentDraining;
+  private final List<Cancellable> callsInProgress = new CopyOnWriteArrayList<>();
+  private volatile boolean cancelled;
+  private volatile IOException requestBodyFailure;
+
+  Exchange(RequestHead clientRequest, AgentConfig config, ProxyClient proxyClient,
+      CloseableHttpClient backendClient, HttpHost target, boolean agentDraining) {
+    this.clientRequest = clientRequest;
+    this.config = config;
+    this.proxyClient = proxyClient;
+    this.backendClient = backendClient;
+    this.target = target;
+    this.agentDraining = agentDraining;
+  }
+
+  String id() {
+    return clientRequest.id();
+  }
+
+  /** Stops work on this exchange: the client went away or the proxy gave up on it. */
+  void cancel() {
+    cancelled = true;
+    for (Cancellable call : callsInProgress) {
+      call.cancel();
+    }
+  }
+
+  @Override
+  public void run() {
+    long started = System.nanoTime();
+    try {
+      if (agentDraining) {
+        upload(ResponseHead.failed(Failure.AGENT_DRAINING,
+            "The agent is shutting down and did not start the request."), null);
+        return;
+      }
+      forward(started);
+    } catch (RuntimeException e) {
+      // HttpClient may report a cancelled call with an unchecked exception; only others are bugs.
+      if (!cancelled) {
+        LOG.log(Level.SEVERE, log("unexpected failure; the proxy will time the exchange out"), e);
+      }
+    }
+  }
+
+  private void forward(long started) {
+    ClassicHttpResponse requestBody = null;
+    try {
+      HttpEntity backendEntity;
+      if (clientRequest.body() == BodyMode.STREAM) {
+        requestBody = openRequestBody();
+        if (requestBody == null) {
+          return;
+        }
+        backendEntity = new InputStreamEntity(
+            new WatchedInputStream(
+                new FramedInputStream(requestBody.getEntity().getContent(), REQUEST_BODY_BUFFER),
+                failure -> requestBodyFailure = failure),
+            clientRequest.bodyLength(), null);
+      } else {
+        backendEntity = BackendRequest.inlineEntity(clientRequest);
+      }
+      BackendRequest backendRequest =
+          BackendRequest.of(clientRequest, target, config.targetBasePath(), config.preserveHost());
+      backendRequest.setEntity(backendEntity);
+      register(backendRequest);
+      ClassicHttpResponse backendResponse;
+      try {
+        backendResponse = backendClient.executeOpen(target, backendRequest, null);
+      } catch (IOException e) {
+        backendFailed(e);
+        return;
+      }
+      try {
+        register(() -> {
+          closeQuietly(backendResponse);
+          return true;
+        });
+        relay(backendResponse, started);
+      } finally {
+        // Quietly: after a broken body, closing fails again with the failure already reported.
+        closeQuietly(backendResponse);
+      }
+    } catch (IOException e) {
+      if (!cancelled) {
+        LOG.warning(log("failed: " + Reasons.describe(e)));
+      }
+    } finally {
+      if (requestBody != null && requestBodyFailure == null && !cancelled) {
+        // Reading past the end frame to the end of the chunked body lets the proxy connection be reused.
+        EntityUtils.consumeQuietly(requestBody.getEntity());
+      }
+      closeQuietly(requestBody);
+    }
+  }
+
+  /** GETs the streamed request body; null when the exchange is over (logged). */
+  private ClassicHttpResponse openRequestBody() throws IOException {
+    HttpGet fetch = proxyClient.requestBodyRequest(id());
+    register(fetch);
+    ClassicHttpResponse requestBody;
+    try {
+      requestBody = proxyClient.open(fetch);
+    } catch (IOException e) {
+      if (!cancelled) {
+        LOG.warning(log("could not fetch the request body from the proxy: " + Reasons.describe(e)));
+      }
+      return null;
+    }
+    if (requestBody.getCode() == 200 && requestBody.getEntity() != null) {
+      return requestBody;
+    }
+    try (requestBody) {
+      ProxyStatusException refusal = ProxyClient.statusException(requestBody);
+      if (refusal.status() == 410) {
+        LOG.fine(log("the client went away before its body was fetched"));
+      } else {
+        LOG.warning(log("the proxy refused the request body fetch (" + refusal.status() + ": "
+            + refusal.getMessage() + ")"));
+      }
+    }
+    return null;
+  }
+
+  private void backendFailed(IOException e) {
+    if (cancelled) {
+      LOG.fine(log("cancelled while waiting for the backend"));
+      return;
+    }
+    if (requestBodyFailure != null) {
+      // The client's body broke, not the backend; the proxy already knows, this just ends the exchange.
+      LOG.fine(log("the client's request body broke: " + Reasons.describe(requestBodyFailure)));
+      upload(ResponseHead.failed(Failure.BACKEND_UNREACHABLE,
+          "The request body broke before the backend answered."), null);
+      return;
+    }
+    ResponseHead failure = BackendFailures.head(e, config);
+    String detail = Reasons.describe(e);
+    LOG.warning(log(clientRequest.method() + " " + clientRequest.target() + " failed: " + failure.message()
+        + (detail.equals("connection refused") ? "" : " (" + detail + ")")));
+    upload(failure, null);
+  }
+
+  private void relay(ClassicHttpResponse backendResponse, long started) throws IOException {
+    HttpEntity backendBody = backendResponse.getEntity();
+    ResponseHead responseHead = new ResponseHead(
+        backendResponse.getCode(), HopByHop.endToEnd(headers(backendResponse)), null, null);
+    InputStream backendStream = backendBody == null ? null : backendBody.getContent();
+    ResponseUpload upload = upload(responseHead, backendStream);
+    if (upload != null && upload.backendFailure() != null && !cancelled) {
+      LOG.warning(log("the backend connection broke after " + upload.bytesCopied()
+          + " body bytes: " + Reasons.describe(upload.backendFailure())));
+    } else if (upload != null && LOG.isLoggable(Level.FINE)) {
+      LOG.fine(log(clientRequest.method() + " " + clientRequest.target() + " -> "
+          + responseHead.status() + ", " + upload.bytesCopied() + " bytes in "
+          + (System.nanoTime() - started) / 1_000_000 + " ms"));
+    }
+    if (backendBody != null && upload != null && upload.backendFailure() == null) {
+      // Read to the end already; consuming lets the backend connection return to the pool.
+      EntityUtils.consumeQuietly(backendBody);
+    }
+  }
+
+  /** POSTs the framed response; null when the upload itself failed (logged). */
+  private ResponseUpload upload(ResponseHead responseHead, InputStream backendBody) {
+    ResponseUpload framedResponse = new ResponseUpload(responseHead, backendBody);
+    HttpPost upload = proxyClient.responseRequest(id(), framedResponse);
+    register(upload);
+    ProxyClient.Answer answer;
+    try {
+      answer = proxyClient.send(upload);
+    } catch (IOException e) {
+      if (cancelled) {
+        LOG.fine(log("cancelled while sending the response"));
+      } else {
+        LOG.warning(log("could not send the response to the proxy: " + Reasons.describe(e)));
+      }
+      return null;
+    }
+    if (answer.status() == 410) {
+      LOG.fine(log("the client went away before the response reached it"));
+    } else if (answer.status() != 204 && answer.status() != 200) {
+      LOG.warning(log("the proxy refused the response (" + answer.status() + ": "
+          + answer.message() + ")"));
+    }
+    return framedResponse;
+  }
+
+  private void register(Cancellable call) {
+    callsInProgress.add(call);
+    // A cancel that raced with this call's creation must still reach it.
+    if (cancelled) {
+      call.cancel();
+    }
+  }
+
+  private static List<HeaderField> headers(ClassicHttpResponse backendResponse) {
+    Header[] all = backendResponse.getHeaders();
+    List<HeaderField> fields = new ArrayList<>(all.length);
+    for (Header header : all) {
+      fields.add(new HeaderField(header.getName(), header.getValue()));
+    }
+    return fields;
+  }
+
+  private String log(String message) {
+    return "exchange " + id() + ": " + message;
+  }
+
+  private static void closeQuietly(ClassicHttpResponse response) {
+    if (response != null) {
+      try {
+        response.close();
+      } catch (IOException ignored) {
+        // Closing is cleanup; the failure that matters was already reported.
+      }
+    }
+  }
+}

@@ -1,0 +1,89 @@
+package dev.drawbridge.agent;
+
+import java.util.Locale;
+
+/**
+ * The agent's command-line flags. Each is also read from the environment variable {@link #env()};
+ * a flag on the command line wins over its variable.
+ */
+enum Flag {
+  PROXY("URL", null, "Base URL of the Drawbridge proxy, including its context path (required)."),
+  TARGET(
+      "URL",
+      null,
+      "Base URL of the backend to publish; a path here is put in front of every request path (required)."),
+  BACKEND("ID", "default", "Backend id, configured on the proxy, that this agent serves."),
+  TOKEN(
+      "TOKEN",
+      null,
+      "Agent token for the backend; prefer --token-file, which keeps it out of the process list."),
+  TOKEN_FILE("FILE", null, "File holding the agent token; surrounding whitespace is ignored."),
+  AGENT_ID("ID", "<hostname>-<6 random hex digits>", "Name of this agent in the proxy's admin page and logs."),
+  CONCURRENCY("N", "64", "Most requests handled at once; the agent never asks the proxy for more."),
+  POLLS("N", "2", "Long polls kept open so that new requests are picked up at once (at most --concurrency)."),
+  CONNECT_TIMEOUT("DURATION", "10s", "Longest wait to open a connection to the proxy or to the backend."),
+  BACKEND_TIMEOUT(
+      "DURATION", "60s", "Longest wait for the backend's response head, and between two reads of its body."),
+  PROXY_TIMEOUT(
+      "DURATION",
+      "60s",
+      "Longest wait for an answer from the proxy; must exceed the proxy's poll wait (pollWaitSeconds, 20 s by default)."),
+  PRESERVE_HOST(
+      "BOOL",
+      "false",
+      "Send the client's Host header to the backend instead of the target's host (X-Forwarded-Host carries it either way)."),
+  DRAIN_TIMEOUT(
+      "DURATION", "30s", "On SIGTERM, how long requests in flight may take to finish before the agent exits."),
+  MAX_BACKOFF("DURATION", "30s", "Longest wait between two attempts to reconnect to the proxy."),
+  LOG_LEVEL("LEVEL", "info", "Log detail: error, warn, info or debug (debug logs every request).");
+
+  private final String placeholder;
+  private final String defaultText;
+  private final String help;
+
+  Flag(String placeholder, String defaultText, String help) {
+    this.placeholder = placeholder;
+    this.defaultText = defaultText;
+    this.help = help;
+  }
+
+  /** The flag as typed, e.g. {@code --token-file}. */
+  String flag() {
+    return "--" + name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  /** The environment variable, e.g. {@code DRAWBRIDGE_TOKEN_FILE}. */
+  String env() {
+    return "DRAWBRIDGE_" + name();
+  }
+
+  /** Name of the value in the usage text. */
+  String placeholder() {
+    return placeholder;
+  }
+
+  /** Default as shown in the usage text, or null when there is none. */
+  String defaultText() {
+    return defaultText;
+  }
+
+  /** One sentence of help. */
+  String help() {
+    return help;
+  }
+
+  /** True for flags that may appear without a value ({@code --preserve-host} means true). */
+  boolean isSwitch() {
+    return this == PRESERVE_HOST;
+  }
+
+  /** The flag spelled {@code --name}, or null. */
+  static Flag byFlag(String text) {
+    for (Flag flag : values()) {
+      if (flag.flag().equals(text)) {
+        return flag;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,121 @@
+package dev.drawbridge.agent;
+
+import dev.drawbridge.protocol.Json;
+import dev.drawbridge.protocol.PollResult;
+import dev.drawbridge.protocol.Protocol;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.io.CloseMode;
+
+/**
+ * The agent-to-proxy leg: one method per protocol call. Requests are created separately from their
+ * execution so that the caller can keep them and cancel them from another thread.
+ */
+final class ProxyClient implements Closeable {
+
+  /** Longest error body kept for a log line; the proxy's are one sentence. */
+  private static final int MAX_MESSAGE = 512;
+
+  private final CloseableHttpClient proxyClient;
+  private final String base;
+  private final String backendParam;
+
+  ProxyClient(AgentConfig config) {
+    this.proxyClient = ClientFactory.proxyClient(config);
+    this.base = config.proxy().toString();
+    this.backendParam = URLEncoder.encode(config.backend(), StandardCharsets.UTF_8);
+  }
+
+  /** A poll asking for at most {@code max} exchanges. */
+  HttpPost pollRequest(int max) {
+    return new HttpPost(URI.create(base + Protocol.POLL_PATH + "?" + Protocol.BACKEND_PARAM + "="
+        + backendParam + "&" + Protocol.MAX_PARAM + "=" + max));
+  }
+
+  /**
+   * Runs a poll.
+   *
+   * @throws ProxyStatusException when the proxy answers anything but 200
+   * @throws IOException on connection failures and malformed answers
+   */
+  PollResult poll(HttpPost agentPoll) throws IOException {
+    return proxyClient.execute(
+        agentPoll,
+        proxyResponse -> {
+          if (proxyResponse.getCode() != 200) {
+            throw statusException(proxyResponse);
+          }
+          byte[] json = EntityUtils.toByteArray(proxyResponse.getEntity());
+          PollResult result = Json.fromBytes(json, PollResult.class);
+          // Absent lists are empty lists; the rest of the agent need not care.
+          return new PollResult(
+              result.exchanges() == null ? List.of() : result.exchanges(),
+              result.cancelled() == null ? List.of() : result.cancelled(),
+              result.draining());
+        });
+  }
+
+  /** The fetch of an exchange's streamed request body. */
+  HttpGet requestBodyRequest(String exchangeId) {
+    return new HttpGet(URI.create(base + Protocol.exchangePath(exchangeId, Protocol.REQUEST_BODY_SUFFIX)));
+  }
+
+  /** Opens {@code requestBody}; the caller must close the response. */
+  ClassicHttpResponse open(HttpGet requestBody) throws IOException {
+    return proxyClient.executeOpen(null, requestBody, null);
+  }
+
+  /** The upload of an exchange's framed response. */
+  HttpPost responseRequest(String exchangeId, HttpEntity framedResponse) {
+    HttpPost upload =
+        new HttpPost(URI.create(base + Protocol.exchangePath(exchangeId, Protocol.RESPONSE_SUFFIX)));
+    upload.setEntity(framedResponse);
+    return upload;
+  }
+
+  /** Sends {@code upload} and returns the proxy's status; the proxy's body, if any, is in {@code message}. */
+  Answer send(HttpPost upload) throws IOException {
+    return proxyClient.execute(
+        upload, proxyResponse -> new Answer(proxyResponse.getCode(), message(proxyResponse)));
+  }
+
+  /** The proxy's answer to an upload. */
+  record Answer(int status, String message) {}
+
+  static ProxyStatusException statusException(ClassicHttpResponse proxyResponse) throws IOException {
+    return new ProxyStatusException(
+        proxyResponse.getCode(),
+        message(proxyResponse),
+        proxyResponse.containsHeader(Protocol.PROXY_VERSION_HEADER));
+  }
+
+  /** The first line of the proxy's text body, cut to a log-friendly length. */
+  static String message(ClassicHttpResponse proxyResponse) throws IOException {
+    HttpEntity entity = proxyResponse.getEntity();
+    if (entity == null) {
+      return "";
+    }
+    try (InputStream in = entity.getContent()) {
+      byte[] bytes = in.readNBytes(MAX_MESSAGE);
+      String text = new String(bytes, StandardCharsets.UTF_8).strip();
+      int newline = text.indexOf('\n');
+      return newline < 0 ? text : text.substring(0, newline).strip();
+    }
+  }
+
+  @Override
+  public void close() {
+    proxyClient.close(CloseMode.IMMEDIATE);
+  }
+}

@@ -1,0 +1,108 @@
+package dev.drawbridge.agent;
+
+import dev.drawbridge.protocol.FramedOutputStream;
+import dev.drawbridge.protocol.Json;
+import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.protocol.ResponseHead;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.io.entity.AbstractHttpEntity;
+
+/**
+ * The body of the response upload to the proxy: the head frame, then the backend body as data
+ * frames as it arrives, then the end frame. Written once, chunked, never buffered whole.
+ *
+ * <p>Failures on the two legs end differently: a backend read that fails becomes an abort frame
+ * and the upload still completes (so the proxy can tell the client the body was cut short), while
+ * a proxy write that fails propagates and fails the upload.
+ */
+final class ResponseUpload extends AbstractHttpEntity {
+
+  private static final ContentType FRAMES = ContentType.create(Protocol.FRAMES_TYPE);
+
+  /** Big enough for bulk transfers, small enough that 64 exchanges stay in a few MiB. */
+  static final int BUFFER_SIZE = 32 * 1024;
+
+  private final ResponseHead responseHead;
+  private final InputStream backendBody;
+  private volatile long bytesCopied;
+  private volatile IOException backendFailure;
+
+  /**
+   * @param backendBody the backend's body, or null when the response has none
+   */
+  ResponseUpload(ResponseHead responseHead, InputStream backendBody) {
+    super(FRAMES, null, true);
+    this.responseHead = responseHead;
+    this.backendBody = backendBody;
+  }
+
+  @Override
+  public void writeTo(OutputStream proxyUpload) throws IOException {
+    // Not closed here: HttpClient closes the chunked stream itself, writing its last chunk.
+    FramedOutputStream frames = new FramedOutputStream(proxyUpload);
+    frames.writeHead(Json.toBytes(responseHead));
+    frames.flush();
+    if (backendBody != null) {
+      byte[] buffer = new byte[BUFFER_SIZE];
+      while (true) {
+        int n;
+        try {
+          n = backendBody.read(buffer);
+        } catch (IOException e) {
+          backendFailure = e;
+          frames.abort("backend connection broke: " + Reasons.describe(e));
+          frames.flush();
+          return;
+        }
+        if (n < 0) {
+          break;
+        }
+        frames.write(buffer, 0, n);
+        bytesCopied += n;
+        // Every read goes out at once: Server-Sent Events and long polls must not wait in a buffer.
+        frames.flush();
+      }
+    }
+    frames.finish();
+  }
+
+  /** Backend body bytes sent so far. */
+  long bytesCopied() {
+    return bytesCopied;
+  }
+
+  /** The backend read that broke the body, or null. */
+  IOException backendFailure() {
+    return backendFailure;
+  }
+
+  @Override
+  public InputStream getContent() {
+    throw new UnsupportedOperationException("a response upload is written, not read");
+  }
+
+  @Override
+  public long getContentLength() {
+    return -1;
+  }
+
+  @Override
+  public boolean isRepeatable() {
+    return false;
+  }
+
+  @Override
+  public boolean isStreaming() {
+    return true;
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (backendBody != null) {
+      backendBody.close();
+    }
+  }
+}

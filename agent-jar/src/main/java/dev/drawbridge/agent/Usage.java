@@ -1,0 +1,47 @@
+package dev.drawbridge.agent;
+
+/** The text of {@code --help}, built from {@link Flag} so it cannot drift from the parser. */
+final class Usage {
+
+  static final String COMMAND = "java -jar drawbridge-agent.jar";
+
+  private Usage() {}
+
+  /** One line pointing to {@code --help}, printed after a usage error. */
+  static String hint() {
+    return "Run '" + COMMAND + " --help' for usage.";
+  }
+
+  static String text() {
+    StringBuilder out = new StringBuilder();
+    out.append("Usage: ").append(COMMAND)
+        .append(" --proxy URL --target URL (--token TOKEN | --token-file FILE) [options]\n\n")
+        .append("Publishes a private HTTP service through a Drawbridge proxy. The agent only opens\n")
+        .append("outbound connections: it long-polls the proxy for client requests, forwards each to\n")
+        .append("the target and streams the response back.\n\n")
+        .append("Options (each can also be set with the environment variable shown; a flag wins\n")
+        .append("over its variable, and a token flag on the command line overrides both token variables):\n");
+    for (Flag flag : Flag.values()) {
+      out.append("  ").append(flag.flag()).append(' ').append(flag.placeholder()).append('\n');
+      out.append("      ").append(flag.help()).append('\n');
+      out.append("      ");
+      if (flag.defaultText() != null) {
+        out.append("Default: ").append(flag.defaultText()).append(".  ");
+      }
+      out.append("Env: ").append(flag.env()).append('\n');
+    }
+    out.append("  --help     Print this help and exit.\n")
+        .append("  --version  Print the agent and protocol versions and exit.\n\n")
+        .append("Durations: 500ms, 10s, 2m, 1h, or a bare number of seconds.\n")
+        .append("TLS toward the proxy uses the JVM's trust store; the standard -Djavax.net.ssl.* and\n")
+        .append("-Dhttps.proxyHost/-Dhttps.proxyPort settings apply to the proxy connection.\n\n")
+        .append("Examples:\n")
+        .append("  ").append(COMMAND).append(" --proxy https://edge.example.com/drawbridge \\\n")
+        .append("      --target http://127.0.0.1:8080 --token-file /etc/drawbridge/agent.token\n")
+        .append("  DRAWBRIDGE_PROXY=https://edge.example.com/drawbridge DRAWBRIDGE_TOKEN=s3cret \\\n")
+        .append("      ").append(COMMAND).append(" --target http://intranet:9000/app --backend wiki\n\n")
+        .append("Exit codes: 0 stopped normally (after draining on SIGTERM), 1 fatal runtime error,\n")
+        .append("2 bad usage (unknown flag, bad or missing value).\n");
+    return out.toString();
+  }
+}

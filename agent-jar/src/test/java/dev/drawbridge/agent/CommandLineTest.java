@@ -1,0 +1,246 @@
+package dev.drawbridge.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class CommandLineTest {
+
+  private static final String REQUIRED = "--proxy http://proxy:8080/drawbridge --target http://backend:9000 --token t0k";
+
+  private static Command.Run run(String args, Map<String, String> env) throws UsageException {
+    return (Command.Run) CommandLine.parse(args.isBlank() ? new String[0] : args.trim().split(" +"), env);
+  }
+
+  private static AgentConfig config(String args) throws UsageException {
+    return run(args, Map.of()).config();
+  }
+
+  @Test
+  void defaults() throws Exception {
+    Command.Run command = run(REQUIRED, Map.of());
+    AgentConfig config = command.config();
+    assertEquals("http://proxy:8080/drawbridge", config.proxy().toString());
+    assertEquals("http://backend:9000", config.target().toString());
+    assertEquals("", config.targetBasePath());
+    assertEquals("default", config.backend());
+    assertEquals("t0k", config.token());
+    assertTrue(config.agentId().matches("[A-Za-z0-9._-]+-[0-9a-f]{6}"), config.agentId());
+    assertEquals(64, config.concurrency());
+    assertEquals(2, config.polls());
+    assertEquals(Duration.ofSeconds(10), config.connectTimeout());
+    assertEquals(Duration.ofSeconds(60), config.backendTimeout());
+    assertEquals(Duration.ofSeconds(60), config.proxyTimeout());
+    assertFalse(config.preserveHost());
+    assertEquals(Duration.ofSeconds(30), config.drainTimeout());
+    assertEquals(Duration.ofSeconds(30), config.maxBackoff());
+    assertEquals(Level.INFO, command.logLevel());
+    assertFalse(config.toString().contains("t0k"), "toString must not leak the token");
+  }
+
+  @Test
+  void everyFlag() throws Exception {
+    Command.Run command = run("--proxy=https://edge.example.com/db/ --target http://10.0.0.5:8080/app/ --backend wiki"
+        + " --token-file " + tokenFile + " --agent-id rack-7 --concurrency 8 --polls 3 --connect-timeout 500ms"
+        + " --backend-timeout 2m --proxy-timeout 45 --preserve-host --drain-timeout 0 --max-backoff 1m --log-level debug",
+        Map.of());
+    AgentConfig config = command.config();
+    assertEquals("https://edge.example.com/db", config.proxy().toString(), "trailing slash dropped");
+    assertEquals("/app", config.targetBasePath());
+    assertEquals("wiki", config.backend());
+    assertEquals("from-file", config.token(), "token file content is trimmed");
+    assertEquals("rack-7", config.agentId());
+    assertEquals(8, config.concurrency());
+    assertEquals(3, config.polls());
+    assertEquals(Duration.ofMillis(500), config.connectTimeout());
+    assertEquals(Duration.ofMinutes(2), config.backendTimeout());
+    assertEquals(Duration.ofSeconds(45), config.proxyTimeout());
+    assertTrue(config.preserveHost());
+    assertEquals(Duration.ZERO, config.drainTimeout());
+    assertEquals(Duration.ofMinutes(1), config.maxBackoff());
+    assertEquals(Level.FINE, command.logLevel());
+  }
+
+  @TempDir static Path dir;
+  static Path tokenFile;
+
+  @org.junit.jupiter.api.BeforeAll
+  static void writeTokenFiles() throws Exception {
+    tokenFile = Files.writeString(dir.resolve("agent.token"), "  from-file\n", StandardCharsets.UTF_8);
+    Files.writeString(dir.resolve("empty.token"), " \n", StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void everyFlagFromTheEnvironment() throws Exception {
+    Map<String, String> env = new HashMap<>();
+    env.put("DRAWBRIDGE_PROXY", "http://p");
+    env.put("DRAWBRIDGE_TARGET", "http://t");
+    env.put("DRAWBRIDGE_BACKEND", "b");
+    env.put("DRAWBRIDGE_TOKEN_FILE", tokenFile.toString());
+    env.put("DRAWBRIDGE_AGENT_ID", "env-agent");
+    env.put("DRAWBRIDGE_CONCURRENCY", "5");
+    env.put("DRAWBRIDGE_POLLS", "4");
+    env.put("DRAWBRIDGE_CONNECT_TIMEOUT", "1s");
+    env.put("DRAWBRIDGE_BACKEND_TIMEOUT", "2s");
+    env.put("DRAWBRIDGE_PROXY_TIMEOUT", "3s");
+    env.put("DRAWBRIDGE_PRESERVE_HOST", "yes");
+    env.put("DRAWBRIDGE_DRAIN_TIMEOUT", "4s");
+    env.put("DRAWBRIDGE_MAX_BACKOFF", "5s");
+    env.put("DRAWBRIDGE_LOG_LEVEL", "warn");
+    Command.Run command = run("", env);
+    AgentConfig config = command.config();
+    assertEquals(List.of("http://p", "http://t", "b", "from-file", "env-agent"),
+        List.of(config.proxy().toString(), config.target().toString(), config.backend(), config.token(), config.agentId()));
+    assertEquals(List.of(5, 4), List.of(config.concurrency(), config.polls()));
+    assertEquals(List.of(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofSeconds(4), Duration.ofSeconds(5)),
+        List.of(config.connectTimeout(), config.backendTimeout(), config.proxyTimeout(), config.drainTimeout(), config.maxBackoff()));
+    assertTrue(config.preserveHost());
+    assertEquals(Level.WARNING, command.logLevel());
+  }
+
+  @Test
+  void flagWinsOverEnvironment() throws Exception {
+    Map<String, String> env = Map.of("DRAWBRIDGE_CONCURRENCY", "5", "DRAWBRIDGE_BACKEND", "from-env");
+    AgentConfig config = run(REQUIRED + " --concurrency 7", env).config();
+    assertEquals(7, config.concurrency());
+    assertEquals("from-env", config.backend());
+  }
+
+  @Test
+  void tokenFlagOverridesBothTokenVariables() throws Exception {
+    Map<String, String> env = Map.of("DRAWBRIDGE_TOKEN_FILE", "/nonexistent", "DRAWBRIDGE_TOKEN", "env-token");
+    assertEquals("t0k", run(REQUIRED, env).config().token());
+    assertEquals("from-file", run("--proxy http://p --target http://t --token-file " + tokenFile, env).config().token());
+  }
+
+  @Test
+  void emptyVariableCountsAsUnset() throws Exception {
+    assertEquals(64, run(REQUIRED, Map.of("DRAWBRIDGE_CONCURRENCY", "")).config().concurrency());
+  }
+
+  @Test
+  void pollsAreCappedByConcurrency() throws Exception {
+    assertEquals(1, config(REQUIRED + " --concurrency 1").polls());
+  }
+
+  @Test
+  void preserveHostSwitchForms() throws Exception {
+    assertTrue(config(REQUIRED + " --preserve-host").preserveHost());
+    assertTrue(config("--preserve-host " + REQUIRED).preserveHost(), "a following flag is not its value");
+    assertTrue(config(REQUIRED + " --preserve-host true").preserveHost());
+    assertFalse(config(REQUIRED + " --preserve-host false").preserveHost());
+    assertFalse(config(REQUIRED + " --preserve-host=off").preserveHost());
+  }
+
+  @Test
+  void helpAndVersionWinOverEverythingElse() throws Exception {
+    assertInstanceOf(Command.Help.class, CommandLine.parse(new String[] {"--bogus", "--help"}, Map.of()));
+    assertInstanceOf(Command.Help.class, CommandLine.parse(new String[] {"-h"}, Map.of()));
+    assertInstanceOf(Command.Version.class, CommandLine.parse(new String[] {"--version"}, Map.of()));
+  }
+
+  static Stream<Arguments> errors() {
+    return Stream.of(
+        Arguments.of("--target http://t --token x", Map.of(), "--proxy is required (or set DRAWBRIDGE_PROXY)"),
+        Arguments.of("--proxy http://p --token x", Map.of(), "--target is required (or set DRAWBRIDGE_TARGET)"),
+        Arguments.of("--proxy http://p --target http://t", Map.of(),
+            "--token or --token-file is required (or set DRAWBRIDGE_TOKEN or DRAWBRIDGE_TOKEN_FILE)"),
+        Arguments.of(REQUIRED + " --token-file /x", Map.of(), "give only one of --token and --token-file"),
+        Arguments.of("--proxy http://p --target http://t", Map.of("DRAWBRIDGE_TOKEN", "a", "DRAWBRIDGE_TOKEN_FILE", "/b"),
+            "give only one of DRAWBRIDGE_TOKEN and DRAWBRIDGE_TOKEN_FILE"),
+        Arguments.of("--proxy http://p --target http://t --token-file /nonexistent/agent.token", Map.of(),
+            "--token-file: cannot read token file '/nonexistent/agent.token' (NoSuchFileException)"),
+        Arguments.of("--proxy http://p --target http://t --token-file " + dir.resolve("empty.token"), Map.of(),
+            "--token-file: the token is empty"),
+        Arguments.of("--proxy http://p --target http://t --token x\u0001y", Map.of(),
+            "--token: the token contains characters not allowed in an HTTP header"),
+        Arguments.of(REQUIRED + " --bogus 1", Map.of(), "unknown flag --bogus"),
+        Arguments.of(REQUIRED + " stray", Map.of(), "unexpected argument 'stray'"),
+        Arguments.of(REQUIRED + " --backend", Map.of(), "--backend needs a value (ID)"),
+        Arguments.of(REQUIRED + " --backend a --backend b", Map.of(), "--backend is given more than once"),
+        Arguments.of(REQUIRED.replace("http://proxy:8080/drawbridge", "ftp://proxy"), Map.of(),
+            "--proxy: 'ftp://proxy' must start with http:// or https://"),
+        Arguments.of(REQUIRED.replace("http://proxy:8080/drawbridge", "proxy:8080"), Map.of(),
+            "--proxy: 'proxy:8080' must start with http:// or https://"),
+        Arguments.of(REQUIRED.replace("http://proxy:8080/drawbridge", "http://"), Map.of(),
+            "--proxy: 'http://' is not a valid URL"),
+        Arguments.of(REQUIRED.replace("http://proxy:8080/drawbridge", "http:///x"), Map.of(),
+            "--proxy: 'http:///x' has no host name"),
+        Arguments.of(REQUIRED.replace("http://proxy:8080/drawbridge", "http://u:p@proxy"), Map.of(),
+            "--proxy: 'proxy' URL must not carry user credentials"),
+        Arguments.of(REQUIRED.replace("http://backend:9000", "http://backend:9000/a?b=c"), Map.of(),
+            "--target: 'http://backend:9000/a?b=c' must not have a query or fragment"),
+        Arguments.of(REQUIRED.replace("http://backend:9000", "http://back_end"), Map.of(),
+            "--target: 'http://back_end' has no host name"),
+        Arguments.of(REQUIRED + " --backend=", Map.of(), "--backend must not be empty"),
+        Arguments.of(REQUIRED + " --agent-id=", Map.of(), "--agent-id must be non-empty printable text"),
+        Arguments.of(REQUIRED + " --concurrency many", Map.of(), "--concurrency: 'many' is not a whole number"),
+        Arguments.of(REQUIRED + " --concurrency 0", Map.of(), "--concurrency: 0 is outside 1..100000"),
+        Arguments.of(REQUIRED, Map.of("DRAWBRIDGE_POLLS", "-1"), "DRAWBRIDGE_POLLS: -1 is outside 1..1000"),
+        Arguments.of(REQUIRED + " --connect-timeout 10x", Map.of(),
+            "--connect-timeout: '10x' is not a duration (use e.g. 500ms, 10s, 2m or a number of seconds)"),
+        Arguments.of(REQUIRED + " --backend-timeout 0", Map.of(), "--backend-timeout: must be more than zero"),
+        Arguments.of(REQUIRED + " --proxy-timeout 0s", Map.of(), "--proxy-timeout: must be more than zero"),
+        Arguments.of(REQUIRED + " --max-backoff 0ms", Map.of(), "--max-backoff: must be more than zero"),
+        Arguments.of(REQUIRED, Map.of("DRAWBRIDGE_DRAIN_TIMEOUT", "soon"),
+            "DRAWBRIDGE_DRAIN_TIMEOUT: 'soon' is not a duration (use e.g. 500ms, 10s, 2m or a number of seconds)"),
+        Arguments.of(REQUIRED + " --preserve-host=maybe", Map.of(), "--preserve-host: 'maybe' is not true or false"),
+        Arguments.of(REQUIRED + " --log-level loud", Map.of(),
+            "--log-level: 'loud' is not one of error, warn, info, debug"));
+  }
+
+  @ParameterizedTest(name = "{2}")
+  @MethodSource("errors")
+  void rejectsWithOneClearSentence(String args, Map<String, String> env, String message) {
+    UsageException e = assertThrows(UsageException.class, () -> run(args, env));
+    assertEquals(message, e.getMessage());
+  }
+
+  @Test
+  void mainPrintsUsageErrorsOnStderrWithExitCode2() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int status = Main.run(new String[] {"--bogus"}, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    assertEquals(2, status);
+    assertEquals("", out.toString(StandardCharsets.UTF_8));
+    assertEquals("drawbridge-agent: unknown flag --bogus" + System.lineSeparator()
+        + "Run 'java -jar drawbridge-agent.jar --help' for usage." + System.lineSeparator(), err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void helpListsEveryFlagWithDefaultAndVariableAndExitsZero() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int status = Main.run(new String[] {"--help"}, Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8), System.err);
+    assertEquals(0, status);
+    String help = out.toString(StandardCharsets.UTF_8);
+    for (Flag flag : Flag.values()) {
+      assertTrue(help.contains(flag.flag() + " " + flag.placeholder()), flag.flag());
+      assertTrue(help.contains(flag.env()), flag.env());
+      if (flag.defaultText() != null) {
+        assertTrue(help.contains("Default: " + flag.defaultText() + "."), flag.flag() + " default");
+      }
+    }
+    assertTrue(help.contains("Exit codes: 0"));
+    assertTrue(help.contains("Examples:"));
+  }
+}

@@ -1,0 +1,185 @@
+package dev.drawbridge.agent;
+
+import dev.drawbridge.protocol.FrameReader;
+import dev.drawbridge.protocol.Json;
+import dev.drawbridge.protocol.PollResult;
+import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.protocol.RequestHead;
+import dev.drawbridge.protocol.ResponseHead;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * A scripted stand-in for the proxy, at context path {@code /drawbridge}: polls answer with what
+ * the test queued (or nothing after a short hold), request bodies are served as queued, and every
+ * response upload is decoded frame by frame as it arrives so tests can watch streaming.
+ */
+final class FakeProxy extends Handler.Abstract {
+
+  static final String CONTEXT = "/drawbridge";
+
+  /** A poll as the proxy saw it. */
+  record Poll(String query, HttpFields headers) {}
+
+  /** One response upload, filled in as its frames arrive. */
+  static final class Upload {
+    final CompletableFuture<ResponseHead> head = new CompletableFuture<>();
+    final BlockingQueue<String> chunks = new LinkedBlockingQueue<>();
+    final ByteArrayOutputStream body = new ByteArrayOutputStream();
+    /** "END", "ABORT: reason", or "CUT: ..." when the stream broke without either. */
+    final CompletableFuture<String> end = new CompletableFuture<>();
+    volatile HttpFields headers;
+
+    ResponseHead head() throws Exception {
+      return head.get(10, TimeUnit.SECONDS);
+    }
+
+    String end() throws Exception {
+      return end.get(10, TimeUnit.SECONDS);
+    }
+
+    String chunk() throws InterruptedException {
+      return chunks.poll(10, TimeUnit.SECONDS);
+    }
+
+    synchronized String bodyText() {
+      return body.toString(StandardCharsets.ISO_8859_1);
+    }
+  }
+
+  final BlockingQueue<PollResult> scriptedPolls = new LinkedBlockingQueue<>();
+  final BlockingQueue<Poll> polls = new LinkedBlockingQueue<>();
+  /** Answers for listen-only polls; empty, so they are held like the real proxy holds them. */
+  private final BlockingQueue<PollResult> listenOnlyPolls = new LinkedBlockingQueue<>();
+  final Map<String, byte[]> requestBodies = new ConcurrentHashMap<>();
+  final Map<String, Upload> uploads = new ConcurrentHashMap<>();
+  volatile int pollStatus = 200;
+  volatile int uploadStatus = 204;
+
+  /** Queues one poll answer carrying {@code exchanges}. */
+  void deliver(RequestHead... exchanges) {
+    scriptedPolls.add(new PollResult(List.of(exchanges), List.of(), false));
+  }
+
+  /** Queues one poll answer that cancels {@code ids}. */
+  void cancel(String... ids) {
+    scriptedPolls.add(new PollResult(List.of(), List.of(ids), false));
+  }
+
+  Upload upload(String id) {
+    return uploads.computeIfAbsent(id, key -> new Upload());
+  }
+
+  @Override
+  public boolean handle(Request request, Response response, Callback callback) throws Exception {
+    // Every answer of a real proxy names its version; the agent trusts status codes only then.
+    response.getHeaders().put(Protocol.PROXY_VERSION_HEADER, "test");
+    String path = request.getHttpURI().getPath();
+    if (path.equals(CONTEXT + Protocol.POLL_PATH)) {
+      poll(request, response, callback);
+    } else if (path.startsWith(CONTEXT + Protocol.EXCHANGES_PATH) && path.endsWith(Protocol.REQUEST_BODY_SUFFIX)) {
+      String id = path.substring((CONTEXT + Protocol.EXCHANGES_PATH).length(),
+          path.length() - Protocol.REQUEST_BODY_SUFFIX.length());
+      byte[] frames = requestBodies.get(id);
+      if (frames == null) {
+        text(response, callback, 410, "The client went away.");
+      } else {
+        response.getHeaders().put("Content-Type", Protocol.FRAMES_TYPE);
+        response.write(true, ByteBuffer.wrap(frames), callback);
+      }
+    } else if (path.startsWith(CONTEXT + Protocol.EXCHANGES_PATH) && path.endsWith(Protocol.RESPONSE_SUFFIX)) {
+      String id = path.substring((CONTEXT + Protocol.EXCHANGES_PATH).length(),
+          path.length() - Protocol.RESPONSE_SUFFIX.length());
+      Upload upload = upload(id);
+      upload.headers = request.getHeaders();
+      readUpload(Content.Source.asInputStream(request), upload);
+      response.setStatus(uploadStatus);
+      callback.succeeded();
+    } else {
+      text(response, callback, 404, "Not a proxy path.");
+    }
+    return true;
+  }
+
+  private void poll(Request request, Response response, Callback callback) throws Exception {
+    String query = request.getHttpURI().getQuery();
+    boolean listenOnly = query != null && query.endsWith("max=0");
+    if (!listenOnly) {
+      polls.add(new Poll(query, request.getHeaders()));
+    }
+    if (pollStatus != 200) {
+      text(response, callback, pollStatus, "The agent token is not valid for this backend.");
+      return;
+    }
+    // Hold the poll briefly like the real proxy does, then answer empty. Scripted work is for the
+    // polls that asked for some, not for the agent's listen-only poll.
+    PollResult result = (listenOnly ? listenOnlyPolls : scriptedPolls).poll(200, TimeUnit.MILLISECONDS);
+    if (result == null) {
+      result = new PollResult(List.of(), List.of(), false);
+    }
+    response.getHeaders().put("Content-Type", Protocol.JSON_TYPE);
+    response.write(true, ByteBuffer.wrap(Json.toBytes(result)), callback);
+  }
+
+  private static void readUpload(InputStream in, Upload upload) {
+    FrameReader reader = new FrameReader(true);
+    ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+    buffer.flip();
+    try {
+      while (!reader.isFinished()) {
+        FrameReader.Event event = reader.next(buffer);
+        switch (event) {
+          case HEAD:
+            upload.head.complete(Json.fromBytes(reader.head(), ResponseHead.class));
+            break;
+          case DATA:
+            String chunk = new String(buffer.array(), reader.dataOffset(), reader.dataLength(), StandardCharsets.ISO_8859_1);
+            synchronized (upload) {
+              upload.body.write(buffer.array(), reader.dataOffset(), reader.dataLength());
+            }
+            upload.chunks.add(chunk);
+            break;
+          case END:
+            upload.end.complete("END");
+            break;
+          case ABORT:
+            upload.end.complete("ABORT: " + reader.abortReason());
+            break;
+          default:
+            buffer.compact();
+            int n = in.read(buffer.array(), buffer.position(), buffer.remaining());
+            if (n < 0) {
+              upload.end.complete("CUT: stream ended without an end frame");
+              return;
+            }
+            buffer.position(buffer.position() + n);
+            buffer.flip();
+        }
+      }
+    } catch (IOException e) {
+      upload.end.complete("CUT: " + e);
+    }
+  }
+
+  private static void text(Response response, Callback callback, int status, String message) {
+    response.setStatus(status);
+    response.getHeaders().put("Content-Type", "text/plain; charset=utf-8");
+    response.write(true, ByteBuffer.wrap((message + "\n").getBytes(StandardCharsets.UTF_8)), callback);
+  }
+}
