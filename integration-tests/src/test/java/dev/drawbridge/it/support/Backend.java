@@ -1,0 +1,144 @@
+package dev.drawbridge.it.support;
+
+import dev.drawbridge.protocol.HeaderField;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+
+/**
+ * A scriptable HTTP backend in the style of OkHttp's MockWebServer: script answers per path with
+ * {@link #respondTo}, run the code under test, then check what arrived with {@link #takeRequest}.
+ * Answers with {@link Responders#echo()} unless told otherwise. Listens on 127.0.0.1, OS-chosen port.
+ */
+public final class Backend implements AutoCloseable {
+
+  /** Request body bytes kept as text in a {@link RecordedRequest}; the rest is only hashed. */
+  public static final int KEPT_BODY_BYTES = 1024 * 1024;
+
+  /** Longer than any test: a stalled request must stay stalled until the test ends it. */
+  private static final Duration IDLE_TIMEOUT = Duration.ofMinutes(5);
+
+  private final Server server = new Server();
+  private final ServerConnector connector = new ServerConnector(server);
+  private final Map<String, Responder> responders = new ConcurrentHashMap<>();
+  private final BlockingQueue<RecordedRequest> received = new LinkedBlockingQueue<>();
+  private volatile Responder defaultResponder = Responders.echo();
+
+  private Backend() {}
+
+  /** Starts a backend that echoes every request. */
+  public static Backend start() {
+    Backend backend = new Backend();
+    backend.connector.setHost("127.0.0.1");
+    backend.connector.setPort(0);
+    backend.connector.setIdleTimeout(IDLE_TIMEOUT.toMillis());
+    backend.server.addConnector(backend.connector);
+    backend.server.setHandler(backend.new ScriptedHandler());
+    backend.server.setStopTimeout(0);
+    try {
+      backend.server.start();
+    } catch (Exception e) {
+      throw new IllegalStateException("the test backend did not start", e);
+    }
+    return backend;
+  }
+
+  /** Answers requests whose path (without query) is exactly {@code path} with {@code responder}. */
+  public Backend respondTo(String path, Responder responder) {
+    responders.put(path, responder);
+    return this;
+  }
+
+  /** Answers every request no {@link #respondTo} script matches. */
+  public Backend respondByDefault(Responder responder) {
+    defaultResponder = responder;
+    return this;
+  }
+
+  /**
+   * The next request that arrived, in arrival order.
+   *
+   * @throws AssertionError if none arrives within {@code timeout}
+   */
+  public RecordedRequest takeRequest(Duration timeout) throws InterruptedException {
+    RecordedRequest request = received.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    if (request == null) {
+      throw new AssertionError("the backend received no request within " + timeout);
+    }
+    return request;
+  }
+
+  /** Requests received and not yet taken; lets a test assert that nothing (more) arrived. */
+  public List<RecordedRequest> drainRequests() {
+    List<RecordedRequest> requests = new ArrayList<>();
+    received.drainTo(requests);
+    return requests;
+  }
+
+  /** E.g. {@code http://127.0.0.1:41235}: the agent's {@code --target}. */
+  public String url() {
+    return "http://127.0.0.1:" + port();
+  }
+
+  public int port() {
+    return connector.getLocalPort();
+  }
+
+  @Override
+  public void close() {
+    try {
+      server.stop();
+    } catch (Exception e) {
+      throw new IllegalStateException("the test backend did not stop cleanly", e);
+    }
+  }
+
+  private final class ScriptedHandler extends Handler.Abstract {
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+      RecordedRequest recorded = record(request);
+      received.add(recorded);
+      Responder responder = responders.getOrDefault(Request.getPathInContext(request), defaultResponder);
+      try {
+        responder.respond(recorded, response, callback);
+      } catch (Exception e) {
+        callback.failed(e);
+      }
+      return true;
+    }
+
+    private RecordedRequest record(Request request) throws Exception {
+      List<HeaderField> headers = new ArrayList<>();
+      for (HttpField field : request.getHeaders()) {
+        headers.add(new HeaderField(field.getName(), field.getValue()));
+      }
+      Bodies.Summary body;
+      try (InputStream in = Content.Source.asInputStream(request)) {
+        body = Bodies.summarize(in, KEPT_BODY_BYTES);
+      }
+      return new RecordedRequest(
+          request.getMethod(),
+          request.getHttpURI().getPathQuery(),
+          headers,
+          body.length(),
+          body.sha256(),
+          new String(body.prefix(), StandardCharsets.UTF_8));
+    }
+  }
+}

@@ -1,0 +1,108 @@
+package dev.drawbridge.it.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@link ProxyServer} in a child JVM with a bounded heap ({@code -Xmx}). The child exits on
+ * OutOfMemoryError, so a proxy that buffers a whole body shows up as a dead process, not a slow one.
+ */
+public final class ForkedProxyServer implements AutoCloseable {
+
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
+
+  private final Process process;
+  private final ProcessOutput output;
+  private final int port;
+
+  private ForkedProxyServer(Process process, ProcessOutput output, int port) {
+    this.process = process;
+    this.output = output;
+    this.port = port;
+  }
+
+  static ForkedProxyServer start(String configJson, int heapMegabytes) {
+    Path workDir = ProxyServer.createWorkDir();
+    Path configFile = ProxyConfig.write(workDir.resolve("drawbridge.json"), configJson);
+    List<String> command =
+        List.of(
+            BuiltArtifacts.javaLauncher().toString(),
+            "-Xmx" + heapMegabytes + "m",
+            "-XX:+ExitOnOutOfMemoryError",
+            // The test JVM's classpath holds Jetty and this class; surefire/failsafe set it to
+            // the real test classpath even when they launch through a manifest-only jar.
+            "-cp",
+            System.getProperty("java.class.path"),
+            ProxyServerMain.class.getName(),
+            configFile.toString(),
+            workDir.toString());
+    Process process;
+    try {
+      process = new ProcessBuilder(command).start();
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not start the forked proxy", e);
+    }
+    ProcessOutput output = new ProcessOutput("proxy-" + process.pid(), process);
+    try {
+      String portLine = output.awaitLine(ProxyServerMain.PORT_LINE_PREFIX + "\\d+$", START_TIMEOUT);
+      int port = Integer.parseInt(portLine.substring(portLine.indexOf('=') + 1));
+      return new ForkedProxyServer(process, output, port);
+    } catch (RuntimeException | AssertionError e) {
+      process.destroyForcibly();
+      throw e;
+    }
+  }
+
+  public String baseUrl() {
+    return "http://127.0.0.1:" + port + ProxyServer.CONTEXT_PATH;
+  }
+
+  public URI uri(String pathAndQuery) {
+    return URI.create(baseUrl() + pathAndQuery);
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  /** False once the child died, e.g. of OutOfMemoryError. */
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** Every line the child printed so far (its proxy logs included). */
+  public List<String> lines() {
+    return output.lines();
+  }
+
+  /** Asks the child to stop by closing its stdin; kills it by PID if it does not exit in time. */
+  public void stop() {
+    try {
+      process.getOutputStream().close();
+      if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        ProcessHandle.of(process.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    } catch (IOException e) {
+      process.destroyForcibly();
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+}

@@ -1,0 +1,151 @@
+package dev.drawbridge.it.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.eclipse.jetty.ee10.webapp.WebAppContext;
+import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.security.HashLoginService;
+import org.eclipse.jetty.security.UserStore;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.security.Credential;
+
+/**
+ * The real proxy WAR in an embedded Jetty 12 (ee10) on 127.0.0.1 and a port the OS picks, at
+ * context path {@value #CONTEXT_PATH}, reading the config file a test wrote.
+ */
+public final class ProxyServer implements AutoCloseable {
+
+  /** Context path of the WAR, as Tomcat gives it to {@code drawbridge.war}. */
+  public static final String CONTEXT_PATH = "/drawbridge";
+
+  /** Context parameter naming the proxy's config file (see the contract's config section). */
+  public static final String CONFIG_PARAMETER = "drawbridge.config";
+
+  /** User of the container realm allowed to see the admin views (role drawbridge-admin). */
+  public static final String ADMIN_USER = "admin";
+
+  /** That user's password. */
+  public static final String ADMIN_PASSWORD = "admin-secret";
+
+  private final Server server;
+  private final int port;
+
+  private ProxyServer(Server server, int port) {
+    this.server = server;
+    this.port = port;
+  }
+
+  /** Starts the proxy with this config (JSON text), written to a fresh temporary directory. */
+  public static ProxyServer start(String configJson) {
+    Path workDir = createWorkDir();
+    return start(ProxyConfig.write(workDir.resolve("drawbridge.json"), configJson), workDir);
+  }
+
+  /** Starts the proxy with this config; see {@link ProxyConfig}. */
+  public static ProxyServer start(ProxyConfig config) {
+    return start(config.toJson());
+  }
+
+  /**
+   * Starts the proxy reading {@code configFile}; {@code workDir} becomes the webapp's temp dir,
+   * where the proxy keeps files such as its generated token.
+   */
+  public static ProxyServer start(Path configFile, Path workDir) {
+    Server server = new Server();
+    HttpConfiguration http = new HttpConfiguration();
+    // Like the Tomcat configuration: encoded characters such as %2F pass through to the backend.
+    http.setUriCompliance(UriCompliance.UNSAFE);
+    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    server.addBean(adminRealm());
+    connector.setHost("127.0.0.1");
+    connector.setPort(0);
+    server.addConnector(connector);
+    server.setHandler(proxyWebApp(configFile, workDir));
+    // Stopping must end held requests at once, not wait for them (Jetty's default is no wait).
+    server.setStopTimeout(0);
+    try {
+      server.start();
+    } catch (Exception e) {
+      stopQuietly(server);
+      throw new IllegalStateException("the proxy WAR did not start in Jetty", e);
+    }
+    return new ProxyServer(server, connector.getLocalPort());
+  }
+
+  /**
+   * Starts the same server in a child JVM limited to {@code heapMegabytes} of heap, so a test can
+   * prove that memory stays flat however large the bodies are.
+   */
+  public static ForkedProxyServer forked(String configJson, int heapMegabytes) {
+    return ForkedProxyServer.start(configJson, heapMegabytes);
+  }
+
+  /** The container realm the WAR's security constraint uses, as Tomcat's tomcat-users.xml would. */
+  private static HashLoginService adminRealm() {
+    UserStore users = new UserStore();
+    users.addUser(ADMIN_USER, Credential.getCredential(ADMIN_PASSWORD), new String[] {"drawbridge-admin"});
+    HashLoginService realm = new HashLoginService("Drawbridge");
+    realm.setUserStore(users);
+    return realm;
+  }
+
+  private static WebAppContext proxyWebApp(Path configFile, Path workDir) {
+    WebAppContext webApp = new WebAppContext();
+    webApp.setContextPath(CONTEXT_PATH);
+    webApp.setWar(BuiltArtifacts.proxyWar().toString());
+    webApp.setTempDirectory(workDir.resolve("webapp-tmp").toFile());
+    webApp.setInitParameter(CONFIG_PARAMETER, configFile.toAbsolutePath().toString());
+    // A WAR that fails to deploy must fail the test, not leave a server answering 503.
+    webApp.setThrowUnavailableOnStartupException(true);
+    return webApp;
+  }
+
+  static Path createWorkDir() {
+    try {
+      return Files.createTempDirectory("drawbridge-proxy-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** E.g. {@code http://127.0.0.1:41234/drawbridge}, without a trailing slash. */
+  public String baseUrl() {
+    return "http://127.0.0.1:" + port + CONTEXT_PATH;
+  }
+
+  /** The URI of {@code pathAndQuery} under the proxy, e.g. {@code uri("/hello?x=1")}. */
+  public URI uri(String pathAndQuery) {
+    return URI.create(baseUrl() + pathAndQuery);
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public void stop() {
+    try {
+      server.stop();
+    } catch (Exception e) {
+      throw new IllegalStateException("the proxy did not stop cleanly", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+
+  private static void stopQuietly(Server server) {
+    try {
+      server.stop();
+    } catch (Exception ignored) {
+      // Already failing to start; the start failure is the one worth reporting.
+    }
+  }
+}
