@@ -50,14 +50,14 @@ if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
 fi
 
 if [ "${1:-}" = "--rebuild" ] || [ ! -f "$WAR" ] || [ ! -f "$AGENT_JAR" ]; then
-  echo "Building (mvn -B -q -DskipTests package)..."
-  mvn -B -q -DskipTests package
+  echo "Building (mvn -B -q -Dstyle.color=never -DskipTests package)..."
+  mvn -B -q -Dstyle.color=never -DskipTests package
 fi
 
 rm -rf "$WORK"
 mkdir -p "$WORK"
 echo "Unpacking Tomcat $TOMCAT_VERSION..."
-mvn -B -q -N dependency:copy -Dartifact="org.apache.tomcat:tomcat:$TOMCAT_VERSION:tar.gz" \
+mvn -B -q -Dstyle.color=never -N dependency:copy -Dartifact="org.apache.tomcat:tomcat:$TOMCAT_VERSION:tar.gz" \
   -DoutputDirectory="$WORK"
 mkdir -p "$TOMCAT"
 tar -xzf "$WORK/tomcat-$TOMCAT_VERSION.tar.gz" -C "$TOMCAT" --strip-components=1
