@@ -39,7 +39,11 @@ public final class AgentTokens {
    * matches first, so the time taken does not depend on which one matched.
    */
   public static boolean matches(String token, List<byte[]> digests) {
-    byte[] presented = sha256(token);
+    return matchesDigest(sha256(token), digests);
+  }
+
+  /** Like {@link #matches}, for a token whose digest the caller already computed. */
+  public static boolean matchesDigest(byte[] presented, List<byte[]> digests) {
     boolean match = false;
     for (byte[] digest : digests) {
       match |= MessageDigest.isEqual(presented, digest);

@@ -32,6 +32,9 @@ public final class Tunnel implements AutoCloseable {
   private final AccessLog accessLog = new AccessLog();
   private final ConcurrentHashMap<String, Long> recentlyEnded = new ConcurrentHashMap<>();
 
+  /** Notified whenever the last live exchange ends, for {@link #close(Duration)}. */
+  private final Object drained = new Object();
+
   /** How long ids of exchanges that ended early are remembered for late agent calls. */
   private static final Duration REMEMBER_ENDED = Duration.ofMinutes(2);
 
@@ -89,6 +92,11 @@ public final class Tunnel implements AutoCloseable {
 
   void unregister(Exchange exchange) {
     if (exchanges.remove(exchange.id(), exchange)) {
+      if (exchanges.isEmpty()) {
+        synchronized (drained) {
+          drained.notifyAll();
+        }
+      }
       if (exchange.state() != ExchangeState.COMPLETED) {
         recentlyEnded.put(exchange.id(), System.nanoTime());
       }
@@ -129,15 +137,7 @@ public final class Tunnel implements AutoCloseable {
     for (Backend backend : backends.values()) {
       backend.drain();
     }
-    long deadline = System.nanoTime() + grace.toNanos();
-    while (!exchanges.isEmpty() && System.nanoTime() - deadline < 0) {
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
+    awaitNoExchanges(grace);
     List<Exchange> left = List.copyOf(exchanges.values());
     if (!left.isEmpty()) {
       LOG.warning(() -> left.size() + " exchanges were still running at shutdown and are failed with 503.");
@@ -150,6 +150,21 @@ public final class Tunnel implements AutoCloseable {
       reaper.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  private void awaitNoExchanges(Duration grace) {
+    long deadline = System.nanoTime() + grace.toNanos();
+    synchronized (drained) {
+      long left;
+      while (!exchanges.isEmpty() && (left = deadline - System.nanoTime()) > 0) {
+        try {
+          TimeUnit.NANOSECONDS.timedWait(drained, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
     }
   }
 

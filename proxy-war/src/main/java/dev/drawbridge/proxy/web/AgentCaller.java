@@ -45,8 +45,9 @@ record AgentCaller(Backend backend, String agentId, String version, String remot
     boolean known = false;
     boolean granted = false;
     if (token != null) {
+      byte[] presented = AgentTokens.sha256(token);
       for (Backend candidate : tunnel.backends()) {
-        boolean match = AgentTokens.matches(token, candidate.settings().agentTokenSha256());
+        boolean match = AgentTokens.matchesDigest(presented, candidate.settings().agentTokenSha256());
         known |= match;
         granted |= match && candidate.id().equals(backendId);
       }

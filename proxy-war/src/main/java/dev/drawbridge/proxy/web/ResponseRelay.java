@@ -207,7 +207,11 @@ final class ResponseRelay implements ExchangeRelay {
       return false;
     }
     if (!exchange.startResponse(verdict.status())) {
-      answerAgent(410, "This exchange already ended; its client is gone or it timed out.");
+      if (exchange.state().isTerminal()) {
+        answerAgent(410, "This exchange already ended; its client is gone or it timed out.");
+      } else {
+        answerAgent(409, "This exchange was already answered.");
+      }
       return false;
     }
     clientResponse.setStatus(verdict.status());
