@@ -88,7 +88,9 @@ public class ClientServlet extends HttpServlet {
                     String inline = Base64.getEncoder().encodeToString(body);
                     open(backend, client, clientRequest, new RequestHead(id, backend.id(), method, target, headers, mode, body.length, inline));
                   },
-                  failure -> client.discard()));
+                  failure ->
+                      client.sendError(
+                          400, "The request body did not match its Content-Length.", 0)));
     } else {
       open(backend, client, clientRequest, new RequestHead(id, backend.id(), method, target, headers, mode, bodyLength, null));
     }

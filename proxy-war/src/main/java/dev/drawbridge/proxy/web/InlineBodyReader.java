@@ -16,6 +16,7 @@ final class InlineBodyReader implements ReadListener {
   private final byte[] body;
   private final Consumer<byte[]> onBody;
   private final Consumer<Throwable> onFailure;
+  private final byte[] overflow = new byte[1];
   private int filled;
 
   InlineBodyReader(
@@ -28,13 +29,16 @@ final class InlineBodyReader implements ReadListener {
 
   @Override
   public void onDataAvailable() throws IOException {
-    while (!in.isFinished() && in.isReady()) {
-      if (filled == body.length) {
-        throw new IOException("The request body is longer than its Content-Length.");
-      }
-      int n = in.read(body, filled, body.length - filled);
+    // Containers differ on when a complete body reports isFinished(): Jetty only after reading
+    // the end of stream, Tomcat as soon as Content-Length bytes were read. Read until -1 either way.
+    while (in.isReady()) {
+      int n =
+          filled < body.length ? in.read(body, filled, body.length - filled) : in.read(overflow);
       if (n < 0) {
-        break;
+        return;
+      }
+      if (filled == body.length && n > 0) {
+        throw new IOException("The request body is longer than its Content-Length.");
       }
       filled += n;
     }

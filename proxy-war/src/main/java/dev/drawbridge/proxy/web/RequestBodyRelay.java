@@ -70,19 +70,20 @@ final class RequestBodyRelay implements ExchangeRelay {
 
   private synchronized void pump() throws IOException {
     while (!agentDone.get()) {
+      // The agent's output may hold the buffer's array until its last write completes: touch
+      // the buffer again only once the output is ready (its listener calls back otherwise).
+      if (!agentOut.isReady()) {
+        return;
+      }
       if (pending > 0) {
-        if (!agentOut.isReady()) {
-          return;
-        }
         agentOut.write(buffer, 0, pending);
         pending = 0;
         flushNeeded = true;
         exchange.touch();
+        continue;
       }
       if (endWritten) {
-        if (agentOut.isReady()) {
-          endAgentCall();
-        }
+        endAgentCall();
         return;
       }
       if (clientFinished || clientIn.isFinished()) {
@@ -93,7 +94,7 @@ final class RequestBodyRelay implements ExchangeRelay {
         continue;
       }
       if (!clientIn.isReady()) {
-        if (flushNeeded && agentOut.isReady()) {
+        if (flushNeeded) {
           flushNeeded = false;
           agentOut.flush();
         }

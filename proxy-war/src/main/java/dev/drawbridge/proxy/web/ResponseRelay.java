@@ -155,6 +155,11 @@ final class ResponseRelay implements ExchangeRelay {
 
   /** Reads more of the agent's stream; false when nothing is available now (or it ended). */
   private boolean readMore() throws IOException {
+    // The client's output may still hold a reference to the buffer's array until its last
+    // write completes: refilling the buffer before that would corrupt what the client receives.
+    if (clientOut != null && !clientOut.isReady()) {
+      return false;
+    }
     if (agentIn.isFinished()) {
       agentStreamCut();
       return false;
@@ -215,9 +220,17 @@ final class ResponseRelay implements ExchangeRelay {
       return false;
     }
     clientResponse.setStatus(verdict.status());
+    // The first field of each name replaces what the container may have set already (Jetty adds
+    // Date and Server up front), so single-valued headers never appear twice; repeats are added.
+    java.util.Set<String> seen = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
     for (HeaderField field : verdict.headers()) {
-      clientResponse.addHeader(field.name(), field.value());
+      if (seen.add(field.name())) {
+        clientResponse.setHeader(field.name(), field.value());
+      } else {
+        clientResponse.addHeader(field.name(), field.value());
+      }
     }
+    clientResponse.setHeader(dev.drawbridge.protocol.Protocol.EXCHANGE_ID_HEADER, exchange.id());
     if (verdict.contentLength() >= 0) {
       clientResponse.setContentLengthLong(verdict.contentLength());
     }
