@@ -12,8 +12,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
@@ -34,12 +37,19 @@ public final class Backend implements AutoCloseable {
   private static final Duration IDLE_TIMEOUT = Duration.ofMinutes(5);
 
   private final Server server = new Server();
-  private final ServerConnector connector = new ServerConnector(server);
+  private final ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(httpConfiguration()));
   private final Map<String, Responder> responders = new ConcurrentHashMap<>();
   private final BlockingQueue<RecordedRequest> received = new LinkedBlockingQueue<>();
   private volatile Responder defaultResponder = Responders.echo();
 
   private Backend() {}
+
+  /** Like a real backend behind a proxy: encoded characters such as %2F reach the handler as sent. */
+  private static HttpConfiguration httpConfiguration() {
+    HttpConfiguration http = new HttpConfiguration();
+    http.setUriCompliance(UriCompliance.UNSAFE);
+    return http;
+  }
 
   /** Starts a backend that echoes every request. */
   public static Backend start() {

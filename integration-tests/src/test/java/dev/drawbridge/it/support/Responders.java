@@ -79,6 +79,60 @@ public final class Responders {
     };
   }
 
+  /**
+   * Server-Sent Events that never end on their own: sends {@code firstEvents}, then a comment line
+   * every {@code heartbeat} until a write fails because the peer (the agent) closed the connection,
+   * and then counts down {@code peerGone}. The heartbeat is how a server notices a closed
+   * connection at all; it paces the stream and synchronises nothing.
+   */
+  public static Responder sseUntilPeerGone(
+      List<String> firstEvents, Duration heartbeat, CountDownLatch peerGone) {
+    return (request, response, callback) -> {
+      response.setStatus(200);
+      response.getHeaders().put("Content-Type", "text/event-stream");
+      response.getHeaders().put("Cache-Control", "no-cache");
+      OutputStream out = Content.Sink.asOutputStream(response);
+      long deadline = System.nanoTime() + GATE_TIMEOUT.toNanos();
+      try {
+        writeEvents(out, firstEvents);
+        while (System.nanoTime() - deadline < 0) {
+          java.util.concurrent.locks.LockSupport.parkNanos(heartbeat.toNanos());
+          out.write(": heartbeat\n\n".getBytes(StandardCharsets.UTF_8));
+          out.flush();
+        }
+        callback.failed(new IOException("the peer never went away"));
+      } catch (IOException e) {
+        peerGone.countDown();
+        callback.failed(e);
+      }
+    };
+  }
+
+  /**
+   * Sends the head and {@code sentBytes} pattern bytes of a chunked body, counts down {@code sent},
+   * then holds the response open (no more bytes, no end) until the test counts down {@code release}.
+   */
+  public static Responder partialThenHold(long sentBytes, CountDownLatch sent, CountDownLatch release) {
+    return (request, response, callback) -> {
+      response.setStatus(200);
+      response.getHeaders().put("Content-Type", "application/octet-stream");
+      OutputStream out = Content.Sink.asOutputStream(response);
+      byte[] chunk = new byte[CHUNK_SIZE];
+      try (InputStream pattern = Bodies.pattern(sentBytes)) {
+        for (int n = pattern.read(chunk); n != -1; n = pattern.read(chunk)) {
+          out.write(chunk, 0, n);
+        }
+      }
+      out.flush();
+      sent.countDown();
+      try {
+        release.await(GATE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      } finally {
+        callback.failed(new IOException("the test ended the held response"));
+      }
+    };
+  }
+
   /** Never answers: the request stays open until the client, the proxy or the backend gives up. */
   public static Responder stall() {
     return (request, response, callback) -> {};

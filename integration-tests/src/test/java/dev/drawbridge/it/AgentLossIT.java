@@ -1,0 +1,105 @@
+package dev.drawbridge.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.drawbridge.it.support.RawHttp;
+import dev.drawbridge.it.support.Responders;
+import dev.drawbridge.it.support.TunnelFixture;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.SocketTimeoutException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The agent dies (SIGKILL) with an exchange in flight. Each test has its own proxy, so a dead
+ * agent's leftovers never meet another test.
+ */
+@Timeout(60)
+class AgentLossIT {
+
+  private static final int POLL_WAIT_SECONDS = 2;
+  private static final int AGENT_GRACE_SECONDS = 1;
+  /** When the client must have its answer, counted from the kill. */
+  private static final Duration LOSS_BOUND =
+      Duration.ofSeconds(POLL_WAIT_SECONDS + AGENT_GRACE_SECONDS).plus(Duration.ofSeconds(3));
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  private final CountDownLatch releaseBackend = new CountDownLatch(1);
+  private TunnelFixture tunnel;
+
+  @BeforeEach
+  void startTunnel() {
+    tunnel =
+        TunnelFixture.start(
+            config -> config.set("pollWaitSeconds", POLL_WAIT_SECONDS).set("agentGraceSeconds", AGENT_GRACE_SECONDS),
+            List.of());
+  }
+
+  @AfterEach
+  void stopTunnel() {
+    releaseBackend.countDown();
+    if (tunnel != null) {
+      tunnel.close();
+    }
+  }
+
+  @Test
+  void agentKilledBeforeTheResponseHeadGives502() throws Exception {
+    tunnel.backend().respondTo("/stall", Responders.stall());
+    HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    CompletableFuture<HttpResponse<String>> pending =
+        client.sendAsync(
+            HttpRequest.newBuilder(tunnel.uri("/stall")).timeout(WAIT).GET().build(),
+            HttpResponse.BodyHandlers.ofString());
+    tunnel.backend().takeRequest(WAIT);
+
+    tunnel.agent().kill();
+    long killed = System.nanoTime();
+    HttpResponse<String> clientResponse = pending.get(LOSS_BOUND.toMillis() + 1000, TimeUnit.MILLISECONDS);
+    Duration elapsed = Duration.ofNanos(System.nanoTime() - killed);
+
+    assertEquals(502, clientResponse.statusCode(), clientResponse::body);
+    NoAgentIT.assertOneSentence(clientResponse.body());
+    assertTrue(elapsed.compareTo(LOSS_BOUND) <= 0, () -> "502 came " + elapsed + " after the kill");
+    tunnel.awaitIdle(WAIT);
+  }
+
+  @Test
+  void agentKilledMidBodyCutsTheClientsConnection() throws Exception {
+    long sentBytes = 64 * 1024;
+    CountDownLatch sent = new CountDownLatch(1);
+    tunnel.backend().respondTo("/partial", Responders.partialThenHold(sentBytes, sent, releaseBackend));
+    try (RawHttp client = RawHttp.connect(tunnel.proxy().port(), WAIT)) {
+      client.write("GET /drawbridge/partial HTTP/1.1\r\nHost: " + tunnel.host() + "\r\n\r\n");
+      RawHttp.Head head = client.readFinalHead();
+      assertEquals(200, head.status());
+      InputStream body = client.body(head, "GET");
+      // Only the backend's side is awaited: whether the part already reached the client is
+      // StreamingIT's concern, and a cut must happen either way.
+      assertTrue(sent.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "the backend sent part of the body");
+
+      tunnel.agent().kill();
+      long killed = System.nanoTime();
+      IOException cut = assertThrows(IOException.class, body::readAllBytes, "a cut body must not end cleanly");
+      Duration elapsed = Duration.ofNanos(System.nanoTime() - killed);
+
+      assertFalse(cut instanceof SocketTimeoutException, "the connection was cut, not left silent: " + cut);
+      assertTrue(elapsed.compareTo(LOSS_BOUND) <= 0, () -> "the cut came " + elapsed + " after the kill");
+    }
+    tunnel.awaitIdle(WAIT);
+  }
+}

@@ -1,0 +1,81 @@
+package dev.drawbridge.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.drawbridge.it.support.Responders;
+import dev.drawbridge.it.support.TunnelFixture;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The agent cannot get an answer from its backend: refused connection gives 502, a backend slower
+ * than --backend-timeout gives 504, each with one sentence for the client.
+ */
+@Timeout(60)
+class BackendFailureIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  private final HttpClient client =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(WAIT).build();
+  private TunnelFixture tunnel;
+
+  @AfterEach
+  void stopTunnel() {
+    if (tunnel != null) {
+      tunnel.close();
+    }
+  }
+
+  @Test
+  void unreachableBackendGives502() throws Exception {
+    tunnel = TunnelFixture.startWithoutAgent(config -> config);
+    tunnel.connectAgent("http://127.0.0.1:" + closedPort(), List.of());
+
+    HttpResponse<String> clientResponse = get("/anything");
+
+    assertEquals(502, clientResponse.statusCode(), clientResponse::body);
+    NoAgentIT.assertOneSentence(clientResponse.body());
+    assertTrue(clientResponse.body().contains("refused"), clientResponse::body);
+    tunnel.awaitIdle(WAIT);
+  }
+
+  @Test
+  void backendSlowerThanTheAgentsTimeoutGives504() throws Exception {
+    tunnel = TunnelFixture.startWithoutAgent(config -> config);
+    tunnel.backend().respondTo("/slow", Responders.stall());
+    tunnel.connectAgent(tunnel.backend().url(), List.of("--backend-timeout", "1s"));
+
+    long started = System.nanoTime();
+    HttpResponse<String> clientResponse = get("/slow");
+    Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
+
+    assertEquals(504, clientResponse.statusCode(), clientResponse::body);
+    NoAgentIT.assertOneSentence(clientResponse.body());
+    assertTrue(elapsed.compareTo(Duration.ofSeconds(1 + 5)) <= 0, () -> "504 after " + elapsed);
+    assertEquals("/slow", tunnel.backend().takeRequest(WAIT).target());
+    tunnel.awaitIdle(WAIT);
+  }
+
+  private HttpResponse<String> get(String path) throws Exception {
+    return client.send(
+        HttpRequest.newBuilder(tunnel.uri(path)).timeout(WAIT).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** A port nothing listens on: the OS picks a free one, we let go of it. */
+  private static int closedPort() throws Exception {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
+    }
+  }
+}
