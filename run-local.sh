@@ -120,7 +120,7 @@ cat <<INFO
 Drawbridge is running.
   Public URL:   $PROXY_URL/
   Admin page:   $PROXY_URL/_drawbridge/admin/   (user admin, password $ADMIN_PASSWORD)
-  Agent token:  $TOKEN_FILE
+  Agent token:  $TOKEN   (also in $TOKEN_FILE)
   Demo backend: $DEMO_URL (reached only through the agent)
   Logs:         $WORK/{tomcat,agent,demo-backend}.log and $TOMCAT/logs/drawbridge.log
 
