@@ -201,8 +201,9 @@ final class Exchange implements Runnable {
     if (upload != null && upload.backendFailure() != null && !cancelled) {
       LOG.warning(log("the backend connection broke after " + upload.bytesCopied()
           + " body bytes: " + Reasons.describe(upload.backendFailure())));
-    } else if (upload != null && LOG.isLoggable(Level.FINE)) {
-      LOG.fine(log(clientRequest.method() + " " + clientRequest.target() + " -> "
+    } else if (upload != null && LOG.isLoggable(Level.INFO)) {
+      // One access line per exchange, carrying the same id as the proxy's access log.
+      LOG.info(log(clientRequest.method() + " " + clientRequest.target() + " -> "
           + responseHead.status() + ", " + upload.bytesCopied() + " bytes in "
           + (System.nanoTime() - started) / 1_000_000 + " ms"));
     }

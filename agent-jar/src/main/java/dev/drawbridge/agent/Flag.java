@@ -35,7 +35,7 @@ enum Flag {
   DRAIN_TIMEOUT(
       "DURATION", "30s", "On SIGTERM, how long requests in flight may take to finish before the agent exits."),
   MAX_BACKOFF("DURATION", "30s", "Longest wait between two attempts to reconnect to the proxy."),
-  LOG_LEVEL("LEVEL", "info", "Log detail: error, warn, info or debug (debug logs every request).");
+  LOG_LEVEL("LEVEL", "info", "Log detail: error, warn, info or debug (info logs one line per exchange, warn only problems).");
 
   private final String placeholder;
   private final String defaultText;
