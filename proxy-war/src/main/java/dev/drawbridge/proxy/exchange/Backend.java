@@ -297,6 +297,15 @@ public final class Backend {
     return queued.size();
   }
 
+  /**
+   * Age in milliseconds of the oldest queued request at {@code nowNanos}, 0 when the queue is
+   * empty. The queue keeps arrival order, so the oldest is the first.
+   */
+  public synchronized long oldestQueuedMillis(long nowNanos) {
+    Iterator<Exchange> first = queued.iterator();
+    return first.hasNext() ? Math.max(0, (nowNanos - first.next().createdNanos()) / 1_000_000) : 0;
+  }
+
   public synchronized int parkedPolls() {
     return parked.size();
   }

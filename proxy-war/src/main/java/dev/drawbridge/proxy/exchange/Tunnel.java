@@ -3,14 +3,17 @@ package dev.drawbridge.proxy.exchange;
 import dev.drawbridge.proxy.config.BackendSettings;
 import dev.drawbridge.proxy.config.ProxySettings;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -31,6 +34,9 @@ public final class Tunnel implements AutoCloseable {
   private final ScheduledExecutorService reaper;
   private final AccessLog accessLog = new AccessLog();
   private final ConcurrentHashMap<String, Long> recentlyEnded = new ConcurrentHashMap<>();
+  private final RecentActivity recentActivity = new RecentActivity();
+  private final List<Consumer<EndedExchange>> endListeners = new CopyOnWriteArrayList<>();
+  private final Instant startedAt = Instant.now();
 
   /** Notified whenever the last live exchange ends, for {@link #close(Duration)}. */
   private final Object drained = new Object();
@@ -101,7 +107,41 @@ public final class Tunnel implements AutoCloseable {
         recentlyEnded.put(exchange.id(), System.nanoTime());
       }
       accessLog.log(exchange);
+      tellEnded(exchange);
     }
+  }
+
+  /** Feeds the operator's views. They only observe: a failure there must not undo the freeing. */
+  private void tellEnded(Exchange exchange) {
+    try {
+      EndedExchange ended = EndedExchange.of(exchange);
+      recentActivity.record(ended);
+      for (Consumer<EndedExchange> listener : endListeners) {
+        listener.accept(ended);
+      }
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "Recording the end of " + exchange + " for the admin page or metrics failed; their numbers may be incomplete", e);
+    }
+  }
+
+  /** Tells {@code listener} of every exchange that ends from now on, on the thread that ended it. */
+  public void addEndListener(Consumer<EndedExchange> listener) {
+    endListeners.add(listener);
+  }
+
+  /** Stops telling {@code listener}. */
+  public void removeEndListener(Consumer<EndedExchange> listener) {
+    endListeners.remove(listener);
+  }
+
+  /** The last few minutes of ended exchanges and failures, for the admin page. */
+  public RecentActivity recentActivity() {
+    return recentActivity;
+  }
+
+  /** When this tunnel started. */
+  public Instant startedAt() {
+    return startedAt;
   }
 
   /**

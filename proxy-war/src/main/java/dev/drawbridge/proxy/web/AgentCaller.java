@@ -4,6 +4,7 @@ import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.proxy.auth.AgentTokens;
 import dev.drawbridge.proxy.exchange.Backend;
 import dev.drawbridge.proxy.exchange.Tunnel;
+import dev.drawbridge.proxy.metrics.ProxyMetrics;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -54,6 +55,7 @@ record AgentCaller(Backend backend, String agentId, String version, String remot
     }
     if (!known) {
       LOG.warning(() -> "Refused an agent call from " + request.getRemoteAddr() + ": missing or unknown agent token. If this is your agent, check its --token.");
+      countAuthFailure(request, ProxyMetrics.UNKNOWN_TOKEN);
       response.setHeader("WWW-Authenticate", "Bearer realm=\"drawbridge\"");
       Responses.agentText(response, 401, "The agent token is missing or not valid.");
       return null;
@@ -64,6 +66,7 @@ record AgentCaller(Backend backend, String agentId, String version, String remot
       return null;
     }
     if (!granted) {
+      countAuthFailure(request, ProxyMetrics.NOT_ALLOWED);
       Responses.agentText(response, 403, "This agent token is not allowed to serve backend '" + backend.id() + "'.");
       return null;
     }
@@ -77,6 +80,13 @@ record AgentCaller(Backend backend, String agentId, String version, String remot
       version = "unknown";
     }
     return new AgentCaller(backend, agentId, version, request.getRemoteAddr());
+  }
+
+  private static void countAuthFailure(HttpServletRequest request, String reason) {
+    ProxyMetrics metrics = OperationsListener.metrics(request.getServletContext());
+    if (metrics != null) {
+      metrics.agentAuthFailed(reason);
+    }
   }
 
   /** A peer-supplied value made safe to echo in one line: printable ASCII, at most 64 chars. */

@@ -1,0 +1,207 @@
+package dev.drawbridge.proxy.metrics;
+
+import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.proxy.exchange.AgentSession;
+import dev.drawbridge.proxy.exchange.Backend;
+import dev.drawbridge.proxy.exchange.EndedExchange;
+import dev.drawbridge.proxy.exchange.Tunnel;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.TimeGauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmInfoMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The proxy's Prometheus metrics: one registry per deployed WAR (never Micrometer's global one, so
+ * a redeploy starts clean), fed by the tunnel's exchange-end events and read from its backends.
+ * {@link #close} unhooks everything that points back into the web application's class loader.
+ */
+public final class ProxyMetrics implements AutoCloseable {
+
+  /** Agent auth failure reason: no token, or one no backend accepts (the agent got 401). */
+  public static final String UNKNOWN_TOKEN = "unknown_token";
+
+  /** Agent auth failure reason: a valid token used for a backend it is not granted (403). */
+  public static final String NOT_ALLOWED = "not_allowed";
+
+  /** Histogram buckets for waits and durations: from a fast local hop to a long poll's patience. */
+  private static final Duration[] BUCKETS = {
+    Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
+    Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
+    Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10),
+    Duration.ofSeconds(30), Duration.ofSeconds(60)
+  };
+
+  /** The Prometheus text format, what every Prometheus version scrapes. */
+  public static final String TEXT_FORMAT = "text/plain; version=0.0.4; charset=utf-8";
+
+  /** OpenMetrics 1.0, for scrapers that ask for it. */
+  public static final String OPEN_METRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Tunnel tunnel;
+  private final Consumer<EndedExchange> onEnded = this::recordEnded;
+  private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+
+  public ProxyMetrics(Tunnel tunnel) {
+    this.tunnel = tunnel;
+    for (MeterBinder binder :
+        List.of(
+            new JvmMemoryMetrics(),
+            gcMetrics,
+            new JvmThreadMetrics(),
+            new ClassLoaderMetrics(),
+            new JvmInfoMetrics(),
+            new ProcessorMetrics(),
+            new UptimeMetrics(),
+            new FileDescriptorMetrics())) {
+      binder.bindTo(registry);
+    }
+    Gauge.builder("drawbridge.build.info", () -> 1)
+        .description("Always 1; the version label says which Drawbridge runs")
+        .tag("version", Protocol.SOFTWARE_VERSION)
+        .register(registry);
+    Gauge.builder("drawbridge.exchanges.live", tunnel, Tunnel::liveExchanges)
+        .description("Client requests queued or in flight, all backends")
+        .strongReference(true)
+        .register(registry);
+    for (Backend backend : tunnel.backends()) {
+      registerBackend(backend);
+    }
+    for (String reason : List.of(UNKNOWN_TOKEN, NOT_ALLOWED)) {
+      authFailures(reason);
+    }
+    tunnel.addEndListener(onEnded);
+  }
+
+  private void registerBackend(Backend backend) {
+    String id = backend.id();
+    Gauge.builder("drawbridge.queue.depth", backend, Backend::queueDepth)
+        .description("Client requests waiting for an agent")
+        .tag("backend", id)
+        .strongReference(true)
+        .register(registry);
+    TimeGauge.builder(
+            "drawbridge.queue.oldest.age",
+            backend,
+            TimeUnit.MILLISECONDS,
+            b -> b.oldestQueuedMillis(System.nanoTime()))
+        .description("How long the oldest queued client request has waited")
+        .tag("backend", id)
+        .strongReference(true)
+        .register(registry);
+    Gauge.builder("drawbridge.polls.waiting", backend, Backend::parkedPolls)
+        .description("Agent long-polls held open, waiting for work")
+        .tag("backend", id)
+        .strongReference(true)
+        .register(registry);
+    Gauge.builder("drawbridge.agents.connected", backend, b -> b.agents().size())
+        .description("Agents that polled within the poll wait plus grace")
+        .tag("backend", id)
+        .strongReference(true)
+        .register(registry);
+    Gauge.builder(
+            "drawbridge.exchanges.in.flight",
+            backend,
+            b -> b.agents().stream().mapToInt(AgentSession::inFlightCount).sum())
+        .description("Exchanges delivered to an agent and not yet ended")
+        .tag("backend", id)
+        .strongReference(true)
+        .register(registry);
+  }
+
+  private void recordEnded(EndedExchange exchange) {
+    String backend = exchange.backendId();
+    Counter.builder("drawbridge.requests")
+        .description("Ended client requests by the status class the client got and how the exchange ended")
+        .tags("backend", backend, "status_class", exchange.statusClass(), "outcome", outcome(exchange))
+        .register(registry)
+        .increment();
+    timer("drawbridge.queue.wait", "Time client requests waited in the queue for an agent", backend)
+        .record(exchange.queueNanos(), TimeUnit.NANOSECONDS);
+    timer("drawbridge.exchange.duration", "Time from the client's request to the end of its response", backend)
+        .record(exchange.totalNanos(), TimeUnit.NANOSECONDS);
+    Counter.builder("drawbridge.request")
+        .baseUnit("bytes")
+        .description("Client request body bytes passed to agents")
+        .tag("backend", backend)
+        .register(registry)
+        .increment(exchange.bytesIn());
+    Counter.builder("drawbridge.response")
+        .baseUnit("bytes")
+        .description("Response body bytes passed to clients")
+        .tag("backend", backend)
+        .register(registry)
+        .increment(exchange.bytesOut());
+  }
+
+  private Timer timer(String name, String description, String backend) {
+    return Timer.builder(name)
+        .description(description)
+        .tag("backend", backend)
+        .serviceLevelObjectives(BUCKETS)
+        .register(registry);
+  }
+
+  private static String outcome(EndedExchange exchange) {
+    return exchange.outcome().name().toLowerCase(java.util.Locale.ROOT);
+  }
+
+  private Counter authFailures(String reason) {
+    return Counter.builder("drawbridge.agent.auth.failures")
+        .description("Agent calls refused for their token")
+        .tag("reason", reason)
+        .register(registry);
+  }
+
+  /** Counts an agent call refused with 401 or 403; {@code reason} is one of the constants above. */
+  public void agentAuthFailed(String reason) {
+    authFailures(reason).increment();
+  }
+
+  /**
+   * Writes every metric in the format the scraper asked for: OpenMetrics when its {@code Accept}
+   * header offers it, else the Prometheus text format 0.0.4.
+   *
+   * @return the content type written
+   */
+  public String scrape(String accept, OutputStream out) throws IOException {
+    String contentType =
+        accept != null && accept.contains("application/openmetrics-text")
+            ? OPEN_METRICS
+            : TEXT_FORMAT;
+    registry.scrape(out, contentType);
+    return contentType;
+  }
+
+  /** The registry, for tests and for binding further meters. */
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  @Override
+  public void close() {
+    tunnel.removeEndListener(onEnded);
+    // JvmGcMetrics registered GC notification listeners with the platform MBeans: left alone they
+    // would keep this web application's class loader alive after undeploy.
+    gcMetrics.close();
+    registry.close();
+  }
+}

@@ -1,0 +1,121 @@
+package dev.drawbridge.proxy.web;
+
+import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.proxy.exchange.AgentSession;
+import dev.drawbridge.proxy.exchange.Backend;
+import dev.drawbridge.proxy.exchange.EndedExchange;
+import dev.drawbridge.proxy.exchange.RecentActivity;
+import dev.drawbridge.proxy.exchange.RecentStats;
+import dev.drawbridge.proxy.exchange.Tunnel;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The admin API's answer ({@code GET /_drawbridge/admin/api/status}), built from the tunnel at one
+ * instant. The README's "JSON API" section documents every field; keep the two in step.
+ *
+ * @param now the proxy's clock when the report was made, so readers compute ages without skew
+ * @param liveExchanges exchanges queued or in flight, all backends together
+ * @param recentFailures the last exchanges that did not complete, newest first
+ */
+public record StatusReport(
+    String version,
+    String now,
+    String startedAt,
+    int liveExchanges,
+    List<BackendStatus> backends,
+    List<FailureStatus> recentFailures) {
+
+  /**
+   * One backend.
+   *
+   * @param oldestQueuedMillis age of the oldest queued client request, 0 when none waits
+   * @param waitingPolls agent long-polls held open, waiting for work
+   * @param inFlight exchanges delivered to an agent and not yet ended
+   * @param recent the last five minutes of ended exchanges
+   */
+  public record BackendStatus(
+      String id,
+      int queueDepth,
+      int maxQueued,
+      long oldestQueuedMillis,
+      int waitingPolls,
+      int inFlight,
+      List<AgentStatus> agents,
+      RecentStats recent) {}
+
+  /** One connected agent; times are ISO-8601 instants. */
+  public record AgentStatus(
+      String id, String version, String remoteAddress, String connectedSince, String lastSeen, int inFlight) {}
+
+  /** One exchange that did not complete, with the one-sentence reason its client was given. */
+  public record FailureStatus(
+      String at,
+      String exchangeId,
+      String backend,
+      String method,
+      String target,
+      int status,
+      String outcome,
+      String reason,
+      String agentId,
+      String clientAddress,
+      long totalMillis) {}
+
+  /** The tunnel's state now. */
+  public static StatusReport of(Tunnel tunnel) {
+    Instant now = Instant.now();
+    long nowNanos = System.nanoTime();
+    RecentActivity activity = tunnel.recentActivity();
+    List<BackendStatus> backends = new ArrayList<>();
+    for (Backend backend : tunnel.backends()) {
+      List<AgentStatus> agents = new ArrayList<>();
+      int inFlight = 0;
+      for (AgentSession agent : backend.agents()) {
+        inFlight += agent.inFlightCount();
+        agents.add(
+            new AgentStatus(
+                agent.agentId(),
+                agent.version(),
+                agent.remoteAddress(),
+                agent.connectedSince().toString(),
+                agent.lastSeen().toString(),
+                agent.inFlightCount()));
+      }
+      backends.add(
+          new BackendStatus(
+              backend.id(),
+              backend.queueDepth(),
+              backend.settings().maxQueued(),
+              backend.oldestQueuedMillis(nowNanos),
+              backend.parkedPolls(),
+              inFlight,
+              agents,
+              activity.stats(backend.id(), now.toEpochMilli())));
+    }
+    List<FailureStatus> failures = new ArrayList<>();
+    for (EndedExchange failed : activity.failures()) {
+      failures.add(
+          new FailureStatus(
+              failed.endedAt().toString(),
+              failed.id(),
+              failed.backendId(),
+              failed.method(),
+              failed.target(),
+              failed.status(),
+              failed.outcome().name(),
+              failed.reason(),
+              failed.agentId(),
+              failed.clientAddress(),
+              failed.totalMillis()));
+    }
+    return new StatusReport(
+        Protocol.SOFTWARE_VERSION,
+        now.toString(),
+        tunnel.startedAt().toString(),
+        tunnel.liveExchanges(),
+        backends,
+        failures);
+  }
+}
