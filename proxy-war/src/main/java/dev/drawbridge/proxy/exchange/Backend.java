@@ -71,14 +71,7 @@ public final class Backend {
     List<Exchange> taken = new ArrayList<>();
     synchronized (this) {
       session.seen(System.nanoTime());
-      Iterator<Exchange> it = queued.iterator();
-      while (taken.size() < poll.max() && it.hasNext()) {
-        Exchange exchange = it.next();
-        it.remove();
-        if (deliverTo(exchange, poll.agentId())) {
-          taken.add(exchange);
-        }
-      }
+      taken.addAll(takeQueued(poll));
       if (taken.isEmpty() && !session.hasCancellations() && !draining && !session.greet()) {
         parked.add(poll);
         return;
@@ -220,14 +213,76 @@ public final class Backend {
     if (!agents.remove(session.agentId(), session)) {
       return;
     }
-    List<Exchange> orphans = session.inFlight();
+    List<Exchange> failed = new ArrayList<>();
+    List<Exchange> requeued = new ArrayList<>();
+    for (Exchange exchange : session.inFlight()) {
+      boolean again =
+          tunnel.settings().requeueOnAgentLoss()
+              && Requeue.allows(exchange.head())
+              && exchange.requeue(session.agentId());
+      (again ? requeued : failed).add(exchange);
+    }
     LOG.warning(
         () ->
             "Agent " + session.agentId() + " of backend '" + id() + "' stopped polling and is considered lost; "
-                + orphans.size() + " of its exchanges fail with 502. Check the agent's process and its network path to the proxy.");
-    for (Exchange exchange : orphans) {
+                + failed.size() + " of its exchanges fail with 502 and " + requeued.size()
+                + " go back to the queue. Check the agent's process and its network path to the proxy.");
+    for (Exchange exchange : failed) {
       exchange.fail(502, "The agent serving this request was lost before it answered.");
     }
+    if (!requeued.isEmpty()) {
+      requeueFirst(requeued);
+    }
+  }
+
+  /**
+   * Puts exchanges taken back from a lost agent at the front of the queue, since they waited
+   * longest, then hands queued work to parked polls that want it.
+   */
+  private void requeueFirst(List<Exchange> requeued) {
+    List<PendingPoll> toAnswer = new ArrayList<>();
+    List<List<Exchange>> batches = new ArrayList<>();
+    boolean accepted;
+    synchronized (this) {
+      accepted = !draining;
+      if (accepted) {
+        // LinkedHashSet cannot insert at its head on Java 17; re-queueing is rare, so rebuild it.
+        LinkedHashSet<Exchange> rest = new LinkedHashSet<>(queued);
+        queued.clear();
+        queued.addAll(requeued);
+        queued.addAll(rest);
+        PendingPoll poll;
+        while (!queued.isEmpty() && (poll = takeParked(true)) != null) {
+          List<Exchange> taken = takeQueued(poll);
+          toAnswer.add(poll);
+          batches.add(taken);
+        }
+      }
+    }
+    for (int i = 0; i < toAnswer.size(); i++) {
+      answer(toAnswer.get(i), batches.get(i));
+    }
+    if (accepted) {
+      return;
+    }
+    // The proxy is draining: nobody will take these any more.
+    for (Exchange exchange : requeued) {
+      exchange.refuse(503, "The proxy is shutting down; retry shortly.", tunnel.settings().retryAfterSeconds());
+    }
+  }
+
+  /** Moves up to the poll's max queued exchanges to its agent; call under the lock. */
+  private List<Exchange> takeQueued(PendingPoll poll) {
+    List<Exchange> taken = new ArrayList<>();
+    Iterator<Exchange> it = queued.iterator();
+    while (taken.size() < poll.max() && it.hasNext()) {
+      Exchange exchange = it.next();
+      it.remove();
+      if (deliverTo(exchange, poll.agentId())) {
+        taken.add(exchange);
+      }
+    }
+    return taken;
   }
 
   /** Reaper duty: ends the exchange if the deadline of its current state passed. */
