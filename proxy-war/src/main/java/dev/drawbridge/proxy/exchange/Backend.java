@@ -19,6 +19,9 @@ public final class Backend {
 
   private static final Logger LOG = Logger.getLogger(Backend.class.getName());
 
+  /** What a client hears when every agent of its backend reports the backend down. */
+  static final String UNREACHABLE = "The backend's agents report it unreachable; retry later.";
+
   private final BackendSettings settings;
   private final Tunnel tunnel;
   private final LinkedHashSet<Exchange> queued = new LinkedHashSet<>();
@@ -45,6 +48,8 @@ public final class Backend {
     synchronized (this) {
       if (draining) {
         refusal = "The proxy is shutting down; retry shortly.";
+      } else if (unreachable()) {
+        refusal = UNREACHABLE;
       } else {
         target = takeParked(true);
         if (target == null) {
@@ -71,7 +76,9 @@ public final class Backend {
     List<Exchange> taken = new ArrayList<>();
     synchronized (this) {
       session.seen(System.nanoTime());
-      taken.addAll(takeQueued(poll));
+      if (!session.reportsBackendDown()) {
+        taken.addAll(takeQueued(poll));
+      }
       if (taken.isEmpty() && !session.hasCancellations() && !draining && !session.greet()) {
         parked.add(poll);
         return;
@@ -115,10 +122,53 @@ public final class Backend {
     return true;
   }
 
+  private boolean reportsBackendDown(String agentId) {
+    AgentSession session = agents.get(agentId);
+    return session != null && session.reportsBackendDown();
+  }
+
+  /** True when agents are connected and every one of them reports the backend down. */
+  private boolean unreachable() {
+    if (agents.isEmpty()) {
+      return false;
+    }
+    for (AgentSession session : agents.values()) {
+      if (!session.reportsBackendDown()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Records an agent's health report from its poll. Once no agent can reach the backend, queued
+   * requests get 503 at once rather than waiting for their queue deadline in a dead end.
+   */
+  public void reportHealth(AgentSession session, boolean backendUp) {
+    if (session.reportBackendDown(!backendUp)) {
+      LOG.info(() -> "Agent " + session.agentId() + " reports backend '" + id() + "' " + (backendUp ? "reachable again" : "unreachable"));
+      failQueueIfUnreachable();
+    }
+  }
+
+  private void failQueueIfUnreachable() {
+    List<Exchange> refused;
+    synchronized (this) {
+      if (!unreachable()) {
+        return;
+      }
+      refused = new ArrayList<>(queued);
+      queued.clear();
+    }
+    for (Exchange exchange : refused) {
+      exchange.refuse(503, UNREACHABLE, tunnel.settings().retryAfterSeconds());
+    }
+  }
+
   private PendingPoll takeParked(boolean wantsWork) {
     for (Iterator<PendingPoll> it = parked.iterator(); it.hasNext(); ) {
       PendingPoll poll = it.next();
-      if (!wantsWork || poll.max() > 0) {
+      if (!wantsWork || (poll.max() > 0 && !reportsBackendDown(poll.agentId()))) {
         it.remove();
         return poll;
       }
@@ -233,6 +283,7 @@ public final class Backend {
     if (!requeued.isEmpty()) {
       requeueFirst(requeued);
     }
+    failQueueIfUnreachable();
   }
 
   /**

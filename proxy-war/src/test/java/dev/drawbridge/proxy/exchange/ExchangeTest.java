@@ -324,6 +324,48 @@ class ExchangeTest {
     assertEquals("error 502 retry 0: The agent serving this request was lost before it answered.", client.events.poll(10, TimeUnit.SECONDS));
   }
 
+  private static final String UNREACHABLE = "error 503 retry 7: The backend's agents report it unreachable; retry later.";
+
+  @Test
+  void whenEveryAgentReportsTheBackendDownRequestsGet503AtOnce() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    AgentSession session = connected(backend);
+    FakeClient queuedClient = new FakeClient();
+    backend.submit(open(backend, queuedClient));
+    assertEquals(1, backend.queueDepth());
+
+    backend.reportHealth(session, false);
+    assertEquals(UNREACHABLE, queuedClient.events.poll(5, TimeUnit.SECONDS), "the queued request is failed");
+    FakeClient newClient = new FakeClient();
+    backend.submit(open(backend, newClient));
+    assertEquals(UNREACHABLE, newClient.events.poll(5, TimeUnit.SECONDS), "a new request is refused");
+    FakePoll poll = new FakePoll("agent-1", 1);
+    backend.poll(poll, session);
+    assertEquals(1, backend.parkedPolls(), "a down agent's poll gets no work");
+
+    backend.reportHealth(session, true);
+    Exchange later = open(backend, new FakeClient());
+    backend.submit(later);
+    assertEquals(List.of(later.id()), poll.answers.poll(5, TimeUnit.SECONDS), "work resumes once it is up");
+  }
+
+  @Test
+  void workGoesOnlyToAgentsThatReachTheBackend() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    AgentSession down = connected(backend);
+    AgentSession up = backend.session("agent-2", "1", "127.0.0.1");
+    up.greet();
+    FakePoll downPoll = new FakePoll("agent-1", 4);
+    backend.poll(downPoll, down);
+    backend.reportHealth(down, false);
+    FakePoll upPoll = new FakePoll("agent-2", 4);
+    backend.poll(upPoll, up);
+    Exchange exchange = open(backend, new FakeClient());
+    backend.submit(exchange);
+    assertEquals(List.of(exchange.id()), upPoll.answers.poll(5, TimeUnit.SECONDS));
+    assertNull(downPoll.answers.poll());
+  }
+
   /** Records what the state machine did to the client, one line per call. */
   private static final class FakeClient implements ClientLeg {
     final BlockingQueue<String> events = new LinkedBlockingQueue<>();
