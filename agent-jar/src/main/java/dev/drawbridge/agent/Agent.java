@@ -40,6 +40,7 @@ public final class Agent implements AutoCloseable {
   private final ProxyClient proxyClient;
   private final CloseableHttpClient backendClient;
   private final HttpHost target;
+  private final BackendHealth health;
   private final ThreadPoolExecutor workers;
   private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
   private final List<Poller> pollers = new ArrayList<>();
@@ -57,6 +58,7 @@ public final class Agent implements AutoCloseable {
     this.proxyClient = new ProxyClient(config);
     this.backendClient = ClientFactory.backendClient(config);
     this.target = new HttpHost(config.target().getScheme(), config.target().getHost(), config.target().getPort());
+    this.health = new BackendHealth(config);
     this.workers = new ThreadPoolExecutor(config.concurrency(), config.concurrency(), 30, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(), threads("drawbridge-exchange-"));
     // Idle agents keep no worker threads.
@@ -79,12 +81,15 @@ public final class Agent implements AutoCloseable {
     ThreadFactory pollerThreadFactory = threads("drawbridge-poll-");
     // One extra poller only listens: it keeps the agent visible to the proxy when all slots are busy.
     for (int i = 0; i <= config.polls(); i++) {
-      Poller poller = new Poller(this, proxyClient, capacity, proxyLink, config.maxBackoff(), i == config.polls());
+      Poller poller =
+          new Poller(this, proxyClient, capacity, proxyLink, config.maxBackoff(), i == config.polls(), health);
       Thread thread = pollerThreadFactory.newThread(poller);
       pollers.add(poller);
       pollerThreads.add(thread);
       thread.start();
     }
+    health.onChange(() -> pollers.forEach(Poller::healthChanged));
+    health.start();
   }
 
   /** Runs {@code clientRequest} on a worker; {@code holdsSlot} says whether it returns a capacity slot when done. */
@@ -162,6 +167,7 @@ public final class Agent implements AutoCloseable {
     drained = true;
     draining = true;
     stopSignal.countDown();
+    health.close();
     pollers.forEach(Poller::stop);
     try {
       for (Thread thread : pollerThreads) {

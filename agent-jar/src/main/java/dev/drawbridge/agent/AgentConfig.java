@@ -21,6 +21,8 @@ import java.util.Objects;
  * @param preserveHost send the client's Host header to the backend instead of the target's
  * @param drainTimeout how long in-flight exchanges may take to finish on shutdown
  * @param maxBackoff cap of the reconnect backoff
+ * @param healthPath path on the target checked with GET, starting with '/', or null for no check
+ * @param healthInterval time between two health checks
  */
 public record AgentConfig(
     URI proxy,
@@ -35,7 +37,9 @@ public record AgentConfig(
     Duration proxyTimeout,
     boolean preserveHost,
     Duration drainTimeout,
-    Duration maxBackoff) {
+    Duration maxBackoff,
+    String healthPath,
+    Duration healthInterval) {
 
   /** Most exchanges asked for in one poll; matches the proxy's default maxPollBatch. */
   public static final int MAX_POLL_BATCH = 32;
@@ -51,6 +55,10 @@ public record AgentConfig(
     Objects.requireNonNull(proxyTimeout, "proxyTimeout");
     Objects.requireNonNull(drainTimeout, "drainTimeout");
     Objects.requireNonNull(maxBackoff, "maxBackoff");
+    Objects.requireNonNull(healthInterval, "healthInterval");
+    if (healthPath != null && !healthPath.startsWith("/")) {
+      throw new IllegalArgumentException("healthPath must start with '/', got " + healthPath);
+    }
     if (concurrency < 1) {
       throw new IllegalArgumentException("concurrency must be at least 1, got " + concurrency);
     }
@@ -76,7 +84,15 @@ public record AgentConfig(
         Duration.ofSeconds(60),
         false,
         Duration.ofSeconds(30),
-        Duration.ofSeconds(30));
+        Duration.ofSeconds(30),
+        null,
+        Duration.ofSeconds(5));
+  }
+
+  /** The same config with a backend health check on {@code path} every {@code interval}. */
+  public AgentConfig withHealthCheck(String path, Duration interval) {
+    return new AgentConfig(proxy, target, backend, token, agentId, concurrency, polls, connectTimeout,
+        backendTimeout, proxyTimeout, preserveHost, drainTimeout, maxBackoff, path, interval);
   }
 
   /** Path prefix taken from {@link #target()}, "" when it has none. */

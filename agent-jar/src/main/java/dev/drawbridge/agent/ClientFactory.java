@@ -61,6 +61,15 @@ final class ClientFactory {
         .build();
   }
 
+  /** Agent-to-backend leg of the health check: one connection, never shared with client requests. */
+  static CloseableHttpClient healthClient(AgentConfig config) {
+    PoolingHttpClientConnectionManager pool =
+        pool(1, config.connectTimeout(), config.healthInterval(), TimeValue.ofSeconds(1));
+    return common(pool, config.connectTimeout(), config.healthInterval())
+        .disableDefaultUserAgent()
+        .build();
+  }
+
   private static PoolingHttpClientConnectionManager pool(
       int connections, Duration connectTimeout, Duration socketTimeout, TimeValue validateAfter) {
     return PoolingHttpClientConnectionManagerBuilder.create()

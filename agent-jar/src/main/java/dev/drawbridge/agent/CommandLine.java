@@ -111,7 +111,29 @@ final class CommandLine {
         duration(Flag.PROXY_TIMEOUT, "60s", false),
         bool(Flag.PRESERVE_HOST),
         duration(Flag.DRAIN_TIMEOUT, "30s", true),
-        duration(Flag.MAX_BACKOFF, "30s", false));
+        duration(Flag.MAX_BACKOFF, "30s", false),
+        healthPath(),
+        duration(Flag.HEALTH_INTERVAL, "5s", false));
+  }
+
+  /** The health check path, or null when none is set ("none" also disables it). */
+  private String healthPath() throws UsageException {
+    String text = text(Flag.HEALTH_PATH, null);
+    if (text == null || text.trim().equalsIgnoreCase("none")) {
+      return null;
+    }
+    String path = text.trim();
+    boolean valid;
+    try {
+      URI parsed = new URI(path);
+      valid = path.startsWith("/") && !path.startsWith("//") && parsed.getRawFragment() == null;
+    } catch (URISyntaxException e) {
+      valid = false;
+    }
+    if (!valid) {
+      throw new UsageException(source(Flag.HEALTH_PATH) + ": '" + text + "' must be a path starting with '/', e.g. /health");
+    }
+    return path;
   }
 
   private String source(Flag flag) {

@@ -35,6 +35,11 @@ enum Flag {
   DRAIN_TIMEOUT(
       "DURATION", "30s", "On SIGTERM, how long requests in flight may take to finish before the agent exits."),
   MAX_BACKOFF("DURATION", "30s", "Longest wait between two attempts to reconnect to the proxy."),
+  HEALTH_PATH(
+      "PATH",
+      "none",
+      "Path on the target checked with GET (2xx or 3xx is healthy); while it fails the agent takes no work and the proxy answers 503."),
+  HEALTH_INTERVAL("DURATION", "5s", "Time between two backend health checks (with --health-path)."),
   LOG_LEVEL("LEVEL", "info", "Log detail: error, warn, info or debug (info logs one line per exchange, warn only problems).");
 
   private final String placeholder;

@@ -22,7 +22,10 @@ final class Poller implements Runnable {
   private final ProxyLink proxyLink;
   private final Backoff backoff;
   private final boolean listenOnly;
+  private final BackendHealth health;
   private volatile HttpPost agentPoll;
+  private volatile int agentPollMax;
+  private volatile boolean healthChanged;
   private volatile boolean stopped;
 
   /**
@@ -35,8 +38,10 @@ final class Poller implements Runnable {
       Capacity capacity,
       ProxyLink proxyLink,
       Duration maxBackoff,
-      boolean listenOnly) {
+      boolean listenOnly,
+      BackendHealth health) {
     this.listenOnly = listenOnly;
+    this.health = health;
     this.agent = agent;
     this.proxyClient = proxyClient;
     this.capacity = capacity;
@@ -59,12 +64,22 @@ final class Poller implements Runnable {
 
   private void pollOnce() throws InterruptedException {
     int reserved = listenOnly ? 0 : capacity.reserve(AgentConfig.MAX_POLL_BATCH);
+    // Read after the reservation, which may have waited long: the poll says what is true now.
+    boolean backendUp = health.isUp();
+    if (!backendUp) {
+      capacity.release(reserved);
+      reserved = 0;
+    }
     PollResult result;
     try {
-      result = fetch(reserved);
+      result = fetch(reserved, backendUp);
     } catch (IOException | RuntimeException e) {
       // HttpClient reports a cancelled call with unchecked exceptions too; after stop() all are expected.
       capacity.release(reserved);
+      if (healthChanged) {
+        healthChanged = false;
+        return;
+      }
       if (!stopped) {
         retryAfter(e);
       }
@@ -97,9 +112,10 @@ final class Poller implements Runnable {
   }
 
   /** Runs one poll; null when stopped before it was sent. */
-  private PollResult fetch(int max) throws IOException {
-    HttpPost poll = proxyClient.pollRequest(max);
+  private PollResult fetch(int max, boolean backendUp) throws IOException {
+    HttpPost poll = proxyClient.pollRequest(max, backendUp);
     // Published before the stopped check, so stop() either sees this poll or this poll sees stopped.
+    agentPollMax = max;
     agentPoll = poll;
     try {
       return stopped ? null : proxyClient.poll(poll);
@@ -121,6 +137,20 @@ final class Poller implements Runnable {
       LOG.log(Level.FINE, "poll failed", failure);
     }
     agent.awaitStop(wait);
+  }
+
+  /**
+   * The backend's health changed: a poll asking for no work is aborted, so the next poll tells the
+   * proxy at once (and asks for work again once the backend is back). A poll that asked for work
+   * is left alone, since the proxy may be handing it exchanges right now; the proxy gives no new
+   * work to an agent that reported its backend down.
+   */
+  void healthChanged() {
+    HttpPost poll = agentPoll;
+    if (poll != null && agentPollMax == 0) {
+      healthChanged = true;
+      poll.cancel();
+    }
   }
 
   /** Ends the loop and aborts the poll in flight; exchanges it already handed out keep running. */

@@ -37,10 +37,14 @@ final class ProxyClient implements Closeable {
     this.backendParam = URLEncoder.encode(config.backend(), StandardCharsets.UTF_8);
   }
 
-  /** A poll asking for at most {@code max} exchanges. */
-  HttpPost pollRequest(int max) {
-    return new HttpPost(URI.create(base + Protocol.POLL_PATH + "?" + Protocol.BACKEND_PARAM + "="
+  /** A poll asking for at most {@code max} exchanges, saying when the backend is down. */
+  HttpPost pollRequest(int max, boolean backendUp) {
+    HttpPost poll = new HttpPost(URI.create(base + Protocol.POLL_PATH + "?" + Protocol.BACKEND_PARAM + "="
         + backendParam + "&" + Protocol.MAX_PARAM + "=" + max));
+    if (!backendUp) {
+      poll.setHeader(Protocol.BACKEND_HEALTH_HEADER, Protocol.BACKEND_DOWN);
+    }
+    return poll;
   }
 
   /**

@@ -53,6 +53,8 @@ class CommandLineTest {
     assertFalse(config.preserveHost());
     assertEquals(Duration.ofSeconds(30), config.drainTimeout());
     assertEquals(Duration.ofSeconds(30), config.maxBackoff());
+    assertEquals(null, config.healthPath(), "no health check unless asked");
+    assertEquals(Duration.ofSeconds(5), config.healthInterval());
     assertEquals(Level.INFO, command.logLevel());
     assertFalse(config.toString().contains("t0k"), "toString must not leak the token");
   }
@@ -61,7 +63,8 @@ class CommandLineTest {
   void everyFlag() throws Exception {
     Command.Run command = run("--proxy=https://edge.example.com/db/ --target http://10.0.0.5:8080/app/ --backend wiki"
         + " --token-file " + tokenFile + " --agent-id rack-7 --concurrency 8 --polls 3 --connect-timeout 500ms"
-        + " --backend-timeout 2m --proxy-timeout 45 --preserve-host --drain-timeout 0 --max-backoff 1m --log-level debug",
+        + " --backend-timeout 2m --proxy-timeout 45 --preserve-host --drain-timeout 0 --max-backoff 1m --log-level debug"
+        + " --health-path /status?deep=1 --health-interval 750ms",
         Map.of());
     AgentConfig config = command.config();
     assertEquals("https://edge.example.com/db", config.proxy().toString(), "trailing slash dropped");
@@ -77,6 +80,8 @@ class CommandLineTest {
     assertTrue(config.preserveHost());
     assertEquals(Duration.ZERO, config.drainTimeout());
     assertEquals(Duration.ofMinutes(1), config.maxBackoff());
+    assertEquals("/status?deep=1", config.healthPath());
+    assertEquals(Duration.ofMillis(750), config.healthInterval());
     assertEquals(Level.FINE, command.logLevel());
   }
 
@@ -106,7 +111,11 @@ class CommandLineTest {
     env.put("DRAWBRIDGE_DRAIN_TIMEOUT", "4s");
     env.put("DRAWBRIDGE_MAX_BACKOFF", "5s");
     env.put("DRAWBRIDGE_LOG_LEVEL", "warn");
+    env.put("DRAWBRIDGE_HEALTH_PATH", "/up");
+    env.put("DRAWBRIDGE_HEALTH_INTERVAL", "6s");
     Command.Run command = run("", env);
+    assertEquals("/up", command.config().healthPath());
+    assertEquals(Duration.ofSeconds(6), command.config().healthInterval());
     AgentConfig config = command.config();
     assertEquals(List.of("http://p", "http://t", "b", "from-file", "env-agent"),
         List.of(config.proxy().toString(), config.target().toString(), config.backend(), config.token(), config.agentId()));
@@ -201,6 +210,11 @@ class CommandLineTest {
         Arguments.of(REQUIRED + " --backend-timeout 0", Map.of(), "--backend-timeout: must be more than zero"),
         Arguments.of(REQUIRED + " --proxy-timeout 0s", Map.of(), "--proxy-timeout: must be more than zero"),
         Arguments.of(REQUIRED + " --max-backoff 0ms", Map.of(), "--max-backoff: must be more than zero"),
+        Arguments.of(REQUIRED + " --health-path health", Map.of(),
+            "--health-path: 'health' must be a path starting with '/', e.g. /health"),
+        Arguments.of(REQUIRED, Map.of("DRAWBRIDGE_HEALTH_PATH", "/a b"),
+            "DRAWBRIDGE_HEALTH_PATH: '/a b' must be a path starting with '/', e.g. /health"),
+        Arguments.of(REQUIRED + " --health-interval 0", Map.of(), "--health-interval: must be more than zero"),
         Arguments.of(REQUIRED, Map.of("DRAWBRIDGE_DRAIN_TIMEOUT", "soon"),
             "DRAWBRIDGE_DRAIN_TIMEOUT: 'soon' is not a duration (use e.g. 500ms, 10s, 2m or a number of seconds)"),
         Arguments.of(REQUIRED + " --preserve-host=maybe", Map.of(), "--preserve-host: 'maybe' is not true or false"),

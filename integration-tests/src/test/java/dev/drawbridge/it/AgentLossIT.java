@@ -63,7 +63,8 @@ class AgentLossIT {
     HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     CompletableFuture<HttpResponse<String>> pending =
         client.sendAsync(
-            HttpRequest.newBuilder(tunnel.uri("/stall")).timeout(WAIT).GET().build(),
+            // POST: a request that may not be repeated is never given to a second agent.
+            HttpRequest.newBuilder(tunnel.uri("/stall")).timeout(WAIT).POST(HttpRequest.BodyPublishers.ofString("once")).build(),
             HttpResponse.BodyHandlers.ofString());
     tunnel.backend().takeRequest(WAIT);
 

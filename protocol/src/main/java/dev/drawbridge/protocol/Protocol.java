@@ -50,6 +50,12 @@ public final class Protocol {
   /** Request and response header: the protocol version the sender speaks. */
   public static final String PROTOCOL_HEADER = "Drawbridge-Protocol";
 
+  /** Poll request header: {@link #BACKEND_DOWN} while the agent's health check finds the backend unreachable. */
+  public static final String BACKEND_HEALTH_HEADER = "Drawbridge-Backend-Health";
+
+  /** Value of {@link #BACKEND_HEALTH_HEADER} saying the backend is down; absent means up. */
+  public static final String BACKEND_DOWN = "down";
+
   /** Response header on agent calls: the proxy's software version. */
   public static final String PROXY_VERSION_HEADER = "Drawbridge-Proxy-Version";
 

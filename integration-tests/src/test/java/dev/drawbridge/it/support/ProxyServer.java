@@ -35,10 +35,14 @@ public final class ProxyServer implements AutoCloseable {
 
   private final Server server;
   private final int port;
+  private final Path configFile;
+  private final Path workDir;
 
-  private ProxyServer(Server server, int port) {
+  private ProxyServer(Server server, int port, Path configFile, Path workDir) {
     this.server = server;
     this.port = port;
+    this.configFile = configFile;
+    this.workDir = workDir;
   }
 
   /** Starts the proxy with this config (JSON text), written to a fresh temporary directory. */
@@ -57,6 +61,19 @@ public final class ProxyServer implements AutoCloseable {
    * where the proxy keeps files such as its generated token.
    */
   public static ProxyServer start(Path configFile, Path workDir) {
+    return start(configFile, workDir, 0);
+  }
+
+  /**
+   * Stops this proxy and starts a new one on the same port with the same config and work dir, as
+   * a restarted container would be; agents polling this address must find it again.
+   */
+  public ProxyServer restart() {
+    stop();
+    return start(configFile, workDir, port);
+  }
+
+  private static ProxyServer start(Path configFile, Path workDir, int port) {
     Server server = new Server();
     HttpConfiguration http = new HttpConfiguration();
     // Like the Tomcat configuration: encoded characters such as %2F pass through to the backend.
@@ -64,7 +81,9 @@ public final class ProxyServer implements AutoCloseable {
     ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
     server.addBean(adminRealm());
     connector.setHost("127.0.0.1");
-    connector.setPort(0);
+    connector.setPort(port);
+    // A restart re-binds the port the OS gave the first start, though old connections may linger.
+    connector.setReuseAddress(true);
     server.addConnector(connector);
     server.setHandler(proxyWebApp(configFile, workDir));
     // Stopping must end held requests at once, not wait for them (Jetty's default is no wait).
@@ -75,7 +94,7 @@ public final class ProxyServer implements AutoCloseable {
       stopQuietly(server);
       throw new IllegalStateException("the proxy WAR did not start in Jetty", e);
     }
-    return new ProxyServer(server, connector.getLocalPort());
+    return new ProxyServer(server, connector.getLocalPort(), configFile, workDir);
   }
 
   /**

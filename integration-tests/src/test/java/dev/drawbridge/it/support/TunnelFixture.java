@@ -22,7 +22,7 @@ public final class TunnelFixture implements AutoCloseable {
 
   private final String token;
   private final Backend backend;
-  private final ProxyServer proxy;
+  private ProxyServer proxy;
   private AgentProcess agent;
 
   private TunnelFixture(String token, Backend backend, ProxyServer proxy) {
@@ -75,6 +75,12 @@ public final class TunnelFixture implements AutoCloseable {
     agent = AgentProcess.start(flags);
     agent.awaitLine(AgentProcess.CONNECTED, STARTUP);
     return agent;
+  }
+
+  /** Stops the proxy and starts it again on the same port; the agent is left to reconnect. */
+  public ProxyServer restartProxy() {
+    proxy = proxy.restart();
+    return proxy;
   }
 
   public Backend backend() {

@@ -40,6 +40,12 @@ public class ConfigFile {
   /** Most exchanges one poll answer may carry. */
   public int maxPollBatch = 32;
 
+  /**
+   * Re-queue once an idempotent request whose agent was lost before it sent or fetched anything.
+   * A raw JSON value, since JSON-B would read the string "maybe" as false rather than refuse it.
+   */
+  public jakarta.json.JsonValue requeueOnAgentLoss = jakarta.json.JsonValue.TRUE;
+
   /** One backend entry. */
   public static class BackendEntry {
 

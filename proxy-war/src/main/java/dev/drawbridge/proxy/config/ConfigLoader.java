@@ -1,5 +1,6 @@
 package dev.drawbridge.proxy.config;
 
+import jakarta.json.JsonValue;
 import jakarta.json.bind.Jsonb;
 import jakarta.json.bind.JsonbBuilder;
 import jakarta.json.bind.JsonbConfig;
@@ -111,6 +112,10 @@ public final class ConfigLoader {
     check.positive(config.retryAfterSeconds, "retryAfterSeconds");
     check.positive(config.idleTimeoutSeconds, "idleTimeoutSeconds");
     check.positive(config.maxPollBatch, "maxPollBatch");
+    check.that(
+        config.requeueOnAgentLoss == JsonValue.TRUE || config.requeueOnAgentLoss == JsonValue.FALSE,
+        "requeueOnAgentLoss",
+        "must be true or false");
     check.that(config.via != null && config.via.matches("[!-~]{1,64}"), "via", "must be 1 to 64 visible characters without spaces");
     List<String> trusted = config.trustedProxies == null ? List.of() : List.copyOf(config.trustedProxies);
     for (int i = 0; i < trusted.size(); i++) {
@@ -126,7 +131,8 @@ public final class ConfigLoader {
         Duration.ofSeconds(config.idleTimeoutSeconds),
         trusted,
         config.via,
-        config.maxPollBatch);
+        config.maxPollBatch,
+        config.requeueOnAgentLoss == JsonValue.TRUE);
   }
 
   private static BackendSettings validate(ConfigFile.BackendEntry entry, String key, Check check)

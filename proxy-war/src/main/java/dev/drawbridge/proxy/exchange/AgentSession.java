@@ -16,6 +16,7 @@ public final class AgentSession {
   private final Instant connectedSince;
   private final Set<Exchange> inFlight = ConcurrentHashMap.newKeySet();
   private final ConcurrentLinkedQueue<String> cancellations = new ConcurrentLinkedQueue<>();
+  private volatile boolean backendDown;
   private volatile long lastSeenNanos;
   private volatile Instant lastSeen;
   private final java.util.concurrent.atomic.AtomicBoolean greeted = new java.util.concurrent.atomic.AtomicBoolean();
@@ -69,6 +70,18 @@ public final class AgentSession {
       drained.add(id);
     }
     return drained;
+  }
+
+  /** Records the agent's latest health report; true when it differs from the previous one. */
+  synchronized boolean reportBackendDown(boolean down) {
+    boolean changed = backendDown != down;
+    backendDown = down;
+    return changed;
+  }
+
+  /** True while the agent's health check says it cannot reach the backend; it then gets no work. */
+  public boolean reportsBackendDown() {
+    return backendDown;
   }
 
   public String agentId() {

@@ -19,6 +19,9 @@ public final class Backend {
 
   private static final Logger LOG = Logger.getLogger(Backend.class.getName());
 
+  /** What a client hears when every agent of its backend reports the backend down. */
+  static final String UNREACHABLE = "The backend's agents report it unreachable; retry later.";
+
   private final BackendSettings settings;
   private final Tunnel tunnel;
   private final LinkedHashSet<Exchange> queued = new LinkedHashSet<>();
@@ -45,6 +48,8 @@ public final class Backend {
     synchronized (this) {
       if (draining) {
         refusal = "The proxy is shutting down; retry shortly.";
+      } else if (unreachable()) {
+        refusal = UNREACHABLE;
       } else {
         target = takeParked(true);
         if (target == null) {
@@ -71,13 +76,8 @@ public final class Backend {
     List<Exchange> taken = new ArrayList<>();
     synchronized (this) {
       session.seen(System.nanoTime());
-      Iterator<Exchange> it = queued.iterator();
-      while (taken.size() < poll.max() && it.hasNext()) {
-        Exchange exchange = it.next();
-        it.remove();
-        if (deliverTo(exchange, poll.agentId())) {
-          taken.add(exchange);
-        }
+      if (!session.reportsBackendDown()) {
+        taken.addAll(takeQueued(poll));
       }
       if (taken.isEmpty() && !session.hasCancellations() && !draining && !session.greet()) {
         parked.add(poll);
@@ -122,10 +122,53 @@ public final class Backend {
     return true;
   }
 
+  private boolean reportsBackendDown(String agentId) {
+    AgentSession session = agents.get(agentId);
+    return session != null && session.reportsBackendDown();
+  }
+
+  /** True when agents are connected and every one of them reports the backend down. */
+  private boolean unreachable() {
+    if (agents.isEmpty()) {
+      return false;
+    }
+    for (AgentSession session : agents.values()) {
+      if (!session.reportsBackendDown()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Records an agent's health report from its poll. Once no agent can reach the backend, queued
+   * requests get 503 at once rather than waiting for their queue deadline in a dead end.
+   */
+  public void reportHealth(AgentSession session, boolean backendUp) {
+    if (session.reportBackendDown(!backendUp)) {
+      LOG.info(() -> "Agent " + session.agentId() + " reports backend '" + id() + "' " + (backendUp ? "reachable again" : "unreachable"));
+      failQueueIfUnreachable();
+    }
+  }
+
+  private void failQueueIfUnreachable() {
+    List<Exchange> refused;
+    synchronized (this) {
+      if (!unreachable()) {
+        return;
+      }
+      refused = new ArrayList<>(queued);
+      queued.clear();
+    }
+    for (Exchange exchange : refused) {
+      exchange.refuse(503, UNREACHABLE, tunnel.settings().retryAfterSeconds());
+    }
+  }
+
   private PendingPoll takeParked(boolean wantsWork) {
     for (Iterator<PendingPoll> it = parked.iterator(); it.hasNext(); ) {
       PendingPoll poll = it.next();
-      if (!wantsWork || poll.max() > 0) {
+      if (!wantsWork || (poll.max() > 0 && !reportsBackendDown(poll.agentId()))) {
         it.remove();
         return poll;
       }
@@ -220,14 +263,77 @@ public final class Backend {
     if (!agents.remove(session.agentId(), session)) {
       return;
     }
-    List<Exchange> orphans = session.inFlight();
+    List<Exchange> failed = new ArrayList<>();
+    List<Exchange> requeued = new ArrayList<>();
+    for (Exchange exchange : session.inFlight()) {
+      boolean again =
+          tunnel.settings().requeueOnAgentLoss()
+              && Requeue.allows(exchange.head())
+              && exchange.requeue(session.agentId());
+      (again ? requeued : failed).add(exchange);
+    }
     LOG.warning(
         () ->
             "Agent " + session.agentId() + " of backend '" + id() + "' stopped polling and is considered lost; "
-                + orphans.size() + " of its exchanges fail with 502. Check the agent's process and its network path to the proxy.");
-    for (Exchange exchange : orphans) {
+                + failed.size() + " of its exchanges fail with 502 and " + requeued.size()
+                + " go back to the queue. Check the agent's process and its network path to the proxy.");
+    for (Exchange exchange : failed) {
       exchange.fail(502, "The agent serving this request was lost before it answered.");
     }
+    if (!requeued.isEmpty()) {
+      requeueFirst(requeued);
+    }
+    failQueueIfUnreachable();
+  }
+
+  /**
+   * Puts exchanges taken back from a lost agent at the front of the queue, since they waited
+   * longest, then hands queued work to parked polls that want it.
+   */
+  private void requeueFirst(List<Exchange> requeued) {
+    List<PendingPoll> toAnswer = new ArrayList<>();
+    List<List<Exchange>> batches = new ArrayList<>();
+    boolean accepted;
+    synchronized (this) {
+      accepted = !draining;
+      if (accepted) {
+        // LinkedHashSet cannot insert at its head on Java 17; re-queueing is rare, so rebuild it.
+        LinkedHashSet<Exchange> rest = new LinkedHashSet<>(queued);
+        queued.clear();
+        queued.addAll(requeued);
+        queued.addAll(rest);
+        PendingPoll poll;
+        while (!queued.isEmpty() && (poll = takeParked(true)) != null) {
+          List<Exchange> taken = takeQueued(poll);
+          toAnswer.add(poll);
+          batches.add(taken);
+        }
+      }
+    }
+    for (int i = 0; i < toAnswer.size(); i++) {
+      answer(toAnswer.get(i), batches.get(i));
+    }
+    if (accepted) {
+      return;
+    }
+    // The proxy is draining: nobody will take these any more.
+    for (Exchange exchange : requeued) {
+      exchange.refuse(503, "The proxy is shutting down; retry shortly.", tunnel.settings().retryAfterSeconds());
+    }
+  }
+
+  /** Moves up to the poll's max queued exchanges to its agent; call under the lock. */
+  private List<Exchange> takeQueued(PendingPoll poll) {
+    List<Exchange> taken = new ArrayList<>();
+    Iterator<Exchange> it = queued.iterator();
+    while (taken.size() < poll.max() && it.hasNext()) {
+      Exchange exchange = it.next();
+      it.remove();
+      if (deliverTo(exchange, poll.agentId())) {
+        taken.add(exchange);
+      }
+    }
+    return taken;
   }
 
   /** Reaper duty: ends the exchange if the deadline of its current state passed. */

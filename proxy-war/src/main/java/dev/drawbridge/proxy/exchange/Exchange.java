@@ -10,6 +10,8 @@ import java.util.List;
  *
  * <pre>
  *   QUEUED ──deliver──▶ DELIVERED ──startResponse──▶ RESPONDING ──complete──▶ COMPLETED
+ *     ▲                    │                             │
+ *     └─requeue (once)─────┤                             │
  *     │                    │                             │
  *     ├──expire──▶ EXPIRED (503)                         │
  *     │                    ├──expire──▶ EXPIRED (504)    ├──expire (idle)──▶ EXPIRED (abort)
@@ -22,6 +24,9 @@ import java.util.List;
  * either moves on or reports that another transition won. Whoever reaches a terminal state runs
  * {@link #finish}, the one place that answers or releases the client, ends attached agent streams
  * and removes the exchange from every registry; it runs outside the lock, exactly once.
+ *
+ * <p>{@code requeue} is the one way back: only the reaper takes it, when the owning agent was lost
+ * before any of its calls for this exchange reached the proxy, and at most once per exchange.
  */
 public final class Exchange {
 
@@ -44,6 +49,7 @@ public final class Exchange {
   private long endedNanos;
   private int status;
   private String reason;
+  private int requeues;
   private volatile long lastActivityNanos;
   private volatile long bytesFromClient;
   private volatile long bytesToClient;
@@ -72,6 +78,35 @@ public final class Exchange {
       lastActivityNanos = now;
       return true;
     }
+  }
+
+  /**
+   * DELIVERED back to QUEUED, for an exchange whose agent was lost before it fetched the request
+   * body or started a response (no agent stream ever attached), so no backend can have seen a body
+   * from the proxy and the client has seen nothing. Allowed once per exchange; the caller checks
+   * that the request may be repeated ({@link Requeue#allows}).
+   *
+   * @return false when another transition won, an agent stream attached, or it was re-queued before
+   */
+  boolean requeue(String lostAgent) {
+    synchronized (this) {
+      if (state != ExchangeState.DELIVERED
+          || !lostAgent.equals(agentId)
+          || !relays.isEmpty()
+          || requeues > 0) {
+        return false;
+      }
+      state = ExchangeState.QUEUED;
+      requeues++;
+      agentId = null;
+      deliveredNanos = 0;
+      return true;
+    }
+  }
+
+  /** How often the exchange went back to the queue (0 or 1). */
+  public synchronized int requeues() {
+    return requeues;
   }
 
   /**

@@ -43,6 +43,8 @@ public class PollServlet extends HttpServlet {
     max = Math.min(max, tunnel.settings().maxPollBatch());
     AgentSession session =
         caller.backend().session(caller.agentId(), caller.version(), caller.remoteAddress());
+    caller.backend().reportHealth(
+        session, !Protocol.BACKEND_DOWN.equalsIgnoreCase(agentRequest.getHeader(Protocol.BACKEND_HEALTH_HEADER)));
     long pollWaitNanos = tunnel.settings().pollWait().toNanos();
     AsyncContext async = agentRequest.startAsync();
     async.setTimeout(tunnel.settings().pollWait().toMillis() + CONTAINER_TIMEOUT_MARGIN_MILLIS);

@@ -45,6 +45,7 @@ class ConfigLoaderTest {
     assertEquals(2, settings.trustedProxies().size());
     assertEquals("edge", settings.via());
     assertEquals(10, settings.maxPollBatch());
+    assertEquals(true, settings.requeueOnAgentLoss(), "on by default");
     assertEquals(5, settings.defaultBackend().maxQueued());
   }
 
@@ -61,7 +62,9 @@ class ConfigLoaderTest {
         Arguments.of("{\"backends\":[" + backend + "," + backend + "]}", "used twice"),
         Arguments.of("{\"backends\":[" + backend + "],\"pollWaitSeconds\":0}", "key 'pollWaitSeconds'"),
         Arguments.of("{\"backends\":[" + backend + "],\"trustedProxies\":[\"proxy.example\"]}", "key 'trustedProxies[0]'"),
-        Arguments.of("{\"backends\":[" + backend + "],\"via\":\"two words\"}", "key 'via'"));
+        Arguments.of("{\"backends\":[" + backend + "],\"via\":\"two words\"}", "key 'via'"),
+        Arguments.of("{\"backends\":[" + backend + "],\"requeueOnAgentLoss\":null}", "key 'requeueOnAgentLoss'"),
+        Arguments.of("{\"backends\":[" + backend + "],\"requeueOnAgentLoss\":\"maybe\"}", "key 'requeueOnAgentLoss'"));
   }
 
   @ParameterizedTest

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -25,11 +26,16 @@ class ExchangeTest {
   private Tunnel tunnel;
 
   private Backend backend(int maxQueued, int queueTimeoutSeconds, int responseTimeoutSeconds) throws Exception {
+    return backend(maxQueued, queueTimeoutSeconds, responseTimeoutSeconds, true);
+  }
+
+  private Backend backend(int maxQueued, int queueTimeoutSeconds, int responseTimeoutSeconds, boolean requeue)
+      throws Exception {
     ProxySettings settings =
         ConfigLoader.parse(
             "{\"backends\":[{\"id\":\"app\",\"agentTokenSha256\":[\"" + DIGEST + "\"],\"maxQueued\":" + maxQueued
                 + ",\"queueTimeoutSeconds\":" + queueTimeoutSeconds + ",\"responseTimeoutSeconds\":" + responseTimeoutSeconds
-                + "}],\"pollWaitSeconds\":1,\"agentGraceSeconds\":1,\"retryAfterSeconds\":7}",
+                + "}],\"pollWaitSeconds\":1,\"agentGraceSeconds\":1,\"retryAfterSeconds\":7,\"requeueOnAgentLoss\":" + requeue + "}",
             "test");
     tunnel = new Tunnel(settings);
     return tunnel.backend("app");
@@ -188,13 +194,176 @@ class ExchangeTest {
   void anAgentThatStopsPollingIsLostAndItsExchangesFailWith502() throws Exception {
     Backend backend = backend(10, 30, 30);
     FakeClient client = new FakeClient();
-    Exchange exchange = open(backend, client);
+    Exchange exchange = open(backend, client, "POST", BodyMode.NONE);
     backend.submit(exchange);
     FakePoll poll = new FakePoll("agent-1", 1);
     backend.poll(poll, connected(backend));
     assertEquals(List.of(exchange.id()), poll.answers.poll(5, TimeUnit.SECONDS));
     assertEquals("error 502 retry 0: The agent serving this request was lost before it answered.", client.events.poll(10, TimeUnit.SECONDS));
     assertTrue(backend.agents().isEmpty());
+  }
+
+  private static Exchange open(Backend backend, FakeClient client, String method, BodyMode body) {
+    String inline = body == BodyMode.INLINE ? "aGk=" : null;
+    long length = body == BodyMode.NONE ? 0 : 2;
+    RequestHead head = new RequestHead(ExchangeIds.next(), backend.id(), method, "/", List.of(), body, length, inline);
+    return backend.open(head, client, "127.0.0.1");
+  }
+
+  /** Delivers the exchange to {@code agent}, which then never polls again. */
+  private static void deliverToDoomedAgent(Backend backend, Exchange exchange, String agent) throws Exception {
+    AgentSession session = backend.session(agent, "1", "127.0.0.1");
+    session.greet();
+    FakePoll poll = new FakePoll(agent, 1);
+    backend.poll(poll, session);
+    assertEquals(List.of(exchange.id()), poll.answers.poll(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void requeueIsOnlyFromDeliveredByItsOwnAgentAndOnlyOnce() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    Exchange exchange = open(backend, new FakeClient());
+    assertFalse(exchange.requeue("agent-1"), "a queued exchange cannot go back to the queue");
+    backend.submit(exchange);
+    backend.poll(new FakePoll("agent-1", 1), connected(backend));
+    assertFalse(exchange.requeue("agent-2"), "only the owning agent's loss re-queues");
+    assertTrue(exchange.requeue("agent-1"));
+    assertEquals(ExchangeState.QUEUED, exchange.state());
+    assertNull(exchange.agentId());
+    assertEquals(1, exchange.requeues());
+    assertTrue(exchange.deliver("agent-2", System.nanoTime()));
+    assertFalse(exchange.requeue("agent-2"), "at most once");
+    assertTrue(exchange.startResponse(200));
+    assertFalse(exchange.requeue("agent-2"), "never once responding");
+  }
+
+  @Test
+  void requeueIsRefusedOnceAnAgentStreamAttached() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    Exchange exchange = open(backend, new FakeClient());
+    backend.submit(exchange);
+    backend.poll(new FakePoll("agent-1", 1), connected(backend));
+    assertTrue(exchange.attach(state -> {}));
+    assertFalse(exchange.requeue("agent-1"), "the agent already fetched the body or began a response");
+  }
+
+  @Test
+  void requeueNeedsAnIdempotentMethodAndABodyTheProxyStillHolds() {
+    String[][] table = {
+      {"GET", "NONE", "true"}, {"HEAD", "NONE", "true"}, {"OPTIONS", "NONE", "true"}, {"TRACE", "NONE", "true"},
+      {"PUT", "INLINE", "true"}, {"DELETE", "NONE", "true"}, {"PUT", "STREAM", "false"},
+      {"POST", "NONE", "false"}, {"POST", "INLINE", "false"}, {"PATCH", "INLINE", "false"}, {"get", "NONE", "false"},
+    };
+    for (String[] row : table) {
+      RequestHead head = new RequestHead("x", "app", row[0], "/", List.of(), BodyMode.valueOf(row[1]), 0, null);
+      assertEquals(Boolean.parseBoolean(row[2]), Requeue.allows(head), row[0] + " " + row[1]);
+    }
+  }
+
+  @Test
+  void anIdempotentRequestOfALostAgentGoesOnceToAnotherAgentUnseenByTheClient() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    FakeClient client = new FakeClient();
+    Exchange exchange = open(backend, client, "PUT", BodyMode.INLINE);
+    Exchange behind = open(backend, new FakeClient());
+    backend.submit(exchange);
+    deliverToDoomedAgent(backend, exchange, "agent-1");
+    backend.submit(behind);
+    AgentSession survivor = backend.session("agent-2", "1", "127.0.0.1");
+    survivor.greet();
+    FakePoll waiting = new FakePoll("agent-2", 1);
+    // The survivor's poll takes the request behind first; its next poll must get the re-queued one.
+    backend.poll(waiting, survivor);
+    assertEquals(List.of(behind.id()), waiting.answers.poll(5, TimeUnit.SECONDS));
+    FakePoll next = new FakePoll("agent-2", 1);
+    backend.poll(next, survivor);
+    assertEquals(List.of(exchange.id()), next.answers.poll(10, TimeUnit.SECONDS));
+    assertEquals("agent-2", exchange.agentId());
+    assertEquals(ExchangeState.DELIVERED, exchange.state());
+    assertNull(client.events.poll(), "the client saw nothing");
+    // Lost a second time: now the client gets the 502.
+    assertEquals("error 502 retry 0: The agent serving this request was lost before it answered.", client.events.poll(10, TimeUnit.SECONDS));
+    assertEquals(1, exchange.requeues());
+  }
+
+  @Test
+  void aRequeuedRequestGoesToTheFrontOfTheQueue() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    Exchange first = open(backend, new FakeClient());
+    backend.submit(first);
+    deliverToDoomedAgent(backend, first, "agent-1");
+    Exchange second = open(backend, new FakeClient());
+    backend.submit(second);
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> first.state() == ExchangeState.QUEUED);
+    assertEquals(2, backend.queueDepth());
+    AgentSession survivor = backend.session("agent-2", "1", "127.0.0.1");
+    survivor.greet();
+    FakePoll poll = new FakePoll("agent-2", 1);
+    backend.poll(poll, survivor);
+    assertEquals(List.of(first.id()), poll.answers.poll(5, TimeUnit.SECONDS));
+  }
+
+  @Test
+  void aRequestThatMayNotBeRepeatedFailsWith502WhenItsAgentIsLost() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    FakeClient post = new FakeClient();
+    Exchange exchange = open(backend, post, "POST", BodyMode.INLINE);
+    backend.submit(exchange);
+    deliverToDoomedAgent(backend, exchange, "agent-1");
+    assertEquals("error 502 retry 0: The agent serving this request was lost before it answered.", post.events.poll(10, TimeUnit.SECONDS));
+    assertEquals(0, exchange.requeues());
+  }
+
+  @Test
+  void requeueOnAgentLossFalseFailsEvenAGetWith502() throws Exception {
+    Backend backend = backend(10, 30, 30, false);
+    FakeClient client = new FakeClient();
+    Exchange exchange = open(backend, client);
+    backend.submit(exchange);
+    deliverToDoomedAgent(backend, exchange, "agent-1");
+    assertEquals("error 502 retry 0: The agent serving this request was lost before it answered.", client.events.poll(10, TimeUnit.SECONDS));
+  }
+
+  private static final String UNREACHABLE = "error 503 retry 7: The backend's agents report it unreachable; retry later.";
+
+  @Test
+  void whenEveryAgentReportsTheBackendDownRequestsGet503AtOnce() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    AgentSession session = connected(backend);
+    FakeClient queuedClient = new FakeClient();
+    backend.submit(open(backend, queuedClient));
+    assertEquals(1, backend.queueDepth());
+
+    backend.reportHealth(session, false);
+    assertEquals(UNREACHABLE, queuedClient.events.poll(5, TimeUnit.SECONDS), "the queued request is failed");
+    FakeClient newClient = new FakeClient();
+    backend.submit(open(backend, newClient));
+    assertEquals(UNREACHABLE, newClient.events.poll(5, TimeUnit.SECONDS), "a new request is refused");
+    FakePoll poll = new FakePoll("agent-1", 1);
+    backend.poll(poll, session);
+    assertEquals(1, backend.parkedPolls(), "a down agent's poll gets no work");
+
+    backend.reportHealth(session, true);
+    Exchange later = open(backend, new FakeClient());
+    backend.submit(later);
+    assertEquals(List.of(later.id()), poll.answers.poll(5, TimeUnit.SECONDS), "work resumes once it is up");
+  }
+
+  @Test
+  void workGoesOnlyToAgentsThatReachTheBackend() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    AgentSession down = connected(backend);
+    AgentSession up = backend.session("agent-2", "1", "127.0.0.1");
+    up.greet();
+    FakePoll downPoll = new FakePoll("agent-1", 4);
+    backend.poll(downPoll, down);
+    backend.reportHealth(down, false);
+    FakePoll upPoll = new FakePoll("agent-2", 4);
+    backend.poll(upPoll, up);
+    Exchange exchange = open(backend, new FakeClient());
+    backend.submit(exchange);
+    assertEquals(List.of(exchange.id()), upPoll.answers.poll(5, TimeUnit.SECONDS));
+    assertNull(downPoll.answers.poll());
   }
 
   /** Records what the state machine did to the client, one line per call. */
