@@ -160,11 +160,18 @@ public final class Agent implements AutoCloseable {
    * Stops polling (outstanding polls are aborted) and lets exchanges in flight finish for up to
    * {@code --drain-timeout}; the rest are aborted. Returns how many finished.
    */
+  /** True once {@link #drain()} has begun. */
+  public boolean isDraining() {
+    return draining;
+  }
+
   public synchronized int drain() {
     if (drained) {
       return 0;
     }
     drained = true;
+    // Counted before the pollers stop: an exchange may finish while they do, and still counts.
+    int inFlightAtStart = exchanges.size();
     draining = true;
     stopSignal.countDown();
     health.close();
@@ -174,8 +181,8 @@ public final class Agent implements AutoCloseable {
         thread.interrupt();
         thread.join(POLLER_STOP_MILLIS);
       }
-      int inFlight = exchanges.size();
-      if (inFlight > 0) {
+      int inFlight = Math.max(inFlightAtStart, exchanges.size());
+      if (exchanges.size() > 0) {
         LOG.info("Stopping: waiting up to " + Durations.format(config.drainTimeout()) + " for "
             + inFlight + (inFlight == 1 ? " request" : " requests") + " in flight");
       }

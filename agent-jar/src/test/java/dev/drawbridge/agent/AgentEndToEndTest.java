@@ -305,6 +305,12 @@ class AgentEndToEndTest {
     FakeProxy.Upload upload = proxy.upload("ex-drain");
     assertEquals("data: one\n\n", upload.chunk());
     CompletableFuture<Integer> drained = CompletableFuture.supplyAsync(agent::drain);
+    // Release the backend only once the drain has counted the exchange in flight.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!agent.isDraining() && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertTrue(agent.isDraining());
     assertFalse(upload.end.isDone());
     backend.sseRelease.countDown();
     assertEquals(1, drained.get(10, TimeUnit.SECONDS));
