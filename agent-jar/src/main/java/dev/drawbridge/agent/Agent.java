@@ -181,6 +181,7 @@ public final class Agent implements AutoCloseable {
         thread.interrupt();
         thread.join(POLLER_STOP_MILLIS);
       }
+      proxyClient.leave();
       int inFlight = Math.max(inFlightAtStart, exchanges.size());
       if (exchanges.size() > 0) {
         LOG.info("Stopping: waiting up to " + Durations.format(config.drainTimeout()) + " for "

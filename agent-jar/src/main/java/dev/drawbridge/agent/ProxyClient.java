@@ -12,11 +12,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.util.Timeout;
 
 /**
  * The agent-to-proxy leg: one method per protocol call. Requests are created separately from their
@@ -45,6 +47,25 @@ final class ProxyClient implements Closeable {
       poll.setHeader(Protocol.BACKEND_HEALTH_HEADER, Protocol.BACKEND_DOWN);
     }
     return poll;
+  }
+
+  /**
+   * Tells the proxy this agent is shutting down, so it stops handing work to polls nobody reads
+   * any more. Best effort and quick: a proxy that cannot be reached learns it from the silence.
+   */
+  void leave() {
+    HttpPost goodbye = pollRequest(0, true);
+    goodbye.setHeader(Protocol.AGENT_LEAVING_HEADER, "true");
+    goodbye.setConfig(
+        RequestConfig.custom()
+            .setConnectionRequestTimeout(Timeout.ofSeconds(2))
+            .setResponseTimeout(Timeout.ofSeconds(2))
+            .build());
+    try {
+      proxyClient.execute(goodbye, proxyResponse -> null);
+    } catch (IOException | RuntimeException e) {
+      // Nothing to do: the proxy also notices an agent that stopped polling.
+    }
   }
 
   /**

@@ -53,6 +53,12 @@ public final class Protocol {
   /** Poll request header: {@link #BACKEND_DOWN} while the agent's health check finds the backend unreachable. */
   public static final String BACKEND_HEALTH_HEADER = "Drawbridge-Backend-Health";
 
+  /**
+   * Poll request header: {@code true} when the agent is shutting down. The proxy answers at once,
+   * drops the agent's held polls and delivers it nothing more; exchanges in flight continue.
+   */
+  public static final String AGENT_LEAVING_HEADER = "Drawbridge-Agent-Leaving";
+
   /** Value of {@link #BACKEND_HEALTH_HEADER} saying the backend is down; absent means up. */
   public static final String BACKEND_DOWN = "down";
 

@@ -19,6 +19,7 @@ public final class AgentSession {
   private volatile boolean backendDown;
   private volatile long lastSeenNanos;
   private volatile Instant lastSeen;
+  private volatile boolean leaving;
   private final java.util.concurrent.atomic.AtomicBoolean greeted = new java.util.concurrent.atomic.AtomicBoolean();
 
   AgentSession(String agentId, String version, String remoteAddress, long now) {
@@ -41,6 +42,16 @@ public final class AgentSession {
    */
   boolean greet() {
     return greeted.compareAndSet(false, true);
+  }
+
+  /** Marks the agent as shutting down: it finishes its work and takes no more. */
+  void leave() {
+    leaving = true;
+  }
+
+  /** True once the agent said it is shutting down. */
+  public boolean isLeaving() {
+    return leaving;
   }
 
   void addInFlight(Exchange exchange) {

@@ -244,10 +244,40 @@ public final class Backend {
     }
     long lostAfter = tunnel.settings().pollWait().plus(tunnel.settings().agentGrace()).toNanos();
     for (AgentSession session : agents.values()) {
+      if (session.isLeaving() && session.inFlightCount() == 0) {
+        agents.remove(session.agentId(), session);
+        LOG.info(() -> "Agent " + session.agentId() + " of backend '" + id() + "' left");
+        continue;
+      }
       if (now - session.lastSeenNanos() > lostAfter && !hasParkedPoll(session.agentId())) {
         agentLost(session);
       }
     }
+  }
+
+  /**
+   * The agent is shutting down: its held polls are answered now (so no request is handed to a
+   * connection nobody reads any more) and it gets no more work; its exchanges in flight go on.
+   */
+  public void agentLeaving(AgentSession session) {
+    session.leave();
+    List<PendingPoll> dropped = new ArrayList<>();
+    synchronized (this) {
+      for (Iterator<PendingPoll> it = parked.iterator(); it.hasNext(); ) {
+        PendingPoll poll = it.next();
+        if (poll.agentId().equals(session.agentId())) {
+          it.remove();
+          dropped.add(poll);
+        }
+      }
+    }
+    for (PendingPoll poll : dropped) {
+      answer(poll, List.of());
+    }
+    LOG.info(
+        () ->
+            "Agent " + session.agentId() + " of backend '" + id() + "' is shutting down; it finishes "
+                + session.inFlightCount() + " exchanges in flight and takes no more work");
   }
 
   private synchronized boolean hasParkedPoll(String agentId) {

@@ -1,5 +1,7 @@
 package dev.drawbridge.proxy.web;
 
+import dev.drawbridge.protocol.Json;
+import dev.drawbridge.protocol.PollResult;
 import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.proxy.exchange.AgentSession;
 import dev.drawbridge.proxy.exchange.Tunnel;
@@ -8,6 +10,7 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.List;
 
 /**
  * {@code POST /_drawbridge/agent/v1/poll?backend=ID&max=N}: hands queued requests to an agent, or
@@ -43,6 +46,14 @@ public class PollServlet extends HttpServlet {
     max = Math.min(max, tunnel.settings().maxPollBatch());
     AgentSession session =
         caller.backend().session(caller.agentId(), caller.version(), caller.remoteAddress());
+    if ("true".equalsIgnoreCase(agentRequest.getHeader(Protocol.AGENT_LEAVING_HEADER))) {
+      caller.backend().agentLeaving(session);
+      byte[] empty = Json.toBytes(new PollResult(List.of(), List.of(), false));
+      agentResponse.setContentType(Protocol.JSON_TYPE);
+      agentResponse.setContentLength(empty.length);
+      agentResponse.getOutputStream().write(empty);
+      return;
+    }
     caller.backend().reportHealth(
         session, !Protocol.BACKEND_DOWN.equalsIgnoreCase(agentRequest.getHeader(Protocol.BACKEND_HEALTH_HEADER)));
     long pollWaitNanos = tunnel.settings().pollWait().toNanos();
