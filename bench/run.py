@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""Drawbridge benchmark: the same backend reached directly, through nginx as an ordinary reverse
+proxy, and through Drawbridge (the WAR in a real Tomcat 11 configured from tomcat-conf/, plus the
+agent jar), measured back to back in one run on 127.0.0.1. Prints a table with ratios.
+
+Run it through bench/run.sh, which installs nginx and wrk when missing and builds the project.
+"""
+import argparse
+import asyncio
+import base64
+import hashlib
+import os
+import pathlib
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+WORK = ROOT / "target" / "bench"
+MIB = 1024 * 1024
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Processes:
+    """Every process the benchmark starts, so it ends exactly those, by PID."""
+
+    def __init__(self):
+        self.started = []
+
+    def start(self, name, command, env=None):
+        log = open(WORK / f"{name}.log", "w")
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=WORK)
+        self.started.append(proc)
+        return proc
+
+    def stop_all(self):
+        for proc in reversed(self.started):
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.started:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def wait_for(url, seconds, auth=None):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            request = urllib.request.Request(url)
+            if auth:
+                request.add_header("Authorization", auth)
+            with urllib.request.urlopen(request, timeout=2) as response:
+                if response.status < 500:
+                    return response.read()
+        except Exception:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"bench: {url} did not answer within {seconds} s; see {WORK}/*.log")
+
+
+def write_nginx(name, port, body, upstreams=""):
+    prefix = WORK / name
+    (prefix / "logs").mkdir(parents=True, exist_ok=True)
+    conf = prefix / "nginx.conf"
+    conf.write_text(f"""
+worker_processes 1;
+error_log {prefix}/logs/error.log warn;
+pid {prefix}/nginx.pid;
+events {{ worker_connections 20000; }}
+http {{
+  access_log off;
+  client_body_temp_path {prefix}/body; proxy_temp_path {prefix}/proxy;
+  fastcgi_temp_path {prefix}/fcgi; uwsgi_temp_path {prefix}/uwsgi; scgi_temp_path {prefix}/scgi;
+  keepalive_requests 1000000;
+{upstreams}
+  server {{
+    listen 127.0.0.1:{port};
+    client_max_body_size 0;
+{body}
+  }}
+}}
+""")
+    return ["nginx", "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"]
+
+
+def start_backend(procs, files, echo_port):
+    port = free_port()
+    procs.start("echo-backend", ["java", str(BENCH / "EchoBackend.java"), str(echo_port)])
+    procs.start("backend-nginx", write_nginx("backend-nginx", port, f"""
+    location = /small {{ alias {files}/small.txt; }}
+    location = /big {{ alias {files}/big.bin; }}
+    location = /upload {{ return 204; }}
+    location = /echo {{
+      proxy_pass http://127.0.0.1:{echo_port};
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }}"""))
+    wait_for(f"http://127.0.0.1:{port}/small", 30)
+    wait_for(f"http://127.0.0.1:{echo_port}/", 60)
+    return port
+
+
+def start_reverse_nginx(procs, backend_port):
+    port = free_port()
+    # An ordinary reverse proxy, tuned as an operator would: keep-alive upstream, 64k buffers,
+    # buffering off so large bodies stream like they do through Drawbridge.
+    procs.start("reverse-nginx", write_nginx("reverse-nginx", port, f"""
+    location / {{
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_request_buffering off;
+      proxy_buffer_size 64k;
+      proxy_buffers 8 64k;
+    }}""", upstreams=f"""
+  upstream backend {{
+    server 127.0.0.1:{backend_port};
+    keepalive 128;
+  }}"""))
+    wait_for(f"http://127.0.0.1:{port}/small", 30)
+    return port
+
+
+def start_drawbridge(procs, backend_port, tomcat_version, admin_password):
+    tomcat = WORK / "tomcat"
+    tarball = WORK / f"tomcat-{tomcat_version}.tar.gz"
+    if not tarball.exists():
+        subprocess.run(["mvn", "-B", "-q", "-Dstyle.color=never", "-N", "dependency:copy",
+                        f"-Dartifact=org.apache.tomcat:tomcat:{tomcat_version}:tar.gz",
+                        f"-DoutputDirectory={WORK}"], cwd=ROOT, check=True)
+    shutil.rmtree(tomcat, ignore_errors=True)
+    tomcat.mkdir()
+    subprocess.run(["tar", "-xzf", str(tarball), "-C", str(tomcat), "--strip-components=1"], check=True)
+    shutil.copytree(ROOT / "tomcat-conf", tomcat / "conf", dirs_exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    (WORK / "agent.token").write_text(token)
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    (tomcat / "conf" / "drawbridge.json").write_text(
+        '{"backends":[{"id":"default","agentTokenSha256":["%s"],"maxQueued":20000,'
+        '"queueTimeoutSeconds":120}],"maxRequestBodyBytes":0}' % digest)
+    (tomcat / "conf" / "tomcat-users.xml").write_text(
+        '<tomcat-users xmlns="http://tomcat.apache.org/xml" version="1.0">'
+        '<role rolename="drawbridge-admin"/>'
+        f'<user username="admin" password="{admin_password}" roles="drawbridge-admin"/></tomcat-users>')
+    shutil.copy(ROOT / "proxy-war" / "target" / "drawbridge.war", tomcat / "webapps" / "drawbridge.war")
+    port = free_port()
+    env = dict(os.environ, CATALINA_HOME=str(tomcat), CATALINA_BASE=str(tomcat),
+               CATALINA_OPTS=f"-Ddrawbridge.http.address=127.0.0.1 -Ddrawbridge.http.port={port} "
+                             "-Ddrawbridge.shutdown.port=-1")
+    tomcat_proc = procs.start("tomcat", [str(tomcat / "bin" / "catalina.sh"), "run"], env=env)
+    base = f"http://127.0.0.1:{port}/drawbridge"
+    wait_for(f"{base}/_drawbridge/health", 90)
+    return tomcat_proc, base
+
+
+def start_agent(procs, base, backend_port):
+    agent = procs.start("agent", ["java", "-jar", str(ROOT / "agent-jar" / "target" / "drawbridge-agent.jar"),
+                                  "--proxy", base, "--target", f"http://127.0.0.1:{backend_port}",
+                                  "--token-file", str(WORK / "agent.token"), "--concurrency", "128",
+                                  "--polls", "4", "--log-level", "warn"])
+    wait_for(f"{base}/small", 60)
+    return agent
+
+
+def wrk(url, connections, seconds, script=None):
+    command = ["wrk", "-t", str(min(2, connections)), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    if script:
+        command += ["-s", str(script)]
+    out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    transfer = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out)
+    units = {"B": 1, "KB": 1024, "MB": MIB, "GB": 1024 * MIB}
+    mbps = float(transfer.group(1)) * units[transfer.group(2)] / MIB
+    latency = {p: millis(v) for p, v in re.findall(r"\s(50|99)%\s+([\d.]+\w+)", out)}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        print(f"  warning: {errors.group(1)} non-2xx answers from {url}", file=sys.stderr)
+    return {"rps": rps, "mbps": mbps, "p50": latency.get("50"), "p99": latency.get("99")}
+
+
+def millis(text):
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+
+def upload_mbps(url, file):
+    out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{speed_upload}", "-X", "POST",
+                          "-H", "Content-Type: application/octet-stream", "--data-binary", f"@{file}", url],
+                         capture_output=True, text=True, check=True).stdout
+    return float(out) / MIB
+
+
+def cpu_seconds(pid):
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def status_value(pid, key):
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def measure(base, files, seconds):
+    result = {}
+    for c in (1, 16, 64):
+        r = wrk(f"{base}/small", c, seconds)
+        result[f"small GET c={c} req/s"] = r["rps"]
+        result[f"small GET c={c} p50 ms"] = r["p50"]
+        result[f"small GET c={c} p99 ms"] = r["p99"]
+    result["10 MiB GET c=4 MB/s"] = wrk(f"{base}/big", 4, seconds)["mbps"]
+    result["1 KiB POST echo c=16 req/s"] = wrk(f"{base}/echo", 16, seconds, BENCH / "post.lua")["rps"]
+    result["50 MiB upload MB/s"] = upload_mbps(f"{base}/upload", files / "upload.bin")
+    return result
+
+
+async def hold_requests(port, path, count, host):
+    """Opens count connections, each sending one GET, and returns them still waiting."""
+    writers = []
+    for i in range(count):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"GET {path}?n={i} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        writers.append((reader, writer))
+        if i % 500 == 0:
+            await writer.drain()
+    return writers
+
+
+async def collect(writers, seconds):
+    async def one(reader):
+        line = await reader.readline()
+        await reader.read()
+        return line.startswith(b"HTTP/1.1 200")
+    results = await asyncio.wait_for(asyncio.gather(*(one(r) for r, _ in writers)), seconds)
+    for _, w in writers:
+        w.close()
+    return sum(results)
+
+
+def heap_used_mib(pid):
+    subprocess.run(["jcmd", str(pid), "GC.run"], capture_output=True, check=True)
+    out = subprocess.run(["jcmd", str(pid), "GC.heap_info"], capture_output=True, text=True, check=True).stdout
+    used = re.search(r"used (\d+)K", out)
+    return int(used.group(1)) / 1024 if used else float("nan")
+
+
+def waiting_benchmark(procs, tomcat, base, backend_port, count, admin_auth):
+    """Holds count client requests with no agent connected, then lets an agent drain them."""
+    port = int(re.search(r":(\d+)/", base).group(1))
+    baseline_threads = status_value(tomcat.pid, "Threads")
+    baseline_heap = heap_used_mib(tomcat.pid)
+    loop = asyncio.new_event_loop()
+    writers = loop.run_until_complete(hold_requests(port, "/drawbridge/small", count, f"127.0.0.1:{port}"))
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        status = wait_for(f"{base}/_drawbridge/admin/api/status", 10, admin_auth).decode()
+        depth = int(re.search(r'"queueDepth":(\d+)', status).group(1))
+        if depth >= count:
+            break
+        time.sleep(0.5)
+    held = {"waiting requests": depth, "proxy threads before": baseline_threads,
+            "proxy threads while waiting": status_value(tomcat.pid, "Threads"),
+            "proxy heap used before (MiB)": round(baseline_heap, 1),
+            "proxy heap used while waiting (MiB)": round(heap_used_mib(tomcat.pid), 1),
+            "proxy RSS while waiting (MiB)": round(status_value(tomcat.pid, "VmRSS") / 1024, 1)}
+    agent = start_agent(procs, base, backend_port)
+    held["answered 200"] = loop.run_until_complete(collect(writers, 120))
+    agent.terminate()
+    agent.wait(timeout=40)
+    return held
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every measurement; medians are reported")
+    parser.add_argument("--waiting", type=int, default=10000, help="client requests held for the memory benchmark (0 to skip)")
+    args = parser.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    files = WORK / "files"
+    files.mkdir(exist_ok=True)
+    (files / "small.txt").write_bytes(b"x" * 99 + b"\n")
+    (files / "big.bin").write_bytes(os.urandom(10 * MIB))
+    (files / "upload.bin").write_bytes(os.urandom(50 * MIB))
+    tomcat_version = re.search(r"<tomcat.version>(.*)</tomcat.version>", (ROOT / "pom.xml").read_text()).group(1)
+    admin_password = secrets.token_urlsafe(12)
+    admin_auth = "Basic " + base64.b64encode(f"admin:{admin_password}".encode()).decode()
+    procs = Processes()
+    try:
+        backend_port = start_backend(procs, files, free_port())
+        nginx_port = start_reverse_nginx(procs, backend_port)
+        tomcat, base = start_drawbridge(procs, backend_port, tomcat_version, admin_password)
+        agent = start_agent(procs, base, backend_port)
+        targets = {"direct": f"http://127.0.0.1:{backend_port}", "nginx": f"http://127.0.0.1:{nginx_port}",
+                   "drawbridge": base}
+        print("warming up the JIT...", file=sys.stderr)
+        for _ in range(2):
+            measure(base, files, max(3, args.seconds // 2))
+        cpu_before = {"proxy": cpu_seconds(tomcat.pid), "agent": cpu_seconds(agent.pid)}
+        rounds = []
+        for r in range(args.rounds):
+            print(f"round {r + 1} of {args.rounds}...", file=sys.stderr)
+            rounds.append({name: measure(url, files, args.seconds) for name, url in targets.items()})
+        cpu = {k: cpu_seconds(p.pid) - cpu_before[k] for k, p in (("proxy", tomcat), ("agent", agent))}
+        peaks = {"proxy": status_value(tomcat.pid, "VmHWM") / 1024, "agent": status_value(agent.pid, "VmHWM") / 1024}
+        agent.terminate()
+        agent.wait(timeout=40)
+        waiting = waiting_benchmark(procs, tomcat, base, backend_port, args.waiting, admin_auth) if args.waiting else {}
+    finally:
+        procs.stop_all()
+    report(rounds, cpu, peaks, waiting, args)
+
+
+def report(rounds, cpu, peaks, waiting, args):
+    metrics = list(rounds[0]["direct"].keys())
+    print(f"\nDrawbridge benchmark: {args.rounds} rounds of {args.seconds} s runs, medians; "
+          f"{os.cpu_count()} CPUs, {platform_line()}\n")
+    print("| measure | direct | nginx | drawbridge | drawbridge / direct | drawbridge / nginx |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for metric in metrics:
+        med = {t: statistics.median(r[t][metric] for r in rounds) for t in ("direct", "nginx", "drawbridge")}
+        print(f"| {metric} | {med['direct']:.1f} | {med['nginx']:.1f} | {med['drawbridge']:.1f} | "
+              f"{ratio(med['drawbridge'], med['direct'])} | {ratio(med['drawbridge'], med['nginx'])} |")
+    print(f"\nCPU seconds during the measured rounds: proxy (Tomcat) {cpu['proxy']:.1f}, agent {cpu['agent']:.1f}; "
+          f"peak RSS: proxy {peaks['proxy']:.0f} MiB, agent {peaks['agent']:.0f} MiB")
+    if waiting:
+        print("\n| waiting clients | value |\n|---|---:|")
+        for key, value in waiting.items():
+            print(f"| {key} | {value} |")
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if b else "-"
+
+
+def platform_line():
+    model = ""
+    try:
+        model = re.search(r"model name\s*:\s*(.*)", pathlib.Path("/proc/cpuinfo").read_text()).group(1)
+    except Exception:
+        pass
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+    return f"{model}; {java}"
+
+
+if __name__ == "__main__":
+    main()
