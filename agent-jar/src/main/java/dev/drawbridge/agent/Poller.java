@@ -89,7 +89,7 @@ final class Poller implements Runnable {
       capacity.release(reserved);
       return;
     }
-    proxyLink.connected();
+    proxyLink.connected(proxyClient.proxyVersion());
     backoff.reset();
     int used = 0;
     try {

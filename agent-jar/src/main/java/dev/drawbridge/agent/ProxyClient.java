@@ -39,6 +39,13 @@ final class ProxyClient implements Closeable {
     this.backendParam = URLEncoder.encode(config.backend(), StandardCharsets.UTF_8);
   }
 
+  /** The software version the proxy named in its last successful poll answer, or null. */
+  private volatile String proxyVersion;
+
+  String proxyVersion() {
+    return proxyVersion;
+  }
+
   /** A poll asking for at most {@code max} exchanges, saying when the backend is down. */
   HttpPost pollRequest(int max, boolean backendUp) {
     HttpPost poll = new HttpPost(URI.create(base + Protocol.POLL_PATH + "?" + Protocol.BACKEND_PARAM + "="
@@ -81,6 +88,7 @@ final class ProxyClient implements Closeable {
           if (proxyResponse.getCode() != 200) {
             throw statusException(proxyResponse);
           }
+          proxyVersion = headerValue(proxyResponse, Protocol.PROXY_VERSION_HEADER);
           byte[] json = EntityUtils.toByteArray(proxyResponse.getEntity());
           PollResult result = Json.fromBytes(json, PollResult.class);
           // Absent lists are empty lists; the rest of the agent need not care.
@@ -122,7 +130,13 @@ final class ProxyClient implements Closeable {
     return new ProxyStatusException(
         proxyResponse.getCode(),
         message(proxyResponse),
-        proxyResponse.containsHeader(Protocol.PROXY_VERSION_HEADER));
+        proxyResponse.containsHeader(Protocol.PROXY_VERSION_HEADER),
+        headerValue(proxyResponse, Protocol.PROTOCOL_HEADER));
+  }
+
+  private static String headerValue(ClassicHttpResponse proxyResponse, String name) {
+    org.apache.hc.core5.http.Header header = proxyResponse.getFirstHeader(name);
+    return header == null ? null : header.getValue();
   }
 
   /** The first line of the proxy's text body, cut to a log-friendly length. */

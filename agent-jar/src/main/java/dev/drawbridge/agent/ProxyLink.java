@@ -1,5 +1,6 @@
 package dev.drawbridge.agent;
 
+import dev.drawbridge.protocol.Protocol;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.logging.Level;
@@ -41,16 +42,17 @@ final class ProxyLink {
     return state;
   }
 
-  /** A poll succeeded. */
-  synchronized void connected() {
+  /** A poll succeeded; {@code proxyVersion} is what the proxy announced (null if nothing). */
+  synchronized void connected(String proxyVersion) {
     if (state == State.CONNECTED) {
       return;
     }
     state = State.CONNECTED;
     reason = null;
     everConnected = true;
-    LOG.info("Connected to proxy " + config.proxy() + " as agent " + config.agentId()
-        + " for backend " + config.backend());
+    LOG.info("Connected to proxy " + config.proxy()
+        + (proxyVersion == null ? "" : " (Drawbridge " + proxyVersion + ")")
+        + " as agent " + config.agentId() + " for backend " + config.backend());
   }
 
   /** A poll failed in a way that may heal by itself (network, 5xx, malformed answer). */
@@ -66,7 +68,11 @@ final class ProxyLink {
   /** The proxy refused the agent itself: an operator has to fix the token or the flags. */
   synchronized void rejected(ProxyStatusException refusal, Duration retryIn) {
     String sentence;
-    if (refusal.isAuthProblem()) {
+    String proxyProtocol = refusal.mismatchedProtocol();
+    if (proxyProtocol != null) {
+      sentence = "The proxy speaks agent protocol " + proxyProtocol + "; this agent speaks "
+          + Protocol.VERSION + "; upgrade the agent or the proxy so both speak the same version";
+    } else if (refusal.isAuthProblem()) {
       sentence = "The proxy rejected the agent token for backend " + config.backend() + " ("
           + refusal.status() + "); check --token or --token-file";
     } else if (refusal.status() == 404) {

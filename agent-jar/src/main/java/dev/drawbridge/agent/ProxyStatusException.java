@@ -9,15 +9,25 @@ final class ProxyStatusException extends IOException {
 
   private final int status;
   private final boolean fromDrawbridge;
+  private final String proxyProtocol;
 
   /**
    * @param fromDrawbridge whether the answer came from a Drawbridge proxy (it carries the proxy's
    *     version header); a container's own 404 during a redeploy is not a verdict on the agent
+   * @param proxyProtocol the agent protocol version the proxy announced, or null
    */
-  ProxyStatusException(int status, String message, boolean fromDrawbridge) {
+  ProxyStatusException(int status, String message, boolean fromDrawbridge, String proxyProtocol) {
     super(message);
     this.status = status;
     this.fromDrawbridge = fromDrawbridge;
+    this.proxyProtocol = proxyProtocol;
+  }
+
+  /** The agent protocol version the proxy speaks, when it differs from this agent's; else null. */
+  String mismatchedProtocol() {
+    boolean mismatch = fromDrawbridge && status == 400 && proxyProtocol != null
+        && !proxyProtocol.equals(Integer.toString(dev.drawbridge.protocol.Protocol.VERSION));
+    return mismatch ? proxyProtocol : null;
   }
 
   int status() {

@@ -275,8 +275,44 @@ class AgentEndToEndTest {
       LogRecord connected = records.poll(10, TimeUnit.SECONDS);
       assertNotNull(connected);
       assertTrue(connected.getMessage().startsWith("Connected to proxy http://127.0.0.1:" + proxyPort
-          + "/drawbridge as agent test-agent for backend default"), connected.getMessage());
+          + "/drawbridge (Drawbridge test) as agent test-agent for backend default"), connected.getMessage());
       assertTrue(agent.isConnected());
+    } finally {
+      linkLog.removeHandler(capture);
+    }
+  }
+
+  @Test
+  void proxySpeakingAnotherProtocolIsLoggedOnceNamingBothVersions() throws Exception {
+    BlockingQueue<LogRecord> records = new LinkedBlockingQueue<>();
+    Logger linkLog = Logger.getLogger(ProxyLink.class.getName());
+    Handler capture = new Handler() {
+      @Override
+      public void publish(LogRecord record) {
+        records.add(record);
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    linkLog.addHandler(capture);
+    try {
+      proxy.protocolVersion = "2";
+      proxy.pollStatus = 400;
+      startAgent(backendUrl(), false);
+      LogRecord record = records.poll(10, TimeUnit.SECONDS);
+      assertNotNull(record);
+      assertEquals("The proxy speaks agent protocol 2; this agent speaks " + Protocol.VERSION
+          + "; upgrade the agent or the proxy so both speak the same version; retrying every 1s",
+          record.getMessage());
+      for (int i = 0; i < 4; i++) {
+        assertNotNull(proxy.polls.poll(10, TimeUnit.SECONDS));
+      }
+      assertTrue(records.isEmpty(), "one line, not one per retry: " + records);
+      assertFalse(agent.isConnected());
     } finally {
       linkLog.removeHandler(capture);
     }

@@ -71,6 +71,8 @@ final class FakeProxy extends Handler.Abstract {
   final Map<String, Upload> uploads = new ConcurrentHashMap<>();
   volatile int pollStatus = 200;
   volatile int uploadStatus = 204;
+  /** The agent protocol version this fake proxy announces on every answer. */
+  volatile String protocolVersion = Integer.toString(Protocol.VERSION);
 
   /** Queues one poll answer carrying {@code exchanges}. */
   void deliver(RequestHead... exchanges) {
@@ -90,6 +92,7 @@ final class FakeProxy extends Handler.Abstract {
   public boolean handle(Request request, Response response, Callback callback) throws Exception {
     // Every answer of a real proxy names its version; the agent trusts status codes only then.
     response.getHeaders().put(Protocol.PROXY_VERSION_HEADER, "test");
+    response.getHeaders().put(Protocol.PROTOCOL_HEADER, protocolVersion);
     String path = request.getHttpURI().getPath();
     if (path.equals(CONTEXT + Protocol.POLL_PATH)) {
       poll(request, response, callback);

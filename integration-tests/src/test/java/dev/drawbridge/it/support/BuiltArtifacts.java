@@ -48,15 +48,6 @@ public final class BuiltArtifacts {
     return jar.toAbsolutePath();
   }
 
-  /** The unpacked Tomcat distribution with ../tomcat-conf overlaid (see this module's pom). */
-  public static Path tomcatHome() {
-    String home = System.getProperty("drawbridge.it.tomcatHome");
-    if (home == null) {
-      throw new IllegalStateException("drawbridge.it.tomcatHome is not set; run this test with 'mvn verify'");
-    }
-    return Path.of(home).toAbsolutePath();
-  }
-
   /** The {@code java} launcher of the running JVM, so child processes use the same JDK. */
   public static Path javaLauncher() {
     return Path.of(System.getProperty("java.home"), "bin", "java");

@@ -402,6 +402,15 @@ public final class Backend {
     }
   }
 
+  /**
+   * Refuses an exchange because the web application stops: the answer the drain gives, for
+   * containers that end held requests themselves before {@code contextDestroyed} (Tomcat times
+   * them out).
+   */
+  public void refuseShuttingDown(Exchange exchange) {
+    exchange.refuse(503, "The proxy is shutting down; retry shortly.", tunnel.settings().retryAfterSeconds());
+  }
+
   /** Stops taking work: refuses the queue, tells parked agents the proxy is draining. */
   void drain() {
     List<Exchange> refused;

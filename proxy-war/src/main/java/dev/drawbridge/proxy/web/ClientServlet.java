@@ -29,6 +29,20 @@ import java.util.List;
  */
 public class ClientServlet extends HttpServlet {
 
+  /**
+   * Tomcat stops a web application's servlets before its listeners and, around then, times out
+   * its held requests itself; the worker thread that runs such a timeout keeps the application's
+   * class loader (Tomcat reports it as a leaked thread). Draining here, on the undeploying thread,
+   * answers every held client with 503 first; {@link DrawbridgeListener} finishes the drain.
+   */
+  @Override
+  public void destroy() {
+    Object tunnel = getServletContext().getAttribute(Responses.TUNNEL_ATTRIBUTE);
+    if (tunnel instanceof Tunnel running) {
+      running.close(java.time.Duration.ZERO);
+    }
+  }
+
   private static final long serialVersionUID = 1L;
 
   @Override

@@ -39,6 +39,9 @@ public class DrawbridgeListener implements ServletContextListener {
       settings = loadSettings(context);
     } catch (ConfigException e) {
       LOG.severe("Drawbridge did not start: " + e.getMessage());
+      // Also in the container's own log (catalina.log, server.log), which operators read first
+      // and where the exception below shows up only as a stack trace.
+      context.log("Drawbridge did not start: " + e.getMessage());
       throw new IllegalStateException("Drawbridge did not start: " + e.getMessage());
     }
     context.setAttribute(Responses.TUNNEL_ATTRIBUTE, new Tunnel(settings));

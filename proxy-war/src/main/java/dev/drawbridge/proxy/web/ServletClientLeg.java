@@ -135,11 +135,12 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
 
   @Override
   public void onTimeout(AsyncEvent event) {
-    // The proxy sets no container timeout on client requests; its own deadlines decide. A
-    // container that imposes one anyway gets a defined answer.
+    // The client servlet sets no container timeout (0); its own deadlines decide. A container
+    // times such a request out only when the web application stops (Tomcat does, before
+    // contextDestroyed drains the tunnel), so the client gets the drain's 503 with Retry-After.
     Exchange bound = exchange;
     if (bound != null) {
-      bound.fail(504, "The request took longer than the container's async timeout.");
+      bound.backend().refuseShuttingDown(bound);
     } else {
       complete();
     }
