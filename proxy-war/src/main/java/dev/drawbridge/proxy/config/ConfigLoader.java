@@ -126,7 +126,8 @@ public final class ConfigLoader {
         Duration.ofSeconds(config.idleTimeoutSeconds),
         trusted,
         config.via,
-        config.maxPollBatch);
+        config.maxPollBatch,
+        RouteLoader.validate(config.routes, backends.keySet(), source));
   }
 
   private static BackendSettings validate(ConfigFile.BackendEntry entry, String key, Check check)
@@ -143,12 +144,14 @@ public final class ConfigLoader {
     check.positive(entry.maxQueued, key + ".maxQueued");
     check.positive(entry.queueTimeoutSeconds, key + ".queueTimeoutSeconds");
     check.positive(entry.responseTimeoutSeconds, key + ".responseTimeoutSeconds");
+    check.that(entry.maxInFlight >= 0, key + ".maxInFlight", "must be 0 (no limit) or more");
     return new BackendSettings(
         entry.id,
         List.copyOf(digests),
         entry.maxQueued,
         Duration.ofSeconds(entry.queueTimeoutSeconds),
-        Duration.ofSeconds(entry.responseTimeoutSeconds));
+        Duration.ofSeconds(entry.responseTimeoutSeconds),
+        entry.maxInFlight);
   }
 
   static boolean isIpLiteral(String text) {

@@ -15,7 +15,8 @@ public record ProxySettings(
     Duration idleTimeout,
     List<String> trustedProxies,
     String via,
-    int maxPollBatch) {
+    int maxPollBatch,
+    List<RouteSettings> routes) {
 
   /** The backend that takes requests when no route picks another. */
   public BackendSettings defaultBackend() {
