@@ -21,6 +21,7 @@ import java.util.Objects;
  * @param preserveHost send the client's Host header to the backend instead of the target's
  * @param drainTimeout how long in-flight exchanges may take to finish on shutdown
  * @param maxBackoff cap of the reconnect backoff
+ * @param transport trust store and forward proxy toward the proxy
  */
 public record AgentConfig(
     URI proxy,
@@ -35,7 +36,8 @@ public record AgentConfig(
     Duration proxyTimeout,
     boolean preserveHost,
     Duration drainTimeout,
-    Duration maxBackoff) {
+    Duration maxBackoff,
+    ProxyTransport transport) {
 
   /** Most exchanges asked for in one poll; matches the proxy's default maxPollBatch. */
   public static final int MAX_POLL_BATCH = 32;
@@ -51,6 +53,7 @@ public record AgentConfig(
     Objects.requireNonNull(proxyTimeout, "proxyTimeout");
     Objects.requireNonNull(drainTimeout, "drainTimeout");
     Objects.requireNonNull(maxBackoff, "maxBackoff");
+    Objects.requireNonNull(transport, "transport");
     if (concurrency < 1) {
       throw new IllegalArgumentException("concurrency must be at least 1, got " + concurrency);
     }
@@ -59,6 +62,20 @@ public record AgentConfig(
     }
     // More polls than exchange slots would only block: each poll holds at least one slot.
     polls = Math.min(polls, concurrency);
+  }
+
+  /** A config reaching the proxy directly and trusting the JVM's trust store. */
+  public AgentConfig(URI proxy, URI target, String backend, String token, String agentId, int concurrency,
+      int polls, Duration connectTimeout, Duration backendTimeout, Duration proxyTimeout, boolean preserveHost,
+      Duration drainTimeout, Duration maxBackoff) {
+    this(proxy, target, backend, token, agentId, concurrency, polls, connectTimeout, backendTimeout, proxyTimeout,
+        preserveHost, drainTimeout, maxBackoff, ProxyTransport.DEFAULT);
+  }
+
+  /** This config serving {@code otherBackend} at {@code otherTarget}, for agents with several routes. */
+  public AgentConfig forRoute(String otherBackend, URI otherTarget) {
+    return new AgentConfig(proxy, otherTarget, otherBackend, token, agentId, concurrency, polls, connectTimeout,
+        backendTimeout, proxyTimeout, preserveHost, drainTimeout, maxBackoff, transport);
   }
 
   /** A config with the documented defaults, for embedding and tests. */
@@ -89,6 +106,6 @@ public record AgentConfig(
   public String toString() {
     // The record default would print the token.
     return "AgentConfig[proxy=" + proxy + ", target=" + target + ", backend=" + backend
-        + ", agentId=" + agentId + ", concurrency=" + concurrency + ", polls=" + polls + "]";
+        + ", agentId=" + agentId + ", concurrency=" + concurrency + ", polls=" + polls + ", " + transport + "]";
   }
 }
