@@ -22,6 +22,9 @@ final class ClientGate {
 
   private static final Logger LOG = Logger.getLogger(ClientGate.class.getName());
 
+  /** Realm named in the fallback challenge; the WAR's web.xml declares BASIC with this realm. */
+  static final String CHALLENGE_REALM = "Drawbridge";
+
   private final Router router;
   private final Map<RouteSettings, RateLimiter> limiters = new IdentityHashMap<>();
 
@@ -72,14 +75,18 @@ final class ClientGate {
   private static boolean hasRole(HttpServletRequest clientRequest, HttpServletResponse clientResponse, RouteSettings route)
       throws IOException {
     if (clientRequest.getUserPrincipal() == null) {
+      boolean authenticated;
       try {
-        // The container's login: it sends its own challenge (e.g. 401 with WWW-Authenticate) when false.
-        if (!clientRequest.authenticate(clientResponse)) {
-          return false;
-        }
+        // The container's login: when false it has usually sent its own challenge already.
+        authenticated = clientRequest.authenticate(clientResponse);
       } catch (ServletException e) {
         LOG.fine(() -> "Client login failed on route " + route.describe() + ": " + e.getMessage());
-        if (!clientResponse.isCommitted()) {
+        authenticated = false;
+      }
+      if (!authenticated || clientRequest.getUserPrincipal() == null) {
+        // Some containers (Jetty 12) answer false without writing a challenge; never let that pass as 200.
+        if (!clientResponse.isCommitted() && clientResponse.getStatus() < 400) {
+          clientResponse.setHeader("WWW-Authenticate", "Basic realm=\"" + CHALLENGE_REALM + "\"");
           Responses.text(clientResponse, 401, "Sign in to use this path.");
         }
         return false;
