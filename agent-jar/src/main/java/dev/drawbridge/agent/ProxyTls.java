@@ -24,7 +24,15 @@ final class ProxyTls {
     char[] password = transport.trustStorePassword() == null ? null : transport.trustStorePassword().toCharArray();
     try {
       // KeyStore.getInstance(File, ...) recognises PKCS12 and JKS by content.
-      SSLContext context = SSLContexts.custom().loadTrustMaterial(transport.trustStore().toFile(), password).build();
+      org.apache.hc.core5.ssl.SSLContextBuilder builder =
+          SSLContexts.custom().loadTrustMaterial(transport.trustStore().toFile(), password);
+      // A client certificate for mutual TLS still comes from the standard JVM properties.
+      String keyStore = System.getProperty("javax.net.ssl.keyStore");
+      if (keyStore != null && !keyStore.isBlank()) {
+        char[] keyPassword = System.getProperty("javax.net.ssl.keyStorePassword", "").toCharArray();
+        builder.loadKeyMaterial(new java.io.File(keyStore), keyPassword, keyPassword);
+      }
+      SSLContext context = builder.build();
       return new DefaultClientTlsStrategy(context);
     } catch (IOException | GeneralSecurityException e) {
       throw new IllegalArgumentException("cannot load trust store " + transport.trustStore()
