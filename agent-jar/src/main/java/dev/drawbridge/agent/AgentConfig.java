@@ -23,6 +23,7 @@ import java.util.Objects;
  * @param maxBackoff cap of the reconnect backoff
  * @param healthPath path on the target checked with GET, starting with '/', or null for no check
  * @param healthInterval time between two health checks
+ * @param transport trust store and forward proxy toward the proxy
  */
 public record AgentConfig(
     URI proxy,
@@ -39,7 +40,8 @@ public record AgentConfig(
     Duration drainTimeout,
     Duration maxBackoff,
     String healthPath,
-    Duration healthInterval) {
+    Duration healthInterval,
+    ProxyTransport transport) {
 
   /** Most exchanges asked for in one poll; matches the proxy's default maxPollBatch. */
   public static final int MAX_POLL_BATCH = 32;
@@ -59,6 +61,7 @@ public record AgentConfig(
     if (healthPath != null && !healthPath.startsWith("/")) {
       throw new IllegalArgumentException("healthPath must start with '/', got " + healthPath);
     }
+    Objects.requireNonNull(transport, "transport");
     if (concurrency < 1) {
       throw new IllegalArgumentException("concurrency must be at least 1, got " + concurrency);
     }
@@ -67,6 +70,20 @@ public record AgentConfig(
     }
     // More polls than exchange slots would only block: each poll holds at least one slot.
     polls = Math.min(polls, concurrency);
+  }
+
+  /** A config reaching the proxy directly and trusting the JVM's trust store. */
+  public AgentConfig(URI proxy, URI target, String backend, String token, String agentId, int concurrency,
+      int polls, Duration connectTimeout, Duration backendTimeout, Duration proxyTimeout, boolean preserveHost,
+      Duration drainTimeout, Duration maxBackoff) {
+    this(proxy, target, backend, token, agentId, concurrency, polls, connectTimeout, backendTimeout, proxyTimeout,
+        preserveHost, drainTimeout, maxBackoff, null, Duration.ofSeconds(5), ProxyTransport.DEFAULT);
+  }
+
+  /** This config serving {@code otherBackend} at {@code otherTarget}, for agents with several routes. */
+  public AgentConfig forRoute(String otherBackend, URI otherTarget) {
+    return new AgentConfig(proxy, otherTarget, otherBackend, token, agentId, concurrency, polls, connectTimeout,
+        backendTimeout, proxyTimeout, preserveHost, drainTimeout, maxBackoff, healthPath, healthInterval, transport);
   }
 
   /** A config with the documented defaults, for embedding and tests. */
@@ -86,13 +103,14 @@ public record AgentConfig(
         Duration.ofSeconds(30),
         Duration.ofSeconds(30),
         null,
-        Duration.ofSeconds(5));
+        Duration.ofSeconds(5),
+        ProxyTransport.DEFAULT);
   }
 
   /** The same config with a backend health check on {@code path} every {@code interval}. */
   public AgentConfig withHealthCheck(String path, Duration interval) {
     return new AgentConfig(proxy, target, backend, token, agentId, concurrency, polls, connectTimeout,
-        backendTimeout, proxyTimeout, preserveHost, drainTimeout, maxBackoff, path, interval);
+        backendTimeout, proxyTimeout, preserveHost, drainTimeout, maxBackoff, path, interval, transport);
   }
 
   /** Path prefix taken from {@link #target()}, "" when it has none. */
@@ -105,6 +123,6 @@ public record AgentConfig(
   public String toString() {
     // The record default would print the token.
     return "AgentConfig[proxy=" + proxy + ", target=" + target + ", backend=" + backend
-        + ", agentId=" + agentId + ", concurrency=" + concurrency + ", polls=" + polls + "]";
+        + ", agentId=" + agentId + ", concurrency=" + concurrency + ", polls=" + polls + ", " + transport + "]";
   }
 }

@@ -1,6 +1,7 @@
 package dev.drawbridge.agent;
 
 import dev.drawbridge.protocol.Protocol;
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import org.apache.hc.client5.http.config.ConnectionConfig;
@@ -10,7 +11,9 @@ import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
 import org.apache.hc.core5.http.HttpHeaders;
+import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.http.message.BasicHeader;
 import org.apache.hc.core5.util.TimeValue;
@@ -35,8 +38,14 @@ final class ClientFactory {
   static CloseableHttpClient proxyClient(AgentConfig config) {
     int connections = config.polls() + 2 * config.concurrency();
     PoolingHttpClientConnectionManager pool =
-        pool(connections, config.connectTimeout(), config.proxyTimeout(), TimeValue.ofSeconds(2));
-    return common(pool, config.connectTimeout(), config.proxyTimeout())
+        pool(connections, config.connectTimeout(), config.proxyTimeout(), TimeValue.ofSeconds(2),
+            ProxyTls.strategy(config.transport()));
+    HttpClientBuilder builder = common(pool, config.connectTimeout(), config.proxyTimeout());
+    URI egress = config.transport().egressProxy();
+    if (egress != null) {
+      builder.setProxy(new HttpHost("http", egress.getHost(), egress.getPort()));
+    }
+    return builder
         .setUserAgent("drawbridge-agent/" + Protocol.SOFTWARE_VERSION)
         .setDefaultHeaders(
             List.of(
@@ -55,7 +64,7 @@ final class ClientFactory {
    */
   static CloseableHttpClient backendClient(AgentConfig config) {
     PoolingHttpClientConnectionManager pool =
-        pool(config.concurrency(), config.connectTimeout(), config.backendTimeout(), TimeValue.ofSeconds(1));
+        pool(config.concurrency(), config.connectTimeout(), config.backendTimeout(), TimeValue.ofSeconds(1), null);
     return common(pool, config.connectTimeout(), config.backendTimeout())
         .disableDefaultUserAgent()
         .build();
@@ -64,15 +73,17 @@ final class ClientFactory {
   /** Agent-to-backend leg of the health check: one connection, never shared with client requests. */
   static CloseableHttpClient healthClient(AgentConfig config) {
     PoolingHttpClientConnectionManager pool =
-        pool(1, config.connectTimeout(), config.healthInterval(), TimeValue.ofSeconds(1));
+        pool(1, config.connectTimeout(), config.healthInterval(), TimeValue.ofSeconds(1), null);
     return common(pool, config.connectTimeout(), config.healthInterval())
         .disableDefaultUserAgent()
         .build();
   }
 
   private static PoolingHttpClientConnectionManager pool(
-      int connections, Duration connectTimeout, Duration socketTimeout, TimeValue validateAfter) {
+      int connections, Duration connectTimeout, Duration socketTimeout, TimeValue validateAfter,
+      TlsSocketStrategy tls) {
     return PoolingHttpClientConnectionManagerBuilder.create()
+        .setTlsSocketStrategy(tls)
         .useSystemProperties()
         .setMaxConnTotal(connections)
         .setMaxConnPerRoute(connections)

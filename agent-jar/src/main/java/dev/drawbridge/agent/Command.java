@@ -1,5 +1,6 @@
 package dev.drawbridge.agent;
 
+import java.util.List;
 import java.util.logging.Level;
 
 /** What the command line asks for. */
@@ -11,6 +12,19 @@ sealed interface Command {
   /** {@code --version}. */
   record Version() implements Command {}
 
-  /** Run the agent with {@code config}, logging at {@code logLevel}. */
-  record Run(AgentConfig config, Level logLevel) implements Command {}
+  /** Run one agent per config (one per served backend), logging at {@code logLevel}. */
+  record Run(List<AgentConfig> configs, Level logLevel) implements Command {
+
+    public Run {
+      configs = List.copyOf(configs);
+      if (configs.isEmpty()) {
+        throw new IllegalArgumentException("at least one backend to serve");
+      }
+    }
+
+    /** The first (with --backend/--target, the only) config. */
+    AgentConfig config() {
+      return configs.get(0);
+    }
+  }
 }

@@ -11,7 +11,11 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
@@ -24,8 +28,14 @@ final class CommandLine {
   private record Value(String text, String source) {}
 
   private final Map<Flag, Value> values = new EnumMap<>(Flag.class);
+  private final List<Value> routes = new ArrayList<>();
 
-  private CommandLine() {}
+  /** The environment, for the https_proxy convention. */
+  private final Map<String, String> env;
+
+  private CommandLine(Map<String, String> env) {
+    this.env = env;
+  }
 
   /** Parses {@code args}, falling back to {@code env} for flags not given. */
   static Command parse(String[] args, Map<String, String> env) throws UsageException {
@@ -37,10 +47,10 @@ final class CommandLine {
         return new Command.Version();
       }
     }
-    CommandLine line = new CommandLine();
+    CommandLine line = new CommandLine(env);
     line.readArgs(args);
     line.readEnv(env);
-    return new Command.Run(line.config(), line.logLevel());
+    return new Command.Run(line.configs(), line.logLevel());
   }
 
   private void readArgs(String[] args) throws UsageException {
@@ -66,7 +76,9 @@ final class CommandLine {
       } else {
         throw new UsageException(name + " needs a value (" + flag.placeholder() + ")");
       }
-      if (values.put(flag, new Value(text, name)) != null) {
+      if (flag.isRepeatable()) {
+        routes.add(new Value(text, name));
+      } else if (values.put(flag, new Value(text, name)) != null) {
         throw new UsageException(name + " is given more than once");
       }
     }
@@ -78,6 +90,14 @@ final class CommandLine {
     for (Flag flag : Flag.values()) {
       boolean tokenFlag = flag == Flag.TOKEN || flag == Flag.TOKEN_FILE;
       String text = env.get(flag.env());
+      if (flag.isRepeatable()) {
+        if (routes.isEmpty() && text != null && !text.isBlank()) {
+          for (String route : text.trim().split("\\s+")) {
+            routes.add(new Value(route, flag.env()));
+          }
+        }
+        continue;
+      }
       if (values.containsKey(flag) || text == null || text.isEmpty() || (tokenFlag && tokenOnCommandLine)) {
         continue;
       }
@@ -85,9 +105,37 @@ final class CommandLine {
     }
   }
 
-  private AgentConfig config() throws UsageException {
+  /** One config per served backend: the --route list, else --backend with --target. */
+  private List<AgentConfig> configs() throws UsageException {
+    if (routes.isEmpty()) {
+      return List.of(config(url(Flag.TARGET)));
+    }
+    for (Flag single : new Flag[] {Flag.TARGET, Flag.BACKEND}) {
+      if (values.containsKey(single)) {
+        throw new UsageException("give either " + Flag.ROUTE.flag() + " or " + source(single) + ", not both");
+      }
+    }
+    List<AgentConfig> configs = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (Value route : routes) {
+      int equals = route.text().indexOf('=');
+      String backend = equals < 0 ? "" : route.text().substring(0, equals).trim();
+      if (backend.isEmpty() || !HeaderValidation.isValidValue(backend) || backend.contains(" ")) {
+        throw new UsageException(route.source() + ": '" + route.text() + "' must be ID=URL, e.g. wiki=http://10.0.0.5:8080");
+      }
+      if (!seen.add(backend)) {
+        throw new UsageException(route.source() + ": backend '" + backend + "' is given more than once");
+      }
+      URI target = url(route.source(), route.text().substring(equals + 1));
+      AgentConfig base = configs.isEmpty() ? config(target) : configs.get(0);
+      configs.add(base.forRoute(backend, target));
+    }
+    return configs;
+  }
+
+  private AgentConfig config(URI target) throws UsageException {
     URI proxy = url(Flag.PROXY);
-    URI target = url(Flag.TARGET);
+    refuseInsecureProxy(proxy);
     String backend = text(Flag.BACKEND, "default");
     if (backend.isBlank()) {
       throw new UsageException(source(Flag.BACKEND) + " must not be empty");
@@ -113,7 +161,9 @@ final class CommandLine {
         duration(Flag.DRAIN_TIMEOUT, "30s", true),
         duration(Flag.MAX_BACKOFF, "30s", false),
         healthPath(),
-        duration(Flag.HEALTH_INTERVAL, "5s", false));
+        duration(Flag.HEALTH_INTERVAL, "5s", false),
+        new ProxyTransport(trustStore(), text(Flag.TRUST_STORE_PASSWORD, null), EgressProxy.choose(
+            proxy, text(Flag.EGRESS_PROXY, null), source(Flag.EGRESS_PROXY), env)));
   }
 
   /** The health check path, or null when none is set ("none" also disables it). */
@@ -136,6 +186,37 @@ final class CommandLine {
     return path;
   }
 
+  /**
+   * A token sent in clear over the network can be replayed by anyone on the path, so plain HTTP is
+   * only accepted to loopback (tests, a TLS-terminating sidecar) unless explicitly allowed.
+   */
+  private void refuseInsecureProxy(URI proxy) throws UsageException {
+    if (proxy.getScheme().equals("http") && !Loopback.isLoopback(proxy.getHost()) && !bool(Flag.ALLOW_INSECURE_HTTP)) {
+      throw new UsageException(source(Flag.PROXY) + ": '" + proxy + "' is plain HTTP to a host that is not loopback, so the"
+          + " agent token would cross the network unencrypted; use https:// or add " + Flag.ALLOW_INSECURE_HTTP.flag());
+    }
+  }
+
+  private Path trustStore() throws UsageException {
+    String file = text(Flag.TRUST_STORE, null);
+    if (file == null) {
+      if (values.containsKey(Flag.TRUST_STORE_PASSWORD)) {
+        throw new UsageException(source(Flag.TRUST_STORE_PASSWORD) + " needs " + Flag.TRUST_STORE.flag());
+      }
+      return null;
+    }
+    Path path;
+    try {
+      path = Path.of(file.trim());
+    } catch (InvalidPathException e) {
+      throw new UsageException(source(Flag.TRUST_STORE) + ": '" + file + "' is not a valid file name");
+    }
+    if (!Files.isReadable(path)) {
+      throw new UsageException(source(Flag.TRUST_STORE) + ": cannot read trust store '" + file + "'");
+    }
+    return path;
+  }
+
   private String source(Flag flag) {
     Value value = values.get(flag);
     return value == null ? flag.flag() : value.source();
@@ -151,7 +232,10 @@ final class CommandLine {
     if (text == null) {
       throw new UsageException(flag.flag() + " is required (or set " + flag.env() + ")");
     }
-    String where = source(flag);
+    return url(source(flag), text);
+  }
+
+  private static URI url(String where, String text) throws UsageException {
     URI uri;
     try {
       uri = new URI(text.trim());

@@ -13,6 +13,10 @@ enum Flag {
       null,
       "Base URL of the backend to publish; a path here is put in front of every request path (required)."),
   BACKEND("ID", "default", "Backend id, configured on the proxy, that this agent serves."),
+  ROUTE(
+      "ID=URL",
+      null,
+      "Serve backend ID by forwarding to URL; repeat for several backends (one set of polls each), instead of --backend and --target. The variable takes a space-separated list."),
   TOKEN(
       "TOKEN",
       null,
@@ -40,6 +44,19 @@ enum Flag {
       "none",
       "Path on the target checked with GET (2xx or 3xx is healthy); while it fails the agent takes no work and the proxy answers 503."),
   HEALTH_INTERVAL("DURATION", "5s", "Time between two backend health checks (with --health-path)."),
+  TRUST_STORE(
+      "FILE",
+      null,
+      "PKCS12 or JKS trust store holding the CA certificates the proxy's TLS certificate must chain to, instead of the JVM's."),
+  TRUST_STORE_PASSWORD("PASSWORD", null, "Password of --trust-store, if it has one."),
+  ALLOW_INSECURE_HTTP(
+      "BOOL",
+      "false",
+      "Allow a plain http:// proxy URL to a host that is not loopback; the token then crosses the network unencrypted."),
+  EGRESS_PROXY(
+      "URL",
+      "https_proxy / http_proxy variable",
+      "HTTP forward proxy (http://host:port) for every call to the proxy; 'none' goes direct even when https_proxy is set."),
   LOG_LEVEL("LEVEL", "info", "Log detail: error, warn, info or debug (info logs one line per exchange, warn only problems).");
 
   private final String placeholder;
@@ -77,9 +94,14 @@ enum Flag {
     return help;
   }
 
+  /** True for the one flag that may be given several times. */
+  boolean isRepeatable() {
+    return this == ROUTE;
+  }
+
   /** True for flags that may appear without a value ({@code --preserve-host} means true). */
   boolean isSwitch() {
-    return this == PRESERVE_HOST;
+    return this == PRESERVE_HOST || this == ALLOW_INSECURE_HTTP;
   }
 
   /** The flag spelled {@code --name}, or null. */

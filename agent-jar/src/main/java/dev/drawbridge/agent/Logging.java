@@ -13,6 +13,14 @@ final class Logging {
   private static final Logger ROOT = Logger.getLogger("");
   private static final Logger HTTP_CLIENT = Logger.getLogger("org.apache.hc");
 
+  /**
+   * HttpClient logs every header (so the {@code Authorization: Bearer} token) and every byte at
+   * debug; those two loggers stay quiet at every level so no log ever holds the token.
+   */
+  private static final Logger HTTP_HEADERS = Logger.getLogger("org.apache.hc.client5.http.headers");
+
+  private static final Logger HTTP_WIRE = Logger.getLogger("org.apache.hc.client5.http.wire");
+
   private Logging() {}
 
   /** Replaces the default stderr handler with a flushing stdout handler at {@code level}. */
@@ -39,5 +47,7 @@ final class Logging {
     ROOT.setLevel(level);
     // HttpClient's own chatter is only interesting when it is a problem; debug opens it one step.
     HTTP_CLIENT.setLevel(level.intValue() <= Level.FINEST.intValue() ? Level.FINE : Level.WARNING);
+    HTTP_HEADERS.setLevel(Level.INFO);
+    HTTP_WIRE.setLevel(Level.INFO);
   }
 }

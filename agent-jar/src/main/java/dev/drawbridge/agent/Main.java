@@ -52,9 +52,9 @@ public final class Main {
     Command.Run runCommand = (Command.Run) command;
     Logging.configure(runCommand.logLevel());
     Logger log = Logger.getLogger(Main.class.getName());
-    Agent agent;
+    AgentGroup agent;
     try {
-      agent = new Agent(runCommand.config());
+      agent = new AgentGroup(runCommand.configs());
       agent.start();
     } catch (RuntimeException e) {
       log.log(Level.SEVERE, "Cannot start the agent: " + e.getMessage(), e);

@@ -15,7 +15,7 @@ final class Usage {
   static String text() {
     StringBuilder out = new StringBuilder();
     out.append("Usage: ").append(COMMAND)
-        .append(" --proxy URL --target URL (--token TOKEN | --token-file FILE) [options]\n\n")
+        .append(" --proxy URL (--target URL | --route ID=URL...) (--token TOKEN | --token-file FILE) [options]\n\n")
         .append("Publishes a private HTTP service through a Drawbridge proxy. The agent only opens\n")
         .append("outbound connections: it long-polls the proxy for client requests, forwards each to\n")
         .append("the target and streams the response back.\n\n")
@@ -33,13 +33,17 @@ final class Usage {
     out.append("  --help     Print this help and exit.\n")
         .append("  --version  Print the agent and protocol versions and exit.\n\n")
         .append("Durations: 500ms, 10s, 2m, 1h, or a bare number of seconds.\n")
-        .append("TLS toward the proxy uses the JVM's trust store; the standard -Djavax.net.ssl.* and\n")
-        .append("-Dhttps.proxyHost/-Dhttps.proxyPort settings apply to the proxy connection.\n\n")
+        .append("TLS toward the proxy is verified against --trust-store, else the JVM's trust store; host\n")
+        .append("names are always checked. Plain http:// is refused to a proxy that is not on loopback unless\n")
+        .append("--allow-insecure-http is given. The agent never logs its token.\n\n")
         .append("Examples:\n")
         .append("  ").append(COMMAND).append(" --proxy https://edge.example.com/drawbridge \\\n")
         .append("      --target http://127.0.0.1:8080 --token-file /etc/drawbridge/agent.token\n")
         .append("  DRAWBRIDGE_PROXY=https://edge.example.com/drawbridge DRAWBRIDGE_TOKEN=s3cret \\\n")
-        .append("      ").append(COMMAND).append(" --target http://intranet:9000/app --backend wiki\n\n")
+        .append("      ").append(COMMAND).append(" --target http://intranet:9000/app --backend wiki\n")
+        .append("  ").append(COMMAND).append(" --proxy https://edge.example.com/drawbridge --token-file agent.token \\\n")
+        .append("      --route wiki=http://10.0.0.5:8080 --route api=http://10.0.0.6:9000/v2 \\\n")
+        .append("      --trust-store corp-ca.p12 --egress-proxy http://squid.corp:3128\n\n")
         .append("Exit codes: 0 stopped normally (after draining on SIGTERM), 1 fatal runtime error,\n")
         .append("2 bad usage (unknown flag, bad or missing value).\n");
     return out.toString();

@@ -82,7 +82,7 @@ class AgentEndToEndTest {
     AgentConfig config = new AgentConfig(
         URI.create("http://127.0.0.1:" + proxyPort + FakeProxy.CONTEXT), URI.create(target), "default", TOKEN,
         "test-agent", 4, 2, Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(10), preserveHost,
-        Duration.ofSeconds(10), Duration.ofSeconds(1), null, Duration.ofSeconds(5));
+        Duration.ofSeconds(10), Duration.ofSeconds(1), null, Duration.ofSeconds(5), ProxyTransport.DEFAULT);
     agent = new Agent(config);
     agent.start();
     return agent;

@@ -75,7 +75,7 @@ class BackendWireTest {
         URI.create("http://127.0.0.1:" + server.getLocalPort() + "/app"), "token");
     config = new AgentConfig(config.proxy(), config.target(), config.backend(), config.token(), config.agentId(),
         4, 1, config.connectTimeout(), config.backendTimeout(), config.proxyTimeout(), preserveHost,
-        config.drainTimeout(), config.maxBackoff(), null, config.healthInterval());
+        config.drainTimeout(), config.maxBackoff(), null, config.healthInterval(), config.transport());
     HttpHost backend = new HttpHost("http", "127.0.0.1", server.getLocalPort());
     RequestHead clientRequest = new RequestHead("ex1", "default", "GET", target,
         List.of(new HeaderField("Host", "public.example.com"), new HeaderField("Accept", "*/*")),

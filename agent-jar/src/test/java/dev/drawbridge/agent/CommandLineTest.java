@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class CommandLineTest {
 
-  private static final String REQUIRED = "--proxy http://proxy:8080/drawbridge --target http://backend:9000 --token t0k";
+  private static final String REQUIRED = "--proxy https://proxy:8080/drawbridge --target http://backend:9000 --token t0k";
 
   private static Command.Run run(String args, Map<String, String> env) throws UsageException {
     return (Command.Run) CommandLine.parse(args.isBlank() ? new String[0] : args.trim().split(" +"), env);
@@ -39,7 +40,7 @@ class CommandLineTest {
   void defaults() throws Exception {
     Command.Run command = run(REQUIRED, Map.of());
     AgentConfig config = command.config();
-    assertEquals("http://proxy:8080/drawbridge", config.proxy().toString());
+    assertEquals("https://proxy:8080/drawbridge", config.proxy().toString());
     assertEquals("http://backend:9000", config.target().toString());
     assertEquals("", config.targetBasePath());
     assertEquals("default", config.backend());
@@ -86,6 +87,53 @@ class CommandLineTest {
   }
 
   @TempDir static Path dir;
+  @Test
+  void plainHttpIsAcceptedToLoopbackOrWhenAllowed() throws UsageException {
+    for (String proxy : List.of("http://127.0.0.1:8080/d", "http://localhost/d", "http://[::1]:9/d", "http://127.9.9.9")) {
+      assertEquals(proxy, config("--proxy " + proxy + " --target http://t --token x").proxy().toString());
+    }
+    assertEquals("http://edge.example.com",
+        config("--proxy http://edge.example.com --target http://t --token x --allow-insecure-http").proxy().toString());
+  }
+
+  @Test
+  void routesGiveOneConfigPerBackendSharingEverythingElse() throws UsageException {
+    Command.Run command = run("--proxy https://p --token x --concurrency 3 --route wiki=http://10.0.0.5:8080/"
+        + " --route api=https://10.0.0.6/v2", Map.of());
+    assertEquals(2, command.configs().size());
+    assertEquals("wiki", command.configs().get(0).backend());
+    assertEquals("http://10.0.0.5:8080", command.configs().get(0).target().toString());
+    assertEquals("api", command.configs().get(1).backend());
+    assertEquals("https://10.0.0.6/v2", command.configs().get(1).target().toString());
+    assertEquals(3, command.configs().get(1).concurrency());
+    assertEquals("x", command.configs().get(1).token());
+    Command.Run fromEnv = run("--proxy https://p --token x", Map.of("DRAWBRIDGE_ROUTE", "a=http://a  b=http://b"));
+    assertEquals(List.of("a", "b"), fromEnv.configs().stream().map(AgentConfig::backend).toList());
+  }
+
+  @Test
+  void egressProxyFromFlagOrTheConventionalVariables() throws UsageException {
+    assertEquals(URI.create("http://squid:3128"),
+        config(REQUIRED + " --egress-proxy http://squid:3128").transport().egressProxy());
+    assertEquals(URI.create("http://squid:80"),
+        run(REQUIRED, Map.of("HTTPS_PROXY", "squid")).config().transport().egressProxy());
+    assertEquals(null,
+        run(REQUIRED, Map.of("https_proxy", "http://squid:3128", "no_proxy", "localhost,.example.com,proxy")).config()
+            .transport().egressProxy());
+    assertEquals(null,
+        run(REQUIRED + " --egress-proxy none", Map.of("https_proxy", "http://squid:3128")).config().transport().egressProxy());
+    assertEquals(null, run("--proxy http://127.0.0.1 --target http://t --token x", Map.of("https_proxy", "http://s:1"))
+        .config().transport().egressProxy(), "https_proxy is for https:// URLs");
+  }
+
+  @Test
+  void trustStorePasswordIsNeverPrinted() throws Exception {
+    Path store = Files.writeString(Files.createTempDirectory("ts").resolve("t.p12"), "not really a store");
+    AgentConfig config = config(REQUIRED + " --trust-store " + store + " --trust-store-password hunter2");
+    assertEquals("hunter2", config.transport().trustStorePassword());
+    assertFalse(config.toString().contains("hunter2"));
+  }
+
   static Path tokenFile;
 
   @org.junit.jupiter.api.BeforeAll
@@ -97,7 +145,7 @@ class CommandLineTest {
   @Test
   void everyFlagFromTheEnvironment() throws Exception {
     Map<String, String> env = new HashMap<>();
-    env.put("DRAWBRIDGE_PROXY", "http://p");
+    env.put("DRAWBRIDGE_PROXY", "https://p");
     env.put("DRAWBRIDGE_TARGET", "http://t");
     env.put("DRAWBRIDGE_BACKEND", "b");
     env.put("DRAWBRIDGE_TOKEN_FILE", tokenFile.toString());
@@ -117,7 +165,7 @@ class CommandLineTest {
     assertEquals("/up", command.config().healthPath());
     assertEquals(Duration.ofSeconds(6), command.config().healthInterval());
     AgentConfig config = command.config();
-    assertEquals(List.of("http://p", "http://t", "b", "from-file", "env-agent"),
+    assertEquals(List.of("https://p", "http://t", "b", "from-file", "env-agent"),
         List.of(config.proxy().toString(), config.target().toString(), config.backend(), config.token(), config.agentId()));
     assertEquals(List.of(5, 4), List.of(config.concurrency(), config.polls()));
     assertEquals(List.of(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofSeconds(4), Duration.ofSeconds(5)),
@@ -138,7 +186,7 @@ class CommandLineTest {
   void tokenFlagOverridesBothTokenVariables() throws Exception {
     Map<String, String> env = Map.of("DRAWBRIDGE_TOKEN_FILE", "/nonexistent", "DRAWBRIDGE_TOKEN", "env-token");
     assertEquals("t0k", run(REQUIRED, env).config().token());
-    assertEquals("from-file", run("--proxy http://p --target http://t --token-file " + tokenFile, env).config().token());
+    assertEquals("from-file", run("--proxy https://p --target http://t --token-file " + tokenFile, env).config().token());
   }
 
   @Test
@@ -170,31 +218,45 @@ class CommandLineTest {
   static Stream<Arguments> errors() {
     return Stream.of(
         Arguments.of("--target http://t --token x", Map.of(), "--proxy is required (or set DRAWBRIDGE_PROXY)"),
-        Arguments.of("--proxy http://p --token x", Map.of(), "--target is required (or set DRAWBRIDGE_TARGET)"),
-        Arguments.of("--proxy http://p --target http://t", Map.of(),
+        Arguments.of("--proxy https://p --token x", Map.of(), "--target is required (or set DRAWBRIDGE_TARGET)"),
+        Arguments.of("--proxy https://p --target http://t", Map.of(),
             "--token or --token-file is required (or set DRAWBRIDGE_TOKEN or DRAWBRIDGE_TOKEN_FILE)"),
         Arguments.of(REQUIRED + " --token-file /x", Map.of(), "give only one of --token and --token-file"),
-        Arguments.of("--proxy http://p --target http://t", Map.of("DRAWBRIDGE_TOKEN", "a", "DRAWBRIDGE_TOKEN_FILE", "/b"),
+        Arguments.of("--proxy https://p --target http://t", Map.of("DRAWBRIDGE_TOKEN", "a", "DRAWBRIDGE_TOKEN_FILE", "/b"),
             "give only one of DRAWBRIDGE_TOKEN and DRAWBRIDGE_TOKEN_FILE"),
-        Arguments.of("--proxy http://p --target http://t --token-file /nonexistent/agent.token", Map.of(),
+        Arguments.of("--proxy https://p --target http://t --token-file /nonexistent/agent.token", Map.of(),
             "--token-file: cannot read token file '/nonexistent/agent.token' (NoSuchFileException)"),
-        Arguments.of("--proxy http://p --target http://t --token-file " + dir.resolve("empty.token"), Map.of(),
+        Arguments.of("--proxy https://p --target http://t --token-file " + dir.resolve("empty.token"), Map.of(),
             "--token-file: the token is empty"),
-        Arguments.of("--proxy http://p --target http://t --token x\u0001y", Map.of(),
+        Arguments.of("--proxy https://p --target http://t --token x\u0001y", Map.of(),
             "--token: the token contains characters not allowed in an HTTP header"),
         Arguments.of(REQUIRED + " --bogus 1", Map.of(), "unknown flag --bogus"),
         Arguments.of(REQUIRED + " stray", Map.of(), "unexpected argument 'stray'"),
         Arguments.of(REQUIRED + " --backend", Map.of(), "--backend needs a value (ID)"),
         Arguments.of(REQUIRED + " --backend a --backend b", Map.of(), "--backend is given more than once"),
-        Arguments.of(REQUIRED.replace("http://proxy:8080/drawbridge", "ftp://proxy"), Map.of(),
+        Arguments.of("--proxy http://edge.example.com --target http://t --token x", Map.of(),
+            "--proxy: 'http://edge.example.com' is plain HTTP to a host that is not loopback, so the agent token would"
+                + " cross the network unencrypted; use https:// or add --allow-insecure-http"),
+        Arguments.of(REQUIRED + " --route a=http://x", Map.of(), "give either --route or --target, not both"),
+        Arguments.of("--proxy https://p --token x --route a=http://x --route a=http://y", Map.of(),
+            "--route: backend 'a' is given more than once"),
+        Arguments.of("--proxy https://p --token x --route http://x", Map.of(),
+            "--route: 'http://x' must be ID=URL, e.g. wiki=http://10.0.0.5:8080"),
+        Arguments.of(REQUIRED + " --trust-store /nonexistent.p12", Map.of(), "--trust-store: cannot read trust store '/nonexistent.p12'"),
+        Arguments.of(REQUIRED + " --trust-store-password x", Map.of(), "--trust-store-password needs --trust-store"),
+        Arguments.of(REQUIRED + " --egress-proxy http://u:p@squid:3128", Map.of(),
+            "--egress-proxy: the egress proxy must be written http://host:port, without credentials"),
+        Arguments.of(REQUIRED, Map.of("https_proxy", "socks5://s:1080"),
+            "https_proxy: the egress proxy must be written http://host:port, without credentials"),
+        Arguments.of(REQUIRED.replace("https://proxy:8080/drawbridge", "ftp://proxy"), Map.of(),
             "--proxy: 'ftp://proxy' must start with http:// or https://"),
-        Arguments.of(REQUIRED.replace("http://proxy:8080/drawbridge", "proxy:8080"), Map.of(),
+        Arguments.of(REQUIRED.replace("https://proxy:8080/drawbridge", "proxy:8080"), Map.of(),
             "--proxy: 'proxy:8080' must start with http:// or https://"),
-        Arguments.of(REQUIRED.replace("http://proxy:8080/drawbridge", "http://"), Map.of(),
+        Arguments.of(REQUIRED.replace("https://proxy:8080/drawbridge", "http://"), Map.of(),
             "--proxy: 'http://' is not a valid URL"),
-        Arguments.of(REQUIRED.replace("http://proxy:8080/drawbridge", "http:///x"), Map.of(),
+        Arguments.of(REQUIRED.replace("https://proxy:8080/drawbridge", "http:///x"), Map.of(),
             "--proxy: 'http:///x' has no host name"),
-        Arguments.of(REQUIRED.replace("http://proxy:8080/drawbridge", "http://u:p@proxy"), Map.of(),
+        Arguments.of(REQUIRED.replace("https://proxy:8080/drawbridge", "http://u:p@proxy"), Map.of(),
             "--proxy: 'proxy' URL must not carry user credentials"),
         Arguments.of(REQUIRED.replace("http://backend:9000", "http://backend:9000/a?b=c"), Map.of(),
             "--target: 'http://backend:9000/a?b=c' must not have a query or fragment"),

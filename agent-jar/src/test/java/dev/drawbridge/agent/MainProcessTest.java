@@ -121,6 +121,68 @@ class MainProcessTest {
     assertTrue(all.stream().noneMatch(line -> line.contains("process-token")), "the token is never logged");
   }
 
+  @Test
+  void plainHttpToAProxyOffLoopbackIsAUsageErrorWithExitCode2() throws Exception {
+    ProcessBuilder builder = javaMain("--proxy", "http://192.0.2.10/drawbridge", "--target", "http://127.0.0.1:9",
+        "--token", "x");
+    agent = builder.start();
+    assertTrue(agent.waitFor(20, TimeUnit.SECONDS));
+    assertEquals(2, agent.exitValue());
+    String output = new String(agent.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals("drawbridge-agent: --proxy: 'http://192.0.2.10/drawbridge' is plain HTTP to a host that is not loopback,"
+        + " so the agent token would cross the network unencrypted; use https:// or add --allow-insecure-http\n"
+        + Usage.hint() + "\n", output);
+  }
+
+  /**
+   * Two routes, trace logging (HttpClient's own debug output included), an exchange on each: the
+   * token appears in no line the process printed, and each backend got its own polls.
+   */
+  @Test
+  void twoRoutesAtTraceLevelNeverPrintTheToken() throws Exception {
+    FakeProxy proxy = new FakeProxy();
+    TestBackend backend = new TestBackend();
+    int proxyPort = serve(proxy);
+    int backendPort = serve(backend);
+    String token = "tok-" + java.util.UUID.randomUUID();
+    ProcessBuilder builder = javaMain("--proxy", "http://127.0.0.1:" + proxyPort + FakeProxy.CONTEXT,
+        "--route", "default=http://127.0.0.1:" + backendPort, "--route", "wiki=http://127.0.0.1:" + backendPort + "/wiki",
+        "--log-level", "trace", "--drain-timeout", "5s");
+    builder.environment().put("DRAWBRIDGE_TOKEN", token);
+    builder.environment().remove("DRAWBRIDGE_TOKEN_FILE");
+    agent = builder.start();
+    BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    List<String> all = java.util.Collections.synchronizedList(new ArrayList<>());
+    Thread reader = new Thread(() -> {
+      try (BufferedReader out = new BufferedReader(new InputStreamReader(agent.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line = out.readLine(); line != null; line = out.readLine()) {
+          all.add(line);
+          lines.add(line);
+        }
+      } catch (IOException e) {
+        // The process ended.
+      }
+    });
+    reader.setDaemon(true);
+    reader.start();
+    awaitLine(lines, "serving backend default -> target http://127.0.0.1:" + backendPort);
+    awaitLine(lines, "serving backend wiki -> target http://127.0.0.1:" + backendPort + "/wiki");
+    java.util.Set<String> polledBackends = new java.util.HashSet<>();
+    while (polledBackends.size() < 2) {
+      FakeProxy.Poll poll = proxy.polls.poll(20, TimeUnit.SECONDS);
+      assertTrue(poll != null, "both backends poll");
+      assertEquals("Bearer " + token, poll.headers().get("Authorization"));
+      polledBackends.add(poll.query().replaceAll("backend=([^&]+).*", "$1"));
+    }
+    proxy.deliver(new RequestHead("ex-trace", "default", "GET", "/hello", List.of(), BodyMode.NONE, 0, null));
+    assertEquals(200, proxy.upload("ex-trace").head().status());
+    agent.toHandle().destroy();
+    assertTrue(agent.waitFor(20, TimeUnit.SECONDS));
+    reader.join(10_000);
+    assertTrue(all.stream().anyMatch(line -> line.contains("FINE") || line.contains("DEBUG")), "trace output was on");
+    assertTrue(all.stream().noneMatch(line -> line.contains(token)), "the token is never logged");
+  }
+
   private static String awaitLine(BlockingQueue<String> lines, String fragment) throws InterruptedException {
     List<String> skipped = new ArrayList<>();
     while (true) {

@@ -42,6 +42,11 @@ public final class ProxyConfig {
     return this;
   }
 
+  /** The first token digest of the first backend, to grant the same agent token another backend. */
+  public String firstTokenSha256() {
+    return (String) ((List<?>) backends.get(0).get("agentTokenSha256")).get(0);
+  }
+
   /** Sets a top-level key, e.g. {@code set("pollWaitSeconds", 2)}. */
   public ProxyConfig set(String key, Object value) {
     settings.put(key, value);

@@ -9,4 +9,5 @@ public record BackendSettings(
     List<byte[]> agentTokenSha256,
     int maxQueued,
     Duration queueTimeout,
-    Duration responseTimeout) {}
+    Duration responseTimeout,
+    int maxInFlight) {}

@@ -46,6 +46,9 @@ public class ConfigFile {
    */
   public jakarta.json.JsonValue requeueOnAgentLoss = jakarta.json.JsonValue.TRUE;
 
+  /** Rules picking a backend per request, first match wins; none means the first backend takes all. */
+  public List<RouteEntry> routes = new ArrayList<>();
+
   /** One backend entry. */
   public static class BackendEntry {
 
@@ -63,5 +66,42 @@ public class ConfigFile {
 
     /** Seconds an agent may take to start answering before 504. */
     public int responseTimeoutSeconds = 60;
+
+    /** Most client requests of this backend held at once, queued or at an agent; more get 503. */
+    public int maxInFlight = 10_000;
+  }
+
+  /** One route; see {@link RouteSettings} for the meaning of each key. */
+  public static class RouteEntry {
+
+    /** Host the request must name: exact, or {@code *.example.com} for any subdomain; null = any. */
+    public String host;
+
+    /** Path prefix the request must start with, matched per segment; null = any path. */
+    public String pathPrefix;
+
+    /** Remove {@link #pathPrefix} from the target before it goes to the backend. */
+    public boolean stripPrefix;
+
+    /** Id of the backend that serves matching requests. */
+    public String backend;
+
+    /** Roles of the container's realm of which the client must hold one; empty = no login. */
+    public List<String> requireRoles = new ArrayList<>();
+
+    /** Forward the client's Authorization header even though the proxy authenticated it. */
+    public boolean forwardCredentials;
+
+    /** CIDR blocks a client address must be in; empty = every address. */
+    public List<String> allow = new ArrayList<>();
+
+    /** CIDR blocks refused even when allowed. */
+    public List<String> deny = new ArrayList<>();
+
+    /** Requests per second one client address may make on this route; 0 = no limit. */
+    public double rateLimitPerSecond;
+
+    /** Requests one client address may make in a burst before the rate applies. */
+    public int rateLimitBurst = 0;
   }
 }

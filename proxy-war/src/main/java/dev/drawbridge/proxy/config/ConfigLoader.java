@@ -132,7 +132,8 @@ public final class ConfigLoader {
         trusted,
         config.via,
         config.maxPollBatch,
-        config.requeueOnAgentLoss == JsonValue.TRUE);
+        config.requeueOnAgentLoss == JsonValue.TRUE,
+        RouteLoader.validate(config.routes, backends.keySet(), source));
   }
 
   private static BackendSettings validate(ConfigFile.BackendEntry entry, String key, Check check)
@@ -149,12 +150,14 @@ public final class ConfigLoader {
     check.positive(entry.maxQueued, key + ".maxQueued");
     check.positive(entry.queueTimeoutSeconds, key + ".queueTimeoutSeconds");
     check.positive(entry.responseTimeoutSeconds, key + ".responseTimeoutSeconds");
+    check.that(entry.maxInFlight >= 0, key + ".maxInFlight", "must be 0 (no limit) or more");
     return new BackendSettings(
         entry.id,
         List.copyOf(digests),
         entry.maxQueued,
         Duration.ofSeconds(entry.queueTimeoutSeconds),
-        Duration.ofSeconds(entry.responseTimeoutSeconds));
+        Duration.ofSeconds(entry.responseTimeoutSeconds),
+        entry.maxInFlight);
   }
 
   static boolean isIpLiteral(String text) {

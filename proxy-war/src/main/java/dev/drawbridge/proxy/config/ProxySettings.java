@@ -16,7 +16,8 @@ public record ProxySettings(
     List<String> trustedProxies,
     String via,
     int maxPollBatch,
-    boolean requeueOnAgentLoss) {
+    boolean requeueOnAgentLoss,
+    List<RouteSettings> routes) {
 
   /** The backend that takes requests when no route picks another. */
   public BackendSettings defaultBackend() {

@@ -7,10 +7,14 @@ import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.protocol.RequestHead;
 import dev.drawbridge.proxy.config.ProxySettings;
 import dev.drawbridge.proxy.exchange.Backend;
+import dev.drawbridge.proxy.exchange.EndedExchange;
+import dev.drawbridge.proxy.exchange.InFlightLimit;
 import dev.drawbridge.proxy.exchange.Exchange;
 import dev.drawbridge.proxy.exchange.ExchangeIds;
 import dev.drawbridge.proxy.exchange.Tunnel;
+import dev.drawbridge.proxy.http.CredentialHeaders;
 import dev.drawbridge.proxy.http.ForwardedHeaders;
+import dev.drawbridge.proxy.route.Router;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServlet;
@@ -29,6 +33,21 @@ import java.util.List;
  */
 public class ClientServlet extends HttpServlet {
 
+  private static final long serialVersionUID = 1L;
+
+  private transient ClientGate gate;
+  private transient InFlightLimit inFlight;
+  private transient java.util.function.Consumer<EndedExchange> releaseInFlight;
+
+  @Override
+  public void init() {
+    Tunnel tunnel = Responses.tunnel(getServletContext());
+    gate = new ClientGate(tunnel.settings());
+    inFlight = new InFlightLimit();
+    releaseInFlight = ended -> inFlight.release(ended.backendId());
+    tunnel.addEndListener(releaseInFlight);
+  }
+
   /**
    * Tomcat stops a web application's servlets before its listeners and, around then, times out
    * its held requests itself; the worker thread that runs such a timeout keeps the application's
@@ -40,10 +59,9 @@ public class ClientServlet extends HttpServlet {
     Object tunnel = getServletContext().getAttribute(Responses.TUNNEL_ATTRIBUTE);
     if (tunnel instanceof Tunnel running) {
       running.close(java.time.Duration.ZERO);
+      running.removeEndListener(releaseInFlight);
     }
   }
-
-  private static final long serialVersionUID = 1L;
 
   @Override
   protected void service(HttpServletRequest clientRequest, HttpServletResponse clientResponse)
@@ -54,12 +72,17 @@ public class ClientServlet extends HttpServlet {
     }
     Tunnel tunnel = Responses.tunnel(getServletContext());
     ProxySettings settings = tunnel.settings();
-    String target = rawTarget(clientRequest);
-    if (target.equals(Protocol.RESERVED_PREFIX) || target.startsWith(Protocol.RESERVED_PREFIX + "/")) {
-      Responses.text(clientResponse, 404, reservedPathMessage(target));
+    String clientTarget = rawTarget(clientRequest);
+    if (clientTarget.equals(Protocol.RESERVED_PREFIX) || clientTarget.startsWith(Protocol.RESERVED_PREFIX + "/")) {
+      Responses.text(clientResponse, 404, reservedPathMessage(clientTarget));
       return;
     }
-    Backend backend = tunnel.route(clientRequest.getHeader("Host"), target);
+    Router.Routed routed = gate.admit(clientRequest, clientResponse, clientTarget);
+    if (routed == null) {
+      return;
+    }
+    String target = routed.target();
+    Backend backend = tunnel.backend(routed.backend());
     long contentLength = clientRequest.getContentLengthLong();
     boolean chunked = clientRequest.getHeader("Transfer-Encoding") != null;
     if (settings.maxRequestBodyBytes() > 0 && contentLength > settings.maxRequestBodyBytes()) {
@@ -72,7 +95,7 @@ public class ClientServlet extends HttpServlet {
     }
     List<HeaderField> headers =
         ForwardedHeaders.add(
-            requestHeaders(clientRequest),
+            CredentialHeaders.forward(requestHeaders(clientRequest), routed.route()),
             clientRequest.getRemoteAddr(),
             clientRequest.getScheme(),
             clientRequest.getProtocol(),
@@ -83,6 +106,11 @@ public class ClientServlet extends HttpServlet {
       mode = contentLength <= settings.inlineBodyMaxBytes() ? BodyMode.INLINE : BodyMode.STREAM;
     } else {
       mode = chunked ? BodyMode.STREAM : BodyMode.NONE;
+    }
+    if (!inFlight.tryAdmit(backend.id(), backend.settings().maxInFlight())) {
+      clientResponse.setHeader("Retry-After", Integer.toString(settings.retryAfterSeconds()));
+      Responses.text(clientResponse, 503, "Backend '" + backend.id() + "' has too many requests in progress; retry shortly.");
+      return;
     }
     String id = ExchangeIds.next();
     clientResponse.setHeader(Protocol.EXCHANGE_ID_HEADER, id);
@@ -102,9 +130,10 @@ public class ClientServlet extends HttpServlet {
                     String inline = Base64.getEncoder().encodeToString(body);
                     open(backend, client, clientRequest, new RequestHead(id, backend.id(), method, target, headers, mode, body.length, inline));
                   },
-                  failure ->
-                      client.sendError(
-                          400, "The request body did not match its Content-Length.", 0)));
+                  failure -> {
+                    inFlight.release(backend.id());
+                    client.sendError(400, "The request body did not match its Content-Length.", 0);
+                  }));
     } else {
       open(backend, client, clientRequest, new RequestHead(id, backend.id(), method, target, headers, mode, bodyLength, null));
     }

@@ -26,6 +26,8 @@ class ConfigLoaderTest {
     assertEquals(1000, app.maxQueued());
     assertEquals(Duration.ofSeconds(30), app.queueTimeout());
     assertEquals(Duration.ofSeconds(60), app.responseTimeout());
+    assertEquals(10_000, app.maxInFlight());
+    assertEquals(0, settings.routes().size());
   }
 
   @Test
@@ -49,6 +51,26 @@ class ConfigLoaderTest {
     assertEquals(5, settings.defaultBackend().maxQueued());
   }
 
+  @Test
+  void readsRoutesInOrder() throws ConfigException {
+    ProxySettings settings =
+        ConfigLoader.parse(
+            "{\"backends\":[{\"id\":\"a\",\"agentTokenSha256\":[\"" + DIGEST + "\"],\"maxInFlight\":7}],"
+                + "\"routes\":[{\"host\":\"*.Example.com\",\"pathPrefix\":\"/api/\",\"stripPrefix\":true,\"backend\":\"a\","
+                + "\"requireRoles\":[\"ops\"],\"allow\":[\"10.0.0.0/8\",\"::1\"],\"rateLimitPerSecond\":2.5},{\"backend\":\"a\"}]}",
+            "t");
+    assertEquals(7, settings.defaultBackend().maxInFlight());
+    assertEquals(2, settings.routes().size());
+    RouteSettings first = settings.routes().get(0);
+    assertEquals("*.example.com", first.host());
+    assertEquals("/api", first.pathPrefix());
+    assertEquals(true, first.stripPrefix());
+    assertEquals(java.util.List.of("ops"), first.requireRoles());
+    assertEquals(2, first.addresses().allow().size());
+    assertEquals(3, first.rateBurst(), "burst defaults to one second's worth, rounded up");
+    assertEquals(false, settings.routes().get(1).rateLimited());
+  }
+
   static Stream<Arguments> badFiles() {
     String backend = "{\"id\":\"a\",\"agentTokenSha256\":[\"" + DIGEST + "\"]}";
     return Stream.of(
@@ -64,7 +86,15 @@ class ConfigLoaderTest {
         Arguments.of("{\"backends\":[" + backend + "],\"trustedProxies\":[\"proxy.example\"]}", "key 'trustedProxies[0]'"),
         Arguments.of("{\"backends\":[" + backend + "],\"via\":\"two words\"}", "key 'via'"),
         Arguments.of("{\"backends\":[" + backend + "],\"requeueOnAgentLoss\":null}", "key 'requeueOnAgentLoss'"),
-        Arguments.of("{\"backends\":[" + backend + "],\"requeueOnAgentLoss\":\"maybe\"}", "key 'requeueOnAgentLoss'"));
+        Arguments.of("{\"backends\":[" + backend + "],\"requeueOnAgentLoss\":\"maybe\"}", "key 'requeueOnAgentLoss'"),
+        Arguments.of("{\"backends\":[" + backend + "],\"routes\":[{\"backend\":\"b\"}]}", "key 'routes[0].backend'"),
+        Arguments.of("{\"backends\":[" + backend + "],\"routes\":[{\"backend\":\"a\",\"host\":\"a b\"}]}", "key 'routes[0].host'"),
+        Arguments.of("{\"backends\":[" + backend + "],\"routes\":[{\"backend\":\"a\",\"pathPrefix\":\"api\"}]}", "key 'routes[0].pathPrefix'"),
+        Arguments.of("{\"backends\":[" + backend + "],\"routes\":[{\"backend\":\"a\",\"pathPrefix\":\"/a/../b\"}]}", "key 'routes[0].pathPrefix'"),
+        Arguments.of("{\"backends\":[" + backend + "],\"routes\":[{\"backend\":\"a\",\"stripPrefix\":true}]}", "key 'routes[0].stripPrefix'"),
+        Arguments.of("{\"backends\":[" + backend + "],\"routes\":[{\"backend\":\"a\",\"allow\":[\"10.0.0.0/40\"]}]}", "key 'routes[0].allow[0]'"),
+        Arguments.of("{\"backends\":[" + backend + "],\"routes\":[{\"backend\":\"a\",\"rateLimitPerSecond\":-1}]}", "key 'routes[0].rateLimitPerSecond'"),
+        Arguments.of("{\"backends\":[{\"id\":\"a\",\"agentTokenSha256\":[\"" + DIGEST + "\"],\"maxInFlight\":-1}]}", "key 'backends[0].maxInFlight'"));
   }
 
   @ParameterizedTest

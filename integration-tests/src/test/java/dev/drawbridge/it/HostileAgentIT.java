@@ -1,0 +1,286 @@
+package dev.drawbridge.it;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.drawbridge.it.support.TunnelFixture;
+import dev.drawbridge.protocol.Frames;
+import dev.drawbridge.protocol.HeaderField;
+import dev.drawbridge.protocol.Json;
+import dev.drawbridge.protocol.PollResult;
+import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.protocol.RequestHead;
+import dev.drawbridge.protocol.ResponseHead;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * An agent that holds a valid token but misbehaves, played by this test with java.net.http
+ * against a real delivered exchange: every crafted response gets a defined status, the client a
+ * 502 with one sentence, and nothing the agent sent (or its token) leaks to the client or the log.
+ */
+@Timeout(60)
+class HostileAgentIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static TunnelFixture tunnel;
+  private static final List<String> proxyLog = java.util.Collections.synchronizedList(new ArrayList<>());
+  private static final Handler capture =
+      new Handler() {
+        @Override
+        public void publish(LogRecord record) {
+          proxyLog.add(record.getLevel() + " " + record.getMessage() + " " + record.getThrown());
+        }
+
+        @Override
+        public void flush() {}
+
+        @Override
+        public void close() {}
+      };
+
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(WAIT).build();
+
+  @BeforeAll
+  static void start() {
+    // The WAR runs in this JVM (embedded Jetty), so its java.util.logging output is ours to scan.
+    Logger.getLogger("dev.drawbridge").addHandler(capture);
+    tunnel = TunnelFixture.startWithoutAgent(config -> config.set("pollWaitSeconds", 1));
+  }
+
+  @AfterAll
+  static void stop() {
+    Logger.getLogger("dev.drawbridge").removeHandler(capture);
+    if (tunnel != null) {
+      tunnel.close();
+    }
+    assertTrue(proxyLog.stream().noneMatch(line -> line.contains(tunnel.token())), "the token never reaches the proxy's log");
+  }
+
+  private HttpRequest.Builder agentCall(String path, String agentId, String token) {
+    return HttpRequest.newBuilder(URI.create(tunnel.proxy().baseUrl() + path))
+        .timeout(WAIT)
+        .header("Authorization", "Bearer " + token)
+        .header(Protocol.AGENT_ID_HEADER, agentId)
+        .header(Protocol.PROTOCOL_HEADER, "1");
+  }
+
+  /** A client request, and the exchange it became once "agent-a" polled it. */
+  private record Delivered(CompletableFuture<HttpResponse<String>> client, String id) {}
+
+  private Delivered deliver() throws Exception {
+    CompletableFuture<HttpResponse<String>> client =
+        http.sendAsync(HttpRequest.newBuilder(tunnel.uri("/hostile")).timeout(WAIT).build(), HttpResponse.BodyHandlers.ofString());
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      HttpResponse<byte[]> poll =
+          http.send(
+              agentCall(Protocol.POLL_PATH + "?backend=default&max=1", "agent-a", tunnel.token())
+                  .POST(HttpRequest.BodyPublishers.noBody())
+                  .build(),
+              HttpResponse.BodyHandlers.ofByteArray());
+      assertEquals(200, poll.statusCode());
+      List<RequestHead> exchanges = Json.fromBytes(poll.body(), PollResult.class).exchanges();
+      if (!exchanges.isEmpty()) {
+        return new Delivered(client, exchanges.get(0).id());
+      }
+    }
+    throw new AssertionError("no exchange was delivered within " + WAIT);
+  }
+
+  private int answer(String id, String agentId, byte[] body) throws Exception {
+    return http.send(
+            agentCall(Protocol.exchangePath(id, Protocol.RESPONSE_SUFFIX), agentId, tunnel.token())
+                .header("Content-Type", Protocol.FRAMES_TYPE)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                .build(),
+            HttpResponse.BodyHandlers.discarding())
+        .statusCode();
+  }
+
+  private static byte[] frames(byte[]... parts) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] part : parts) {
+      out.writeBytes(part);
+    }
+    return out.toByteArray();
+  }
+
+  private static byte[] head(String json) {
+    return Frames.frame(Frames.HEAD, json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static byte[] okHead() {
+    return head(Json.toJson(new ResponseHead(200, List.of(new HeaderField("Content-Type", "text/plain")), null, null)));
+  }
+
+  private static void assertClientGot502(Delivered delivered, String secret) throws Exception {
+    HttpResponse<String> response = delivered.client().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertEquals(502, response.statusCode(), response::body);
+    assertEquals(1, response.body().strip().lines().count(), "one sentence");
+    assertFalse(response.body().contains(secret), "nothing the agent sent reaches the client");
+    assertTrue(response.headers().map().keySet().stream().noneMatch(name -> name.equalsIgnoreCase("Set-Cookie")));
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "{\"status\":200,\"headers\":[{\"name\":\"X-Evil\",\"value\":\"a\\r\\nSet-Cookie: evil=1\"}]}",
+        "{\"status\":200,\"headers\":[{\"name\":\"X-Evil\\r\\nSet-Cookie\",\"value\":\"evil\"}]}",
+        "{\"status\":200,\"headers\":[{\"name\":\"X-Evil\",\"value\":\"a\\u0000evil\"}]}",
+        "{\"status\":99,\"headers\":[]}",
+        "{\"status\":1000,\"headers\":[]}",
+        "{\"status\":200,\"headers\":[{\"name\":\"Content-Length\",\"value\":\"1\"},{\"name\":\"Content-Length\",\"value\":\"5\"}]}",
+        "{\"status\":200,\"headers\":[{\"name\":\"Content-Length\",\"value\":\"5\"},{\"name\":\"Transfer-Encoding\",\"value\":\"chunked\"}]}",
+        "{\"status\":200,\"headers\":[{\"name\":\"Content-Length\",\"value\":\"-1\"}]}",
+        "{\"status\":200,\"headers\":[{\"name\":\"evil\",\"value\":\"x\"}",
+        "not json evil",
+      })
+  void anUnsafeOrMalformedHeadIsRefusedAndTheClientGets502(String json) throws Exception {
+    Delivered delivered = deliver();
+    int status = answer(delivered.id(), "agent-a", frames(head(json), Frames.end()));
+    assertRefused(status);
+    assertClientGot502(delivered, "evil");
+  }
+
+  @Test
+  void absurdHeaderCountsAreRefused() throws Exception {
+    StringBuilder json = new StringBuilder("{\"status\":200,\"headers\":[");
+    for (int i = 0; i < 300; i++) {
+      json.append(i == 0 ? "" : ",").append("{\"name\":\"X-").append(i).append("\",\"value\":\"evil\"}");
+    }
+    Delivered delivered = deliver();
+    answer(delivered.id(), "agent-a", frames(head(json.append("]}").toString()), Frames.end()));
+    assertClientGot502(delivered, "evil");
+  }
+
+  @Test
+  void anOversizedHeadIsRefused() throws Exception {
+    Delivered delivered = deliver();
+    byte[] huge = new byte[Frames.HEADER_LENGTH + Frames.MAX_HEAD + 1];
+    Frames.putHeader(huge, 0, Frames.HEAD, Frames.MAX_HEAD + 1);
+    assertRefused(answer(delivered.id(), "agent-a", huge));
+    assertClientGot502(delivered, "evil");
+  }
+
+  @Test
+  void truncatedAndGarbageFramesAreRefused() throws Exception {
+    Delivered truncated = deliver();
+    byte[] whole = frames(okHead(), Frames.end());
+    assertRefused(answer(truncated.id(), "agent-a", java.util.Arrays.copyOf(whole, 7)));
+    assertClientGot502(truncated, "evil");
+    Delivered garbage = deliver();
+    assertRefused(answer(garbage.id(), "agent-a", "Xevil garbage".getBytes(StandardCharsets.UTF_8)));
+    assertClientGot502(garbage, "evil");
+  }
+
+  @Test
+  void aForeignAgentIsRefused403AndChangesNothingThenAReplayIs409AndUnknownIs404() throws Exception {
+    Delivered delivered = deliver();
+    assertEquals(403, answer(delivered.id(), "agent-b", frames(okHead(), Frames.end())));
+    assertFalse(delivered.client().isDone(), "the client still waits for its own agent");
+    assertEquals(204, answer(delivered.id(), "agent-a", frames(okHead(), Frames.frame(Frames.DATA, "hi".getBytes()), Frames.end())));
+    HttpResponse<String> response = delivered.client().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertEquals(200, response.statusCode());
+    assertEquals("hi", response.body());
+    int replay = answer(delivered.id(), "agent-a", frames(okHead(), Frames.end()));
+    assertTrue(replay == 409 || replay == 404 || replay == 410, "a replayed answer is refused, got " + replay);
+    assertEquals(404, answer("AAAAAAAAAAAAAAAAAAAAAA", "agent-a", frames(okHead(), Frames.end())));
+  }
+
+  @Test
+  void aSecondAnswerWhileTheFirstStreamsIs409() throws Exception {
+    Delivered delivered = deliver();
+    // The first answer's body stays open: a head and no end frame yet.
+    CompletableFuture<HttpResponse<Void>> first =
+        http.sendAsync(
+            agentCall(Protocol.exchangePath(delivered.id(), Protocol.RESPONSE_SUFFIX), "agent-a", tunnel.token())
+                .header("Content-Type", Protocol.FRAMES_TYPE)
+                .POST(HttpRequest.BodyPublishers.fromPublisher(new SlowBody(okHead())))
+                .build(),
+            HttpResponse.BodyHandlers.discarding());
+    await().atMost(WAIT).until(() -> delivered.client().isDone() || headSeen(delivered));
+    assertEquals(409, answer(delivered.id(), "agent-a", frames(okHead(), Frames.end())));
+    first.cancel(true);
+  }
+
+  private boolean headSeen(Delivered delivered) {
+    return tunnel.status().backend("default").inFlight() == 1 && tunnel.status().totalQueued() == 0;
+  }
+
+  @Test
+  void anAnswerToAnEndedExchangeIs410() throws Exception {
+    Delivered delivered = deliver();
+    answer(delivered.id(), "agent-a", "garbage".getBytes(StandardCharsets.UTF_8));
+    assertClientGot502(delivered, "garbage");
+    assertEquals(410, answer(delivered.id(), "agent-a", frames(okHead(), Frames.end())));
+  }
+
+  /**
+   * A refused answer gets 400 while the proxy is still reading it, or 410 once the proxy already
+   * failed the exchange (the client has its 502) and the agent should stop.
+   */
+  private static void assertRefused(int status) {
+    assertTrue(status == 400 || status == 410, "a refused answer is 400 or 410, got " + status);
+  }
+
+  @Test
+  void aWrongTokenIs401AndItsValueIsNeverEchoedOrLogged() throws Exception {
+    String stolen = "stolen-" + tunnel.token();
+    HttpResponse<String> response =
+        http.send(
+            agentCall(Protocol.POLL_PATH + "?backend=default&max=1", "agent-x", stolen).POST(HttpRequest.BodyPublishers.noBody()).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertEquals(401, response.statusCode());
+    assertFalse(response.body().contains(stolen));
+    assertTrue(proxyLog.stream().noneMatch(line -> line.contains(stolen)));
+  }
+
+  /** A request body that sends {@code first} and then never ends until cancelled. */
+  private static final class SlowBody implements java.util.concurrent.Flow.Publisher<java.nio.ByteBuffer> {
+    private final byte[] first;
+
+    SlowBody(byte[] first) {
+      this.first = first;
+    }
+
+    @Override
+    public void subscribe(java.util.concurrent.Flow.Subscriber<? super java.nio.ByteBuffer> subscriber) {
+      subscriber.onSubscribe(
+          new java.util.concurrent.Flow.Subscription() {
+            private boolean sent;
+
+            @Override
+            public synchronized void request(long n) {
+              if (!sent) {
+                sent = true;
+                subscriber.onNext(java.nio.ByteBuffer.wrap(first));
+              }
+            }
+
+            @Override
+            public void cancel() {}
+          });
+    }
+  }
+}

@@ -1,0 +1,42 @@
+package dev.drawbridge.proxy.exchange;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Counts client requests each backend holds, queued or at an agent, against the backend's {@code
+ * maxInFlight}. A request is admitted before its exchange opens and released when the exchange
+ * ends (through {@link Tunnel#addEndListener}), so the count bounds the proxy's memory per backend.
+ */
+public final class InFlightLimit {
+
+  private final ConcurrentHashMap<String, AtomicInteger> counts = new ConcurrentHashMap<>();
+
+  /** Counts one more request for {@code backend}; false (nothing counted) when it is at {@code max}, 0 = no limit. */
+  public boolean tryAdmit(String backend, int max) {
+    AtomicInteger count = counts.computeIfAbsent(backend, id -> new AtomicInteger());
+    while (true) {
+      int now = count.get();
+      if (max > 0 && now >= max) {
+        return false;
+      }
+      if (count.compareAndSet(now, now + 1)) {
+        return true;
+      }
+    }
+  }
+
+  /** Counts one request of {@code backend} less. */
+  public void release(String backend) {
+    AtomicInteger count = counts.get(backend);
+    if (count != null) {
+      count.updateAndGet(now -> Math.max(0, now - 1));
+    }
+  }
+
+  /** Requests of {@code backend} counted now. */
+  public int count(String backend) {
+    AtomicInteger count = counts.get(backend);
+    return count == null ? 0 : count.get();
+  }
+}
