@@ -261,7 +261,8 @@ def heap_used_mib(pid):
 
 
 def waiting_benchmark(procs, tomcat, base, backend_port, count, admin_auth):
-    """Holds count client requests with no agent connected, then lets an agent drain them."""
+    """Holds count client requests before any agent connected, then starts the agent that drains
+    them and returns it (it serves the throughput rounds next)."""
     port = int(re.search(r":(\d+)/", base).group(1))
     baseline_threads = status_value(tomcat.pid, "Threads")
     baseline_heap = heap_used_mib(tomcat.pid)
@@ -281,9 +282,7 @@ def waiting_benchmark(procs, tomcat, base, backend_port, count, admin_auth):
             "proxy RSS while waiting (MiB)": round(status_value(tomcat.pid, "VmRSS") / 1024, 1)}
     agent = start_agent(procs, base, backend_port)
     held["answered 200"] = loop.run_until_complete(collect(writers, 120))
-    agent.terminate()
-    agent.wait(timeout=40)
-    return held
+    return held, agent
 
 
 def main():
@@ -306,7 +305,12 @@ def main():
         backend_port = start_backend(procs, files, free_port())
         nginx_port = start_reverse_nginx(procs, backend_port)
         tomcat, base = start_drawbridge(procs, backend_port, tomcat_version, admin_password)
-        agent = start_agent(procs, base, backend_port)
+        waiting = {}
+        if args.waiting:
+            print(f"holding {args.waiting} waiting clients...", file=sys.stderr)
+            waiting, agent = waiting_benchmark(procs, tomcat, base, backend_port, args.waiting, admin_auth)
+        else:
+            agent = start_agent(procs, base, backend_port)
         targets = {"direct": f"http://127.0.0.1:{backend_port}", "nginx": f"http://127.0.0.1:{nginx_port}",
                    "drawbridge": base}
         print("warming up the JIT...", file=sys.stderr)
@@ -319,9 +323,6 @@ def main():
             rounds.append({name: measure(url, files, args.seconds) for name, url in targets.items()})
         cpu = {k: cpu_seconds(p.pid) - cpu_before[k] for k, p in (("proxy", tomcat), ("agent", agent))}
         peaks = {"proxy": status_value(tomcat.pid, "VmHWM") / 1024, "agent": status_value(agent.pid, "VmHWM") / 1024}
-        agent.terminate()
-        agent.wait(timeout=40)
-        waiting = waiting_benchmark(procs, tomcat, base, backend_port, args.waiting, admin_auth) if args.waiting else {}
     finally:
         procs.stop_all()
     report(rounds, cpu, peaks, waiting, args)

@@ -39,6 +39,11 @@ final class Responses {
   /** Like {@link #text} for agent calls, which also learn the proxy's versions. */
   static void agentText(HttpServletResponse response, int status, String message) throws IOException {
     response.setHeader(Protocol.PROXY_VERSION_HEADER, Protocol.SOFTWARE_VERSION);
+    if (status >= 400) {
+      // A refused call's body may be unread; the container then drops the connection, so say so
+      // up front and the agent's client does not reuse it for its next call.
+      response.setHeader("Connection", "close");
+    }
     response.setHeader(Protocol.PROTOCOL_HEADER, Integer.toString(Protocol.VERSION));
     text(response, status, message);
   }
