@@ -2,6 +2,7 @@ package dev.drawbridge.agent;
 
 import dev.drawbridge.protocol.HeaderValidation;
 import java.io.IOException;
+import java.io.Reader;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -19,6 +20,7 @@ import java.util.Set;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.logging.Level;
 
 /** Turns arguments and environment variables into a {@link Command}, or a one-line {@link UsageException}. */
@@ -50,6 +52,7 @@ final class CommandLine {
     CommandLine line = new CommandLine(env);
     line.readArgs(args);
     line.readEnv(env);
+    line.readConfigFile();
     return new Command.Run(line.configs(), line.logLevel());
   }
 
@@ -102,6 +105,42 @@ final class CommandLine {
         continue;
       }
       values.put(flag, new Value(text, flag.env()));
+    }
+  }
+
+  /**
+   * Fills the flags still unset from the --config-file properties, the lowest layer: flags win
+   * over variables, variables over the file, the file over defaults.
+   */
+  private void readConfigFile() throws UsageException {
+    Value file = values.get(Flag.CONFIG_FILE);
+    if (file == null) {
+      return;
+    }
+    Properties properties = new Properties();
+    try (Reader in = Files.newBufferedReader(Path.of(file.text().trim()), StandardCharsets.UTF_8)) {
+      properties.load(in);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new UsageException(file.source() + ": cannot read '" + file.text() + "' (" + e.getMessage() + ")");
+    }
+    boolean tokenSet = values.containsKey(Flag.TOKEN) || values.containsKey(Flag.TOKEN_FILE);
+    for (String key : new java.util.TreeSet<>(properties.stringPropertyNames())) {
+      Flag flag = Flag.byFlag("--" + key.trim());
+      String where = file.text().trim() + ": " + key.trim();
+      if (flag == null || flag == Flag.CONFIG_FILE) {
+        throw new UsageException(file.text().trim() + ": unknown key '" + key + "'; keys are flag names without the dashes");
+      }
+      String text = properties.getProperty(key).trim();
+      if (flag.isRepeatable()) {
+        if (routes.isEmpty()) {
+          for (String route : text.split("\\s+")) {
+            routes.add(new Value(route, where));
+          }
+        }
+      } else if (!values.containsKey(flag)
+          && !(tokenSet && (flag == Flag.TOKEN || flag == Flag.TOKEN_FILE))) {
+        values.put(flag, new Value(text, where));
+      }
     }
   }
 

@@ -57,6 +57,10 @@ enum Flag {
       "URL",
       "https_proxy / http_proxy variable",
       "HTTP forward proxy (http://host:port) for every call to the proxy; 'none' goes direct even when https_proxy is set."),
+  CONFIG_FILE(
+      "FILE",
+      null,
+      "Properties file of flag values, keyed by flag name without the dashes (token-file=/etc/drawbridge/agent.token); flags and variables win over it."),
   LOG_LEVEL("LEVEL", "info", "Log detail: error, warn, info or debug (info logs one line per exchange, warn only problems).");
 
   private final String placeholder;

@@ -319,4 +319,43 @@ class CommandLineTest {
     assertTrue(help.contains("Exit codes: 0"));
     assertTrue(help.contains("Examples:"));
   }
+
+  @Test
+  void aConfigFileIsTheLowestLayer() throws Exception {
+    Path file = Files.writeString(dir.resolve("agent.properties"), String.join("\n",
+        "# keys are flag names without the dashes",
+        "proxy = https://from-file:8443/drawbridge",
+        "target = http://backend:9000",
+        "token = file-token",
+        "concurrency = 7",
+        "polls = 3",
+        "backend-timeout = 5s"));
+    AgentConfig config =
+        run("--config-file " + file + " --concurrency 9", Map.of("DRAWBRIDGE_POLLS", "4")).config();
+    assertEquals("https://from-file:8443/drawbridge", config.proxy().toString());
+    assertEquals("file-token", config.token());
+    assertEquals(9, config.concurrency(), "a flag wins over the file");
+    assertEquals(4, config.polls(), "a variable wins over the file");
+    assertEquals(Duration.ofSeconds(5), config.backendTimeout());
+    AgentConfig tokenFromFlag = run("--config-file " + file + " --token flag-token", Map.of()).config();
+    assertEquals("flag-token", tokenFromFlag.token());
+  }
+
+  @Test
+  void aConfigFileCanListRoutes() throws Exception {
+    Path file = Files.writeString(dir.resolve("routes.properties"), String.join("\n",
+        "proxy = https://proxy/drawbridge", "token = t", "route = wiki=http://10.0.0.5:8080 reports=http://10.0.0.6"));
+    List<AgentConfig> configs = run("--config-file " + file, Map.of()).configs();
+    assertEquals(List.of("wiki", "reports"), configs.stream().map(AgentConfig::backend).toList());
+  }
+
+  @Test
+  void aConfigFileWithAnUnknownKeyOrThatCannotBeReadIsAUsageError() throws Exception {
+    Path file = Files.writeString(dir.resolve("typo.properties"), "proxy = https://p/d\ntokn = t\n");
+    UsageException typo = assertThrows(UsageException.class, () -> run("--config-file " + file, Map.of()));
+    assertEquals(file + ": unknown key 'tokn'; keys are flag names without the dashes", typo.getMessage());
+    UsageException missing =
+        assertThrows(UsageException.class, () -> run("--config-file " + dir.resolve("absent.properties"), Map.of()));
+    assertTrue(missing.getMessage().startsWith("--config-file: cannot read"), missing.getMessage());
+  }
 }

@@ -1,0 +1,102 @@
+package dev.drawbridge.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.drawbridge.it.support.RawHttp;
+import dev.drawbridge.it.support.RecordedRequest;
+import dev.drawbridge.it.support.TunnelFixture;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * What a client cannot push through: bodies over {@code maxRequestBodyBytes} (declared or
+ * chunked) get 413, and a request framed two ways at once never reaches the backend as two.
+ */
+@Timeout(60)
+class ClientLimitsIT {
+
+  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final int LIMIT = 1000;
+
+  private static TunnelFixture tunnel;
+
+  @BeforeAll
+  static void startTunnel() {
+    tunnel = TunnelFixture.start(config -> config.set("maxRequestBodyBytes", LIMIT), List.of());
+  }
+
+  @AfterAll
+  static void stopTunnel() {
+    if (tunnel != null) {
+      tunnel.close();
+    }
+  }
+
+  @BeforeEach
+  void forgetEarlierRequests() {
+    tunnel.backend().drainRequests();
+  }
+
+  @Test
+  void aDeclaredBodyOverTheLimitIs413BeforeAnythingIsForwarded() throws Exception {
+    try (RawHttp client = RawHttp.connect(tunnel.proxy().port(), WAIT)) {
+      client.write("POST /drawbridge/upload HTTP/1.1\r\nHost: " + tunnel.host() + "\r\nContent-Length: " + (LIMIT + 1)
+          + "\r\n\r\n" + "x".repeat(LIMIT + 1));
+      RawHttp.Response response = client.readResponse("POST");
+      assertEquals(413, response.status());
+      assertEquals(
+          "The request body of " + (LIMIT + 1) + " bytes exceeds the limit of " + LIMIT + " bytes.",
+          response.bodyText().trim());
+    }
+    assertEquals(List.of(), tunnel.backend().drainRequests(), "nothing reached the backend");
+  }
+
+  @Test
+  void aChunkedBodyThatGrowsOverTheLimitIs413() throws Exception {
+    try (RawHttp client = RawHttp.connect(tunnel.proxy().port(), WAIT)) {
+      client.write("POST /drawbridge/upload HTTP/1.1\r\nHost: " + tunnel.host() + "\r\nTransfer-Encoding: chunked\r\n\r\n");
+      for (int i = 0; i < 5; i++) {
+        client.writeChunk("y".repeat(400).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      }
+      client.endChunks();
+      RawHttp.Response response = client.readResponse("POST");
+      assertEquals(413, response.status());
+      assertEquals("The request body exceeds the limit of " + LIMIT + " bytes.", response.bodyText().trim());
+    }
+    tunnel.awaitIdle(WAIT);
+  }
+
+  @Test
+  void aRequestFramedTwoWaysNeverReachesTheBackendAsTwo() throws Exception {
+    // Content-Length says 4 bytes, chunked framing says the body ends at once and a second
+    // request follows: a proxy and backend that disagreed here would let the second one slip past.
+    String smuggling =
+        "POST /drawbridge/first HTTP/1.1\r\nHost: " + tunnel.host() + "\r\nContent-Length: 4\r\n"
+            + "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /drawbridge/smuggled HTTP/1.1\r\nHost: "
+            + tunnel.host() + "\r\n\r\n";
+    int status;
+    try (RawHttp client = RawHttp.connect(tunnel.proxy().port(), WAIT)) {
+      client.write(smuggling);
+      status = client.readResponse("POST").status();
+    }
+    if (status == 400) {
+      tunnel.awaitIdle(WAIT);
+      assertEquals(List.of(), tunnel.backend().drainRequests(), "a refused request reaches nobody");
+      return;
+    }
+    // A container that accepts it must read it as chunked (RFC 9112 section 6.3): /first arrives
+    // with an empty body and one framing of the agent's own, never carrying the second request.
+    RecordedRequest first = tunnel.backend().takeRequest(WAIT);
+    assertEquals("/first", first.target());
+    assertEquals(0, first.bodyLength(), "the second request is not smuggled inside the first's body");
+    assertTrue(
+        first.headerValues("Content-Length").size() + first.headerValues("Transfer-Encoding").size() <= 1,
+        "one framing only: " + first);
+  }
+}
