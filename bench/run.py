@@ -280,6 +280,9 @@ def waiting_benchmark(procs, tomcat, base, backend_port, count, admin_auth):
             "proxy heap used before (MiB)": round(baseline_heap, 1),
             "proxy heap used while waiting (MiB)": round(heap_used_mib(tomcat.pid), 1),
             "proxy RSS while waiting (MiB)": round(status_value(tomcat.pid, "VmRSS") / 1024, 1)}
+    # Where the heap goes, for whoever tunes it next.
+    histogram = subprocess.run(["jcmd", str(tomcat.pid), "GC.class_histogram"], capture_output=True, text=True).stdout
+    (WORK / "waiting-heap-histogram.txt").write_text(histogram)
     agent = start_agent(procs, base, backend_port)
     held["answered 200"] = loop.run_until_complete(collect(writers, 120))
     return held, agent
@@ -288,7 +291,7 @@ def waiting_benchmark(procs, tomcat, base, backend_port, count, admin_auth):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of every measurement; medians are reported")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every measurement; medians are reported (0: only the waiting clients)")
     parser.add_argument("--waiting", type=int, default=10000, help="client requests held for the memory benchmark (0 to skip)")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -314,7 +317,7 @@ def main():
         targets = {"direct": f"http://127.0.0.1:{backend_port}", "nginx": f"http://127.0.0.1:{nginx_port}",
                    "drawbridge": base}
         print("warming up the JIT...", file=sys.stderr)
-        for _ in range(2):
+        for _ in range(2 if args.rounds else 0):
             measure(base, files, max(3, args.seconds // 2))
         cpu_before = {"proxy": cpu_seconds(tomcat.pid), "agent": cpu_seconds(agent.pid)}
         rounds = []
@@ -329,6 +332,10 @@ def main():
 
 
 def report(rounds, cpu, peaks, waiting, args):
+    if not rounds:
+        for key, value in waiting.items():
+            print(f"{key}: {value}")
+        return
     metrics = list(rounds[0]["direct"].keys())
     print(f"\nDrawbridge benchmark: {args.rounds} rounds of {args.seconds} s runs, medians; "
           f"{os.cpu_count()} CPUs, {platform_line()}\n")
