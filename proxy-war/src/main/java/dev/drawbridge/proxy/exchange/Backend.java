@@ -366,42 +366,6 @@ public final class Backend {
     return taken;
   }
 
-  /** Reaper duty: ends the exchange if the deadline of its current state passed. */
-  void checkDeadline(Exchange exchange, long now) {
-    switch (exchange.state()) {
-      case QUEUED:
-        if (now - exchange.createdNanos() > settings.queueTimeout().toNanos()) {
-          String message =
-              agents.isEmpty()
-                  ? "No agent is connected for backend '" + id() + "'; retry later."
-                  : "No agent took the request for backend '" + id() + "' within " + settings.queueTimeout().toSeconds() + " s; retry later.";
-          exchange.expire(ExchangeState.QUEUED, 503, message, tunnel.settings().retryAfterSeconds());
-        }
-        break;
-      case DELIVERED:
-        // Measured from the last body activity, like a read timeout: a long upload still counts.
-        if (now - exchange.lastActivityNanos() > settings.responseTimeout().toNanos()) {
-          exchange.expire(
-              ExchangeState.DELIVERED,
-              504,
-              "The backend did not answer within " + settings.responseTimeout().toSeconds() + " s.",
-              0);
-        }
-        break;
-      case RESPONDING:
-        if (now - exchange.lastActivityNanos() > tunnel.settings().idleTimeout().toNanos()) {
-          exchange.expire(
-              ExchangeState.RESPONDING,
-              504,
-              "The response stalled for " + tunnel.settings().idleTimeout().toSeconds() + " s.",
-              0);
-        }
-        break;
-      default:
-        break;
-    }
-  }
-
   /**
    * Refuses an exchange because the web application stops: the answer the drain gives, for
    * containers that end held requests themselves before {@code contextDestroyed} (Tomcat times
@@ -453,6 +417,11 @@ public final class Backend {
 
   public synchronized int parkedPolls() {
     return parked.size();
+  }
+
+  /** True while at least one agent is connected. */
+  boolean hasAgents() {
+    return !agents.isEmpty();
   }
 
   public Collection<AgentSession> agents() {

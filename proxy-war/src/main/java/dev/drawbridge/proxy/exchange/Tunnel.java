@@ -156,7 +156,7 @@ public final class Tunnel implements AutoCloseable {
     try {
       long now = System.nanoTime();
       for (Exchange exchange : exchanges.values()) {
-        exchange.backend().checkDeadline(exchange, now);
+        Deadlines.check(exchange, now, settings);
       }
       for (Backend backend : backends.values()) {
         backend.sweep(now);
