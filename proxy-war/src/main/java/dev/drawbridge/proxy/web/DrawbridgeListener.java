@@ -49,6 +49,14 @@ public class DrawbridgeListener implements ServletContextListener {
     for (BackendSettings backend : settings.backends().values()) {
       backends.add(backend.id() + " (" + backend.agentTokenSha256().size() + " agent token(s))");
     }
+    StringJoiner routes = new StringJoiner(", ");
+    for (dev.drawbridge.proxy.config.RouteSettings route : settings.routes()) {
+      routes.add(
+          (route.host() == null ? "any host" : route.host())
+              + (route.pathPrefix() == null ? "" : " " + route.pathPrefix())
+              + " -> "
+              + route.backend());
+    }
     String base = context.getContextPath();
     LOG.info(
         "Drawbridge proxy "
@@ -57,6 +65,8 @@ public class DrawbridgeListener implements ServletContextListener {
             + (base.isEmpty() ? "/" : base)
             + ": backends "
             + backends
+            + "; routes "
+            + (settings.routes().isEmpty() ? "none (every request goes to the first backend)" : routes.toString())
             + "; agent API at "
             + base
             + Protocol.AGENT_BASE
