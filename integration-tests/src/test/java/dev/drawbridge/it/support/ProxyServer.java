@@ -60,6 +60,14 @@ public final class ProxyServer implements AutoCloseable {
    * Starts the proxy reading {@code configFile}; {@code workDir} becomes the webapp's temp dir,
    * where the proxy keeps files such as its generated token.
    */
+  /**
+   * Starts the proxy with no configuration at all, as on a first run; it keeps its generated
+   * token in {@code workDir}'s webapp temp directory.
+   */
+  public static ProxyServer startUnconfigured(Path workDir) {
+    return start(null, workDir, 0);
+  }
+
   public static ProxyServer start(Path configFile, Path workDir) {
     return start(configFile, workDir, 0);
   }
@@ -119,7 +127,11 @@ public final class ProxyServer implements AutoCloseable {
     webApp.setContextPath(CONTEXT_PATH);
     webApp.setWar(BuiltArtifacts.proxyWar().toString());
     webApp.setTempDirectory(workDir.resolve("webapp-tmp").toFile());
-    webApp.setInitParameter(CONFIG_PARAMETER, configFile.toAbsolutePath().toString());
+    // Like Tomcat's work directory, kept across restarts: a first run's token lives there.
+    webApp.setTempDirectoryPersistent(true);
+    if (configFile != null) {
+      webApp.setInitParameter(CONFIG_PARAMETER, configFile.toAbsolutePath().toString());
+    }
     // A WAR that fails to deploy must fail the test, not leave a server answering 503.
     webApp.setThrowUnavailableOnStartupException(true);
     return webApp;

@@ -105,4 +105,21 @@ class ConfigLoaderTest {
     assertEquals(true, e.getMessage().contains(expected), e.getMessage());
     assertEquals(-1, e.getMessage().indexOf('\n'), "one line");
   }
+
+  @Test
+  void theContextParameterWinsOverTheSystemProperty() {
+    String before = System.getProperty(ConfigLoader.CONFIG_PROPERTY);
+    try {
+      System.setProperty(ConfigLoader.CONFIG_PROPERTY, "/from/property.json");
+      assertEquals(java.nio.file.Path.of("/from/context.json"), ConfigLoader.locate(" /from/context.json "));
+      assertEquals(java.nio.file.Path.of("/from/property.json"), ConfigLoader.locate("  "));
+      assertEquals(java.nio.file.Path.of("/from/property.json"), ConfigLoader.locate(null));
+    } finally {
+      if (before == null) {
+        System.clearProperty(ConfigLoader.CONFIG_PROPERTY);
+      } else {
+        System.setProperty(ConfigLoader.CONFIG_PROPERTY, before);
+      }
+    }
+  }
 }
