@@ -58,7 +58,8 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 echo "Unpacking Tomcat $TOMCAT_VERSION..."
 mvn -B -q -Dstyle.color=never -N dependency:copy -Dartifact="org.apache.tomcat:tomcat:$TOMCAT_VERSION:tar.gz" \
-  -DoutputDirectory="$WORK"
+  -DoutputDirectory="$WORK" > "$WORK/fetch-tomcat.log" 2>&1 \
+  || fail "could not fetch Tomcat $TOMCAT_VERSION from Maven Central; see $WORK/fetch-tomcat.log"
 mkdir -p "$TOMCAT"
 tar -xzf "$WORK/tomcat-$TOMCAT_VERSION.tar.gz" -C "$TOMCAT" --strip-components=1
 # Overlay: the distribution's own conf (web.xml, context.xml...) stays, ours replaces what we ship.
