@@ -17,6 +17,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.security.Credential;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The real proxy WAR in an embedded Jetty 12 (ee10) on 127.0.0.1 and a port the OS picks, at
@@ -45,23 +46,29 @@ public final class ProxyServer implements AutoCloseable {
       boolean needClientAuth) {}
 
   /**
-   * How the connector listens, beyond the defaults (plain HTTP, Jetty's 30 s idle timeout).
+   * How the server listens, beyond the defaults (plain HTTP, Jetty's 30 s idle timeout and thread
+   * pool).
    *
    * @param tls HTTPS settings, or null for plain HTTP
    * @param idleTimeout the connector's idle timeout (how long a connection may send nothing), or
    *     null for Jetty's default
+   * @param maxThreads the most threads the server may use, or 0 for Jetty's default
    */
-  public record Options(Tls tls, Duration idleTimeout) {
+  public record Options(Tls tls, Duration idleTimeout, int maxThreads) {
 
-    /** Plain HTTP, Jetty's idle timeout. */
-    public static final Options DEFAULT = new Options(null, null);
+    /** Plain HTTP, Jetty's idle timeout and thread pool. */
+    public static final Options DEFAULT = new Options(null, null, 0);
 
     public Options withTls(Tls value) {
-      return new Options(value, idleTimeout);
+      return new Options(value, idleTimeout, maxThreads);
     }
 
     public Options withIdleTimeout(Duration value) {
-      return new Options(tls, value);
+      return new Options(tls, value, maxThreads);
+    }
+
+    public Options withMaxThreads(int value) {
+      return new Options(tls, idleTimeout, value);
     }
   }
 
@@ -114,7 +121,7 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   private static ProxyServer start(Path configFile, Path workDir, int port, Options options) {
-    Server server = new Server();
+    Server server = options.maxThreads() > 0 ? new Server(new QueuedThreadPool(options.maxThreads())) : new Server();
     HttpConfiguration http = new HttpConfiguration();
     // Like the Tomcat configuration: encoded characters such as %2F pass through to the backend.
     http.setUriCompliance(UriCompliance.UNSAFE);
