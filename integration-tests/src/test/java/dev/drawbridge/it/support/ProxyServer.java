@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.security.HashLoginService;
@@ -13,7 +14,10 @@ import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.security.Credential;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The real proxy WAR in an embedded Jetty 12 (ee10) on 127.0.0.1 and a port the OS picks, at
@@ -33,16 +37,53 @@ public final class ProxyServer implements AutoCloseable {
   /** That user's password. */
   public static final String ADMIN_PASSWORD = "admin-secret";
 
+  /**
+   * HTTPS for the connector: the server's key and certificate in {@code keyStore}; with {@code
+   * trustStore}, the CAs client certificates must chain to, required when {@code needClientAuth}.
+   * Stores are PKCS12 or JKS; one password for store and key.
+   */
+  public record Tls(Path keyStore, String keyStorePassword, Path trustStore, String trustStorePassword,
+      boolean needClientAuth) {}
+
+  /**
+   * How the server listens, beyond the defaults (plain HTTP, Jetty's 30 s idle timeout and thread
+   * pool).
+   *
+   * @param tls HTTPS settings, or null for plain HTTP
+   * @param idleTimeout the connector's idle timeout (how long a connection may send nothing), or
+   *     null for Jetty's default
+   * @param maxThreads the most threads the server may use, or 0 for Jetty's default
+   */
+  public record Options(Tls tls, Duration idleTimeout, int maxThreads) {
+
+    /** Plain HTTP, Jetty's idle timeout and thread pool. */
+    public static final Options DEFAULT = new Options(null, null, 0);
+
+    public Options withTls(Tls value) {
+      return new Options(value, idleTimeout, maxThreads);
+    }
+
+    public Options withIdleTimeout(Duration value) {
+      return new Options(tls, value, maxThreads);
+    }
+
+    public Options withMaxThreads(int value) {
+      return new Options(tls, idleTimeout, value);
+    }
+  }
+
   private final Server server;
   private final int port;
   private final Path configFile;
   private final Path workDir;
+  private final Options options;
 
-  private ProxyServer(Server server, int port, Path configFile, Path workDir) {
+  private ProxyServer(Server server, int port, Path configFile, Path workDir, Options options) {
     this.server = server;
     this.port = port;
     this.configFile = configFile;
     this.workDir = workDir;
+    this.options = options;
   }
 
   /** Starts the proxy with this config (JSON text), written to a fresh temporary directory. */
@@ -54,6 +95,12 @@ public final class ProxyServer implements AutoCloseable {
   /** Starts the proxy with this config; see {@link ProxyConfig}. */
   public static ProxyServer start(ProxyConfig config) {
     return start(config.toJson());
+  }
+
+  /** Starts the proxy with this config, listening as {@code options} say (HTTPS, idle timeout). */
+  public static ProxyServer start(ProxyConfig config, Options options) {
+    Path workDir = createWorkDir();
+    return start(ProxyConfig.write(workDir.resolve("drawbridge.json"), config.toJson()), workDir, 0, options);
   }
 
   /**
@@ -69,7 +116,7 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   public static ProxyServer start(Path configFile, Path workDir) {
-    return start(configFile, workDir, 0);
+    return start(configFile, workDir, 0, Options.DEFAULT);
   }
 
   /**
@@ -78,15 +125,22 @@ public final class ProxyServer implements AutoCloseable {
    */
   public ProxyServer restart() {
     stop();
-    return start(configFile, workDir, port);
+    return start(configFile, workDir, port, options);
   }
 
-  private static ProxyServer start(Path configFile, Path workDir, int port) {
-    Server server = new Server();
+  private static ProxyServer start(Path configFile, Path workDir, int port, Options options) {
+    Server server = options.maxThreads() > 0 ? new Server(new QueuedThreadPool(options.maxThreads())) : new Server();
     HttpConfiguration http = new HttpConfiguration();
     // Like the Tomcat configuration: encoded characters such as %2F pass through to the backend.
     http.setUriCompliance(UriCompliance.UNSAFE);
-    ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+    ServerConnector connector =
+        options.tls() == null
+            ? new ServerConnector(server, new HttpConnectionFactory(http))
+            : new ServerConnector(server, new SslConnectionFactory(sslContext(options.tls()), "http/1.1"),
+                new HttpConnectionFactory(http));
+    if (options.idleTimeout() != null) {
+      connector.setIdleTimeout(options.idleTimeout().toMillis());
+    }
     server.addBean(adminRealm());
     connector.setHost("127.0.0.1");
     connector.setPort(port);
@@ -102,7 +156,20 @@ public final class ProxyServer implements AutoCloseable {
       stopQuietly(server);
       throw new IllegalStateException("the proxy WAR did not start in Jetty", e);
     }
-    return new ProxyServer(server, connector.getLocalPort(), configFile, workDir);
+    return new ProxyServer(server, connector.getLocalPort(), configFile, workDir, options);
+  }
+
+  private static SslContextFactory.Server sslContext(Tls tls) {
+    SslContextFactory.Server ssl = new SslContextFactory.Server();
+    ssl.setKeyStorePath(tls.keyStore().toString());
+    ssl.setKeyStorePassword(tls.keyStorePassword());
+    if (tls.trustStore() != null) {
+      ssl.setTrustStorePath(tls.trustStore().toString());
+      ssl.setTrustStorePassword(tls.trustStorePassword());
+    }
+    // Like Tomcat's certificateVerification="required": no valid client certificate, no handshake.
+    ssl.setNeedClientAuth(tls.needClientAuth());
+    return ssl;
   }
 
   /**
@@ -145,9 +212,12 @@ public final class ProxyServer implements AutoCloseable {
     }
   }
 
-  /** E.g. {@code http://127.0.0.1:41234/drawbridge}, without a trailing slash. */
+  /**
+   * E.g. {@code http://127.0.0.1:41234/drawbridge} ({@code https://} with {@link Tls}), without a
+   * trailing slash.
+   */
   public String baseUrl() {
-    return "http://127.0.0.1:" + port + CONTEXT_PATH;
+    return (options.tls() == null ? "http" : "https") + "://127.0.0.1:" + port + CONTEXT_PATH;
   }
 
   /** The URI of {@code pathAndQuery} under the proxy, e.g. {@code uri("/hello?x=1")}. */
