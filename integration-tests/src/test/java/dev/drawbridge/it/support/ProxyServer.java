@@ -112,7 +112,7 @@ public final class ProxyServer implements AutoCloseable {
    * token in {@code workDir}'s webapp temp directory.
    */
   public static ProxyServer startUnconfigured(Path workDir) {
-    return start(null, workDir, 0);
+    return start(null, workDir, 0, Options.DEFAULT);
   }
 
   public static ProxyServer start(Path configFile, Path workDir) {

@@ -31,7 +31,6 @@ public final class ConfigLoader {
 
   private static final Pattern BACKEND_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
-  private static final Pattern IPV4 = Pattern.compile("(\\d{1,3})(\\.\\d{1,3}){3}");
 
   private ConfigLoader() {}
 
@@ -161,18 +160,7 @@ public final class ConfigLoader {
   }
 
   static boolean isIpLiteral(String text) {
-    if (text == null || text.isEmpty()) {
-      return false;
-    }
-    if (IPV4.matcher(text).matches()) {
-      for (String part : text.split("\\.")) {
-        if (Integer.parseInt(part) > 255) {
-          return false;
-        }
-      }
-      return true;
-    }
-    return text.indexOf(':') >= 0 && text.matches("[0-9A-Fa-f:.]+");
+    return dev.drawbridge.proxy.http.ClientAddress.isIpLiteral(text);
   }
 
   private static String firstLine(Exception e) {

@@ -2,6 +2,7 @@ package dev.drawbridge.proxy.web;
 
 import dev.drawbridge.proxy.config.ProxySettings;
 import dev.drawbridge.proxy.config.RouteSettings;
+import dev.drawbridge.proxy.http.ClientAddress;
 import dev.drawbridge.proxy.route.RateLimiter;
 import dev.drawbridge.proxy.route.Router;
 import jakarta.servlet.ServletException;
@@ -26,10 +27,12 @@ final class ClientGate {
   static final String CHALLENGE_REALM = "Drawbridge";
 
   private final Router router;
+  private final java.util.Set<String> trustedProxies;
   private final Map<RouteSettings, RateLimiter> limiters = new IdentityHashMap<>();
 
   ClientGate(ProxySettings settings) {
     this.router = new Router(settings.routes(), settings.defaultBackend().id());
+    this.trustedProxies = java.util.Set.copyOf(settings.trustedProxies());
     for (RouteSettings route : settings.routes()) {
       if (route.rateLimited()) {
         limiters.put(route, new RateLimiter(route.ratePerSecond(), route.rateBurst(), RateLimiter.DEFAULT_MAX_CLIENTS, System::nanoTime));
@@ -54,7 +57,7 @@ final class ClientGate {
     if (route == null) {
       return routed;
     }
-    String client = clientRequest.getRemoteAddr();
+    String client = clientAddress(clientRequest);
     if (!route.addresses().permits(client)) {
       Responses.text(clientResponse, 403, "Requests from your address are not allowed on this path.");
       return null;
@@ -70,6 +73,14 @@ final class ClientGate {
       return null;
     }
     return routed;
+  }
+
+  /** The client's address: the direct peer, or behind trusted proxies the forwarded one. */
+  String clientAddress(HttpServletRequest clientRequest) {
+    return ClientAddress.resolve(
+        clientRequest.getRemoteAddr(),
+        java.util.Collections.list(clientRequest.getHeaders("X-Forwarded-For")),
+        trustedProxies);
   }
 
   private static boolean hasRole(HttpServletRequest clientRequest, HttpServletResponse clientResponse, RouteSettings route)

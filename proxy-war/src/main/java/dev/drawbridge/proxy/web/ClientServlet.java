@@ -112,6 +112,7 @@ public class ClientServlet extends HttpServlet {
       Responses.text(clientResponse, 503, "Backend '" + backend.id() + "' has too many requests in progress; retry shortly.");
       return;
     }
+    String clientAddress = gate.clientAddress(clientRequest);
     String id = ExchangeIds.next();
     clientResponse.setHeader(Protocol.EXCHANGE_ID_HEADER, id);
     AsyncContext async = clientRequest.startAsync();
@@ -128,20 +129,20 @@ public class ClientServlet extends HttpServlet {
                   (int) contentLength,
                   body -> {
                     String inline = Base64.getEncoder().encodeToString(body);
-                    open(backend, client, clientRequest, new RequestHead(id, backend.id(), method, target, headers, mode, body.length, inline));
+                    open(backend, client, clientAddress, new RequestHead(id, backend.id(), method, target, headers, mode, body.length, inline));
                   },
                   failure -> {
                     inFlight.release(backend.id());
                     client.sendError(400, "The request body did not match its Content-Length.", 0);
                   }));
     } else {
-      open(backend, client, clientRequest, new RequestHead(id, backend.id(), method, target, headers, mode, bodyLength, null));
+      open(backend, client, clientAddress, new RequestHead(id, backend.id(), method, target, headers, mode, bodyLength, null));
     }
   }
 
   private static void open(
-      Backend backend, ServletClientLeg client, HttpServletRequest clientRequest, RequestHead head) {
-    Exchange exchange = backend.open(head, client, clientRequest.getRemoteAddr());
+      Backend backend, ServletClientLeg client, String clientAddress, RequestHead head) {
+    Exchange exchange = backend.open(head, client, clientAddress);
     if (head.body() == BodyMode.INLINE) {
       exchange.addBytesFromClient(head.bodyLength());
     }
