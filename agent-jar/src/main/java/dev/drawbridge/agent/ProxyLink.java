@@ -96,11 +96,22 @@ final class ProxyLink {
   }
 
   private boolean change(State next, String why) {
-    if (state == next && Objects.equals(reason, why)) {
+    long now = System.nanoTime();
+    // While failing, a new reason is worth a line at most once a minute: pollers failing in turn
+    // with alternating reasons (reset, broken pipe ...) must not turn into a retry storm of logs.
+    boolean quiet = next == State.FAILING && now - lastLogNanos < QUIET_FAILURE_NANOS;
+    if (state == next && (Objects.equals(reason, why) || quiet)) {
+      reason = why;
       return false;
     }
     state = next;
     reason = why;
+    lastLogNanos = now;
     return true;
   }
+
+  /** Shortest time between two failure lines that differ only in their reason. */
+  private static final long QUIET_FAILURE_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
+
+  private long lastLogNanos;
 }
