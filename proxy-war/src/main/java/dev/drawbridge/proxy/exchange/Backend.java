@@ -7,7 +7,6 @@ import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.logging.Logger;
 
 /**
@@ -26,12 +25,13 @@ public final class Backend {
   private final Tunnel tunnel;
   private final LinkedHashSet<Exchange> queued = new LinkedHashSet<>();
   private final LinkedHashSet<PendingPoll> parked = new LinkedHashSet<>();
-  private final ConcurrentHashMap<String, AgentSession> agents = new ConcurrentHashMap<>();
+  private final AgentRoster agents;
   private boolean draining;
 
   Backend(BackendSettings settings, Tunnel tunnel) {
     this.settings = settings;
     this.tunnel = tunnel;
+    this.agents = new AgentRoster(settings.id());
   }
 
   /** Creates and registers an exchange for a client request; call {@link #submit} next. */
@@ -48,7 +48,7 @@ public final class Backend {
     synchronized (this) {
       if (draining) {
         refusal = "The proxy is shutting down; retry shortly.";
-      } else if (unreachable()) {
+      } else if (agents.allReportBackendDown()) {
         refusal = UNREACHABLE;
       } else {
         target = takeParked(true);
@@ -94,21 +94,7 @@ public final class Backend {
 
   /** Records a call from an agent and returns its session, creating it on first contact. */
   public AgentSession session(String agentId, String version, String remoteAddress) {
-    long now = System.nanoTime();
-    AgentSession session =
-        agents.computeIfAbsent(
-            agentId,
-            id -> {
-              LOG.info(() -> "Agent " + id + " " + version + " from " + remoteAddress + " connected to backend '" + id() + "'");
-              return new AgentSession(id, version, remoteAddress, now);
-            });
-    session.seen(now);
-    return session;
-  }
-
-  /** An already connected agent's session, or null. */
-  public AgentSession session(String agentId) {
-    return agents.get(agentId);
+    return agents.session(agentId, version, remoteAddress);
   }
 
   private boolean deliverTo(Exchange exchange, String agentId) {
@@ -118,24 +104,6 @@ public final class Backend {
     AgentSession session = agents.get(agentId);
     if (session != null) {
       session.addInFlight(exchange);
-    }
-    return true;
-  }
-
-  private boolean reportsBackendDown(String agentId) {
-    AgentSession session = agents.get(agentId);
-    return session != null && session.reportsBackendDown();
-  }
-
-  /** True when agents are connected and every one of them reports the backend down. */
-  private boolean unreachable() {
-    if (agents.isEmpty()) {
-      return false;
-    }
-    for (AgentSession session : agents.values()) {
-      if (!session.reportsBackendDown()) {
-        return false;
-      }
     }
     return true;
   }
@@ -154,7 +122,7 @@ public final class Backend {
   private void failQueueIfUnreachable() {
     List<Exchange> refused;
     synchronized (this) {
-      if (!unreachable()) {
+      if (!agents.allReportBackendDown()) {
         return;
       }
       refused = new ArrayList<>(queued);
@@ -168,7 +136,7 @@ public final class Backend {
   private PendingPoll takeParked(boolean wantsWork) {
     for (Iterator<PendingPoll> it = parked.iterator(); it.hasNext(); ) {
       PendingPoll poll = it.next();
-      if (!wantsWork || (poll.max() > 0 && !reportsBackendDown(poll.agentId()))) {
+      if (!wantsWork || (poll.max() > 0 && !agents.reportsBackendDown(poll.agentId()))) {
         it.remove();
         return poll;
       }
@@ -198,7 +166,7 @@ public final class Backend {
       }
     }
     String agentId = exchange.agentId();
-    AgentSession session = agentId == null ? null : agents.get(agentId);
+    AgentSession session = agents.get(agentId);
     if (session != null) {
       session.removeInFlight(exchange);
       if (exchange.state() != ExchangeState.COMPLETED && previous != ExchangeState.QUEUED) {
@@ -211,18 +179,7 @@ public final class Backend {
   /** Tells the agent to stop working on an exchange, waking one of its parked polls to say so. */
   private void cancel(AgentSession session, String exchangeId) {
     session.addCancellation(exchangeId);
-    PendingPoll wake = null;
-    synchronized (this) {
-      for (Iterator<PendingPoll> it = parked.iterator(); it.hasNext(); ) {
-        PendingPoll poll = it.next();
-        if (poll.agentId().equals(session.agentId())) {
-          it.remove();
-          wake = poll;
-          break;
-        }
-      }
-    }
-    if (wake != null) {
+    for (PendingPoll wake : unpark(session.agentId(), false)) {
       answer(wake, List.of());
     }
   }
@@ -243,9 +200,9 @@ public final class Backend {
       answer(poll, List.of());
     }
     long lostAfter = tunnel.settings().pollWait().plus(tunnel.settings().agentGrace()).toNanos();
-    for (AgentSession session : agents.values()) {
+    for (AgentSession session : agents.sessions()) {
       if (session.isLeaving() && session.inFlightCount() == 0) {
-        agents.remove(session.agentId(), session);
+        agents.remove(session);
         LOG.info(() -> "Agent " + session.agentId() + " of backend '" + id() + "' left");
         continue;
       }
@@ -261,23 +218,29 @@ public final class Backend {
    */
   public void agentLeaving(AgentSession session) {
     session.leave();
-    List<PendingPoll> dropped = new ArrayList<>();
-    synchronized (this) {
-      for (Iterator<PendingPoll> it = parked.iterator(); it.hasNext(); ) {
-        PendingPoll poll = it.next();
-        if (poll.agentId().equals(session.agentId())) {
-          it.remove();
-          dropped.add(poll);
-        }
-      }
-    }
-    for (PendingPoll poll : dropped) {
+    for (PendingPoll poll : unpark(session.agentId(), true)) {
       answer(poll, List.of());
     }
     LOG.info(
         () ->
             "Agent " + session.agentId() + " of backend '" + id() + "' is shutting down; it finishes "
                 + session.inFlightCount() + " exchanges in flight and takes no more work");
+  }
+
+  /** Takes the parked polls of {@code agentId} out of the parked set: the first one, or all. */
+  private synchronized List<PendingPoll> unpark(String agentId, boolean all) {
+    List<PendingPoll> taken = new ArrayList<>();
+    for (Iterator<PendingPoll> it = parked.iterator(); it.hasNext(); ) {
+      PendingPoll poll = it.next();
+      if (poll.agentId().equals(agentId)) {
+        it.remove();
+        taken.add(poll);
+        if (!all) {
+          break;
+        }
+      }
+    }
+    return taken;
   }
 
   private synchronized boolean hasParkedPoll(String agentId) {
@@ -290,7 +253,7 @@ public final class Backend {
   }
 
   private void agentLost(AgentSession session) {
-    if (!agents.remove(session.agentId(), session)) {
+    if (!agents.remove(session)) {
       return;
     }
     List<Exchange> failed = new ArrayList<>();
@@ -425,6 +388,6 @@ public final class Backend {
   }
 
   public Collection<AgentSession> agents() {
-    return List.copyOf(agents.values());
+    return agents.snapshot();
   }
 }

@@ -70,14 +70,6 @@ public final class Tunnel implements AutoCloseable {
     return backends.get(id);
   }
 
-  /**
-   * The backend for a client request. With one configured backend every request goes there; when
-   * several are configured the first one listed takes what no route claims.
-   */
-  public Backend route(String host, String target) {
-    return backends.values().iterator().next();
-  }
-
   public Collection<Backend> backends() {
     return backends.values();
   }
