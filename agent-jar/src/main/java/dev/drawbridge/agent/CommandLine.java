@@ -2,7 +2,6 @@ package dev.drawbridge.agent;
 
 import dev.drawbridge.protocol.HeaderValidation;
 import java.io.IOException;
-import java.io.Reader;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -13,29 +12,24 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.logging.Level;
 
 /** Turns arguments and environment variables into a {@link Command}, or a one-line {@link UsageException}. */
 final class CommandLine {
 
-  /** A value and where it came from ("--concurrency" or "DRAWBRIDGE_CONCURRENCY"), for error messages. */
-  private record Value(String text, String source) {}
-
-  private final Map<Flag, Value> values = new EnumMap<>(Flag.class);
-  private final List<Value> routes = new ArrayList<>();
+  private final FlagSources values;
 
   /** The environment, for the https_proxy convention. */
   private final Map<String, String> env;
 
-  private CommandLine(Map<String, String> env) {
+  private CommandLine(FlagSources values, Map<String, String> env) {
+    this.values = values;
     this.env = env;
   }
 
@@ -49,114 +43,23 @@ final class CommandLine {
         return new Command.Version();
       }
     }
-    CommandLine line = new CommandLine(env);
-    line.readArgs(args);
-    line.readEnv(env);
-    line.readConfigFile();
+    CommandLine line = new CommandLine(FlagSources.read(args, env), env);
     return new Command.Run(line.configs(), line.logLevel());
-  }
-
-  private void readArgs(String[] args) throws UsageException {
-    for (int i = 0; i < args.length; i++) {
-      String arg = args[i];
-      if (!arg.startsWith("--")) {
-        throw new UsageException("unexpected argument '" + arg + "'");
-      }
-      int equals = arg.indexOf('=');
-      String name = equals < 0 ? arg : arg.substring(0, equals);
-      Flag flag = Flag.byFlag(name);
-      if (flag == null) {
-        throw new UsageException("unknown flag " + name);
-      }
-      String text;
-      if (equals >= 0) {
-        text = arg.substring(equals + 1);
-      } else if (flag.isSwitch()) {
-        boolean nextIsBool = i + 1 < args.length && parseBoolean(args[i + 1]) != null;
-        text = nextIsBool ? args[++i] : "true";
-      } else if (i + 1 < args.length) {
-        text = args[++i];
-      } else {
-        throw new UsageException(name + " needs a value (" + flag.placeholder() + ")");
-      }
-      if (flag.isRepeatable()) {
-        routes.add(new Value(text, name));
-      } else if (values.put(flag, new Value(text, name)) != null) {
-        throw new UsageException(name + " is given more than once");
-      }
-    }
-  }
-
-  private void readEnv(Map<String, String> env) {
-    // The token pair is one choice: a token flag on the command line overrides both variables.
-    boolean tokenOnCommandLine = values.containsKey(Flag.TOKEN) || values.containsKey(Flag.TOKEN_FILE);
-    for (Flag flag : Flag.values()) {
-      boolean tokenFlag = flag == Flag.TOKEN || flag == Flag.TOKEN_FILE;
-      String text = env.get(flag.env());
-      if (flag.isRepeatable()) {
-        if (routes.isEmpty() && text != null && !text.isBlank()) {
-          for (String route : text.trim().split("\\s+")) {
-            routes.add(new Value(route, flag.env()));
-          }
-        }
-        continue;
-      }
-      if (values.containsKey(flag) || text == null || text.isEmpty() || (tokenFlag && tokenOnCommandLine)) {
-        continue;
-      }
-      values.put(flag, new Value(text, flag.env()));
-    }
-  }
-
-  /**
-   * Fills the flags still unset from the --config-file properties, the lowest layer: flags win
-   * over variables, variables over the file, the file over defaults.
-   */
-  private void readConfigFile() throws UsageException {
-    Value file = values.get(Flag.CONFIG_FILE);
-    if (file == null) {
-      return;
-    }
-    Properties properties = new Properties();
-    try (Reader in = Files.newBufferedReader(Path.of(file.text().trim()), StandardCharsets.UTF_8)) {
-      properties.load(in);
-    } catch (IOException | IllegalArgumentException e) {
-      throw new UsageException(file.source() + ": cannot read '" + file.text() + "' (" + e.getMessage() + ")");
-    }
-    boolean tokenSet = values.containsKey(Flag.TOKEN) || values.containsKey(Flag.TOKEN_FILE);
-    for (String key : new java.util.TreeSet<>(properties.stringPropertyNames())) {
-      Flag flag = Flag.byFlag("--" + key.trim());
-      String where = file.text().trim() + ": " + key.trim();
-      if (flag == null || flag == Flag.CONFIG_FILE) {
-        throw new UsageException(file.text().trim() + ": unknown key '" + key + "'; keys are flag names without the dashes");
-      }
-      String text = properties.getProperty(key).trim();
-      if (flag.isRepeatable()) {
-        if (routes.isEmpty()) {
-          for (String route : text.split("\\s+")) {
-            routes.add(new Value(route, where));
-          }
-        }
-      } else if (!values.containsKey(flag)
-          && !(tokenSet && (flag == Flag.TOKEN || flag == Flag.TOKEN_FILE))) {
-        values.put(flag, new Value(text, where));
-      }
-    }
   }
 
   /** One config per served backend: the --route list, else --backend with --target. */
   private List<AgentConfig> configs() throws UsageException {
-    if (routes.isEmpty()) {
+    if (values.routes().isEmpty()) {
       return List.of(config(url(Flag.TARGET)));
     }
     for (Flag single : new Flag[] {Flag.TARGET, Flag.BACKEND}) {
-      if (values.containsKey(single)) {
+      if (values.has(single)) {
         throw new UsageException("give either " + Flag.ROUTE.flag() + " or " + source(single) + ", not both");
       }
     }
     List<AgentConfig> configs = new ArrayList<>();
     Set<String> seen = new HashSet<>();
-    for (Value route : routes) {
+    for (FlagSources.Value route : values.routes()) {
       int equals = route.text().indexOf('=');
       String backend = equals < 0 ? "" : route.text().substring(0, equals).trim();
       if (backend.isEmpty() || !HeaderValidation.isValidValue(backend) || backend.contains(" ")) {
@@ -239,7 +142,7 @@ final class CommandLine {
   private Path trustStore() throws UsageException {
     String file = text(Flag.TRUST_STORE, null);
     if (file == null) {
-      if (values.containsKey(Flag.TRUST_STORE_PASSWORD)) {
+      if (values.has(Flag.TRUST_STORE_PASSWORD)) {
         throw new UsageException(source(Flag.TRUST_STORE_PASSWORD) + " needs " + Flag.TRUST_STORE.flag());
       }
       return null;
@@ -257,12 +160,12 @@ final class CommandLine {
   }
 
   private String source(Flag flag) {
-    Value value = values.get(flag);
+    FlagSources.Value value = values.get(flag);
     return value == null ? flag.flag() : value.source();
   }
 
   private String text(Flag flag, String fallback) {
-    Value value = values.get(flag);
+    FlagSources.Value value = values.get(flag);
     return value == null ? fallback : value.text();
   }
 
@@ -306,8 +209,8 @@ final class CommandLine {
   }
 
   private String token() throws UsageException {
-    Value token = values.get(Flag.TOKEN);
-    Value file = values.get(Flag.TOKEN_FILE);
+    FlagSources.Value token = values.get(Flag.TOKEN);
+    FlagSources.Value file = values.get(Flag.TOKEN_FILE);
     if (token != null && file != null) {
       throw new UsageException(
           "give only one of " + token.source() + " and " + file.source());
@@ -376,28 +279,11 @@ final class CommandLine {
 
   private boolean bool(Flag flag) throws UsageException {
     String text = text(flag, "false");
-    Boolean value = parseBoolean(text);
+    Boolean value = FlagSources.parseBoolean(text);
     if (value == null) {
       throw new UsageException(source(flag) + ": '" + text + "' is not true or false");
     }
     return value;
-  }
-
-  private static Boolean parseBoolean(String text) {
-    switch (text.trim().toLowerCase(Locale.ROOT)) {
-      case "true":
-      case "yes":
-      case "on":
-      case "1":
-        return Boolean.TRUE;
-      case "false":
-      case "no":
-      case "off":
-      case "0":
-        return Boolean.FALSE;
-      default:
-        return null;
-    }
   }
 
   private Level logLevel() throws UsageException {
