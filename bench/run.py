@@ -14,6 +14,7 @@ import pathlib
 import re
 import secrets
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -293,6 +294,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every measurement; medians are reported (0: only the waiting clients)")
     parser.add_argument("--waiting", type=int, default=10000, help="client requests held for the memory benchmark (0 to skip)")
+    parser.add_argument("--serve", action="store_true", help="start the backend, nginx and Drawbridge, print their URLs and wait for Ctrl-C (for profiling)")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     files = WORK / "files"
@@ -316,6 +318,9 @@ def main():
             agent = start_agent(procs, base, backend_port)
         targets = {"direct": f"http://127.0.0.1:{backend_port}", "nginx": f"http://127.0.0.1:{nginx_port}",
                    "drawbridge": base}
+        if args.serve:
+            serve(targets, tomcat, agent)
+            return
         print("warming up the JIT...", file=sys.stderr)
         for _ in range(2 if args.rounds else 0):
             measure(base, files, max(3, args.seconds // 2))
@@ -329,6 +334,18 @@ def main():
     finally:
         procs.stop_all()
     report(rounds, cpu, peaks, waiting, args)
+
+
+def serve(targets, tomcat, agent):
+    for name, url in targets.items():
+        print(f"{name}: {url}")
+    print(f"proxy pid {tomcat.pid}, agent pid {agent.pid}; Ctrl-C or SIGTERM stops everything", flush=True)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        while tomcat.poll() is None and agent.poll() is None:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
 
 
 def report(rounds, cpu, peaks, waiting, args):

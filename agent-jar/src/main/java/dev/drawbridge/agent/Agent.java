@@ -38,6 +38,7 @@ public final class Agent implements AutoCloseable {
   private final ProxyLink proxyLink;
   private final Capacity capacity;
   private final ProxyClient proxyClient;
+  private final ResponseBatcher batcher;
   private final CloseableHttpClient backendClient;
   private final HttpHost target;
   private final BackendHealth health;
@@ -56,6 +57,8 @@ public final class Agent implements AutoCloseable {
     this.proxyLink = new ProxyLink(config);
     this.capacity = new Capacity(config.concurrency());
     this.proxyClient = new ProxyClient(config);
+    // The call ahead of a response may take a whole proxy timeout, and so may its own.
+    this.batcher = new ResponseBatcher(proxyClient::sendBatch, config.proxyTimeout().multipliedBy(2));
     this.backendClient = ClientFactory.backendClient(config);
     this.target = new HttpHost(config.target().getScheme(), config.target().getHost(), config.target().getPort());
     this.health = new BackendHealth(config);
@@ -94,7 +97,7 @@ public final class Agent implements AutoCloseable {
 
   /** Runs {@code clientRequest} on a worker; {@code holdsSlot} says whether it returns a capacity slot when done. */
   void dispatch(RequestHead clientRequest, boolean holdsSlot) {
-    Exchange exchange = new Exchange(clientRequest, config, proxyClient, backendClient, target, draining);
+    Exchange exchange = new Exchange(clientRequest, config, proxyClient, batcher, backendClient, target, draining);
     String id = exchange.id();
     if (exchanges.putIfAbsent(id, exchange) != null) {
       LOG.warning("exchange " + id + ": delivered twice by the proxy; ignoring the second copy");

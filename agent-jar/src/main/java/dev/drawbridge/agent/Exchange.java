@@ -1,10 +1,13 @@
 package dev.drawbridge.agent;
 
+import dev.drawbridge.protocol.BatchedResponse;
 import dev.drawbridge.protocol.BodyMode;
 import dev.drawbridge.protocol.Failure;
 import dev.drawbridge.protocol.FramedInputStream;
+import dev.drawbridge.protocol.Frames;
 import dev.drawbridge.protocol.HeaderField;
 import dev.drawbridge.protocol.HopByHop;
+import dev.drawbridge.protocol.Json;
 import dev.drawbridge.protocol.RequestHead;
 import dev.drawbridge.protocol.ResponseHead;
 import java.io.IOException;
@@ -31,7 +34,9 @@ import org.apache.hc.core5.http.io.entity.InputStreamEntity;
  * <pre>
  *   [STREAM body] GET request-body from the proxy
  *   -> backend request (body streamed from the proxy's frames)
- *   -> POST response to the proxy (head frame, backend body as it arrives, end or abort frame)
+ *   -> response to the proxy: a body of declared length up to 64 KiB is read whole and goes in
+ *      the next batch ({@link ResponseBatcher}); any other is POSTed on its own, streamed (head
+ *      frame, backend body as it arrives, end or abort frame)
  * </pre>
  *
  * {@link #cancel()} may come from a poller thread at any point; it aborts every call in progress,
@@ -41,12 +46,15 @@ final class Exchange implements Runnable {
 
   private static final Logger LOG = Logger.getLogger(Exchange.class.getName());
 
+  private static final byte[] NO_BODY = new byte[0];
+
   /** Read buffer for the request-body frames. */
   private static final int REQUEST_BODY_BUFFER = 32 * 1024;
 
   private final RequestHead clientRequest;
   private final AgentConfig config;
   private final ProxyClient proxyClient;
+  private final ResponseBatcher batcher;
   private final CloseableHttpClient backendClient;
   private final HttpHost target;
   private final boolean agentDraining;
@@ -54,11 +62,12 @@ final class Exchange implements Runnable {
   private volatile boolean cancelled;
   private volatile IOException requestBodyFailure;
 
-  Exchange(RequestHead clientRequest, AgentConfig config, ProxyClient proxyClient,
+  Exchange(RequestHead clientRequest, AgentConfig config, ProxyClient proxyClient, ResponseBatcher batcher,
       CloseableHttpClient backendClient, HttpHost target, boolean agentDraining) {
     this.clientRequest = clientRequest;
     this.config = config;
     this.proxyClient = proxyClient;
+    this.batcher = batcher;
     this.backendClient = backendClient;
     this.target = target;
     this.agentDraining = agentDraining;
@@ -81,8 +90,8 @@ final class Exchange implements Runnable {
     long started = System.nanoTime();
     try {
       if (agentDraining) {
-        upload(ResponseHead.failed(Failure.AGENT_DRAINING,
-            "The agent is shutting down and did not start the request."), null);
+        sendWhole(ResponseHead.failed(Failure.AGENT_DRAINING,
+            "The agent is shutting down and did not start the request."), NO_BODY);
         return;
       }
       forward(started);
@@ -181,35 +190,108 @@ final class Exchange implements Runnable {
     if (requestBodyFailure != null) {
       // The client's body broke, not the backend; the proxy already knows, this just ends the exchange.
       LOG.fine(log("the client's request body broke: " + Reasons.describe(requestBodyFailure)));
-      upload(ResponseHead.failed(Failure.BACKEND_UNREACHABLE,
-          "The request body broke before the backend answered."), null);
+      sendWhole(ResponseHead.failed(Failure.BACKEND_UNREACHABLE,
+          "The request body broke before the backend answered."), NO_BODY);
       return;
     }
     ResponseHead failure = BackendFailures.head(e, config);
     String detail = Reasons.describe(e);
     LOG.warning(log(clientRequest.method() + " " + clientRequest.target() + " failed: " + failure.message()
         + (detail.equals("connection refused") ? "" : " (" + detail + ")")));
-    upload(failure, null);
+    sendWhole(failure, NO_BODY);
   }
 
   private void relay(ClassicHttpResponse backendResponse, long started) throws IOException {
     HttpEntity backendBody = backendResponse.getEntity();
     ResponseHead responseHead = new ResponseHead(
         backendResponse.getCode(), HopByHop.endToEnd(headers(backendResponse)), null, null);
+    long declaredLength = backendBody == null ? 0 : backendBody.getContentLength();
+    if (declaredLength >= 0 && declaredLength <= Frames.MAX_BATCHED_BODY) {
+      relaySmall(responseHead, backendBody, (int) declaredLength, started);
+      return;
+    }
     InputStream backendStream = backendBody == null ? null : backendBody.getContent();
     ResponseUpload upload = upload(responseHead, backendStream);
     if (upload != null && upload.backendFailure() != null && !cancelled) {
       LOG.warning(log("the backend connection broke after " + upload.bytesCopied()
           + " body bytes: " + Reasons.describe(upload.backendFailure())));
-    } else if (upload != null && LOG.isLoggable(Level.INFO)) {
-      // One access line per exchange, carrying the same id as the proxy's access log.
-      LOG.info(log(clientRequest.method() + " " + clientRequest.target() + " -> "
-          + responseHead.status() + ", " + upload.bytesCopied() + " bytes in "
-          + (System.nanoTime() - started) / 1_000_000 + " ms"));
+    } else if (upload != null) {
+      logAccess(responseHead, upload.bytesCopied(), started);
     }
     if (backendBody != null && upload != null && upload.backendFailure() == null) {
       // Read to the end already; consuming lets the backend connection return to the pool.
       EntityUtils.consumeQuietly(backendBody);
+    }
+  }
+
+  /**
+   * A response whose declared body fits a batch: read whole, then sent with others in one call.
+   * If the backend breaks off mid-body, what arrived goes out streamed and ends in an abort frame,
+   * exactly as a large body would.
+   */
+  private void relaySmall(ResponseHead responseHead, HttpEntity backendBody, int length, long started)
+      throws IOException {
+    byte[] body = new byte[length];
+    int read = 0;
+    if (backendBody != null) {
+      InputStream backendStream = backendBody.getContent();
+      try {
+        while (read < length) {
+          int n = backendStream.read(body, read, length - read);
+          if (n < 0) {
+            throw new java.io.EOFException("the backend closed the connection " + (length - read)
+                + " bytes short of its Content-Length");
+          }
+          read += n;
+        }
+      } catch (IOException e) {
+        if (cancelled) {
+          return;
+        }
+        LOG.warning(log("the backend connection broke after " + read + " body bytes: " + Reasons.describe(e)));
+        upload(responseHead, new BrokenBody(body, read, e));
+        return;
+      }
+    }
+    if (sendWhole(responseHead, body)) {
+      logAccess(responseHead, length, started);
+    }
+    if (backendBody != null) {
+      EntityUtils.consumeQuietly(backendBody);
+    }
+  }
+
+  /**
+   * Sends a whole response in the next batch; false when it did not reach the proxy (logged).
+   * Failure heads go this way too: they have no body.
+   */
+  private boolean sendWhole(ResponseHead responseHead, byte[] body) {
+    ResponseBatcher.Outcome outcome =
+        batcher.send(id(), BatchedResponse.frame(id(), Json.toBytes(responseHead), body, body.length));
+    if (outcome.failure() != null) {
+      if (!cancelled) {
+        LOG.warning(log("could not send the response to the proxy: " + Reasons.describe(outcome.failure())));
+      }
+      return false;
+    }
+    logRefusal(outcome.status(), outcome.message());
+    return true;
+  }
+
+  private void logAccess(ResponseHead responseHead, long bytes, long started) {
+    if (LOG.isLoggable(Level.INFO)) {
+      // One access line per exchange, carrying the same id as the proxy's access log.
+      LOG.info(log(clientRequest.method() + " " + clientRequest.target() + " -> "
+          + responseHead.status() + ", " + bytes + " bytes in "
+          + (System.nanoTime() - started) / 1_000_000 + " ms"));
+    }
+  }
+
+  private void logRefusal(int status, String message) {
+    if (status == 410) {
+      LOG.fine(log("the client went away before the response reached it"));
+    } else if (status != 204 && status != 200) {
+      LOG.warning(log("the proxy refused the response (" + status + ": " + message + ")"));
     }
   }
 
@@ -229,12 +311,7 @@ final class Exchange implements Runnable {
       }
       return null;
     }
-    if (answer.status() == 410) {
-      LOG.fine(log("the client went away before the response reached it"));
-    } else if (answer.status() != 204 && answer.status() != 200) {
-      LOG.warning(log("the proxy refused the response (" + answer.status() + ": "
-          + answer.message() + ")"));
-    }
+    logRefusal(answer.status(), answer.message());
     return framedResponse;
   }
 

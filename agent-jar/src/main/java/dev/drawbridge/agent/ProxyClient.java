@@ -1,5 +1,6 @@
 package dev.drawbridge.agent;
 
+import dev.drawbridge.protocol.BatchAnswer;
 import dev.drawbridge.protocol.Json;
 import dev.drawbridge.protocol.PollResult;
 import dev.drawbridge.protocol.Protocol;
@@ -15,7 +16,9 @@ import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.util.Timeout;
@@ -25,6 +28,8 @@ import org.apache.hc.core5.util.Timeout;
  * execution so that the caller can keep them and cancel them from another thread.
  */
 final class ProxyClient implements Closeable {
+
+  private static final ContentType FRAMES = ContentType.create(Protocol.FRAMES_TYPE);
 
   /** Longest error body kept for a log line; the proxy's are one sentence. */
   private static final int MAX_MESSAGE = 512;
@@ -125,6 +130,31 @@ final class ProxyClient implements Closeable {
 
   /** The proxy's answer to an upload. */
   record Answer(int status, String message) {}
+
+  /**
+   * POSTs a batch of complete responses ({@code BatchedResponse} frames and an end frame).
+   *
+   * @throws IOException on connection failures and malformed answers
+   */
+  BatchResult sendBatch(byte[] frames) throws IOException {
+    HttpPost batch = new HttpPost(URI.create(base + Protocol.RESPONSES_PATH + "?" + Protocol.BACKEND_PARAM + "="
+        + backendParam));
+    batch.setEntity(new ByteArrayEntity(frames, FRAMES));
+    return proxyClient.execute(
+        batch,
+        proxyResponse -> {
+          int status = proxyResponse.getCode();
+          if (status == 200) {
+            byte[] json = EntityUtils.toByteArray(proxyResponse.getEntity());
+            BatchAnswer answer = Json.fromBytes(json, BatchAnswer.class);
+            return new BatchResult(status, "", answer.refused() == null ? List.of() : answer.refused());
+          }
+          return new BatchResult(status, message(proxyResponse), List.of());
+        });
+  }
+
+  /** The proxy's answer to a batch: its status, its message when it refused the whole batch. */
+  record BatchResult(int status, String message, List<BatchAnswer.Refusal> refused) {}
 
   static ProxyStatusException statusException(ClassicHttpResponse proxyResponse) throws IOException {
     return new ProxyStatusException(

@@ -125,6 +125,7 @@ class AgentEndToEndTest {
     assertEquals("0", header(head, "Content-Length"), "the backend's Content-Length is kept");
     assertEquals(2, head.headers().stream().filter(field -> field.name().equals("Set-Cookie")).count());
     assertEquals(Protocol.FRAMES_TYPE, upload.headers.get("Content-Type"));
+    assertTrue(upload.batched, "a small response of declared length travels whole in a batch");
 
     FakeProxy.Poll poll = proxy.polls.poll(10, TimeUnit.SECONDS);
     assertNotNull(poll);
@@ -176,6 +177,7 @@ class AgentEndToEndTest {
     assertEquals(200, upload.head().status());
     assertEquals("END", upload.end());
     assertEquals("null", header(upload.head(), "X-Echo-Content-Length"), "unknown length travels chunked");
+    assertFalse(upload.batched, "a body over 64 KiB streams in its own call");
     synchronized (upload) {
       assertArrayEquals(body, upload.body.toByteArray());
     }
@@ -187,6 +189,7 @@ class AgentEndToEndTest {
     proxy.deliver(get("ex-sse", "/sse"));
     FakeProxy.Upload upload = proxy.upload("ex-sse");
     assertEquals("text/event-stream", header(upload.head(), "Content-Type"));
+    assertFalse(upload.batched, "a body of unknown length streams in its own call");
     assertEquals("data: one\n\n", upload.chunk(), "the first event arrives while the backend still holds the stream");
     assertFalse(upload.end.isDone());
     backend.sseRelease.countDown();

@@ -1,5 +1,7 @@
 package dev.drawbridge.agent;
 
+import dev.drawbridge.protocol.BatchAnswer;
+import dev.drawbridge.protocol.BatchedResponse;
 import dev.drawbridge.protocol.FrameReader;
 import dev.drawbridge.protocol.Json;
 import dev.drawbridge.protocol.PollResult;
@@ -11,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -45,6 +48,8 @@ final class FakeProxy extends Handler.Abstract {
     /** "END", "ABORT: reason", or "CUT: ..." when the stream broke without either. */
     final CompletableFuture<String> end = new CompletableFuture<>();
     volatile HttpFields headers;
+    /** True when the response came whole in a batch rather than streamed in its own call. */
+    volatile boolean batched;
 
     ResponseHead head() throws Exception {
       return head.get(10, TimeUnit.SECONDS);
@@ -69,6 +74,7 @@ final class FakeProxy extends Handler.Abstract {
   private final BlockingQueue<PollResult> listenOnlyPolls = new LinkedBlockingQueue<>();
   final Map<String, byte[]> requestBodies = new ConcurrentHashMap<>();
   final Map<String, Upload> uploads = new ConcurrentHashMap<>();
+  final java.util.concurrent.atomic.AtomicInteger batchCalls = new java.util.concurrent.atomic.AtomicInteger();
   volatile int pollStatus = 200;
   volatile int uploadStatus = 204;
   /** The agent protocol version this fake proxy announces on every answer. */
@@ -114,10 +120,42 @@ final class FakeProxy extends Handler.Abstract {
       readUpload(Content.Source.asInputStream(request), upload);
       response.setStatus(uploadStatus);
       callback.succeeded();
+    } else if (path.equals(CONTEXT + Protocol.RESPONSES_PATH)) {
+      batch(request, response, callback);
     } else {
       text(response, callback, 404, "Not a proxy path.");
     }
     return true;
+  }
+
+  /** Unpacks a batch into one {@link Upload} per response; {@link #uploadStatus} refuses them all. */
+  private void batch(Request request, Response response, Callback callback) throws IOException {
+    batchCalls.incrementAndGet();
+    byte[] body = Content.Source.asInputStream(request).readAllBytes();
+    FrameReader reader = FrameReader.forBatch();
+    ByteBuffer buffer = ByteBuffer.wrap(body);
+    List<BatchAnswer.Refusal> refused = new ArrayList<>();
+    while (reader.next(buffer) == FrameReader.Event.RESPONSE) {
+      BatchedResponse batched = BatchedResponse.parse(reader.response());
+      Upload upload = upload(batched.exchangeId());
+      upload.headers = request.getHeaders();
+      upload.batched = true;
+      synchronized (upload) {
+        upload.body.write(batched.bodyArray(), batched.bodyOffset(), batched.bodyLength());
+      }
+      upload.head.complete(Json.fromBytes(batched.head(), ResponseHead.class));
+      upload.end.complete("END");
+      if (uploadStatus != 204) {
+        refused.add(new BatchAnswer.Refusal(batched.exchangeId(), uploadStatus, "refused by the test"));
+      }
+    }
+    if (refused.isEmpty()) {
+      response.setStatus(204);
+      callback.succeeded();
+    } else {
+      response.getHeaders().put("Content-Type", Protocol.JSON_TYPE);
+      response.write(true, ByteBuffer.wrap(Json.toBytes(new BatchAnswer(refused))), callback);
+    }
   }
 
   private void poll(Request request, Response response, Callback callback) throws Exception {

@@ -4,17 +4,15 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.drawbridge.it.support.HandPlayedAgent.frames;
+import static dev.drawbridge.it.support.HandPlayedAgent.head;
+import static dev.drawbridge.it.support.HandPlayedAgent.okHead;
 
+import dev.drawbridge.it.support.HandPlayedAgent;
+import dev.drawbridge.it.support.HandPlayedAgent.Delivered;
 import dev.drawbridge.it.support.TunnelFixture;
 import dev.drawbridge.protocol.Frames;
-import dev.drawbridge.protocol.HeaderField;
-import dev.drawbridge.protocol.Json;
-import dev.drawbridge.protocol.PollResult;
 import dev.drawbridge.protocol.Protocol;
-import dev.drawbridge.protocol.RequestHead;
-import dev.drawbridge.protocol.ResponseHead;
-import java.io.ByteArrayOutputStream;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -60,6 +58,7 @@ class HostileAgentIT {
       };
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(WAIT).build();
+  private final HandPlayedAgent agent = new HandPlayedAgent(tunnel, http, WAIT);
 
   @BeforeAll
   static void start() {
@@ -78,60 +77,15 @@ class HostileAgentIT {
   }
 
   private HttpRequest.Builder agentCall(String path, String agentId, String token) {
-    return HttpRequest.newBuilder(URI.create(tunnel.proxy().baseUrl() + path))
-        .timeout(WAIT)
-        .header("Authorization", "Bearer " + token)
-        .header(Protocol.AGENT_ID_HEADER, agentId)
-        .header(Protocol.PROTOCOL_HEADER, "1");
+    return agent.agentCall(path, agentId, token);
   }
 
-  /** A client request, and the exchange it became once "agent-a" polled it. */
-  private record Delivered(CompletableFuture<HttpResponse<String>> client, String id) {}
-
   private Delivered deliver() throws Exception {
-    CompletableFuture<HttpResponse<String>> client =
-        http.sendAsync(HttpRequest.newBuilder(tunnel.uri("/hostile")).timeout(WAIT).build(), HttpResponse.BodyHandlers.ofString());
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (System.nanoTime() < deadline) {
-      HttpResponse<byte[]> poll =
-          http.send(
-              agentCall(Protocol.POLL_PATH + "?backend=default&max=1", "agent-a", tunnel.token())
-                  .POST(HttpRequest.BodyPublishers.noBody())
-                  .build(),
-              HttpResponse.BodyHandlers.ofByteArray());
-      assertEquals(200, poll.statusCode());
-      List<RequestHead> exchanges = Json.fromBytes(poll.body(), PollResult.class).exchanges();
-      if (!exchanges.isEmpty()) {
-        return new Delivered(client, exchanges.get(0).id());
-      }
-    }
-    throw new AssertionError("no exchange was delivered within " + WAIT);
+    return agent.deliver("/hostile", "agent-a");
   }
 
   private int answer(String id, String agentId, byte[] body) throws Exception {
-    return http.send(
-            agentCall(Protocol.exchangePath(id, Protocol.RESPONSE_SUFFIX), agentId, tunnel.token())
-                .header("Content-Type", Protocol.FRAMES_TYPE)
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body))
-                .build(),
-            HttpResponse.BodyHandlers.discarding())
-        .statusCode();
-  }
-
-  private static byte[] frames(byte[]... parts) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    for (byte[] part : parts) {
-      out.writeBytes(part);
-    }
-    return out.toByteArray();
-  }
-
-  private static byte[] head(String json) {
-    return Frames.frame(Frames.HEAD, json.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static byte[] okHead() {
-    return head(Json.toJson(new ResponseHead(200, List.of(new HeaderField("Content-Type", "text/plain")), null, null)));
+    return agent.answer(id, agentId, body);
   }
 
   private static void assertClientGot502(Delivered delivered, String secret) throws Exception {

@@ -24,11 +24,14 @@ public final class FrameReader {
     END,
     /** The sender aborted: see {@link #abortReason()}. */
     ABORT,
+    /** A whole response of a batch: see {@link #response()}. */
+    RESPONSE,
     /** The buffer holds no complete event; read more and call again. */
     NEED_MORE
   }
 
   private final boolean headExpected;
+  private final boolean batch;
   private final byte[] header = new byte[Frames.HEADER_LENGTH];
   private int headerFilled;
   private byte type;
@@ -46,7 +49,17 @@ public final class FrameReader {
    *     has none (request bodies)
    */
   public FrameReader(boolean headExpected) {
+    this(headExpected, false);
+  }
+
+  private FrameReader(boolean headExpected, boolean batch) {
     this.headExpected = headExpected;
+    this.batch = batch;
+  }
+
+  /** A reader of a batch: response frames, then an end frame. */
+  public static FrameReader forBatch() {
+    return new FrameReader(false, true);
   }
 
   /**
@@ -110,6 +123,9 @@ public final class FrameReader {
     if (length > max) {
       throw new FrameException("frame of " + length + " bytes exceeds the limit of " + max);
     }
+    if (batch != (type == Frames.RESPONSE) && type != Frames.END) {
+      throw new FrameException(batch ? "a batch holds only response frames" : "unexpected response frame");
+    }
     if (type == Frames.DATA && length == 0) {
       throw new FrameException("empty data frame");
     }
@@ -140,6 +156,8 @@ public final class FrameReader {
         finished = true;
         abortReason = new String(collected, StandardCharsets.UTF_8);
         return Event.ABORT;
+      case Frames.RESPONSE:
+        return Event.RESPONSE;
       default:
         throw new IllegalStateException("no complete event for frame type " + (char) type);
     }
@@ -147,6 +165,11 @@ public final class FrameReader {
 
   /** Payload of the last {@link Event#HEAD}. */
   public byte[] head() {
+    return collected;
+  }
+
+  /** Payload of the last {@link Event#RESPONSE}, for {@link BatchedResponse#parse}. */
+  public byte[] response() {
     return collected;
   }
 

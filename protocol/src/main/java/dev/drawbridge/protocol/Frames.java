@@ -5,11 +5,13 @@ package dev.drawbridge.protocol;
  *
  * <pre>
  * stream  = [head-frame] *data-frame (end-frame / abort-frame)
+ * batch   = *response-frame end-frame
  * frame   = type(1 byte) length(4 bytes, big-endian, 0..MAX_PAYLOAD) payload(length bytes)
  * type    = 'H' head: UTF-8 JSON ({@link ResponseHead}), only first, only in responses
  *         / 'D' data: body bytes, length &gt; 0
- *         / 'E' end: the body is complete, length 0
+ *         / 'E' end: the body (or batch) is complete, length 0
  *         / 'A' abort: the sender failed mid-body, payload is a UTF-8 reason
+ *         / 'R' a whole small response, only in batches: see {@link BatchedResponse}
  * </pre>
  *
  * <p>Explicit end and abort frames make "complete" and "cut short" distinguishable whatever the
@@ -30,6 +32,9 @@ public final class Frames {
   /** Type byte of an abort frame. */
   public static final byte ABORT = 'A';
 
+  /** Type byte of a complete response in a batch. */
+  public static final byte RESPONSE = 'R';
+
   /** Bytes before each payload. */
   public static final int HEADER_LENGTH = 5;
 
@@ -41,6 +46,12 @@ public final class Frames {
 
   /** Largest payload of an abort frame. */
   public static final int MAX_ABORT_REASON = 1024;
+
+  /** Largest body a {@link #RESPONSE} frame carries; bigger responses stream in their own call. */
+  public static final int MAX_BATCHED_BODY = 64 * 1024;
+
+  /** Largest payload of a {@link #RESPONSE} frame: id, head and body with their lengths. */
+  public static final int MAX_BATCHED_RESPONSE = 1 + 255 + 4 + MAX_HEAD + MAX_BATCHED_BODY;
 
   private Frames() {}
 
@@ -89,6 +100,8 @@ public final class Frames {
         return 0;
       case ABORT:
         return MAX_ABORT_REASON;
+      case RESPONSE:
+        return MAX_BATCHED_RESPONSE;
       default:
         return -1;
     }

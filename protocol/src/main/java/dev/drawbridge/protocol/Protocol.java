@@ -35,6 +35,13 @@ public final class Protocol {
   /** Suffix of {@code POST .../exchanges/{id}/response}: a head frame then body frames. */
   public static final String RESPONSE_SUFFIX = "/response";
 
+  /**
+   * Complete small responses of several exchanges in one call: {@code POST
+   * AGENT_BASE/responses?backend=ID} with a batch of {@link Frames#RESPONSE} frames then an end
+   * frame. Answers 204 when every one reached its exchange, else 200 with a {@link BatchAnswer}.
+   */
+  public static final String RESPONSES_PATH = AGENT_BASE + "/responses";
+
   /** Query parameter of a poll naming the backend the agent serves. */
   public static final String BACKEND_PARAM = "backend";
 

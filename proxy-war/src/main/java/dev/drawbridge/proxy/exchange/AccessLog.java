@@ -1,6 +1,7 @@
 package dev.drawbridge.proxy.exchange;
 
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
@@ -12,7 +13,7 @@ final class AccessLog {
   private static final Logger LOG = Logger.getLogger("dev.drawbridge.access");
 
   void log(Exchange exchange) {
-    if (!LOG.isLoggable(java.util.logging.Level.INFO)) {
+    if (!LOG.isLoggable(Level.INFO)) {
       return;
     }
     long created = exchange.createdNanos();
@@ -21,7 +22,11 @@ final class AccessLog {
     long queueMillis = millis((delivered != 0 ? delivered : ended) - created);
     long agentMillis = delivered != 0 ? millis(ended - delivered) : 0;
     String reason = exchange.reason();
-    LOG.info(
+    // logp names the source, so the handler does not walk the stack to find it: this is the hot path.
+    LOG.logp(
+        Level.INFO,
+        AccessLog.class.getName(),
+        "log",
         "exchange="
             + exchange.id()
             + " backend="

@@ -2,14 +2,9 @@ package dev.drawbridge.proxy.web;
 
 import dev.drawbridge.protocol.FrameException;
 import dev.drawbridge.protocol.FrameReader;
-import dev.drawbridge.protocol.HeaderField;
-import dev.drawbridge.protocol.Json;
-import dev.drawbridge.protocol.ResponseHead;
 import dev.drawbridge.proxy.exchange.Exchange;
 import dev.drawbridge.proxy.exchange.ExchangeRelay;
 import dev.drawbridge.proxy.exchange.ExchangeState;
-import dev.drawbridge.proxy.http.ForwardedHeaders;
-import dev.drawbridge.proxy.http.ResponseHeadRules;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
@@ -24,7 +19,7 @@ import java.util.logging.Logger;
 
 /**
  * Pipes an agent's framed response to the waiting client without blocking: head frame first (checked
- * by {@link ResponseHeadRules} before anything reaches the client), then body bytes as they arrive,
+ * by {@link ResponseStart} before anything reaches the client), then body bytes as they arrive,
  * flushed whenever the agent pauses so event streams stay live. Reads from the agent only when the
  * client can take more, so a slow client slows the agent instead of filling memory.
  */
@@ -190,61 +185,14 @@ final class ResponseRelay implements ExchangeRelay {
 
   /** Checks the head and starts the client's response; false when the exchange ended instead. */
   private boolean applyHead() throws IOException {
-    ResponseHead head;
-    try {
-      head = Json.fromBytes(frames.head(), ResponseHead.class);
-    } catch (FrameException e) {
-      exchange.fail(502, "The agent sent a malformed response head.");
-      answerAgent(400, "Malformed response head: " + e.getMessage());
+    ResponseStart.Outcome outcome = ResponseStart.apply(exchange, client, frames.head(), via);
+    if (!outcome.started()) {
+      answerAgent(outcome.agentStatus(), outcome.agentMessage());
       return false;
     }
-    if (head.failure() != null) {
-      exchange.fail(head.failure().status(), clientMessage(head));
-      answerAgent(204, null);
-      return false;
-    }
-    HttpServletResponse clientResponse = client.response();
-    ResponseHeadRules.Verdict verdict =
-        ResponseHeadRules.judge(head, ForwardedHeaders.viaEntry(client.request().getProtocol(), via));
-    if (!verdict.accepted()) {
-      exchange.fail(502, "The backend's response was refused: it had " + verdict.error() + ".");
-      answerAgent(400, "Response head refused: it had " + verdict.error() + ".");
-      return false;
-    }
-    if (!exchange.startResponse(verdict.status())) {
-      if (exchange.state().isTerminal()) {
-        answerAgent(410, "This exchange already ended; its client is gone or it timed out.");
-      } else {
-        answerAgent(409, "This exchange was already answered.");
-      }
-      return false;
-    }
-    clientResponse.setStatus(verdict.status());
-    // The first field of each name replaces what the container may have set already (Jetty adds
-    // Date and Server up front), so single-valued headers never appear twice; repeats are added.
-    java.util.Set<String> seen = new java.util.TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-    for (HeaderField field : verdict.headers()) {
-      if (seen.add(field.name())) {
-        clientResponse.setHeader(field.name(), field.value());
-      } else {
-        clientResponse.addHeader(field.name(), field.value());
-      }
-    }
-    clientResponse.setHeader(dev.drawbridge.protocol.Protocol.EXCHANGE_ID_HEADER, exchange.id());
-    if (verdict.contentLength() >= 0) {
-      clientResponse.setContentLengthLong(verdict.contentLength());
-    }
-    clientOut = clientResponse.getOutputStream();
+    clientOut = client.response().getOutputStream();
     clientOut.setWriteListener(new ClientSide());
     return true;
-  }
-
-  private static String clientMessage(ResponseHead head) {
-    String message = head.message();
-    if (message == null || message.isBlank()) {
-      return "The agent could not get a response from the backend (" + head.failure() + ").";
-    }
-    return AgentCaller.sanitize(message, 200);
   }
 
   /** Answers the agent's call once: 204 when the response was delivered, else why not. */

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.drawbridge.protocol.BatchedResponse;
 import dev.drawbridge.protocol.FrameException;
 import dev.drawbridge.protocol.FrameReader;
+import dev.drawbridge.protocol.Frames;
 import dev.drawbridge.protocol.HeaderField;
 import dev.drawbridge.protocol.HeaderValidation;
 import dev.drawbridge.protocol.Json;
@@ -46,6 +48,30 @@ class AgentResponseFuzzTest {
       }
     } catch (FrameException expected) {
       // Malformed input from an agent: the proxy answers 400 and the client 502.
+    }
+  }
+
+  @FuzzTest(maxDuration = "30s")
+  void responseBatchNeverCrashesTheDecoder(FuzzedDataProvider data) {
+    FrameReader reader = FrameReader.forBatch();
+    try {
+      while (data.remainingBytes() > 0) {
+        ByteBuffer in = ByteBuffer.wrap(data.consumeBytes(data.consumeInt(1, 4096)));
+        while (true) {
+          FrameReader.Event event = reader.next(in);
+          if (event == FrameReader.Event.NEED_MORE) {
+            break;
+          }
+          if (event == FrameReader.Event.END) {
+            return;
+          }
+          BatchedResponse response = BatchedResponse.parse(reader.response());
+          assertTrue(response.bodyLength() >= 0 && response.bodyLength() <= Frames.MAX_BATCHED_BODY);
+          judge(response.head());
+        }
+      }
+    } catch (FrameException expected) {
+      // Malformed batch: the proxy answers 400; the responses before it stand.
     }
   }
 

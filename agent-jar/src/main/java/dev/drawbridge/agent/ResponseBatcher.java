@@ -1,0 +1,167 @@
+package dev.drawbridge.agent;
+
+import dev.drawbridge.protocol.BatchAnswer;
+import dev.drawbridge.protocol.Frames;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Sends complete small responses to the proxy in batches. An exchange that finds fewer than {@link
+ * #SENDERS} batches in flight sends everything queued in one call; the others queue and wait for
+ * the call that carries them. Under load many responses share one call; alone, a response goes
+ * out at once. No timer holds anything back.
+ */
+final class ResponseBatcher {
+
+  /** Batch calls in flight at once: one being written while the proxy answers another. */
+  static final int SENDERS = 2;
+
+  /** A batch stops growing past this many bytes; the rest goes in the next call. */
+  static final int MAX_BATCH_BYTES = 1 << 20;
+
+  private final Sender sender;
+  private final Duration maxWait;
+  private final ArrayDeque<Entry> queue = new ArrayDeque<>();
+  private int senders;
+
+  /**
+   * @param maxWait longest an exchange waits for the call carrying its response; beyond the proxy
+   *     call timeout, since the call ahead of it may take that long too
+   */
+  ResponseBatcher(Sender sender, Duration maxWait) {
+    this.sender = sender;
+    this.maxWait = maxWait;
+  }
+
+  /** The call that carries a batch: {@link ProxyClient#sendBatch}. */
+  interface Sender {
+    ProxyClient.BatchResult send(byte[] frames) throws IOException;
+  }
+
+  /** What became of one response. */
+  record Outcome(int status, String message, IOException failure) {
+
+    static final Outcome DELIVERED = new Outcome(204, null, null);
+
+    boolean delivered() {
+      return status == 204;
+    }
+  }
+
+  private record Entry(String exchangeId, byte[] frame, CompletableFuture<Outcome> outcome) {}
+
+  /**
+   * Sends one response frame (from {@code BatchedResponse.frame}) and returns once the proxy
+   * answered the call that carried it.
+   */
+  Outcome send(String exchangeId, byte[] frame) {
+    Entry entry = new Entry(exchangeId, frame, new CompletableFuture<>());
+    boolean sender;
+    synchronized (this) {
+      queue.add(entry);
+      sender = senders < SENDERS;
+      if (sender) {
+        senders++;
+      }
+    }
+    if (sender) {
+      sendQueued();
+    }
+    try {
+      return entry.outcome().get(maxWait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      synchronized (this) {
+        queue.remove(entry);
+      }
+      return new Outcome(0, null, new IOException("no response batch carried it within " + Durations.format(maxWait)));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Outcome(0, null, new IOException("interrupted while the response batch was sent"));
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("response outcomes are never completed exceptionally", e);
+    }
+  }
+
+  /** Responses waiting for a call, for tests. */
+  synchronized int queued() {
+    return queue.size();
+  }
+
+  /** Sends batches until the queue is empty, then gives up the sender's place. */
+  private void sendQueued() {
+    boolean emptied = false;
+    try {
+      while (true) {
+        List<Entry> batch = new ArrayList<>();
+        synchronized (this) {
+          int bytes = 0;
+          while (!queue.isEmpty() && (batch.isEmpty() || bytes + queue.peek().frame().length <= MAX_BATCH_BYTES)) {
+            Entry next = queue.poll();
+            bytes += next.frame().length;
+            batch.add(next);
+          }
+          if (batch.isEmpty()) {
+            senders--;
+            emptied = true;
+            return;
+          }
+        }
+        sendBatch(batch);
+      }
+    } finally {
+      if (!emptied) {
+        synchronized (this) {
+          senders--;
+        }
+      }
+    }
+  }
+
+  private void sendBatch(List<Entry> batch) {
+    ByteArrayOutputStream body = new ByteArrayOutputStream(batchSize(batch));
+    for (Entry entry : batch) {
+      body.writeBytes(entry.frame());
+    }
+    body.writeBytes(Frames.end());
+    ProxyClient.BatchResult result;
+    try {
+      result = sender.send(body.toByteArray());
+    } catch (IOException | RuntimeException e) {
+      IOException failure = e instanceof IOException io ? io : new IOException(e);
+      batch.forEach(entry -> entry.outcome().complete(new Outcome(0, null, failure)));
+      return;
+    }
+    Map<String, BatchAnswer.Refusal> refused = new HashMap<>();
+    for (BatchAnswer.Refusal refusal : result.refused()) {
+      refused.putIfAbsent(refusal.exchange(), refusal);
+    }
+    for (Entry entry : batch) {
+      BatchAnswer.Refusal refusal = refused.get(entry.exchangeId());
+      if (refusal != null) {
+        entry.outcome().complete(new Outcome(refusal.status(), refusal.message(), null));
+      } else if (result.status() == 204 || result.status() == 200) {
+        entry.outcome().complete(Outcome.DELIVERED);
+      } else {
+        entry.outcome().complete(new Outcome(result.status(), result.message(), null));
+      }
+    }
+  }
+
+  private static int batchSize(List<Entry> batch) {
+    int size = Frames.HEADER_LENGTH;
+    for (Entry entry : batch) {
+      size += entry.frame().length;
+    }
+    return size;
+  }
+}

@@ -1,0 +1,139 @@
+package dev.drawbridge.agent;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.drawbridge.protocol.BatchAnswer;
+import dev.drawbridge.protocol.BatchedResponse;
+import dev.drawbridge.protocol.FrameReader;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(20)
+class ResponseBatcherTest {
+
+  private final ExecutorService exchanges = Executors.newCachedThreadPool();
+
+  @AfterEach
+  void stop() {
+    exchanges.shutdownNow();
+  }
+
+  private static byte[] frame(String id) {
+    return BatchedResponse.frame(id, "{\"status\":200,\"headers\":[]}".getBytes(StandardCharsets.UTF_8), new byte[0], 0);
+  }
+
+  /** The exchange ids in one batch body, in order. */
+  private static List<String> ids(byte[] batch) throws IOException {
+    FrameReader reader = FrameReader.forBatch();
+    ByteBuffer buffer = ByteBuffer.wrap(batch);
+    List<String> ids = new ArrayList<>();
+    while (reader.next(buffer) == FrameReader.Event.RESPONSE) {
+      ids.add(BatchedResponse.parse(reader.response()).exchangeId());
+    }
+    assertTrue(reader.isFinished(), "every batch ends with an end frame");
+    return ids;
+  }
+
+  @Test
+  void responsesThatArriveWhileTheSendersAreBusyShareTheNextCall() throws Exception {
+    List<List<String>> calls = new CopyOnWriteArrayList<>();
+    CountDownLatch release = new CountDownLatch(1);
+    ResponseBatcher batcher =
+        new ResponseBatcher(
+            frames -> {
+              calls.add(ids(frames));
+              try {
+                release.await(10, TimeUnit.SECONDS);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              return new ProxyClient.BatchResult(204, "", List.of());
+            },
+            Duration.ofSeconds(10));
+    List<Future<ResponseBatcher.Outcome>> outcomes = new ArrayList<>();
+    for (int i = 0; i < ResponseBatcher.SENDERS; i++) {
+      String id = "busy-" + i;
+      outcomes.add(exchanges.submit(() -> batcher.send(id, frame(id))));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> calls.size() == ResponseBatcher.SENDERS);
+    for (int i = 0; i < 5; i++) {
+      String id = "waiting-" + i;
+      outcomes.add(exchanges.submit(() -> batcher.send(id, frame(id))));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> batcher.queued() == 5);
+    release.countDown();
+    for (Future<ResponseBatcher.Outcome> outcome : outcomes) {
+      assertTrue(outcome.get(10, TimeUnit.SECONDS).delivered());
+    }
+    assertEquals(ResponseBatcher.SENDERS + 1, calls.size(), "the five waiting responses went in one call: " + calls);
+    assertEquals(List.of("waiting-0", "waiting-1", "waiting-2", "waiting-3", "waiting-4"), calls.get(calls.size() - 1));
+  }
+
+  @Test
+  void eachResponseLearnsItsOwnRefusalAndAFailedCallFailsEveryResponseInIt() throws Exception {
+    ResponseBatcher refusing =
+        new ResponseBatcher(
+            frames -> new ProxyClient.BatchResult(200, "", List.of(new BatchAnswer.Refusal("gone", 410, "ended"))),
+            Duration.ofSeconds(10));
+    assertEquals(410, refusing.send("gone", frame("gone")).status());
+    assertTrue(refusing.send("fine", frame("fine")).delivered());
+
+    ResponseBatcher broken =
+        new ResponseBatcher(
+            frames -> {
+              throw new IOException("connection reset");
+            },
+            Duration.ofSeconds(10));
+    ResponseBatcher.Outcome outcome = broken.send("lost", frame("lost"));
+    assertNotNull(outcome.failure());
+    assertEquals("connection reset", outcome.failure().getMessage());
+    // The failed sender gave its place back: the next response still goes out.
+    assertNotNull(broken.send("next", frame("next")).failure());
+  }
+
+  @Test
+  void aResponseNoCallCarriesInTimeGivesUpWithAFailure() throws Exception {
+    CompletableFuture<Void> never = new CompletableFuture<>();
+    ResponseBatcher stuck =
+        new ResponseBatcher(
+            frames -> {
+              try {
+                never.get(10, TimeUnit.SECONDS);
+              } catch (Exception e) {
+                throw new IOException(e);
+              }
+              return new ProxyClient.BatchResult(204, "", List.of());
+            },
+            Duration.ofMillis(200));
+    List<Future<ResponseBatcher.Outcome>> senders = new ArrayList<>();
+    for (int i = 0; i < ResponseBatcher.SENDERS; i++) {
+      String id = "stuck-" + i;
+      senders.add(exchanges.submit(() -> stuck.send(id, frame(id))));
+    }
+    ResponseBatcher.Outcome late = stuck.send("late", frame("late"));
+    assertNotNull(late.failure());
+    assertTrue(late.failure().getMessage().startsWith("no response batch carried it"), late.failure().getMessage());
+    assertEquals(0, stuck.queued(), "the abandoned response left the queue");
+    never.complete(null);
+    for (Future<ResponseBatcher.Outcome> sender : senders) {
+      sender.get(10, TimeUnit.SECONDS);
+    }
+  }
+}

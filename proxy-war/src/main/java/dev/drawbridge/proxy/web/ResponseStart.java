@@ -1,0 +1,93 @@
+package dev.drawbridge.proxy.web;
+
+import dev.drawbridge.protocol.FrameException;
+import dev.drawbridge.protocol.HeaderField;
+import dev.drawbridge.protocol.Json;
+import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.protocol.ResponseHead;
+import dev.drawbridge.proxy.exchange.Exchange;
+import dev.drawbridge.proxy.http.ForwardedHeaders;
+import dev.drawbridge.proxy.http.ResponseHeadRules;
+import jakarta.servlet.http.HttpServletResponse;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Turns an agent's response head into the start of the client's response: parses it, ends the
+ * exchange on a failure head, checks it with {@link ResponseHeadRules}, and only then sets the
+ * client's status and headers. Shared by streamed and batched responses.
+ */
+final class ResponseStart {
+
+  /**
+   * What became of a head, and what to tell the agent about it.
+   *
+   * @param started true when the client's status and headers are set and the body may follow
+   * @param contentLength the body length the head declared, or -1
+   */
+  record Outcome(boolean started, int agentStatus, String agentMessage, long contentLength) {
+
+    static Outcome started(long contentLength) {
+      return new Outcome(true, 204, null, contentLength);
+    }
+
+    /** The head ended the exchange as the agent meant (a failure head): nothing to complain about. */
+    static final Outcome ENDED = new Outcome(false, 204, null, -1);
+
+    static Outcome refused(int status, String message) {
+      return new Outcome(false, status, message, -1);
+    }
+  }
+
+  private ResponseStart() {}
+
+  static Outcome apply(Exchange exchange, ServletClientLeg client, byte[] headJson, String via) {
+    ResponseHead head;
+    try {
+      head = Json.fromBytes(headJson, ResponseHead.class);
+    } catch (FrameException e) {
+      exchange.fail(502, "The agent sent a malformed response head.");
+      return Outcome.refused(400, "Malformed response head: " + e.getMessage());
+    }
+    if (head.failure() != null) {
+      exchange.fail(head.failure().status(), clientMessage(head));
+      return Outcome.ENDED;
+    }
+    ResponseHeadRules.Verdict verdict =
+        ResponseHeadRules.judge(head, ForwardedHeaders.viaEntry(client.request().getProtocol(), via));
+    if (!verdict.accepted()) {
+      exchange.fail(502, "The backend's response was refused: it had " + verdict.error() + ".");
+      return Outcome.refused(400, "Response head refused: it had " + verdict.error() + ".");
+    }
+    if (!exchange.startResponse(verdict.status())) {
+      return exchange.state().isTerminal()
+          ? Outcome.refused(410, "This exchange already ended; its client is gone or it timed out.")
+          : Outcome.refused(409, "This exchange was already answered.");
+    }
+    HttpServletResponse clientResponse = client.response();
+    clientResponse.setStatus(verdict.status());
+    // The first field of each name replaces what the container may have set already (Jetty adds
+    // Date and Server up front), so single-valued headers never appear twice; repeats are added.
+    Set<String> seen = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+    for (HeaderField field : verdict.headers()) {
+      if (seen.add(field.name())) {
+        clientResponse.setHeader(field.name(), field.value());
+      } else {
+        clientResponse.addHeader(field.name(), field.value());
+      }
+    }
+    clientResponse.setHeader(Protocol.EXCHANGE_ID_HEADER, exchange.id());
+    if (verdict.contentLength() >= 0) {
+      clientResponse.setContentLengthLong(verdict.contentLength());
+    }
+    return Outcome.started(verdict.contentLength());
+  }
+
+  private static String clientMessage(ResponseHead head) {
+    String message = head.message();
+    if (message == null || message.isBlank()) {
+      return "The agent could not get a response from the backend (" + head.failure() + ").";
+    }
+    return AgentCaller.sanitize(message, 200);
+  }
+}
