@@ -49,7 +49,7 @@ final class Exchange implements Runnable {
   private static final byte[] NO_BODY = new byte[0];
 
   /** Read buffer for the request-body frames. */
-  private static final int REQUEST_BODY_BUFFER = 32 * 1024;
+  private static final int REQUEST_BODY_BUFFER = 64 * 1024;
 
   private final RequestHead clientRequest;
   private final AgentConfig config;

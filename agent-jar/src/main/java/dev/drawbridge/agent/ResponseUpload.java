@@ -23,7 +23,7 @@ final class ResponseUpload extends AbstractHttpEntity {
   private static final ContentType FRAMES = ContentType.create(Protocol.FRAMES_TYPE);
 
   /** Big enough for bulk transfers, small enough that 64 exchanges stay in a few MiB. */
-  static final int BUFFER_SIZE = 32 * 1024;
+  static final int BUFFER_SIZE = 64 * 1024;
 
   private final ResponseHead responseHead;
   private final InputStream backendBody;

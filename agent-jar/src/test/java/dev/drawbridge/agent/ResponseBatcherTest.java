@@ -71,8 +71,10 @@ class ResponseBatcherTest {
     for (int i = 0; i < ResponseBatcher.SENDERS; i++) {
       String id = "busy-" + i;
       outcomes.add(exchanges.submit(() -> batcher.send(id, frame(id))));
+      // One at a time, so that each becomes a sender with a call of its own.
+      int started = i + 1;
+      await().atMost(Duration.ofSeconds(10)).until(() -> calls.size() == started);
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> calls.size() == ResponseBatcher.SENDERS);
     for (int i = 0; i < 5; i++) {
       String id = "waiting-" + i;
       outcomes.add(exchanges.submit(() -> batcher.send(id, frame(id))));
@@ -111,9 +113,11 @@ class ResponseBatcherTest {
   @Test
   void aResponseNoCallCarriesInTimeGivesUpWithAFailure() throws Exception {
     CompletableFuture<Void> never = new CompletableFuture<>();
+    java.util.concurrent.atomic.AtomicInteger callsStarted = new java.util.concurrent.atomic.AtomicInteger();
     ResponseBatcher stuck =
         new ResponseBatcher(
             frames -> {
+              callsStarted.incrementAndGet();
               try {
                 never.get(10, TimeUnit.SECONDS);
               } catch (Exception e) {
@@ -126,6 +130,9 @@ class ResponseBatcherTest {
     for (int i = 0; i < ResponseBatcher.SENDERS; i++) {
       String id = "stuck-" + i;
       senders.add(exchanges.submit(() -> stuck.send(id, frame(id))));
+      // One at a time, so that each becomes a sender with a call of its own.
+      int calls = i + 1;
+      await().atMost(Duration.ofSeconds(10)).until(() -> callsStarted.get() == calls);
     }
     ResponseBatcher.Outcome late = stuck.send("late", frame("late"));
     assertNotNull(late.failure());

@@ -22,7 +22,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 final class RequestBodyRelay implements ExchangeRelay {
 
-  private static final int CHUNK = 32 * 1024;
+  /**
+   * Body bytes per data frame and per write to the agent. Each write costs the container a round of
+   * its event loop when the socket is full, so bulk bodies move in large pieces.
+   */
+  private static final int CHUNK = 64 * 1024;
 
   private final Exchange exchange;
   private final AsyncContext agentAsync;
@@ -57,6 +61,8 @@ final class RequestBodyRelay implements ExchangeRelay {
     agentResponse.setStatus(200);
     agentResponse.setContentType(Protocol.FRAMES_TYPE);
     agentResponse.setHeader(Protocol.PROXY_VERSION_HEADER, Protocol.SOFTWARE_VERSION);
+    // A frame goes to the container in one piece, not cut at its default 8 KiB buffer.
+    agentResponse.setBufferSize(Frames.HEADER_LENGTH + CHUNK);
     RequestBodyRelay relay =
         new RequestBodyRelay(
             exchange, agentAsync, client.request().getInputStream(), agentResponse.getOutputStream(), maxBody);

@@ -190,6 +190,9 @@ final class ResponseRelay implements ExchangeRelay {
       answerAgent(outcome.agentStatus(), outcome.agentMessage());
       return false;
     }
+    // What the agent sent in one read goes to the container in one piece, not cut at its default
+    // 8 KiB buffer.
+    client.response().setBufferSize(BUFFER);
     clientOut = client.response().getOutputStream();
     clientOut.setWriteListener(new ClientSide());
     return true;
