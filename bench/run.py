@@ -169,6 +169,41 @@ def start_drawbridge(procs, backend_port, tomcat_version, admin_password):
     return tomcat_proc, base
 
 
+def start_jetty(procs, token):
+    """The same WAR in embedded Jetty 12 (the integration tests' harness), for the memory comparison."""
+    classpath_file = WORK / "jetty.classpath"
+    test_classes = ROOT / "integration-tests" / "target" / "test-classes"
+    if not classpath_file.exists() or not test_classes.exists():
+        subprocess.run(["mvn", "-B", "-q", "-Dstyle.color=never", "-DskipTests", "test-compile",
+                        "dependency:build-classpath", "-pl", "protocol,proxy-war,integration-tests",
+                        f"-Dmdep.outputFile={classpath_file}", "-Dmdep.includeScope=test"],
+                       cwd=ROOT, check=True)
+    jetty = WORK / "jetty"
+    shutil.rmtree(jetty, ignore_errors=True)
+    jetty.mkdir()
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    config = jetty / "drawbridge.json"
+    config.write_text('{"backends":[{"id":"default","agentTokenSha256":["%s"],"maxQueued":20000,'
+                      '"queueTimeoutSeconds":120}],"maxRequestBodyBytes":0}' % digest)
+    classpath = classpath_file.read_text().strip() + os.pathsep + str(test_classes)
+    log = open(WORK / "jetty.log", "w")
+    proc = subprocess.Popen(["java", f"-Ddrawbridge.it.proxyTarget={ROOT / 'proxy-war' / 'target'}",
+                             "-Ddrawbridge.it.idleTimeoutSeconds=600", "-cp", classpath,
+                             "dev.drawbridge.it.support.ProxyServerMain", str(config), str(jetty)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, cwd=WORK)
+    procs.started.append(proc)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith("drawbridge-it-proxy-port="):
+            base = f"http://127.0.0.1:{line.strip().split('=')[1]}/drawbridge"
+            wait_for(f"{base}/_drawbridge/health", 30)
+            return proc, base
+        if not line and proc.poll() is not None:
+            break
+    raise SystemExit(f"bench: the Jetty proxy did not start; see {WORK}/jetty.log")
+
+
 def start_agent(procs, base, backend_port):
     agent = procs.start("agent", ["java", "-jar", str(ROOT / "agent-jar" / "target" / "drawbridge-agent.jar"),
                                   "--proxy", base, "--target", f"http://127.0.0.1:{backend_port}",
@@ -261,12 +296,12 @@ def heap_used_mib(pid):
     return int(used.group(1)) / 1024 if used else float("nan")
 
 
-def waiting_benchmark(procs, tomcat, base, backend_port, count, admin_auth):
-    """Holds count client requests before any agent connected, then starts the agent that drains
-    them and returns it (it serves the throughput rounds next)."""
+def waiting_benchmark(procs, proxy, label, base, backend_port, count, admin_auth):
+    """Holds count client requests in the proxy before any agent connected, then starts the agent
+    that drains them and returns it (it serves the throughput rounds next)."""
     port = int(re.search(r":(\d+)/", base).group(1))
-    baseline_threads = status_value(tomcat.pid, "Threads")
-    baseline_heap = heap_used_mib(tomcat.pid)
+    baseline_threads = status_value(proxy.pid, "Threads")
+    baseline_heap = heap_used_mib(proxy.pid)
     loop = asyncio.new_event_loop()
     writers = loop.run_until_complete(hold_requests(port, "/drawbridge/small", count, f"127.0.0.1:{port}"))
     deadline = time.time() + 120
@@ -277,13 +312,13 @@ def waiting_benchmark(procs, tomcat, base, backend_port, count, admin_auth):
             break
         time.sleep(0.5)
     held = {"waiting requests": depth, "proxy threads before": baseline_threads,
-            "proxy threads while waiting": status_value(tomcat.pid, "Threads"),
+            "proxy threads while waiting": status_value(proxy.pid, "Threads"),
             "proxy heap used before (MiB)": round(baseline_heap, 1),
-            "proxy heap used while waiting (MiB)": round(heap_used_mib(tomcat.pid), 1),
-            "proxy RSS while waiting (MiB)": round(status_value(tomcat.pid, "VmRSS") / 1024, 1)}
+            "proxy heap used while waiting (MiB)": round(heap_used_mib(proxy.pid), 1),
+            "proxy RSS while waiting (MiB)": round(status_value(proxy.pid, "VmRSS") / 1024, 1)}
     # Where the heap goes, for whoever tunes it next.
-    histogram = subprocess.run(["jcmd", str(tomcat.pid), "GC.class_histogram"], capture_output=True, text=True).stdout
-    (WORK / "waiting-heap-histogram.txt").write_text(histogram)
+    histogram = subprocess.run(["jcmd", str(proxy.pid), "GC.class_histogram"], capture_output=True, text=True).stdout
+    (WORK / f"waiting-heap-histogram-{label}.txt").write_text(histogram)
     agent = start_agent(procs, base, backend_port)
     held["answered 200"] = loop.run_until_complete(collect(writers, 120))
     return held, agent
@@ -312,8 +347,17 @@ def main():
         tomcat, base = start_drawbridge(procs, backend_port, tomcat_version, admin_password)
         waiting = {}
         if args.waiting:
-            print(f"holding {args.waiting} waiting clients...", file=sys.stderr)
-            waiting, agent = waiting_benchmark(procs, tomcat, base, backend_port, args.waiting, admin_auth)
+            token = (WORK / "agent.token").read_text()
+            print(f"holding {args.waiting} waiting clients in Jetty 12...", file=sys.stderr)
+            jetty, jetty_base = start_jetty(procs, token)
+            jetty_auth = "Basic " + base64.b64encode(b"admin:admin-secret").decode()
+            on_jetty, jetty_agent = waiting_benchmark(procs, jetty, "jetty", jetty_base, backend_port, args.waiting, jetty_auth)
+            for proc in (jetty_agent, jetty):
+                proc.terminate()
+                proc.wait(timeout=30)
+            print(f"holding {args.waiting} waiting clients in Tomcat 11...", file=sys.stderr)
+            on_tomcat, agent = waiting_benchmark(procs, tomcat, "tomcat", base, backend_port, args.waiting, admin_auth)
+            waiting = {"Tomcat 11 (tomcat-conf/)": on_tomcat, "Jetty 12 (embedded, defaults)": on_jetty}
         else:
             agent = start_agent(procs, base, backend_port)
         targets = {"direct": f"http://127.0.0.1:{backend_port}", "nginx": f"http://127.0.0.1:{nginx_port}",
@@ -350,8 +394,9 @@ def serve(targets, tomcat, agent):
 
 def report(rounds, cpu, peaks, waiting, args):
     if not rounds:
-        for key, value in waiting.items():
-            print(f"{key}: {value}")
+        for container, values in waiting.items():
+            for key, value in values.items():
+                print(f"{container}: {key}: {value}")
         return
     metrics = list(rounds[0]["direct"].keys())
     print(f"\nDrawbridge benchmark: {args.rounds} rounds of {args.seconds} s runs, medians; "
@@ -365,9 +410,10 @@ def report(rounds, cpu, peaks, waiting, args):
     print(f"\nCPU seconds during the measured rounds: proxy (Tomcat) {cpu['proxy']:.1f}, agent {cpu['agent']:.1f}; "
           f"peak RSS: proxy {peaks['proxy']:.0f} MiB, agent {peaks['agent']:.0f} MiB")
     if waiting:
-        print("\n| waiting clients | value |\n|---|---:|")
-        for key, value in waiting.items():
-            print(f"| {key} | {value} |")
+        containers = list(waiting)
+        print("\n| waiting clients | " + " | ".join(containers) + " |\n|---|" + "---:|" * len(containers))
+        for key in waiting[containers[0]]:
+            print(f"| {key} | " + " | ".join(str(waiting[c][key]) for c in containers) + " |")
 
 
 def ratio(a, b):

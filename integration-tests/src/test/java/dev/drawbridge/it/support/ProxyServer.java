@@ -104,10 +104,6 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   /**
-   * Starts the proxy reading {@code configFile}; {@code workDir} becomes the webapp's temp dir,
-   * where the proxy keeps files such as its generated token.
-   */
-  /**
    * Starts the proxy with no configuration at all, as on a first run; it keeps its generated
    * token in {@code workDir}'s webapp temp directory.
    */
@@ -115,8 +111,17 @@ public final class ProxyServer implements AutoCloseable {
     return start(null, workDir, 0, Options.DEFAULT);
   }
 
+  /**
+   * Starts the proxy reading {@code configFile}; {@code workDir} becomes the webapp's temp dir,
+   * where the proxy keeps files such as its generated token.
+   */
   public static ProxyServer start(Path configFile, Path workDir) {
-    return start(configFile, workDir, 0, Options.DEFAULT);
+    return start(configFile, workDir, Options.DEFAULT);
+  }
+
+  /** Like {@link #start(Path, Path)}, listening as {@code options} say. */
+  public static ProxyServer start(Path configFile, Path workDir, Options options) {
+    return start(configFile, workDir, 0, options);
   }
 
   /**

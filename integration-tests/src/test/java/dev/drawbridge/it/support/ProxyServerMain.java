@@ -21,7 +21,13 @@ public final class ProxyServerMain {
       System.err.println("usage: ProxyServerMain CONFIG_FILE WORK_DIR");
       System.exit(2);
     }
-    ProxyServer proxy = ProxyServer.start(Path.of(args[0]), Path.of(args[1]));
+    // The benchmark holds thousands of silent requests for longer than Jetty's default 30 s.
+    String idleSeconds = System.getProperty("drawbridge.it.idleTimeoutSeconds");
+    ProxyServer.Options options =
+        idleSeconds == null
+            ? ProxyServer.Options.DEFAULT
+            : ProxyServer.Options.DEFAULT.withIdleTimeout(java.time.Duration.ofSeconds(Long.parseLong(idleSeconds)));
+    ProxyServer proxy = ProxyServer.start(Path.of(args[0]), Path.of(args[1]), options);
     System.out.println(PORT_LINE_PREFIX + proxy.port());
     System.out.flush();
     while (System.in.read() != -1) {
