@@ -73,13 +73,16 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   private final Server server;
+  private final WebAppContext webApp;
   private final int port;
   private final Path configFile;
   private final Path workDir;
   private final Options options;
 
-  private ProxyServer(Server server, int port, Path configFile, Path workDir, Options options) {
+  private ProxyServer(
+      Server server, WebAppContext webApp, int port, Path configFile, Path workDir, Options options) {
     this.server = server;
+    this.webApp = webApp;
     this.port = port;
     this.configFile = configFile;
     this.workDir = workDir;
@@ -152,7 +155,8 @@ public final class ProxyServer implements AutoCloseable {
     // A restart re-binds the port the OS gave the first start, though old connections may linger.
     connector.setReuseAddress(true);
     server.addConnector(connector);
-    server.setHandler(proxyWebApp(configFile, workDir));
+    WebAppContext webApp = proxyWebApp(configFile, workDir);
+    server.setHandler(webApp);
     // Stopping must end held requests at once, not wait for them (Jetty's default is no wait).
     server.setStopTimeout(0);
     try {
@@ -161,7 +165,7 @@ public final class ProxyServer implements AutoCloseable {
       stopQuietly(server);
       throw new IllegalStateException("the proxy WAR did not start in Jetty", e);
     }
-    return new ProxyServer(server, connector.getLocalPort(), configFile, workDir, options);
+    return new ProxyServer(server, webApp, connector.getLocalPort(), configFile, workDir, options);
   }
 
   private static SslContextFactory.Server sslContext(Tls tls) {
@@ -234,8 +238,14 @@ public final class ProxyServer implements AutoCloseable {
     return port;
   }
 
+  /**
+   * Stops the proxy as a container stops a web application it shuts down: the WAR first, while the
+   * connector still holds every open connection (so its drain can still answer held clients and
+   * finish responses in flight), then the server, which closes what is left.
+   */
   public void stop() {
     try {
+      webApp.stop();
       server.stop();
     } catch (Exception e) {
       throw new IllegalStateException("the proxy did not stop cleanly", e);
