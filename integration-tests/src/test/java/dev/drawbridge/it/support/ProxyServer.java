@@ -6,6 +6,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.security.HashLoginService;
@@ -46,29 +47,35 @@ public final class ProxyServer implements AutoCloseable {
       boolean needClientAuth) {}
 
   /**
-   * How the server listens, beyond the defaults (plain HTTP, Jetty's 30 s idle timeout and thread
-   * pool).
+   * How the server listens, beyond the defaults (plain HTTP, Jetty's 30 s idle timeout, thread pool
+   * and accept queue).
    *
    * @param tls HTTPS settings, or null for plain HTTP
    * @param idleTimeout the connector's idle timeout (how long a connection may send nothing), or
    *     null for Jetty's default
    * @param maxThreads the most threads the server may use, or 0 for Jetty's default
+   * @param acceptQueueSize connections the OS may hold for the server to accept, or 0 for the
+   *     default (50): thousands of clients connecting at once need more
    */
-  public record Options(Tls tls, Duration idleTimeout, int maxThreads) {
+  public record Options(Tls tls, Duration idleTimeout, int maxThreads, int acceptQueueSize) {
 
-    /** Plain HTTP, Jetty's idle timeout and thread pool. */
-    public static final Options DEFAULT = new Options(null, null, 0);
+    /** Plain HTTP, Jetty's idle timeout, thread pool and accept queue. */
+    public static final Options DEFAULT = new Options(null, null, 0, 0);
 
     public Options withTls(Tls value) {
-      return new Options(value, idleTimeout, maxThreads);
+      return new Options(value, idleTimeout, maxThreads, acceptQueueSize);
     }
 
     public Options withIdleTimeout(Duration value) {
-      return new Options(tls, value, maxThreads);
+      return new Options(tls, value, maxThreads, acceptQueueSize);
     }
 
     public Options withMaxThreads(int value) {
-      return new Options(tls, idleTimeout, value);
+      return new Options(tls, idleTimeout, value, acceptQueueSize);
+    }
+
+    public Options withAcceptQueueSize(int value) {
+      return new Options(tls, idleTimeout, maxThreads, value);
     }
   }
 
@@ -149,6 +156,9 @@ public final class ProxyServer implements AutoCloseable {
     if (options.idleTimeout() != null) {
       connector.setIdleTimeout(options.idleTimeout().toMillis());
     }
+    if (options.acceptQueueSize() > 0) {
+      connector.setAcceptQueueSize(options.acceptQueueSize());
+    }
     server.addBean(adminRealm());
     connector.setHost("127.0.0.1");
     connector.setPort(port);
@@ -186,7 +196,16 @@ public final class ProxyServer implements AutoCloseable {
    * prove that memory stays flat however large the bodies are.
    */
   public static ForkedProxyServer forked(String configJson, int heapMegabytes) {
-    return ForkedProxyServer.start(configJson, heapMegabytes);
+    return ForkedProxyServer.start(configJson, heapMegabytes, Options.DEFAULT, List.of());
+  }
+
+  /**
+   * Like {@link #forked(String, int)}, listening as {@code options} say (plain HTTP only), with
+   * more options for the child JVM, e.g. {@link ProxyServerMain#QUIET_ACCESS_LOG}.
+   */
+  public static ForkedProxyServer forked(
+      String configJson, int heapMegabytes, Options options, List<String> jvmOptions) {
+    return ForkedProxyServer.start(configJson, heapMegabytes, options, jvmOptions);
   }
 
   /** The container realm the WAR's security constraint uses, as Tomcat's tomcat-users.xml would. */
