@@ -36,7 +36,8 @@ public final class Backend {
 
   /** Creates and registers an exchange for a client request; call {@link #submit} next. */
   public Exchange open(RequestHead head, ClientLeg client, String clientAddress) {
-    Exchange exchange = new Exchange(this, head, client, clientAddress, System.nanoTime());
+    Exchange exchange =
+        new Exchange(this, head, client, clientAddress, System.nanoTime(), tunnel.settings().retryAfterSeconds());
     tunnel.register(exchange);
     return exchange;
   }

@@ -116,6 +116,17 @@ class ExchangeTest {
   }
 
   @Test
+  void every503SaysWhenToRetryWhoeverReportsIt() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    FakeClient client = new FakeClient();
+    Exchange exchange = open(backend, client);
+    backend.submit(exchange);
+    backend.poll(new FakePoll("agent-1", 1), connected(backend));
+    exchange.fail(503, "The agent is shutting down and did not start the request.");
+    assertEquals("error 503 retry 7: The agent is shutting down and did not start the request.", client.events.poll(5, TimeUnit.SECONDS));
+  }
+
+  @Test
   void aDeliveredRequestExpiresWith504() throws Exception {
     Backend backend = backend(10, 30, 1);
     FakeClient client = new FakeClient();
