@@ -53,7 +53,8 @@ public final class ProxyServer implements AutoCloseable {
    * @param tls HTTPS settings, or null for plain HTTP
    * @param idleTimeout the connector's idle timeout (how long a connection may send nothing), or
    *     null for Jetty's default
-   * @param maxThreads the most threads the server may use, or 0 for Jetty's default
+   * @param maxThreads the threads of the server's pool, started at once and kept, or 0 for Jetty's
+   *     default pool (8 to 200 threads)
    * @param acceptQueueSize connections the OS may hold for the server to accept, or 0 for the
    *     default (50): thousands of clients connecting at once need more
    */
@@ -144,7 +145,11 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   private static ProxyServer start(Path configFile, Path workDir, int port, Options options) {
-    Server server = options.maxThreads() > 0 ? new Server(new QueuedThreadPool(options.maxThreads())) : new Server();
+    // A fixed pool when sized: the thread counts a test reads are then the application's own.
+    Server server =
+        options.maxThreads() > 0
+            ? new Server(new QueuedThreadPool(options.maxThreads(), options.maxThreads()))
+            : new Server();
     HttpConfiguration http = new HttpConfiguration();
     // Like the Tomcat configuration: encoded characters such as %2F pass through to the backend.
     http.setUriCompliance(UriCompliance.UNSAFE);
