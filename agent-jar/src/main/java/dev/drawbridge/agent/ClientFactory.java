@@ -36,10 +36,18 @@ final class ClientFactory {
    * {@code https.proxyHost} settings, since the way out of a private network often needs them.
    */
   static CloseableHttpClient proxyClient(AgentConfig config) {
+    return proxyClient(config, proxyPool(config));
+  }
+
+  /** The connections of the agent-to-proxy leg, for {@link #proxyClient(AgentConfig, PoolingHttpClientConnectionManager)}. */
+  static PoolingHttpClientConnectionManager proxyPool(AgentConfig config) {
     int connections = config.polls() + 2 * config.concurrency();
-    PoolingHttpClientConnectionManager pool =
-        pool(connections, config.connectTimeout(), config.proxyTimeout(), TimeValue.ofSeconds(2),
-            ProxyTls.strategy(config.transport()));
+    return pool(connections, config.connectTimeout(), config.proxyTimeout(), TimeValue.ofSeconds(2),
+        ProxyTls.strategy(config.transport()));
+  }
+
+  /** The agent-to-proxy client over {@code pool}, which the caller keeps to drop idle connections. */
+  static CloseableHttpClient proxyClient(AgentConfig config, PoolingHttpClientConnectionManager pool) {
     HttpClientBuilder builder = common(pool, config.connectTimeout(), config.proxyTimeout());
     URI egress = config.transport().egressProxy();
     if (egress != null) {

@@ -133,6 +133,9 @@ final class Poller implements Runnable {
       proxyLink.rejected((ProxyStatusException) failure, wait);
     } else {
       wait = backoff.next();
+      if (!(failure instanceof ProxyStatusException)) {
+        proxyClient.dropIdleConnections();
+      }
       proxyLink.failed(Reasons.describe(failure), wait);
       LOG.log(Level.FINE, "poll failed", failure);
     }

@@ -15,12 +15,14 @@ import org.apache.hc.client5.http.classic.methods.HttpGet;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.io.CloseMode;
+import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
 
 /**
@@ -34,12 +36,14 @@ final class ProxyClient implements Closeable {
   /** Longest error body kept for a log line; the proxy's are one sentence. */
   private static final int MAX_MESSAGE = 512;
 
+  private final PoolingHttpClientConnectionManager pool;
   private final CloseableHttpClient proxyClient;
   private final String base;
   private final String backendParam;
 
   ProxyClient(AgentConfig config) {
-    this.proxyClient = ClientFactory.proxyClient(config);
+    this.pool = ClientFactory.proxyPool(config);
+    this.proxyClient = ClientFactory.proxyClient(config, pool);
     this.base = config.proxy().toString();
     this.backendParam = URLEncoder.encode(config.backend(), StandardCharsets.UTF_8);
   }
@@ -78,6 +82,15 @@ final class ProxyClient implements Closeable {
     } catch (IOException | RuntimeException e) {
       // Nothing to do: the proxy also notices an agent that stopped polling.
     }
+  }
+
+  /**
+   * Closes every pooled connection to the proxy not in use. Called after a call failed on its
+   * connection: the idle ones most likely went the same way (a NAT or firewall that forgot them, a
+   * restarted proxy), and since no call is retried, the next response upload on one would be lost.
+   */
+  void dropIdleConnections() {
+    pool.closeIdle(TimeValue.ZERO_MILLISECONDS);
   }
 
   /**

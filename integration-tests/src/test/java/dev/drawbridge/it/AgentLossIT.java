@@ -1,10 +1,12 @@
 package dev.drawbridge.it;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.drawbridge.it.support.AgentProcess;
 import dev.drawbridge.it.support.RawHttp;
 import dev.drawbridge.it.support.Responders;
 import dev.drawbridge.it.support.TunnelFixture;
@@ -37,16 +39,22 @@ class AgentLossIT {
   private static final Duration LOSS_BOUND =
       Duration.ofSeconds(POLL_WAIT_SECONDS + AGENT_GRACE_SECONDS).plus(Duration.ofSeconds(3));
   private static final Duration WAIT = Duration.ofSeconds(20);
+  /** Far longer than the grace, so an answer within {@link #HANDOVER_BOUND} cannot come from the poll wait. */
+  private static final int LONG_POLL_WAIT_SECONDS = 30;
+  private static final Duration HANDOVER_BOUND = Duration.ofSeconds(AGENT_GRACE_SECONDS).plusSeconds(5);
 
   private final CountDownLatch releaseBackend = new CountDownLatch(1);
   private TunnelFixture tunnel;
 
   @BeforeEach
   void startTunnel() {
-    tunnel =
-        TunnelFixture.start(
-            config -> config.set("pollWaitSeconds", POLL_WAIT_SECONDS).set("agentGraceSeconds", AGENT_GRACE_SECONDS),
-            List.of());
+    tunnel = start(POLL_WAIT_SECONDS);
+  }
+
+  private static TunnelFixture start(int pollWaitSeconds) {
+    return TunnelFixture.start(
+        config -> config.set("pollWaitSeconds", pollWaitSeconds).set("agentGraceSeconds", AGENT_GRACE_SECONDS),
+        List.of());
   }
 
   @AfterEach
@@ -77,6 +85,46 @@ class AgentLossIT {
     NoAgentIT.assertOneSentence(clientResponse.body());
     assertTrue(elapsed.compareTo(LOSS_BOUND) <= 0, () -> "502 came " + elapsed + " after the kill");
     tunnel.awaitIdle(WAIT);
+  }
+
+  /**
+   * A killed agent's polls stay held: the container notices a dead peer only when it writes to it,
+   * so the next requests are handed to them. Its poll had room for more, so a live agent would have
+   * called again at once; this one does not, and is lost after the grace instead of after the long
+   * poll wait. Its POST fails with 502, its GET goes to the other agent.
+   */
+  @Test
+  void requestsHandedToAKilledAgentsWaitingPollsEndWithinTheGraceNotThePollWait() throws Exception {
+    tunnel.close();
+    tunnel = start(LONG_POLL_WAIT_SECONDS);
+    await("the agent's polls are all held")
+        .atMost(WAIT)
+        .until(() -> tunnel.status().backend(TunnelFixture.BACKEND_ID).waitingPolls() == 3);
+    tunnel.agent().kill();
+    try (AgentProcess survivor =
+        AgentProcess.connect(tunnel.proxy().baseUrl(), tunnel.backend().url(), TunnelFixture.BACKEND_ID, tunnel.token(), WAIT)) {
+      await("the dead agent's polls are still held beside the survivor's")
+          .atMost(WAIT)
+          .until(() -> tunnel.status().backend(TunnelFixture.BACKEND_ID).waitingPolls() == 6);
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+      long sent = System.nanoTime();
+      // The dead agent's polls are the oldest, so these two go to them.
+      CompletableFuture<HttpResponse<String>> post =
+          client.sendAsync(HttpRequest.newBuilder(tunnel.uri("/once")).timeout(WAIT).POST(HttpRequest.BodyPublishers.ofString("x")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      CompletableFuture<HttpResponse<String>> get =
+          client.sendAsync(HttpRequest.newBuilder(tunnel.uri("/again")).timeout(WAIT).GET().build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> postResponse = post.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      HttpResponse<String> getResponse = get.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      Duration elapsed = Duration.ofNanos(System.nanoTime() - sent);
+
+      assertEquals(502, postResponse.statusCode(), postResponse::body);
+      assertEquals(200, getResponse.statusCode(), getResponse::body);
+      assertEquals("/again", tunnel.backend().takeRequest(WAIT).target(), "the GET reached the backend through the survivor");
+      assertTrue(elapsed.compareTo(HANDOVER_BOUND) <= 0, () -> "answered " + elapsed + " after sending, not after the poll wait");
+      tunnel.awaitIdle(WAIT);
+    }
   }
 
   @Test

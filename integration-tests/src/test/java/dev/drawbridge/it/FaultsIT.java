@@ -44,8 +44,8 @@ class FaultsIT {
     assertEquals(200, get("/before").statusCode());
     tunnel.agent().kill();
     tunnel.connectAgent(tunnel.backend().url(), List.of());
-    // The proxy may still hand this GET to a parked poll of the killed agent; it is re-queued to
-    // the new agent once the old one counts as lost (pollWaitSeconds + agentGraceSeconds).
+    // The proxy may still hand this GET to a held poll of the killed agent; the dead agent never
+    // calls again, so it counts as lost after agentGraceSeconds and the GET goes to the new agent.
     assertEquals(200, get("/after").statusCode());
     tunnel.awaitIdle(WAIT);
   }

@@ -11,8 +11,11 @@ import static dev.drawbridge.it.support.HandPlayedAgent.okHead;
 import dev.drawbridge.it.support.HandPlayedAgent;
 import dev.drawbridge.it.support.HandPlayedAgent.Delivered;
 import dev.drawbridge.it.support.TunnelFixture;
+import dev.drawbridge.protocol.Failure;
 import dev.drawbridge.protocol.Frames;
+import dev.drawbridge.protocol.Json;
 import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.protocol.ResponseHead;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -30,6 +33,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -94,6 +98,25 @@ class HostileAgentIT {
     assertEquals(1, response.body().strip().lines().count(), "one sentence");
     assertFalse(response.body().contains(secret), "nothing the agent sent reaches the client");
     assertTrue(response.headers().map().keySet().stream().noneMatch(name -> name.equalsIgnoreCase("Set-Cookie")));
+  }
+
+  /**
+   * Not hostile, but only a hand-made agent can send each failure report on demand: each reaches
+   * the client as its documented status; only a draining agent's, which means the request was never
+   * started, says when to retry.
+   */
+  @ParameterizedTest
+  @CsvSource({"BACKEND_UNREACHABLE, 502, false", "BACKEND_TIMEOUT, 504, false", "BAD_BACKEND_RESPONSE, 502, false",
+      "AGENT_DRAINING, 503, true"})
+  void anAgentsFailureReportReachesTheClientAsItsDocumentedStatus(Failure failure, int status, boolean retryAfter)
+      throws Exception {
+    Delivered delivered = deliver();
+    String report = "The agent reports " + failure + ".";
+    answer(delivered.id(), "agent-a", head(Json.toJson(ResponseHead.failed(failure, report))));
+    HttpResponse<String> response = delivered.client().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertEquals(status, response.statusCode(), response::body);
+    assertEquals(report, response.body().strip());
+    assertEquals(retryAfter, response.headers().firstValue("Retry-After").isPresent(), "Retry-After");
   }
 
   @ParameterizedTest

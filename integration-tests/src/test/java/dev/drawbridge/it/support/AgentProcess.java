@@ -70,6 +70,14 @@ public final class AgentProcess implements AutoCloseable {
     return output.awaitLine(regex, timeout);
   }
 
+  /**
+   * Passes over every line the agent printed so far, so that {@link #awaitLine} waits for one
+   * printed from now on, e.g. a reaction to a fault the test is about to cause.
+   */
+  public void skipPrinted() {
+    output.skipPrinted();
+  }
+
   /** Every line the agent printed so far. */
   public List<String> lines() {
     return output.lines();

@@ -41,6 +41,7 @@ public final class Backend implements AutoCloseable {
   private final Map<String, Responder> responders = new ConcurrentHashMap<>();
   private final BlockingQueue<RecordedRequest> received = new LinkedBlockingQueue<>();
   private volatile Responder defaultResponder = Responders.echo();
+  private int port;
 
   private Backend() {}
 
@@ -65,7 +66,30 @@ public final class Backend implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("the test backend did not start", e);
     }
+    backend.port = backend.connector.getLocalPort();
     return backend;
+  }
+
+  /**
+   * Stops listening and drops every connection, as a crashing backend does; {@link #restart}
+   * brings it back. Scripts and requests not yet taken are kept.
+   */
+  public void stop() {
+    try {
+      server.stop();
+    } catch (Exception e) {
+      throw new IllegalStateException("the test backend did not stop cleanly", e);
+    }
+  }
+
+  /** Listens again on the port it had before {@link #stop}, with the same scripts. */
+  public void restart() {
+    connector.setPort(port);
+    try {
+      server.start();
+    } catch (Exception e) {
+      throw new IllegalStateException("the test backend did not start again on port " + port, e);
+    }
   }
 
   /** Answers requests whose path (without query) is exactly {@code path} with {@code responder}. */
@@ -106,16 +130,12 @@ public final class Backend implements AutoCloseable {
   }
 
   public int port() {
-    return connector.getLocalPort();
+    return port;
   }
 
   @Override
   public void close() {
-    try {
-      server.stop();
-    } catch (Exception e) {
-      throw new IllegalStateException("the test backend did not stop cleanly", e);
-    }
+    stop();
   }
 
   private final class ScriptedHandler extends Handler.Abstract {

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -27,21 +28,23 @@ public final class ForkedProxyServer implements AutoCloseable {
     this.port = port;
   }
 
-  static ForkedProxyServer start(String configJson, int heapMegabytes) {
+  static ForkedProxyServer start(
+      String configJson, int heapMegabytes, ProxyServer.Options options, List<String> jvmOptions) {
+    if (options.tls() != null) {
+      throw new IllegalArgumentException("a forked proxy listens on plain HTTP only");
+    }
     Path workDir = ProxyServer.createWorkDir();
     Path configFile = ProxyConfig.write(workDir.resolve("drawbridge.json"), configJson);
-    List<String> command =
-        List.of(
-            BuiltArtifacts.javaLauncher().toString(),
-            "-Xmx" + heapMegabytes + "m",
-            "-XX:+ExitOnOutOfMemoryError",
-            // The test JVM's classpath holds Jetty and this class; surefire/failsafe set it to
-            // the real test classpath even when they launch through a manifest-only jar.
-            "-cp",
-            System.getProperty("java.class.path"),
-            ProxyServerMain.class.getName(),
-            configFile.toString(),
-            workDir.toString());
+    List<String> command = new ArrayList<>();
+    command.add(BuiltArtifacts.javaLauncher().toString());
+    command.add("-Xmx" + heapMegabytes + "m");
+    command.add("-XX:+ExitOnOutOfMemoryError");
+    command.addAll(jvmOptions);
+    // The test JVM's classpath holds Jetty and this class; surefire/failsafe set it to the real
+    // test classpath even when they launch through a manifest-only jar.
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), ProxyServerMain.class.getName()));
+    command.addAll(List.of(configFile.toString(), workDir.toString()));
+    command.addAll(ProxyServerMain.optionArguments(options));
     Process process;
     try {
       process = new ProcessBuilder(command).start();

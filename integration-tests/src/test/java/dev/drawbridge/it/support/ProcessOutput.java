@@ -54,6 +54,11 @@ final class ProcessOutput {
     }
   }
 
+  /** Passes over every line printed so far: {@link #awaitLine} then sees only later ones. */
+  void skipPrinted() {
+    unread.clear();
+  }
+
   /** Every line printed so far, both streams interleaved in arrival order. */
   List<String> lines() {
     return List.copyOf(all);

@@ -6,6 +6,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.security.HashLoginService;
@@ -46,40 +47,50 @@ public final class ProxyServer implements AutoCloseable {
       boolean needClientAuth) {}
 
   /**
-   * How the server listens, beyond the defaults (plain HTTP, Jetty's 30 s idle timeout and thread
-   * pool).
+   * How the server listens, beyond the defaults (plain HTTP, Jetty's 30 s idle timeout, thread pool
+   * and accept queue).
    *
    * @param tls HTTPS settings, or null for plain HTTP
    * @param idleTimeout the connector's idle timeout (how long a connection may send nothing), or
    *     null for Jetty's default
-   * @param maxThreads the most threads the server may use, or 0 for Jetty's default
+   * @param maxThreads the threads of the server's pool, started at once and kept, or 0 for Jetty's
+   *     default pool (8 to 200 threads)
+   * @param acceptQueueSize connections the OS may hold for the server to accept, or 0 for the
+   *     default (50): thousands of clients connecting at once need more
    */
-  public record Options(Tls tls, Duration idleTimeout, int maxThreads) {
+  public record Options(Tls tls, Duration idleTimeout, int maxThreads, int acceptQueueSize) {
 
-    /** Plain HTTP, Jetty's idle timeout and thread pool. */
-    public static final Options DEFAULT = new Options(null, null, 0);
+    /** Plain HTTP, Jetty's idle timeout, thread pool and accept queue. */
+    public static final Options DEFAULT = new Options(null, null, 0, 0);
 
     public Options withTls(Tls value) {
-      return new Options(value, idleTimeout, maxThreads);
+      return new Options(value, idleTimeout, maxThreads, acceptQueueSize);
     }
 
     public Options withIdleTimeout(Duration value) {
-      return new Options(tls, value, maxThreads);
+      return new Options(tls, value, maxThreads, acceptQueueSize);
     }
 
     public Options withMaxThreads(int value) {
-      return new Options(tls, idleTimeout, value);
+      return new Options(tls, idleTimeout, value, acceptQueueSize);
+    }
+
+    public Options withAcceptQueueSize(int value) {
+      return new Options(tls, idleTimeout, maxThreads, value);
     }
   }
 
   private final Server server;
+  private final WebAppContext webApp;
   private final int port;
   private final Path configFile;
   private final Path workDir;
   private final Options options;
 
-  private ProxyServer(Server server, int port, Path configFile, Path workDir, Options options) {
+  private ProxyServer(
+      Server server, WebAppContext webApp, int port, Path configFile, Path workDir, Options options) {
     this.server = server;
+    this.webApp = webApp;
     this.port = port;
     this.configFile = configFile;
     this.workDir = workDir;
@@ -134,7 +145,11 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   private static ProxyServer start(Path configFile, Path workDir, int port, Options options) {
-    Server server = options.maxThreads() > 0 ? new Server(new QueuedThreadPool(options.maxThreads())) : new Server();
+    // A fixed pool when sized: the thread counts a test reads are then the application's own.
+    Server server =
+        options.maxThreads() > 0
+            ? new Server(new QueuedThreadPool(options.maxThreads(), options.maxThreads()))
+            : new Server();
     HttpConfiguration http = new HttpConfiguration();
     // Like the Tomcat configuration: encoded characters such as %2F pass through to the backend.
     http.setUriCompliance(UriCompliance.UNSAFE);
@@ -146,13 +161,17 @@ public final class ProxyServer implements AutoCloseable {
     if (options.idleTimeout() != null) {
       connector.setIdleTimeout(options.idleTimeout().toMillis());
     }
+    if (options.acceptQueueSize() > 0) {
+      connector.setAcceptQueueSize(options.acceptQueueSize());
+    }
     server.addBean(adminRealm());
     connector.setHost("127.0.0.1");
     connector.setPort(port);
     // A restart re-binds the port the OS gave the first start, though old connections may linger.
     connector.setReuseAddress(true);
     server.addConnector(connector);
-    server.setHandler(proxyWebApp(configFile, workDir));
+    WebAppContext webApp = proxyWebApp(configFile, workDir);
+    server.setHandler(webApp);
     // Stopping must end held requests at once, not wait for them (Jetty's default is no wait).
     server.setStopTimeout(0);
     try {
@@ -161,7 +180,7 @@ public final class ProxyServer implements AutoCloseable {
       stopQuietly(server);
       throw new IllegalStateException("the proxy WAR did not start in Jetty", e);
     }
-    return new ProxyServer(server, connector.getLocalPort(), configFile, workDir, options);
+    return new ProxyServer(server, webApp, connector.getLocalPort(), configFile, workDir, options);
   }
 
   private static SslContextFactory.Server sslContext(Tls tls) {
@@ -182,7 +201,16 @@ public final class ProxyServer implements AutoCloseable {
    * prove that memory stays flat however large the bodies are.
    */
   public static ForkedProxyServer forked(String configJson, int heapMegabytes) {
-    return ForkedProxyServer.start(configJson, heapMegabytes);
+    return ForkedProxyServer.start(configJson, heapMegabytes, Options.DEFAULT, List.of());
+  }
+
+  /**
+   * Like {@link #forked(String, int)}, listening as {@code options} say (plain HTTP only), with
+   * more options for the child JVM, e.g. {@link ProxyServerMain#QUIET_ACCESS_LOG}.
+   */
+  public static ForkedProxyServer forked(
+      String configJson, int heapMegabytes, Options options, List<String> jvmOptions) {
+    return ForkedProxyServer.start(configJson, heapMegabytes, options, jvmOptions);
   }
 
   /** The container realm the WAR's security constraint uses, as Tomcat's tomcat-users.xml would. */
@@ -234,8 +262,14 @@ public final class ProxyServer implements AutoCloseable {
     return port;
   }
 
+  /**
+   * Stops the proxy as a container stops a web application it shuts down: the WAR first, while the
+   * connector still holds every open connection (so its drain can still answer held clients and
+   * finish responses in flight), then the server, which closes what is left.
+   */
   public void stop() {
     try {
+      webApp.stop();
       server.stop();
     } catch (Exception e) {
       throw new IllegalStateException("the proxy did not stop cleanly", e);

@@ -2,6 +2,10 @@ package dev.drawbridge.it.support;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Entry point of a {@link ForkedProxyServer}: starts {@link ProxyServer} in this JVM, prints
@@ -13,20 +17,42 @@ public final class ProxyServerMain {
   /** Prefix of the line announcing the port; the parent waits for it. */
   static final String PORT_LINE_PREFIX = "drawbridge-it-proxy-port=";
 
+  /**
+   * JVM option that silences the proxy's access log (one line per exchange), for tests that pass
+   * tens of thousands of requests and read the child's output only when something fails.
+   */
+  public static final String QUIET_ACCESS_LOG = "-Ddrawbridge.it.quietAccessLog=true";
+
+  /** Held here: java.util.logging keeps loggers only weakly, and with them their levels. */
+  private static final Logger ACCESS_LOG = Logger.getLogger("dev.drawbridge.access");
+
   private ProxyServerMain() {}
 
-  /** Arguments: the config file, the work directory. */
+  /**
+   * Arguments: the config file, the work directory, and optionally the connector's idle timeout in
+   * milliseconds, the most server threads and the accept queue size (0 for Jetty's defaults).
+   */
   public static void main(String[] args) throws IOException {
-    if (args.length != 2) {
-      System.err.println("usage: ProxyServerMain CONFIG_FILE WORK_DIR");
+    if (args.length != 2 && args.length != 5) {
+      System.err.println("usage: ProxyServerMain CONFIG_FILE WORK_DIR [IDLE_TIMEOUT_MILLIS MAX_THREADS ACCEPT_QUEUE]");
       System.exit(2);
+    }
+    if (Boolean.getBoolean("drawbridge.it.quietAccessLog")) {
+      ACCESS_LOG.setLevel(Level.WARNING);
+    }
+    ProxyServer.Options options = ProxyServer.Options.DEFAULT;
+    if (args.length == 5) {
+      long idleMillis = Long.parseLong(args[2]);
+      options = options.withMaxThreads(Integer.parseInt(args[3])).withAcceptQueueSize(Integer.parseInt(args[4]));
+      if (idleMillis > 0) {
+        options = options.withIdleTimeout(Duration.ofMillis(idleMillis));
+      }
     }
     // The benchmark holds thousands of silent requests for longer than Jetty's default 30 s.
     String idleSeconds = System.getProperty("drawbridge.it.idleTimeoutSeconds");
-    ProxyServer.Options options =
-        idleSeconds == null
-            ? ProxyServer.Options.DEFAULT
-            : ProxyServer.Options.DEFAULT.withIdleTimeout(java.time.Duration.ofSeconds(Long.parseLong(idleSeconds)));
+    if (idleSeconds != null) {
+      options = options.withIdleTimeout(Duration.ofSeconds(Long.parseLong(idleSeconds)));
+    }
     ProxyServer proxy = ProxyServer.start(Path.of(args[0]), Path.of(args[1]), options);
     System.out.println(PORT_LINE_PREFIX + proxy.port());
     System.out.flush();
@@ -35,5 +61,13 @@ public final class ProxyServerMain {
     }
     proxy.stop();
     System.exit(0);
+  }
+
+  /** The optional arguments of {@link #main} that carry {@code options}. */
+  static List<String> optionArguments(ProxyServer.Options options) {
+    return List.of(
+        Long.toString(options.idleTimeout() == null ? 0 : options.idleTimeout().toMillis()),
+        Integer.toString(options.maxThreads()),
+        Integer.toString(options.acceptQueueSize()));
   }
 }

@@ -133,6 +133,33 @@ public final class Responders {
     };
   }
 
+  /**
+   * Waits until the test counts down {@code release}, then streams pattern bytes without end until
+   * a write fails because the peer (the agent) closed the connection, and then counts down {@code
+   * peerGone}. Gives up after {@link #GATE_TIMEOUT} or {@code maxBytes}, whichever comes first.
+   */
+  public static Responder streamUntilPeerGone(CountDownLatch release, long maxBytes, CountDownLatch peerGone) {
+    return (request, response, callback) -> {
+      if (!release.await(GATE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        callback.failed(new IOException("the test never released the stream"));
+        return;
+      }
+      response.setStatus(200);
+      response.getHeaders().put("Content-Type", "application/octet-stream");
+      OutputStream out = Content.Sink.asOutputStream(response);
+      byte[] chunk = new byte[CHUNK_SIZE];
+      try (InputStream pattern = Bodies.pattern(maxBytes)) {
+        for (int n = pattern.read(chunk); n != -1; n = pattern.read(chunk)) {
+          out.write(chunk, 0, n);
+        }
+        callback.failed(new IOException("the peer took all " + maxBytes + " bytes"));
+      } catch (IOException e) {
+        peerGone.countDown();
+        callback.failed(e);
+      }
+    };
+  }
+
   /** Never answers: the request stays open until the client, the proxy or the backend gives up. */
   public static Responder stall() {
     return (request, response, callback) -> {};

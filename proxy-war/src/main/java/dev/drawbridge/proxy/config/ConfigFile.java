@@ -46,6 +46,9 @@ public class ConfigFile {
    */
   public jakarta.json.JsonValue requeueOnAgentLoss = jakarta.json.JsonValue.TRUE;
 
+  /** Seconds a response still streaming when the proxy stops may take to finish before it is cut. */
+  public int drainGraceSeconds = 10;
+
   /** Rules picking a backend per request, first match wins; none means the first backend takes all. */
   public List<RouteEntry> routes = new ArrayList<>();
 

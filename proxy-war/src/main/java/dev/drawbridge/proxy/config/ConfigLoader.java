@@ -111,6 +111,7 @@ public final class ConfigLoader {
     check.positive(config.retryAfterSeconds, "retryAfterSeconds");
     check.positive(config.idleTimeoutSeconds, "idleTimeoutSeconds");
     check.positive(config.maxPollBatch, "maxPollBatch");
+    check.that(config.drainGraceSeconds >= 0, "drainGraceSeconds", "must be 0 (cut at once) or more");
     check.that(
         config.requeueOnAgentLoss == JsonValue.TRUE || config.requeueOnAgentLoss == JsonValue.FALSE,
         "requeueOnAgentLoss",
@@ -132,7 +133,8 @@ public final class ConfigLoader {
         config.via,
         config.maxPollBatch,
         config.requeueOnAgentLoss == JsonValue.TRUE,
-        RouteLoader.validate(config.routes, backends.keySet(), source));
+        RouteLoader.validate(config.routes, backends.keySet(), source),
+        Duration.ofSeconds(config.drainGraceSeconds));
   }
 
   private static BackendSettings validate(ConfigFile.BackendEntry entry, String key, Check check)

@@ -17,7 +17,8 @@ public record ProxySettings(
     String via,
     int maxPollBatch,
     boolean requeueOnAgentLoss,
-    List<RouteSettings> routes) {
+    List<RouteSettings> routes,
+    Duration drainGrace) {
 
   /** The backend that takes requests when no route picks another. */
   public BackendSettings defaultBackend() {

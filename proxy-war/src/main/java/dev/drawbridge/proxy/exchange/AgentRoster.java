@@ -27,7 +27,7 @@ final class AgentRoster {
               LOG.info(() -> "Agent " + id + " " + version + " from " + remoteAddress + " connected to backend '" + backendId + "'");
               return new AgentSession(id, version, remoteAddress, now);
             });
-    session.seen(now);
+    session.called(now);
     return session;
   }
 

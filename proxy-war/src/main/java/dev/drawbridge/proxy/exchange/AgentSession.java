@@ -1,5 +1,6 @@
 package dev.drawbridge.proxy.exchange;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,8 @@ public final class AgentSession {
   private volatile long lastSeenNanos;
   private volatile Instant lastSeen;
   private volatile boolean leaving;
+  private boolean callDue;
+  private long callDueNanos;
   private final java.util.concurrent.atomic.AtomicBoolean greeted = new java.util.concurrent.atomic.AtomicBoolean();
 
   AgentSession(String agentId, String version, String remoteAddress, long now) {
@@ -34,6 +37,35 @@ public final class AgentSession {
   void seen(long now) {
     lastSeenNanos = now;
     lastSeen = Instant.now();
+  }
+
+  /** A call from the agent arrived: it is alive, and it read what it was sent before the call. */
+  synchronized void called(long now) {
+    seen(now);
+    callDue = false;
+  }
+
+  /**
+   * One of the agent's polls was answered with {@code handedOver} exchanges. When the poll had room
+   * for more ({@code handedOver < max}), the agent's poller asks again as soon as it has read the
+   * answer, so the proxy expects a call within {@code grace}; a later handover does not postpone an
+   * earlier expectation. A full poll expects nothing: its agent may wait for a free slot. An answer
+   * is not a sign of life: only calls are, so a dead agent's held polls, answered when their wait
+   * ends, do not keep it connected.
+   */
+  synchronized void answered(long now, int handedOver, int max, Duration grace) {
+    if (handedOver > 0 && handedOver < max && !callDue) {
+      callDue = true;
+      callDueNanos = now + grace.toNanos();
+    }
+  }
+
+  /**
+   * True when the agent took work and made no call by the time expected: it is gone, however many
+   * of its polls the container still holds (a dead peer's connection goes unnoticed until written).
+   */
+  synchronized boolean missedExpectedCall(long now) {
+    return callDue && now - callDueNanos > 0;
   }
 
   /**

@@ -36,7 +36,8 @@ public final class Backend {
 
   /** Creates and registers an exchange for a client request; call {@link #submit} next. */
   public Exchange open(RequestHead head, ClientLeg client, String clientAddress) {
-    Exchange exchange = new Exchange(this, head, client, clientAddress, System.nanoTime());
+    Exchange exchange =
+        new Exchange(this, head, client, clientAddress, System.nanoTime(), tunnel.settings().retryAfterSeconds());
     tunnel.register(exchange);
     return exchange;
   }
@@ -148,7 +149,7 @@ public final class Backend {
     AgentSession session = agents.get(poll.agentId());
     List<String> cancelled = List.of();
     if (session != null) {
-      session.seen(System.nanoTime());
+      session.answered(System.nanoTime(), exchanges.size(), poll.max(), tunnel.settings().agentGrace());
       cancelled = session.drainCancellations();
     }
     boolean isDraining;
@@ -206,8 +207,10 @@ public final class Backend {
         LOG.info(() -> "Agent " + session.agentId() + " of backend '" + id() + "' left");
         continue;
       }
-      if (now - session.lastSeenNanos() > lostAfter && !hasParkedPoll(session.agentId())) {
-        agentLost(session);
+      if (session.missedExpectedCall(now)) {
+        agentLost(session, "took work and did not call again within agentGraceSeconds");
+      } else if (now - session.lastSeenNanos() > lostAfter && !hasParkedPoll(session.agentId())) {
+        agentLost(session, "stopped polling");
       }
     }
   }
@@ -252,9 +255,12 @@ public final class Backend {
     return false;
   }
 
-  private void agentLost(AgentSession session) {
+  private void agentLost(AgentSession session, String why) {
     if (!agents.remove(session)) {
       return;
+    }
+    for (PendingPoll poll : unpark(session.agentId(), true)) {
+      answer(poll, List.of());
     }
     List<Exchange> failed = new ArrayList<>();
     List<Exchange> requeued = new ArrayList<>();
@@ -267,7 +273,7 @@ public final class Backend {
     }
     LOG.warning(
         () ->
-            "Agent " + session.agentId() + " of backend '" + id() + "' stopped polling and is considered lost; "
+            "Agent " + session.agentId() + " of backend '" + id() + "' " + why + " and is considered lost; "
                 + failed.size() + " of its exchanges fail with 502 and " + requeued.size()
                 + " go back to the queue. Check the agent's process and its network path to the proxy.");
     for (Exchange exchange : failed) {

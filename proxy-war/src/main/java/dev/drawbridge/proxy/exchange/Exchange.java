@@ -40,6 +40,8 @@ public final class Exchange {
   private final ClientLeg client;
   private final String clientAddress;
   private final long createdNanos;
+  /** What a 503 of this exchange asks the client to wait, the proxy's {@code retryAfterSeconds}. */
+  private final int retryAfterSeconds;
   private final List<ExchangeRelay> relays = new ArrayList<>(2);
 
   private ExchangeState state = ExchangeState.QUEUED;
@@ -54,8 +56,9 @@ public final class Exchange {
   private volatile long bytesFromClient;
   private volatile long bytesToClient;
 
-  Exchange(Backend backend, RequestHead head, ClientLeg client, String clientAddress, long now) {
+  Exchange(Backend backend, RequestHead head, ClientLeg client, String clientAddress, long now, int retryAfterSeconds) {
     this.id = head.id();
+    this.retryAfterSeconds = retryAfterSeconds;
     this.backend = backend;
     this.head = head;
     this.client = client;
@@ -134,10 +137,11 @@ public final class Exchange {
 
   /**
    * Ends the exchange with an error: the client gets {@code errorStatus} and {@code message} if
-   * nothing was sent yet, or a cut connection otherwise.
+   * nothing was sent yet, or a cut connection otherwise. A 503 says when to retry, whoever reports
+   * it (an agent that began shutting down and did not start the request, for one).
    */
   public void fail(int errorStatus, String message) {
-    end(ExchangeState.FAILED, NOT_ENDED, errorStatus, message, 0);
+    end(ExchangeState.FAILED, NOT_ENDED, errorStatus, message, errorStatus == 503 ? retryAfterSeconds : 0);
   }
 
   /** Like {@link #fail}, for refusals a client may retry after {@code retryAfterSeconds}. */

@@ -13,6 +13,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -37,6 +38,9 @@ public final class Tunnel implements AutoCloseable {
   private final RecentActivity recentActivity = new RecentActivity();
   private final List<Consumer<EndedExchange>> endListeners = new CopyOnWriteArrayList<>();
   private final Instant startedAt = Instant.now();
+
+  /** Set by the first {@link #close(Duration)}. */
+  private final AtomicBoolean closing = new AtomicBoolean();
 
   /** Notified whenever the last live exchange ends, for {@link #close(Duration)}. */
   private final Object drained = new Object();
@@ -162,20 +166,39 @@ public final class Tunnel implements AutoCloseable {
   }
 
   /**
-   * Drains: stops taking work, lets in-flight exchanges finish for up to {@code grace}, then fails
-   * whatever is left so no client is left hanging, and stops the reaper.
+   * Drains, as the web application stops: stops taking work (queued requests get 503 with {@code
+   * Retry-After}, waiting polls are told the proxy is draining), answers 503 at once to every
+   * exchange whose response has not started, lets responses already streaming finish for up to
+   * {@code grace}, then cuts whatever still streams and stops the reaper.
+   *
+   * <p>An exchange still at its agent is not given the grace: a container stopping a web
+   * application no longer dispatches new calls to it, so the agent's answer could never arrive and
+   * the client would only wait longer for the same 503. Only the first call drains.
    */
   public void close(Duration grace) {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
+    LOG.info(
+        () -> "Drawbridge proxy draining: new and queued requests get 503, agents are told to reconnect later,"
+            + " responses in flight get up to " + grace.toSeconds() + " s to finish");
     for (Backend backend : backends.values()) {
       backend.drain();
+    }
+    for (Exchange exchange : List.copyOf(exchanges.values())) {
+      if (exchange.state() != ExchangeState.RESPONDING) {
+        exchange.backend().refuseShuttingDown(exchange);
+      }
     }
     awaitNoExchanges(grace);
     List<Exchange> left = List.copyOf(exchanges.values());
     if (!left.isEmpty()) {
-      LOG.warning(() -> left.size() + " exchanges were still running at shutdown and are failed with 503.");
+      LOG.warning(
+          () -> left.size() + " responses were still streaming when the drain grace of " + grace.toSeconds()
+              + " s ended and are cut; raise drainGraceSeconds to let longer ones finish.");
     }
     for (Exchange exchange : left) {
-      exchange.refuse(503, "The proxy is shutting down; retry shortly.", settings.retryAfterSeconds());
+      exchange.backend().refuseShuttingDown(exchange);
     }
     reaper.shutdownNow();
     try {
@@ -200,8 +223,9 @@ public final class Tunnel implements AutoCloseable {
     }
   }
 
+  /** Drains with the configured {@code drainGraceSeconds}. */
   @Override
   public void close() {
-    close(Duration.ofSeconds(10));
+    close(settings.drainGrace());
   }
 }

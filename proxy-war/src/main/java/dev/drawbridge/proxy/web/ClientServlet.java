@@ -49,16 +49,18 @@ public class ClientServlet extends HttpServlet {
   }
 
   /**
-   * Tomcat stops a web application's servlets before its listeners and, around then, times out
-   * its held requests itself; the worker thread that runs such a timeout keeps the application's
-   * class loader (Tomcat reports it as a leaked thread). Draining here, on the undeploying thread,
-   * answers every held client with 503 first; {@link DrawbridgeListener} finishes the drain.
+   * The drain starts here, on the undeploying thread, because Tomcat stops a web application's
+   * servlets before its listeners and, about a second later, times out its held requests itself;
+   * the worker thread that runs such a timeout keeps the application's class loader (Tomcat
+   * reports it as a leaked thread). So every client still waiting for an agent hears 503 first,
+   * and responses already streaming get {@code drainGraceSeconds} to finish (on Tomcat, only until
+   * its own timeout); {@link DrawbridgeListener} finishes the drain.
    */
   @Override
   public void destroy() {
     Object tunnel = getServletContext().getAttribute(Responses.TUNNEL_ATTRIBUTE);
     if (tunnel instanceof Tunnel running) {
-      running.close(java.time.Duration.ZERO);
+      running.close();
       running.removeEndListener(releaseInFlight);
     }
   }

@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.StringJoiner;
 import java.util.logging.Logger;
 
@@ -27,9 +26,6 @@ public class DrawbridgeListener implements ServletContextListener {
 
   /** File, in the web application's temporary directory, holding a first run's agent token. */
   static final String TOKEN_FILE = "drawbridge-agent.token";
-
-  /** How long undeploy waits for in-flight exchanges before failing them. */
-  private static final Duration DRAIN_GRACE = Duration.ofSeconds(5);
 
   @Override
   public void contextInitialized(ServletContextEvent event) {
@@ -82,8 +78,7 @@ public class DrawbridgeListener implements ServletContextListener {
   public void contextDestroyed(ServletContextEvent event) {
     Object tunnel = event.getServletContext().getAttribute(Responses.TUNNEL_ATTRIBUTE);
     if (tunnel instanceof Tunnel running) {
-      LOG.info("Drawbridge proxy draining: new requests get 503, agents are told to reconnect later");
-      running.close(DRAIN_GRACE);
+      running.close();
       event.getServletContext().removeAttribute(Responses.TUNNEL_ATTRIBUTE);
       LOG.info("Drawbridge proxy stopped");
     }

@@ -28,6 +28,7 @@ class ConfigLoaderTest {
     assertEquals(Duration.ofSeconds(60), app.responseTimeout());
     assertEquals(10_000, app.maxInFlight());
     assertEquals(0, settings.routes().size());
+    assertEquals(Duration.ofSeconds(10), settings.drainGrace());
   }
 
   @Test
@@ -36,7 +37,8 @@ class ConfigLoaderTest {
         ConfigLoader.parse(
             "{\"backends\":[{\"id\":\"a\",\"agentTokenSha256\":[\"" + DIGEST + "\"],\"maxQueued\":5,\"queueTimeoutSeconds\":2,\"responseTimeoutSeconds\":3}],"
                 + "\"pollWaitSeconds\":4,\"agentGraceSeconds\":5,\"maxRequestBodyBytes\":6,\"inlineBodyMaxBytes\":7,\"retryAfterSeconds\":8,"
-                + "\"idleTimeoutSeconds\":9,\"trustedProxies\":[\"10.0.0.1\",\"::1\"],\"via\":\"edge\",\"maxPollBatch\":10}",
+                + "\"idleTimeoutSeconds\":9,\"trustedProxies\":[\"10.0.0.1\",\"::1\"],\"via\":\"edge\",\"maxPollBatch\":10,"
+                + "\"drainGraceSeconds\":0}",
             "t");
     assertEquals(Duration.ofSeconds(4), settings.pollWait());
     assertEquals(Duration.ofSeconds(5), settings.agentGrace());
@@ -47,6 +49,7 @@ class ConfigLoaderTest {
     assertEquals(2, settings.trustedProxies().size());
     assertEquals("edge", settings.via());
     assertEquals(10, settings.maxPollBatch());
+    assertEquals(Duration.ZERO, settings.drainGrace(), "0: cut at once");
     assertEquals(true, settings.requeueOnAgentLoss(), "on by default");
     assertEquals(5, settings.defaultBackend().maxQueued());
   }
@@ -83,6 +86,7 @@ class ConfigLoaderTest {
         Arguments.of("{\"backends\":[{\"id\":\"a\",\"agentTokenSha256\":[\"plain-token\"]}]}", "key 'backends[0].agentTokenSha256[0]'"),
         Arguments.of("{\"backends\":[" + backend + "," + backend + "]}", "used twice"),
         Arguments.of("{\"backends\":[" + backend + "],\"pollWaitSeconds\":0}", "key 'pollWaitSeconds'"),
+        Arguments.of("{\"backends\":[" + backend + "],\"drainGraceSeconds\":-1}", "key 'drainGraceSeconds'"),
         Arguments.of("{\"backends\":[" + backend + "],\"trustedProxies\":[\"proxy.example\"]}", "key 'trustedProxies[0]'"),
         Arguments.of("{\"backends\":[" + backend + "],\"via\":\"two words\"}", "key 'via'"),
         Arguments.of("{\"backends\":[" + backend + "],\"requeueOnAgentLoss\":null}", "key 'requeueOnAgentLoss'"),

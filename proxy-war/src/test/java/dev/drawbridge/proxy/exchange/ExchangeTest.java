@@ -11,8 +11,6 @@ import dev.drawbridge.proxy.config.ConfigLoader;
 import dev.drawbridge.proxy.config.ProxySettings;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -115,6 +113,17 @@ class ExchangeTest {
     assertEquals(ExchangeState.EXPIRED, exchange.state());
     assertEquals(0, backend.queueDepth());
     assertNull(tunnel.exchange(exchange.id()));
+  }
+
+  @Test
+  void every503SaysWhenToRetryWhoeverReportsIt() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    FakeClient client = new FakeClient();
+    Exchange exchange = open(backend, client);
+    backend.submit(exchange);
+    backend.poll(new FakePoll("agent-1", 1), connected(backend));
+    exchange.fail(503, "The agent is shutting down and did not start the request.");
+    assertEquals("error 503 retry 7: The agent is shutting down and did not start the request.", client.events.poll(5, TimeUnit.SECONDS));
   }
 
   @Test
@@ -364,71 +373,5 @@ class ExchangeTest {
     backend.submit(exchange);
     assertEquals(List.of(exchange.id()), upPoll.answers.poll(5, TimeUnit.SECONDS));
     assertNull(downPoll.answers.poll());
-  }
-
-  /** Records what the state machine did to the client, one line per call. */
-  private static final class FakeClient implements ClientLeg {
-    final BlockingQueue<String> events = new LinkedBlockingQueue<>();
-    volatile boolean committed;
-
-    @Override
-    public boolean isCommitted() {
-      return committed;
-    }
-
-    @Override
-    public void sendError(int status, String message, int retryAfterSeconds) {
-      events.add("error " + status + " retry " + retryAfterSeconds + ": " + message);
-    }
-
-    @Override
-    public void complete() {
-      events.add("complete");
-    }
-
-    @Override
-    public void abort(String reason) {
-      events.add("abort: " + reason);
-    }
-
-    @Override
-    public void discard() {
-      events.add("discard");
-    }
-  }
-
-  /** A poll whose answers land in a queue: exchange ids, or "cancelled id" lines. */
-  private static final class FakePoll implements PendingPoll {
-    final BlockingQueue<List<String>> answers = new LinkedBlockingQueue<>();
-    private final String agentId;
-    private final int max;
-
-    FakePoll(String agentId, int max) {
-      this.agentId = agentId;
-      this.max = max;
-    }
-
-    @Override
-    public String agentId() {
-      return agentId;
-    }
-
-    @Override
-    public int max() {
-      return max;
-    }
-
-    @Override
-    public long deadlineNanos() {
-      return System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-    }
-
-    @Override
-    public void answer(List<Exchange> exchanges, List<String> cancelled, boolean draining) {
-      List<String> lines = new java.util.ArrayList<>();
-      exchanges.forEach(e -> lines.add(e.id()));
-      cancelled.forEach(id -> lines.add("cancelled " + id));
-      answers.add(lines);
-    }
   }
 }

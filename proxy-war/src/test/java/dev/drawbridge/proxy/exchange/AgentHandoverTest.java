@@ -1,0 +1,134 @@
+package dev.drawbridge.proxy.exchange;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.drawbridge.protocol.BodyMode;
+import dev.drawbridge.protocol.RequestHead;
+import dev.drawbridge.proxy.config.ConfigLoader;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * An agent that dies (SIGKILL, power loss) leaves its polls held by the container, which notices a
+ * dead peer only when it writes to it. So a request can be handed to a dead agent's poll. An agent
+ * whose poll had room for more calls again at once after reading the answer; one that does not
+ * within {@code agentGraceSeconds} is lost then, long before {@code pollWaitSeconds} run out.
+ */
+@Timeout(30)
+class AgentHandoverTest {
+
+  private static final String DIGEST = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  private static final Duration GRACE = Duration.ofSeconds(1);
+  /** Longer than any test: the loss seen here can only come from the missed call. */
+  private static final int POLL_WAIT_SECONDS = 60;
+  /** A bound for the loss: the grace, the reaper's sweep and a slow machine's scheduling. */
+  private static final Duration LOST_WITHIN = GRACE.plusSeconds(3);
+  private static final String LOST = "error 502 retry 0: The agent serving this request was lost before it answered.";
+
+  private Tunnel tunnel;
+  private Backend backend;
+  private AgentSession doomed;
+
+  @BeforeEach
+  void startTunnel() throws Exception {
+    tunnel =
+        new Tunnel(
+            ConfigLoader.parse(
+                "{\"backends\":[{\"id\":\"app\",\"agentTokenSha256\":[\"" + DIGEST + "\"]}],\"pollWaitSeconds\":"
+                    + POLL_WAIT_SECONDS + ",\"agentGraceSeconds\":" + GRACE.toSeconds() + "}",
+                "test"));
+    backend = tunnel.backend("app");
+    doomed = backend.session("agent-1", "1", "127.0.0.1");
+    doomed.greet();
+  }
+
+  @AfterEach
+  void closeTunnel() {
+    tunnel.close(Duration.ZERO);
+  }
+
+  @Test
+  void aGetHandedToAnAgentThatNeverCallsAgainGoesToAnotherAgentAfterTheGrace() throws Exception {
+    FakePoll taking = park("agent-1", 4);
+    FakePoll stillWaiting = park("agent-1", 4);
+    FakeClient client = new FakeClient();
+    Exchange exchange = open(client, "GET");
+
+    long handedOver = System.nanoTime();
+    backend.submit(exchange);
+    assertEquals(List.of(exchange.id()), taking.answers.poll(5, TimeUnit.SECONDS));
+    Awaitility.await().atMost(LOST_WITHIN).until(() -> exchange.state() == ExchangeState.QUEUED);
+    Duration lostAfter = Duration.ofNanos(System.nanoTime() - handedOver);
+
+    assertTrue(lostAfter.compareTo(GRACE) >= 0, () -> "lost only once the grace passed: " + lostAfter);
+    assertTrue(backend.agents().isEmpty(), "the agent is gone");
+    assertEquals(List.of(), stillWaiting.answers.poll(5, TimeUnit.SECONDS), "its other poll is let go, empty");
+    AgentSession survivor = backend.session("agent-2", "1", "127.0.0.1");
+    survivor.greet();
+    FakePoll other = park("agent-2", 4);
+    assertEquals(List.of(exchange.id()), other.answers.poll(5, TimeUnit.SECONDS));
+    assertNull(client.events.poll(), "the client saw nothing of it");
+  }
+
+  @Test
+  void aPostHandedToAnAgentThatNeverCallsAgainFailsWith502AfterTheGrace() throws Exception {
+    FakePoll taking = park("agent-1", 4);
+    park("agent-1", 4);
+    FakeClient client = new FakeClient();
+    Exchange exchange = open(client, "POST");
+
+    backend.submit(exchange);
+    assertEquals(List.of(exchange.id()), taking.answers.poll(5, TimeUnit.SECONDS));
+
+    assertEquals(LOST, client.events.poll(LOST_WITHIN.toMillis(), TimeUnit.MILLISECONDS));
+  }
+
+  @Test
+  void anAgentThatCallsAgainWithinTheGraceKeepsItsWork() throws Exception {
+    FakePoll taking = park("agent-1", 4);
+    FakeClient client = new FakeClient();
+    Exchange exchange = open(client, "POST");
+    backend.submit(exchange);
+    assertEquals(List.of(exchange.id()), taking.answers.poll(5, TimeUnit.SECONDS));
+
+    // The poller that took the work asks again, as a live agent's does.
+    park("agent-1", 3);
+
+    assertNull(client.events.poll(GRACE.multipliedBy(2).toMillis(), TimeUnit.MILLISECONDS), "nothing happens");
+    assertEquals(ExchangeState.DELIVERED, exchange.state());
+    assertEquals(1, backend.agents().size());
+  }
+
+  @Test
+  void aPollFilledToItsMaxExpectsNoCallSinceItsAgentMayWaitForASlot() throws Exception {
+    FakePoll taking = park("agent-1", 1);
+    park("agent-1", 0);
+    FakeClient client = new FakeClient();
+    Exchange exchange = open(client, "POST");
+    backend.submit(exchange);
+    assertEquals(List.of(exchange.id()), taking.answers.poll(5, TimeUnit.SECONDS));
+
+    assertNull(client.events.poll(GRACE.multipliedBy(2).toMillis(), TimeUnit.MILLISECONDS), "nothing happens");
+    assertEquals(ExchangeState.DELIVERED, exchange.state());
+  }
+
+  /** A poll of {@code agentId}, arriving as a call: parked, or answered at once when work waits. */
+  private FakePoll park(String agentId, int max) {
+    FakePoll poll = new FakePoll(agentId, max);
+    backend.poll(poll, backend.session(agentId, "1", "127.0.0.1"));
+    return poll;
+  }
+
+  private Exchange open(FakeClient client, String method) {
+    RequestHead head = new RequestHead(ExchangeIds.next(), "app", method, "/", List.of(), BodyMode.NONE, 0, null);
+    return backend.open(head, client, "127.0.0.1");
+  }
+}

@@ -1,0 +1,136 @@
+package dev.drawbridge.proxy.exchange;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.drawbridge.protocol.BodyMode;
+import dev.drawbridge.protocol.RequestHead;
+import dev.drawbridge.proxy.config.ConfigLoader;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The drain when the web application stops: who gets 503 at once, who gets the grace, who is cut. */
+@Timeout(30)
+class TunnelDrainTest {
+
+  private static final String DIGEST = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  private static final String SHUTTING_DOWN = "error 503 retry 7: The proxy is shutting down; retry shortly.";
+  private static final Duration GRACE = Duration.ofSeconds(10);
+
+  private Tunnel tunnel;
+  private Backend backend;
+  private AgentSession agent;
+
+  @BeforeEach
+  void startTunnel() throws Exception {
+    tunnel =
+        new Tunnel(
+            ConfigLoader.parse(
+                "{\"backends\":[{\"id\":\"app\",\"agentTokenSha256\":[\"" + DIGEST + "\"]}],"
+                    + "\"retryAfterSeconds\":7,\"drainGraceSeconds\":10}",
+                "test"));
+    backend = tunnel.backend("app");
+    agent = backend.session("agent-1", "1", "127.0.0.1");
+    agent.greet();
+  }
+
+  @AfterEach
+  void closeTunnel() {
+    tunnel.close(Duration.ZERO);
+  }
+
+  @Test
+  void theGraceComesFromTheConfiguration() {
+    assertEquals(GRACE, tunnel.settings().drainGrace());
+  }
+
+  @Test
+  void queuedRequestsAndRequestsStillAtTheAgentGet503AtOnceAndWaitingPollsHearOfTheDrain() throws Exception {
+    FakeClient atAgent = new FakeClient();
+    Exchange delivered = open(atAgent);
+    backend.submit(delivered);
+    FakePoll taking = new FakePoll("agent-1", 1);
+    backend.poll(taking, agent);
+    assertEquals(List.of(delivered.id()), taking.answers.poll(5, TimeUnit.SECONDS));
+    FakeClient waiting = new FakeClient();
+    backend.submit(open(waiting));
+    assertEquals(1, backend.queueDepth());
+    FakePoll listening = new FakePoll("agent-1", 0);
+    backend.poll(listening, agent);
+
+    long started = System.nanoTime();
+    tunnel.close(GRACE);
+    Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+    assertTrue(took.compareTo(Duration.ofSeconds(2)) < 0, () -> "nothing streamed, so no grace was spent: " + took);
+    assertEquals(SHUTTING_DOWN, waiting.events.poll());
+    assertEquals(SHUTTING_DOWN, atAgent.events.poll());
+    assertEquals("draining", listening.answers.poll().get(0));
+    assertEquals(0, tunnel.liveExchanges());
+    FakeClient late = new FakeClient();
+    backend.submit(open(late));
+    assertEquals(SHUTTING_DOWN, late.events.poll(), "no new work is taken");
+  }
+
+  @Test
+  void aResponseStreamingWhenTheDrainStartsMayFinishWithinTheGrace() throws Exception {
+    FakeClient client = new FakeClient();
+    Exchange streaming = streaming(client);
+    FakePoll listening = new FakePoll("agent-1", 0);
+    backend.poll(listening, agent);
+
+    CompletableFuture<Void> drain = CompletableFuture.runAsync(() -> tunnel.close(GRACE));
+    // The parked poll hears of the drain before the grace starts.
+    assertEquals(List.of("draining"), listening.answers.poll(5, TimeUnit.SECONDS));
+    assertNull(client.events.poll(200, TimeUnit.MILLISECONDS), "the stream is left alone");
+    streaming.complete();
+
+    drain.get(5, TimeUnit.SECONDS);
+    assertEquals("complete", client.events.poll());
+  }
+
+  @Test
+  void aResponseStillStreamingWhenTheGraceEndsIsCut() throws Exception {
+    FakeClient client = new FakeClient();
+    streaming(client);
+
+    long started = System.nanoTime();
+    tunnel.close(Duration.ofSeconds(1));
+    Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+    assertTrue(took.compareTo(Duration.ofMillis(900)) >= 0, () -> "the grace was given: " + took);
+    assertTrue(took.compareTo(Duration.ofSeconds(3)) < 0, () -> "and no more: " + took);
+    assertEquals("abort: The proxy is shutting down; retry shortly.", client.events.poll());
+  }
+
+  @Test
+  void onlyTheFirstCloseDrains() {
+    long started = System.nanoTime();
+    streaming(new FakeClient());
+    tunnel.close(Duration.ZERO);
+    tunnel.close(GRACE);
+    assertTrue(Duration.ofNanos(System.nanoTime() - started).compareTo(Duration.ofSeconds(2)) < 0);
+  }
+
+  /** An exchange delivered to agent-1 whose response head went to {@code client}. */
+  private Exchange streaming(FakeClient client) {
+    Exchange exchange = open(client);
+    backend.submit(exchange);
+    backend.poll(new FakePoll("agent-1", 1), agent);
+    assertTrue(exchange.startResponse(200));
+    client.committed = true;
+    return exchange;
+  }
+
+  private Exchange open(FakeClient client) {
+    RequestHead head = new RequestHead(ExchangeIds.next(), "app", "GET", "/", List.of(), BodyMode.NONE, 0, null);
+    return backend.open(head, client, "127.0.0.1");
+  }
+}
