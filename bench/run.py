@@ -187,9 +187,11 @@ def start_jetty(procs, token):
                       '"queueTimeoutSeconds":120}],"maxRequestBodyBytes":0}' % digest)
     classpath = classpath_file.read_text().strip() + os.pathsep + str(test_classes)
     log = open(WORK / "jetty.log", "w")
+    # Arguments after the config and work dir: idle timeout in ms (the clients wait in silence for
+    # longer than Jetty's default 30 s), then 0 and 0 for the harness's thread pool and accept queue.
     proc = subprocess.Popen(["java", f"-Ddrawbridge.it.proxyTarget={ROOT / 'proxy-war' / 'target'}",
-                             "-Ddrawbridge.it.idleTimeoutSeconds=600", "-cp", classpath,
-                             "dev.drawbridge.it.support.ProxyServerMain", str(config), str(jetty)],
+                             "-cp", classpath, "dev.drawbridge.it.support.ProxyServerMain",
+                             str(config), str(jetty), "600000", "0", "0"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, cwd=WORK)
     procs.started.append(proc)
     deadline = time.time() + 90

@@ -29,6 +29,9 @@ public final class ProxyServer implements AutoCloseable {
   /** Context path of the WAR, as Tomcat gives it to {@code drawbridge.war}. */
   public static final String CONTEXT_PATH = "/drawbridge";
 
+  /** Accept queue unless a test asks for another: tomcat-conf's {@code acceptCount}. */
+  private static final int DEFAULT_ACCEPT_QUEUE = 1000;
+
   /** Context parameter naming the proxy's config file (see the contract's config section). */
   public static final String CONFIG_PARAMETER = "drawbridge.config";
 
@@ -55,12 +58,13 @@ public final class ProxyServer implements AutoCloseable {
    *     null for Jetty's default
    * @param maxThreads the threads of the server's pool, started at once and kept, or 0 for Jetty's
    *     default pool (8 to 200 threads)
-   * @param acceptQueueSize connections the OS may hold for the server to accept, or 0 for the
-   *     default (50): thousands of clients connecting at once need more
+   * @param acceptQueueSize connections the OS may hold for the server to accept, or 0 for 1000,
+   *     the {@code acceptCount} of tomcat-conf (Jetty's own default of 50 resets connections when
+   *     a few hundred clients connect at once on a busy machine)
    */
   public record Options(Tls tls, Duration idleTimeout, int maxThreads, int acceptQueueSize) {
 
-    /** Plain HTTP, Jetty's idle timeout, thread pool and accept queue. */
+    /** Plain HTTP, Jetty's idle timeout and thread pool, an accept queue of 1000. */
     public static final Options DEFAULT = new Options(null, null, 0, 0);
 
     public Options withTls(Tls value) {
@@ -161,9 +165,7 @@ public final class ProxyServer implements AutoCloseable {
     if (options.idleTimeout() != null) {
       connector.setIdleTimeout(options.idleTimeout().toMillis());
     }
-    if (options.acceptQueueSize() > 0) {
-      connector.setAcceptQueueSize(options.acceptQueueSize());
-    }
+    connector.setAcceptQueueSize(options.acceptQueueSize() > 0 ? options.acceptQueueSize() : DEFAULT_ACCEPT_QUEUE);
     server.addBean(adminRealm());
     connector.setHost("127.0.0.1");
     connector.setPort(port);

@@ -30,7 +30,7 @@ public final class ProxyServerMain {
 
   /**
    * Arguments: the config file, the work directory, and optionally the connector's idle timeout in
-   * milliseconds, the most server threads and the accept queue size (0 for Jetty's defaults).
+   * milliseconds, the most server threads and the accept queue size (0 for the harness defaults).
    */
   public static void main(String[] args) throws IOException {
     if (args.length != 2 && args.length != 5) {
@@ -47,11 +47,6 @@ public final class ProxyServerMain {
       if (idleMillis > 0) {
         options = options.withIdleTimeout(Duration.ofMillis(idleMillis));
       }
-    }
-    // The benchmark holds thousands of silent requests for longer than Jetty's default 30 s.
-    String idleSeconds = System.getProperty("drawbridge.it.idleTimeoutSeconds");
-    if (idleSeconds != null) {
-      options = options.withIdleTimeout(Duration.ofSeconds(Long.parseLong(idleSeconds)));
     }
     ProxyServer proxy = ProxyServer.start(Path.of(args[0]), Path.of(args[1]), options);
     System.out.println(PORT_LINE_PREFIX + proxy.port());
