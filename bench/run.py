@@ -210,7 +210,7 @@ def start_agent(procs, base, backend_port):
     agent = procs.start("agent", ["java", "-jar", str(ROOT / "agent-jar" / "target" / "drawbridge-agent.jar"),
                                   "--proxy", base, "--target", f"http://127.0.0.1:{backend_port}",
                                   "--token-file", str(WORK / "agent.token"), "--concurrency", "128",
-                                  "--polls", "4", "--log-level", "warn"])
+                                  "--log-level", "warn"])
     wait_for(f"{base}/small", 60)
     return agent
 
