@@ -17,9 +17,7 @@ import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.core5.http.ClassicHttpResponse;
-import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.HttpEntity;
-import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.util.TimeValue;
@@ -30,8 +28,6 @@ import org.apache.hc.core5.util.Timeout;
  * execution so that the caller can keep them and cancel them from another thread.
  */
 final class ProxyClient implements Closeable {
-
-  private static final ContentType FRAMES = ContentType.create(Protocol.FRAMES_TYPE);
 
   /** Longest error body kept for a log line; the proxy's are one sentence. */
   private static final int MAX_MESSAGE = 512;
@@ -145,14 +141,14 @@ final class ProxyClient implements Closeable {
   record Answer(int status, String message) {}
 
   /**
-   * POSTs a batch of complete responses ({@code BatchedResponse} frames and an end frame).
+   * POSTs a batch of complete responses ({@code BatchedResponse} frames; the end frame is added).
    *
    * @throws IOException on connection failures and malformed answers
    */
-  BatchResult sendBatch(byte[] frames) throws IOException {
+  BatchResult sendBatch(List<byte[]> frames) throws IOException {
     HttpPost batch = new HttpPost(URI.create(base + Protocol.RESPONSES_PATH + "?" + Protocol.BACKEND_PARAM + "="
         + backendParam));
-    batch.setEntity(new ByteArrayEntity(frames, FRAMES));
+    batch.setEntity(new ResponseBatchEntity(frames));
     return proxyClient.execute(
         batch,
         proxyResponse -> {

@@ -1,8 +1,6 @@
 package dev.drawbridge.agent;
 
 import dev.drawbridge.protocol.BatchAnswer;
-import dev.drawbridge.protocol.Frames;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -45,7 +43,7 @@ final class ResponseBatcher {
 
   /** The call that carries a batch: {@link ProxyClient#sendBatch}. */
   interface Sender {
-    ProxyClient.BatchResult send(byte[] frames) throws IOException;
+    ProxyClient.BatchResult send(List<byte[]> frames) throws IOException;
   }
 
   /** What became of one response. */
@@ -128,14 +126,13 @@ final class ResponseBatcher {
   }
 
   private void sendBatch(List<Entry> batch) {
-    ByteArrayOutputStream body = new ByteArrayOutputStream(batchSize(batch));
+    List<byte[]> frames = new ArrayList<>(batch.size());
     for (Entry entry : batch) {
-      body.writeBytes(entry.frame());
+      frames.add(entry.frame());
     }
-    body.writeBytes(Frames.end());
     ProxyClient.BatchResult result;
     try {
-      result = sender.send(body.toByteArray());
+      result = sender.send(frames);
     } catch (IOException | RuntimeException e) {
       IOException failure = e instanceof IOException io ? io : new IOException(e);
       batch.forEach(entry -> entry.outcome().complete(new Outcome(0, null, failure)));
@@ -155,13 +152,5 @@ final class ResponseBatcher {
         entry.outcome().complete(new Outcome(result.status(), result.message(), null));
       }
     }
-  }
-
-  private static int batchSize(List<Entry> batch) {
-    int size = Frames.HEADER_LENGTH;
-    for (Entry entry : batch) {
-      size += entry.frame().length;
-    }
-    return size;
   }
 }

@@ -39,16 +39,31 @@ class ResponseBatcherTest {
     return BatchedResponse.frame(id, "{\"status\":200,\"headers\":[]}".getBytes(StandardCharsets.UTF_8), new byte[0], 0);
   }
 
-  /** The exchange ids in one batch body, in order. */
-  private static List<String> ids(byte[] batch) throws IOException {
+  /** The exchange ids of one batch's frames, in order. */
+  private static List<String> ids(List<byte[]> frames) throws IOException {
+    List<String> ids = new ArrayList<>();
+    for (byte[] frame : frames) {
+      FrameReader reader = FrameReader.forBatch();
+      assertEquals(FrameReader.Event.RESPONSE, reader.next(ByteBuffer.wrap(frame)), "one whole response per frame");
+      ids.add(BatchedResponse.parse(reader.response()).exchangeId());
+    }
+    return ids;
+  }
+
+  @Test
+  void aBatchBodyIsItsFramesThenTheEndFrameWithItsLengthKnown() throws Exception {
+    ResponseBatchEntity entity = new ResponseBatchEntity(List.of(frame("one"), frame("two")));
+    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+    entity.writeTo(body);
+    assertEquals(body.size(), entity.getContentLength());
     FrameReader reader = FrameReader.forBatch();
-    ByteBuffer buffer = ByteBuffer.wrap(batch);
+    ByteBuffer buffer = ByteBuffer.wrap(body.toByteArray());
     List<String> ids = new ArrayList<>();
     while (reader.next(buffer) == FrameReader.Event.RESPONSE) {
       ids.add(BatchedResponse.parse(reader.response()).exchangeId());
     }
     assertTrue(reader.isFinished(), "every batch ends with an end frame");
-    return ids;
+    assertEquals(List.of("one", "two"), ids);
   }
 
   @Test

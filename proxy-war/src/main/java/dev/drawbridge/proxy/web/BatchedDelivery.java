@@ -3,7 +3,6 @@ package dev.drawbridge.proxy.web;
 import dev.drawbridge.protocol.BatchAnswer;
 import dev.drawbridge.protocol.BatchedResponse;
 import dev.drawbridge.proxy.exchange.Exchange;
-import dev.drawbridge.proxy.exchange.ExchangeIds;
 import dev.drawbridge.proxy.exchange.ExchangeState;
 import dev.drawbridge.proxy.exchange.Tunnel;
 import jakarta.servlet.ServletOutputStream;
@@ -32,18 +31,11 @@ final class BatchedDelivery implements WriteListener {
   static BatchAnswer.Refusal deliver(
       Tunnel tunnel, AgentCaller caller, BatchedResponse response, String via) {
     String id = response.exchangeId();
-    Exchange exchange = ExchangeIds.isWellFormed(id) ? tunnel.exchange(id) : null;
-    if (exchange == null) {
-      return tunnel.endedRecently(id)
-          ? refusal(id, 410, "This exchange already ended; its client is gone or it timed out.")
-          : refusal(id, 404, "This proxy has no exchange with that id.");
+    ExchangeLookup lookup = ExchangeLookup.find(tunnel, id).deliveredTo(caller.backend(), caller.agentId());
+    if (!lookup.found()) {
+      return refusal(id, lookup.status(), lookup.message());
     }
-    if (exchange.backend() != caller.backend() || !caller.agentId().equals(exchange.agentId())) {
-      return refusal(id, 403, "This exchange was delivered to another agent.");
-    }
-    if (exchange.state().isTerminal()) {
-      return refusal(id, 410, "This exchange already ended; its client is gone or it timed out.");
-    }
+    Exchange exchange = lookup.exchange();
     if (exchange.state() != ExchangeState.DELIVERED) {
       return refusal(id, 409, "This exchange was already answered.");
     }

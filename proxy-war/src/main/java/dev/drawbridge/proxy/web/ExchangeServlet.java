@@ -78,27 +78,21 @@ public class ExchangeServlet extends HttpServlet {
       Responses.agentText(agentResponse, 404, "There is no agent call at this path.");
       return null;
     }
-    Exchange exchange = tunnel.exchange(id);
-    if (exchange == null) {
-      boolean ended = tunnel.endedRecently(id);
-      Responses.agentText(
-          agentResponse,
-          ended ? 410 : 404,
-          ended ? "This exchange already ended; its client is gone or it timed out." : "This proxy has no exchange with that id.");
+    ExchangeLookup lookup = ExchangeLookup.find(tunnel, id);
+    if (!lookup.found()) {
+      Responses.agentText(agentResponse, lookup.status(), lookup.message());
       return null;
     }
+    Exchange exchange = lookup.exchange();
     AgentCaller caller =
         AgentCaller.authenticate(agentRequest, agentResponse, tunnel, exchange.backend().id());
     if (caller == null) {
       return null;
     }
     caller.backend().session(caller.agentId(), caller.version(), caller.remoteAddress());
-    if (!caller.agentId().equals(exchange.agentId())) {
-      Responses.agentText(agentResponse, 403, "This exchange was delivered to another agent.");
-      return null;
-    }
-    if (exchange.state().isTerminal()) {
-      Responses.agentText(agentResponse, 410, "This exchange already ended; its client is gone or it timed out.");
+    lookup = lookup.deliveredTo(caller.backend(), caller.agentId());
+    if (!lookup.found()) {
+      Responses.agentText(agentResponse, lookup.status(), lookup.message());
       return null;
     }
     return exchange;
