@@ -159,6 +159,10 @@ def start_drawbridge(procs, backend_port, tomcat_version, admin_password):
         '<role rolename="drawbridge-admin"/>'
         f'<user username="admin" password="{admin_password}" roles="drawbridge-admin"/></tomcat-users>')
     shutil.copy(ROOT / "proxy-war" / "target" / "drawbridge.war", tomcat / "webapps" / "drawbridge.war")
+    # The same small file served by Tomcat itself: what one plain request costs in this container,
+    # the floor under anything a servlet in it does.
+    (tomcat / "webapps" / "floor").mkdir()
+    shutil.copy(WORK / "files" / "small.txt", tomcat / "webapps" / "floor" / "small")
     port = free_port()
     env = dict(os.environ, CATALINA_HOME=str(tomcat), CATALINA_BASE=str(tomcat),
                CATALINA_OPTS=f"-Ddrawbridge.http.address=127.0.0.1 -Ddrawbridge.http.port={port} "
@@ -225,10 +229,11 @@ def wrk(url, connections, seconds, script=None):
     units = {"B": 1, "KB": 1024, "MB": MIB, "GB": 1024 * MIB}
     mbps = float(transfer.group(1)) * units[transfer.group(2)] / MIB
     latency = {p: millis(v) for p, v in re.findall(r"\s(50|99)%\s+([\d.]+\w+)", out)}
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         print(f"  warning: {errors.group(1)} non-2xx answers from {url}", file=sys.stderr)
-    return {"rps": rps, "mbps": mbps, "p50": latency.get("50"), "p99": latency.get("99")}
+    return {"rps": rps, "mbps": mbps, "p50": latency.get("50"), "p99": latency.get("99"), "requests": requests}
 
 
 def millis(text):
@@ -253,6 +258,14 @@ def status_value(pid, key):
         if line.startswith(key + ":"):
             return int(line.split()[1])
     return 0
+
+
+def cpu_per_request(url, connections, seconds, pids):
+    """Small GETs at url, with the CPU time each of pids spent per request, in microseconds."""
+    before = [cpu_seconds(pid) for pid in pids]
+    r = wrk(url, connections, seconds)
+    spent = [cpu_seconds(pid) - b for pid, b in zip(pids, before)]
+    return r["rps"], [s * 1e6 / r["requests"] for s in spent]
 
 
 def measure(base, files, seconds):
@@ -372,9 +385,14 @@ def main():
             measure(base, files, max(3, args.seconds // 2))
         cpu_before = {"proxy": cpu_seconds(tomcat.pid), "agent": cpu_seconds(agent.pid)}
         rounds = []
+        floor_url = base.rsplit("/", 1)[0] + "/floor/small"
         for r in range(args.rounds):
             print(f"round {r + 1} of {args.rounds}...", file=sys.stderr)
             rounds.append({name: measure(url, files, args.seconds) for name, url in targets.items()})
+            rounds[-1]["costs"] = {
+                "Tomcat serving the file itself": cpu_per_request(floor_url, 64, args.seconds, [tomcat.pid]),
+                "Drawbridge (Tomcat + agent)": cpu_per_request(f"{base}/small", 64, args.seconds,
+                                                               [tomcat.pid, agent.pid])}
         cpu = {k: cpu_seconds(p.pid) - cpu_before[k] for k, p in (("proxy", tomcat), ("agent", agent))}
         peaks = {"proxy": status_value(tomcat.pid, "VmHWM") / 1024, "agent": status_value(agent.pid, "VmHWM") / 1024}
     finally:
@@ -409,6 +427,11 @@ def report(rounds, cpu, peaks, waiting, args):
         med = {t: statistics.median(r[t][metric] for r in rounds) for t in ("direct", "nginx", "drawbridge")}
         print(f"| {metric} | {med['direct']:.1f} | {med['nginx']:.1f} | {med['drawbridge']:.1f} | "
               f"{ratio(med['drawbridge'], med['direct'])} | {ratio(med['drawbridge'], med['nginx'])} |")
+    print("\n| small GET c=64, CPU per request | req/s | proxy container µs | agent µs |\n|---|---:|---:|---:|")
+    for setup in rounds[0]["costs"]:
+        rps = statistics.median(r["costs"][setup][0] for r in rounds)
+        micros = [statistics.median(r["costs"][setup][1][i] for r in rounds) for i in range(len(rounds[0]["costs"][setup][1]))]
+        print(f"| {setup} | {rps:.0f} | {micros[0]:.0f} | " + (f"{micros[1]:.0f}" if len(micros) > 1 else "-") + " |")
     print(f"\nCPU seconds during the measured rounds: proxy (Tomcat) {cpu['proxy']:.1f}, agent {cpu['agent']:.1f}; "
           f"peak RSS: proxy {peaks['proxy']:.0f} MiB, agent {peaks['agent']:.0f} MiB")
     if waiting:
