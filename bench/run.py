@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Drawbridge benchmark: the same backend reached directly, through nginx as an ordinary reverse
-proxy, and through Drawbridge (the WAR in a real Tomcat 11 configured from tomcat-conf/, plus the
+proxy, through an OpenSSH reverse tunnel (a peer), and through Drawbridge (the WAR in a real Tomcat 11 configured from tomcat-conf/, plus the
 agent jar), measured back to back in one run on 127.0.0.1. Prints a table with ratios.
 
 Run it through bench/run.sh, which installs nginx and wrk when missing and builds the project.
@@ -137,7 +137,48 @@ def start_reverse_nginx(procs, backend_port):
     return port
 
 
-def start_drawbridge(procs, backend_port, tomcat_version, admin_password):
+def start_ssh_tunnel(procs, backend_port):
+    """A peer tunnel: an OpenSSH reverse tunnel (ssh -R) through a private sshd on 127.0.0.1."""
+    ssh = WORK / "ssh"
+    shutil.rmtree(ssh, ignore_errors=True)
+    ssh.mkdir(mode=0o700)
+    for key in ("host_key", "client_key"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(ssh / key)], check=True)
+    shutil.copy(ssh / "client_key.pub", ssh / "authorized_keys")
+    sshd_port, tunnel_port = free_port(), free_port()
+    (ssh / "sshd_config").write_text(f"""ListenAddress 127.0.0.1
+Port {sshd_port}
+HostKey {ssh / 'host_key'}
+AuthorizedKeysFile {ssh / 'authorized_keys'}
+PidFile {ssh / 'sshd.pid'}
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+AllowTcpForwarding remote
+""")
+    # sshd started as root insists on its privilege separation directory, which a fresh container lacks.
+    if os.geteuid() == 0:
+        pathlib.Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
+    procs.start("sshd", ["/usr/sbin/sshd", "-D", "-e", "-f", str(ssh / "sshd_config")])
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", sshd_port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    procs.start("ssh-tunnel", ["ssh", "-N", "-p", str(sshd_port), "-i", str(ssh / "client_key"),
+                               "-o", "StrictHostKeyChecking=no", "-o", f"UserKnownHostsFile={ssh / 'known_hosts'}",
+                               "-o", "ExitOnForwardFailure=yes", "-o", "BatchMode=yes",
+                               "-R", f"127.0.0.1:{tunnel_port}:127.0.0.1:{backend_port}",
+                               f"{os.environ.get('USER', 'root')}@127.0.0.1"])
+    wait_for(f"http://127.0.0.1:{tunnel_port}/small", 30)
+    return tunnel_port
+
+
+def start_drawbridge(procs, backend_port, tomcat_version, admin_password, socket_buffer):
     tomcat = WORK / "tomcat"
     tarball = WORK / f"tomcat-{tomcat_version}.tar.gz"
     if not tarball.exists():
@@ -148,6 +189,13 @@ def start_drawbridge(procs, backend_port, tomcat_version, admin_password):
     tomcat.mkdir()
     subprocess.run(["tar", "-xzf", str(tarball), "-C", str(tomcat), "--strip-components=1"], check=True)
     shutil.copytree(ROOT / "tomcat-conf", tomcat / "conf", dirs_exist_ok=True)
+    if socket_buffer:
+        # Tomcat reads and writes plain HTTP in pieces of its socket buffers (8 KiB by default);
+        # larger ones cost that much more memory on every connection, waiting or not.
+        server_xml = tomcat / "conf" / "server.xml"
+        server_xml.write_text(server_xml.read_text().replace(
+            'maxThreads="200"\n', f'maxThreads="200" socket.appReadBufSize="{socket_buffer}" '
+                                  f'socket.appWriteBufSize="{socket_buffer}"\n', 1))
     token = secrets.token_urlsafe(32)
     (WORK / "agent.token").write_text(token)
     digest = hashlib.sha256(token.encode()).hexdigest()
@@ -344,6 +392,8 @@ def main():
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every measurement; medians are reported (0: only the waiting clients)")
     parser.add_argument("--waiting", type=int, default=10000, help="client requests held for the memory benchmark (0 to skip)")
+    parser.add_argument("--socket-buffer", type=int, default=0, help="Tomcat socket.appReadBufSize and appWriteBufSize in bytes (default: tomcat-conf's, 8 KiB)")
+    parser.add_argument("--no-ssh", dest="ssh", action="store_false", help="leave out the OpenSSH reverse tunnel (a peer, through a private sshd on 127.0.0.1)")
     parser.add_argument("--serve", action="store_true", help="start the backend, nginx and Drawbridge, print their URLs and wait for Ctrl-C (for profiling)")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -359,7 +409,7 @@ def main():
     try:
         backend_port = start_backend(procs, files, free_port())
         nginx_port = start_reverse_nginx(procs, backend_port)
-        tomcat, base = start_drawbridge(procs, backend_port, tomcat_version, admin_password)
+        tomcat, base = start_drawbridge(procs, backend_port, tomcat_version, admin_password, args.socket_buffer)
         waiting = {}
         if args.waiting:
             token = (WORK / "agent.token").read_text()
@@ -375,8 +425,10 @@ def main():
             waiting = {"Tomcat 11 (tomcat-conf/)": on_tomcat, "Jetty 12 (embedded, defaults)": on_jetty}
         else:
             agent = start_agent(procs, base, backend_port)
-        targets = {"direct": f"http://127.0.0.1:{backend_port}", "nginx": f"http://127.0.0.1:{nginx_port}",
-                   "drawbridge": base}
+        targets = {"direct": f"http://127.0.0.1:{backend_port}", "nginx": f"http://127.0.0.1:{nginx_port}"}
+        if args.ssh:
+            targets["ssh -R"] = f"http://127.0.0.1:{start_ssh_tunnel(procs, backend_port)}"
+        targets["drawbridge"] = base
         if args.serve:
             serve(targets, tomcat, agent)
             return
@@ -419,13 +471,14 @@ def report(rounds, cpu, peaks, waiting, args):
                 print(f"{container}: {key}: {value}")
         return
     metrics = list(rounds[0]["direct"].keys())
+    setups = [t for t in rounds[0] if t != "costs"]
     print(f"\nDrawbridge benchmark: {args.rounds} rounds of {args.seconds} s runs, medians; "
           f"{os.cpu_count()} CPUs, {platform_line()}\n")
-    print("| measure | direct | nginx | drawbridge | drawbridge / direct | drawbridge / nginx |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| measure | " + " | ".join(setups) + " | drawbridge / direct | drawbridge / nginx |")
+    print("|---|" + "---:|" * (len(setups) + 2))
     for metric in metrics:
-        med = {t: statistics.median(r[t][metric] for r in rounds) for t in ("direct", "nginx", "drawbridge")}
-        print(f"| {metric} | {med['direct']:.1f} | {med['nginx']:.1f} | {med['drawbridge']:.1f} | "
+        med = {t: statistics.median(r[t][metric] for r in rounds) for t in setups}
+        print(f"| {metric} | " + " | ".join(f"{med[t]:.1f}" for t in setups) + " | "
               f"{ratio(med['drawbridge'], med['direct'])} | {ratio(med['drawbridge'], med['nginx'])} |")
     print("\n| small GET c=64, CPU per request | req/s | proxy container µs | agent µs |\n|---|---:|---:|---:|")
     for setup in rounds[0]["costs"]:

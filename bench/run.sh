@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
+if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null || [ ! -x /usr/sbin/sshd ]; then
   apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light wrk
+  DEBIAN_FRONTEND=noninteractive apt-get install -y nginx-light wrk openssh-server openssh-client
 fi
 if [ ! -f proxy-war/target/drawbridge.war ] || [ ! -f agent-jar/target/drawbridge-agent.jar ]; then
   mvn -B -q -Dstyle.color=never -DskipTests package
