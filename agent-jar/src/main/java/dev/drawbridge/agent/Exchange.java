@@ -7,9 +7,9 @@ import dev.drawbridge.protocol.FramedInputStream;
 import dev.drawbridge.protocol.Frames;
 import dev.drawbridge.protocol.HeaderField;
 import dev.drawbridge.protocol.HopByHop;
-import dev.drawbridge.protocol.Json;
 import dev.drawbridge.protocol.RequestHead;
 import dev.drawbridge.protocol.ResponseHead;
+import dev.drawbridge.protocol.WireJson;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -267,7 +267,7 @@ final class Exchange implements Runnable {
    */
   private boolean sendWhole(ResponseHead responseHead, byte[] body) {
     ResponseBatcher.Outcome outcome =
-        batcher.send(id(), BatchedResponse.frame(id(), Json.toBytes(responseHead), body, body.length));
+        batcher.send(id(), BatchedResponse.frame(id(), WireJson.write(responseHead), body, body.length));
     if (outcome.failure() != null) {
       if (!cancelled) {
         LOG.warning(log("could not send the response to the proxy: " + Reasons.describe(outcome.failure())));

@@ -1,9 +1,9 @@
 package dev.drawbridge.agent;
 
 import dev.drawbridge.protocol.BatchAnswer;
-import dev.drawbridge.protocol.Json;
 import dev.drawbridge.protocol.PollResult;
 import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.protocol.WireJson;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -104,7 +104,7 @@ final class ProxyClient implements Closeable {
           }
           proxyVersion = headerValue(proxyResponse, Protocol.PROXY_VERSION_HEADER);
           byte[] json = EntityUtils.toByteArray(proxyResponse.getEntity());
-          PollResult result = Json.fromBytes(json, PollResult.class);
+          PollResult result = WireJson.readPollResult(json);
           // Absent lists are empty lists; the rest of the agent need not care.
           return new PollResult(
               result.exchanges() == null ? List.of() : result.exchanges(),
@@ -155,7 +155,7 @@ final class ProxyClient implements Closeable {
           int status = proxyResponse.getCode();
           if (status == 200) {
             byte[] json = EntityUtils.toByteArray(proxyResponse.getEntity());
-            BatchAnswer answer = Json.fromBytes(json, BatchAnswer.class);
+            BatchAnswer answer = WireJson.readBatchAnswer(json);
             return new BatchResult(status, "", answer.refused() == null ? List.of() : answer.refused());
           }
           return new BatchResult(status, message(proxyResponse), List.of());

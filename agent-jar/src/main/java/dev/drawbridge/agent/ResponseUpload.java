@@ -1,9 +1,9 @@
 package dev.drawbridge.agent;
 
 import dev.drawbridge.protocol.FramedOutputStream;
-import dev.drawbridge.protocol.Json;
 import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.protocol.ResponseHead;
+import dev.drawbridge.protocol.WireJson;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -43,7 +43,7 @@ final class ResponseUpload extends AbstractHttpEntity {
   public void writeTo(OutputStream proxyUpload) throws IOException {
     // Not closed here: HttpClient closes the chunked stream itself, writing its last chunk.
     FramedOutputStream frames = new FramedOutputStream(proxyUpload);
-    frames.writeHead(Json.toBytes(responseHead));
+    frames.writeHead(WireJson.write(responseHead));
     frames.flush();
     if (backendBody != null) {
       byte[] buffer = new byte[BUFFER_SIZE];

@@ -3,11 +3,11 @@ package dev.drawbridge.agent;
 import dev.drawbridge.protocol.BatchAnswer;
 import dev.drawbridge.protocol.BatchedResponse;
 import dev.drawbridge.protocol.FrameReader;
-import dev.drawbridge.protocol.Json;
 import dev.drawbridge.protocol.PollResult;
 import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.protocol.RequestHead;
 import dev.drawbridge.protocol.ResponseHead;
+import dev.drawbridge.protocol.WireJson;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -143,7 +143,7 @@ final class FakeProxy extends Handler.Abstract {
       synchronized (upload) {
         upload.body.write(batched.bodyArray(), batched.bodyOffset(), batched.bodyLength());
       }
-      upload.head.complete(Json.fromBytes(batched.head(), ResponseHead.class));
+      upload.head.complete(WireJson.readResponseHead(batched.head()));
       upload.end.complete("END");
       if (uploadStatus != 204) {
         refused.add(new BatchAnswer.Refusal(batched.exchangeId(), uploadStatus, "refused by the test"));
@@ -154,7 +154,7 @@ final class FakeProxy extends Handler.Abstract {
       callback.succeeded();
     } else {
       response.getHeaders().put("Content-Type", Protocol.JSON_TYPE);
-      response.write(true, ByteBuffer.wrap(Json.toBytes(new BatchAnswer(refused))), callback);
+      response.write(true, ByteBuffer.wrap(WireJson.write(new BatchAnswer(refused))), callback);
     }
   }
 
@@ -175,7 +175,7 @@ final class FakeProxy extends Handler.Abstract {
       result = new PollResult(List.of(), List.of(), false);
     }
     response.getHeaders().put("Content-Type", Protocol.JSON_TYPE);
-    response.write(true, ByteBuffer.wrap(Json.toBytes(result)), callback);
+    response.write(true, ByteBuffer.wrap(WireJson.write(result)), callback);
   }
 
   private static void readUpload(InputStream in, Upload upload) {
@@ -187,7 +187,7 @@ final class FakeProxy extends Handler.Abstract {
         FrameReader.Event event = reader.next(buffer);
         switch (event) {
           case HEAD:
-            upload.head.complete(Json.fromBytes(reader.head(), ResponseHead.class));
+            upload.head.complete(WireJson.readResponseHead(reader.head()));
             break;
           case DATA:
             String chunk = new String(buffer.array(), reader.dataOffset(), reader.dataLength(), StandardCharsets.ISO_8859_1);

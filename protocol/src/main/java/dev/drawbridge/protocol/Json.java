@@ -5,7 +5,11 @@ import jakarta.json.bind.JsonbBuilder;
 import jakarta.json.bind.JsonbException;
 import java.nio.charset.StandardCharsets;
 
-/** The one JSON-B instance of a process; Jsonb is thread-safe and costly to create. */
+/**
+ * The one JSON-B instance of a process; Jsonb is thread-safe and costly to create. For the
+ * messages on every request's path use {@link WireJson}; this is for the rest (status reports,
+ * readiness, tests).
+ */
 public final class Json {
 
   private static final Jsonb JSONB = JsonbBuilder.create();

@@ -1,9 +1,9 @@
 package dev.drawbridge.proxy.web;
 
-import dev.drawbridge.protocol.Json;
 import dev.drawbridge.protocol.PollResult;
 import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.protocol.RequestHead;
+import dev.drawbridge.protocol.WireJson;
 import dev.drawbridge.proxy.exchange.Backend;
 import dev.drawbridge.proxy.exchange.Exchange;
 import dev.drawbridge.proxy.exchange.PendingPoll;
@@ -65,7 +65,7 @@ final class AgentPoll implements PendingPoll, AsyncListener {
     for (Exchange exchange : exchanges) {
       heads.add(exchange.head());
     }
-    byte[] body = Json.toBytes(new PollResult(heads, cancelled, draining));
+    byte[] body = WireJson.write(new PollResult(heads, cancelled, draining));
     try {
       HttpServletResponse response = (HttpServletResponse) async.getResponse();
       response.setStatus(200);

@@ -4,8 +4,8 @@ import dev.drawbridge.protocol.BatchAnswer;
 import dev.drawbridge.protocol.BatchedResponse;
 import dev.drawbridge.protocol.FrameException;
 import dev.drawbridge.protocol.FrameReader;
-import dev.drawbridge.protocol.Json;
 import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.protocol.WireJson;
 import dev.drawbridge.proxy.exchange.Tunnel;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
@@ -132,7 +132,7 @@ final class BatchRelay implements ReadListener, AsyncListener {
       if (message != null) {
         Responses.agentText(response, status, message);
       } else if (status == 200) {
-        byte[] body = Json.toBytes(new BatchAnswer(List.copyOf(refused)));
+        byte[] body = WireJson.write(new BatchAnswer(List.copyOf(refused)));
         response.setStatus(200);
         response.setHeader(Protocol.PROXY_VERSION_HEADER, Protocol.SOFTWARE_VERSION);
         response.setContentType(Protocol.JSON_TYPE);

@@ -1,8 +1,8 @@
 package dev.drawbridge.proxy.web;
 
-import dev.drawbridge.protocol.Json;
 import dev.drawbridge.protocol.PollResult;
 import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.protocol.WireJson;
 import dev.drawbridge.proxy.exchange.AgentSession;
 import dev.drawbridge.proxy.exchange.Tunnel;
 import jakarta.servlet.AsyncContext;
@@ -48,7 +48,7 @@ public class PollServlet extends HttpServlet {
         caller.backend().session(caller.agentId(), caller.version(), caller.remoteAddress());
     if ("true".equalsIgnoreCase(agentRequest.getHeader(Protocol.AGENT_LEAVING_HEADER))) {
       caller.backend().agentLeaving(session);
-      byte[] empty = Json.toBytes(new PollResult(List.of(), List.of(), false));
+      byte[] empty = WireJson.write(new PollResult(List.of(), List.of(), false));
       agentResponse.setContentType(Protocol.JSON_TYPE);
       agentResponse.setContentLength(empty.length);
       agentResponse.getOutputStream().write(empty);

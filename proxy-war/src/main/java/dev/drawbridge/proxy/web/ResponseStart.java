@@ -2,9 +2,9 @@ package dev.drawbridge.proxy.web;
 
 import dev.drawbridge.protocol.FrameException;
 import dev.drawbridge.protocol.HeaderField;
-import dev.drawbridge.protocol.Json;
 import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.protocol.ResponseHead;
+import dev.drawbridge.protocol.WireJson;
 import dev.drawbridge.proxy.exchange.Exchange;
 import dev.drawbridge.proxy.http.ForwardedHeaders;
 import dev.drawbridge.proxy.http.ResponseHeadRules;
@@ -44,7 +44,7 @@ final class ResponseStart {
   static Outcome apply(Exchange exchange, ServletClientLeg client, byte[] headJson, String via) {
     ResponseHead head;
     try {
-      head = Json.fromBytes(headJson, ResponseHead.class);
+      head = WireJson.readResponseHead(headJson);
     } catch (FrameException e) {
       exchange.fail(502, "The agent sent a malformed response head.");
       return Outcome.refused(400, "Malformed response head: " + e.getMessage());

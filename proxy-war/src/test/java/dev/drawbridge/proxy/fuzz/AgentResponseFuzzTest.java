@@ -10,8 +10,8 @@ import dev.drawbridge.protocol.FrameReader;
 import dev.drawbridge.protocol.Frames;
 import dev.drawbridge.protocol.HeaderField;
 import dev.drawbridge.protocol.HeaderValidation;
-import dev.drawbridge.protocol.Json;
 import dev.drawbridge.protocol.ResponseHead;
+import dev.drawbridge.protocol.WireJson;
 import dev.drawbridge.proxy.http.ResponseHeadRules;
 import java.nio.ByteBuffer;
 
@@ -85,7 +85,7 @@ class AgentResponseFuzzTest {
   }
 
   private static void judge(byte[] headJson) throws FrameException {
-    ResponseHead head = Json.fromBytes(headJson, ResponseHead.class);
+    ResponseHead head = WireJson.readResponseHead(headJson);
     if (head.failure() != null || head.headers() == null) {
       return;
     }
