@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.time.Duration;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -78,6 +79,12 @@ class ConfigLoaderTest {
     String backend = "{\"id\":\"a\",\"agentTokenSha256\":[\"" + DIGEST + "\"]}";
     return Stream.of(
         Arguments.of("{", "not a valid configuration"),
+        // Cut short inside lists and objects: refused at once, not parsed on forever.
+        Arguments.of("{\"backends\":[", "not a valid configuration"),
+        Arguments.of("{\"backends\":[" + backend + ",", "not a valid configuration"),
+        Arguments.of("{\"backends\":[{\"id\":\"a\",\"agentTokenSha256\":[\"" + DIGEST + "\",", "not a valid configuration"),
+        Arguments.of("{\"trustedProxies\":[\"::1\",[1,", "not a valid configuration"),
+        Arguments.of("{\"backends\":[" + backend + "],\"routes\":[{\"allow\":[", "not a valid configuration"),
         Arguments.of("[]", "not a valid configuration"),
         Arguments.of("{}", "key 'backends'"),
         Arguments.of("{\"backends\":[" + backend + "],\"pollWait\":3}", "not a valid configuration"),
@@ -103,6 +110,7 @@ class ConfigLoaderTest {
 
   @ParameterizedTest
   @MethodSource("badFiles")
+  @Timeout(10)
   void namesFileKeyAndReason(String json, String expected) {
     ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.parse(json, "drawbridge.json"));
     assertEquals(true, e.getMessage().startsWith("drawbridge.json: "), e.getMessage());
