@@ -32,6 +32,9 @@ public record EndedExchange(
     long totalNanos,
     Instant endedAt) {
 
+  /** Names of the status classes, by hundreds; "other" for what is not 1xx to 5xx. */
+  private static final String[] STATUS_CLASSES = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+
   static EndedExchange of(Exchange exchange) {
     long created = exchange.createdNanos();
     long delivered = exchange.deliveredNanos();
@@ -62,7 +65,7 @@ public record EndedExchange(
   /** "2xx" to "5xx" for the status classes; "499" (client gone) counts as 4xx. */
   public String statusClass() {
     int hundreds = status / 100;
-    return hundreds >= 1 && hundreds <= 5 ? hundreds + "xx" : "other";
+    return STATUS_CLASSES[hundreds >= 1 && hundreds <= 5 ? hundreds : 0];
   }
 
   public long totalMillis() {

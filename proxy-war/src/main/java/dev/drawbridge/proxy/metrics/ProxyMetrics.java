@@ -4,6 +4,7 @@ import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.proxy.exchange.AgentSession;
 import dev.drawbridge.proxy.exchange.Backend;
 import dev.drawbridge.proxy.exchange.EndedExchange;
+import dev.drawbridge.proxy.exchange.ExchangeState;
 import dev.drawbridge.proxy.exchange.Tunnel;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -25,6 +26,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -61,7 +63,6 @@ public final class ProxyMetrics implements AutoCloseable {
   private final Tunnel tunnel;
   private final Consumer<EndedExchange> onEnded = this::recordEnded;
   private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
-  private final Map<String, Counter> requestCounters = new ConcurrentHashMap<>();
   private final Map<String, BackendMeters> backendMeters = new ConcurrentHashMap<>();
 
   public ProxyMetrics(Tunnel tunnel) {
@@ -132,16 +133,15 @@ public final class ProxyMetrics implements AutoCloseable {
   }
 
   private void recordEnded(EndedExchange exchange) {
-    String backend = exchange.backendId();
-    String outcome = outcome(exchange);
     // Meters are looked up in maps of our own: building and registering them on every request cost
     // about 3 % of the proxy's CPU for small responses.
-    requestCounters
-        .computeIfAbsent(
-            backend + ' ' + exchange.statusClass() + ' ' + outcome,
-            key -> requestCounter(backend, exchange.statusClass(), outcome))
-        .increment();
+    String backend = exchange.backendId();
     BackendMeters meters = backendMeters.computeIfAbsent(backend, this::backendMeters);
+    meters.requests()
+        .computeIfAbsent(
+            new RequestKind(exchange.statusClass(), exchange.outcome()),
+            kind -> requestCounter(backend, kind))
+        .increment();
     meters.queueWait().record(exchange.queueNanos(), TimeUnit.NANOSECONDS);
     meters.duration().record(exchange.totalNanos(), TimeUnit.NANOSECONDS);
     meters.bytesIn().increment(exchange.bytesIn());
@@ -149,17 +149,25 @@ public final class ProxyMetrics implements AutoCloseable {
   }
 
   /** The meters every ended exchange of one backend feeds. */
-  private record BackendMeters(Timer queueWait, Timer duration, Counter bytesIn, Counter bytesOut) {}
+  private record BackendMeters(
+      Map<RequestKind, Counter> requests, Timer queueWait, Timer duration, Counter bytesIn, Counter bytesOut) {}
 
-  private Counter requestCounter(String backend, String statusClass, String outcome) {
+  /** What the requests counter tells ended exchanges apart by. */
+  private record RequestKind(String statusClass, ExchangeState outcome) {}
+
+  private Counter requestCounter(String backend, RequestKind kind) {
     return Counter.builder("drawbridge.requests")
         .description("Ended client requests by the status class the client got and how the exchange ended")
-        .tags("backend", backend, "status_class", statusClass, "outcome", outcome)
+        .tags(
+            "backend", backend,
+            "status_class", kind.statusClass(),
+            "outcome", kind.outcome().name().toLowerCase(Locale.ROOT))
         .register(registry);
   }
 
   private BackendMeters backendMeters(String backend) {
     return new BackendMeters(
+        new ConcurrentHashMap<>(),
         timer("drawbridge.queue.wait", "Time client requests waited in the queue for an agent", backend),
         timer("drawbridge.exchange.duration", "Time from the client's request to the end of its response", backend),
         Counter.builder("drawbridge.request")
@@ -180,10 +188,6 @@ public final class ProxyMetrics implements AutoCloseable {
         .tag("backend", backend)
         .serviceLevelObjectives(BUCKETS)
         .register(registry);
-  }
-
-  private static String outcome(EndedExchange exchange) {
-    return exchange.outcome().name().toLowerCase(java.util.Locale.ROOT);
   }
 
   private Counter authFailures(String reason) {

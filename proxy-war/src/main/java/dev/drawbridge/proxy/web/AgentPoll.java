@@ -1,7 +1,6 @@
 package dev.drawbridge.proxy.web;
 
 import dev.drawbridge.protocol.PollResult;
-import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.protocol.RequestHead;
 import dev.drawbridge.protocol.WireJson;
 import dev.drawbridge.proxy.exchange.Backend;
@@ -67,12 +66,7 @@ final class AgentPoll implements PendingPoll, AsyncListener {
     }
     byte[] body = WireJson.write(new PollResult(heads, cancelled, draining));
     try {
-      HttpServletResponse response = (HttpServletResponse) async.getResponse();
-      response.setStatus(200);
-      response.setContentType(Protocol.JSON_TYPE);
-      response.setContentLength(body.length);
-      response.setHeader("Cache-Control", "no-store");
-      response.setHeader(Protocol.PROXY_VERSION_HEADER, Protocol.SOFTWARE_VERSION);
+      Responses.agentJsonHead((HttpServletResponse) async.getResponse(), body.length);
       BytesWriter.write(async, body, failure -> failUndelivered(exchanges, failure));
     } catch (IOException | IllegalStateException e) {
       failUndelivered(exchanges, e);

@@ -4,7 +4,6 @@ import dev.drawbridge.protocol.BatchAnswer;
 import dev.drawbridge.protocol.BatchedResponse;
 import dev.drawbridge.protocol.FrameException;
 import dev.drawbridge.protocol.FrameReader;
-import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.protocol.WireJson;
 import dev.drawbridge.proxy.exchange.Tunnel;
 import jakarta.servlet.AsyncContext;
@@ -133,10 +132,7 @@ final class BatchRelay implements ReadListener, AsyncListener {
         Responses.agentText(response, status, message);
       } else if (status == 200) {
         byte[] body = WireJson.write(new BatchAnswer(List.copyOf(refused)));
-        response.setStatus(200);
-        response.setHeader(Protocol.PROXY_VERSION_HEADER, Protocol.SOFTWARE_VERSION);
-        response.setContentType(Protocol.JSON_TYPE);
-        response.setContentLength(body.length);
+        Responses.agentJsonHead(response, body.length);
         response.getOutputStream().write(body);
       } else {
         response.setStatus(status);

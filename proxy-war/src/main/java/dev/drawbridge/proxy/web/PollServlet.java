@@ -49,8 +49,7 @@ public class PollServlet extends HttpServlet {
     if ("true".equalsIgnoreCase(agentRequest.getHeader(Protocol.AGENT_LEAVING_HEADER))) {
       caller.backend().agentLeaving(session);
       byte[] empty = WireJson.write(new PollResult(List.of(), List.of(), false));
-      agentResponse.setContentType(Protocol.JSON_TYPE);
-      agentResponse.setContentLength(empty.length);
+      Responses.agentJsonHead(agentResponse, empty.length);
       agentResponse.getOutputStream().write(empty);
       return;
     }

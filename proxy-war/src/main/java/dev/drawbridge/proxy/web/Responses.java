@@ -36,6 +36,15 @@ final class Responses {
     response.getOutputStream().write(body);
   }
 
+  /** Starts a 200 JSON answer of {@code length} bytes to an agent call; the caller writes the body. */
+  static void agentJsonHead(HttpServletResponse response, int length) {
+    response.setStatus(200);
+    response.setContentType(Protocol.JSON_TYPE);
+    response.setContentLength(length);
+    response.setHeader("Cache-Control", "no-store");
+    response.setHeader(Protocol.PROXY_VERSION_HEADER, Protocol.SOFTWARE_VERSION);
+  }
+
   /** Like {@link #text} for agent calls, which also learn the proxy's versions. */
   static void agentText(HttpServletResponse response, int status, String message) throws IOException {
     response.setHeader(Protocol.PROXY_VERSION_HEADER, Protocol.SOFTWARE_VERSION);
