@@ -24,6 +24,7 @@ public final class AgentProcess implements AutoCloseable {
   private AgentProcess(Process process) {
     this.process = process;
     this.output = new ProcessOutput("agent-" + process.pid(), process);
+    WatchedJvms.watch(process, "an agent");
   }
 
   /** Starts the agent with these command-line flags and a small default heap. */

@@ -51,6 +51,7 @@ public final class ForkedProxyServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("could not start the forked proxy", e);
     }
+    WatchedJvms.watch(process, "the forked proxy");
     ProcessOutput output = new ProcessOutput("proxy-" + process.pid(), process);
     try {
       String portLine = output.awaitLine(ProxyServerMain.PORT_LINE_PREFIX + "\\d+$", START_TIMEOUT);
