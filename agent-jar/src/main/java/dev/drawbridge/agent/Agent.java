@@ -35,6 +35,8 @@ public final class Agent implements AutoCloseable {
   private static final long POLLER_STOP_MILLIS = 5_000;
 
   private final AgentConfig config;
+  /** This agent's process instance: the proxy tells a restarted agent from its predecessor by it. */
+  private final String instance;
   private final ProxyLink proxyLink;
   private final Capacity capacity;
   private final ProxyClient proxyClient;
@@ -56,7 +58,8 @@ public final class Agent implements AutoCloseable {
     this.config = config;
     this.proxyLink = new ProxyLink(config);
     this.capacity = new Capacity(config.concurrency());
-    this.proxyClient = new ProxyClient(config);
+    this.instance = ClientFactory.newInstance();
+    this.proxyClient = new ProxyClient(config, instance);
     // The call ahead of a response may take a whole proxy timeout, and so may its own.
     this.batcher = new ResponseBatcher(proxyClient::sendBatch, config.proxyTimeout().multipliedBy(2));
     this.backendClient = ClientFactory.backendClient(config);
@@ -79,7 +82,7 @@ public final class Agent implements AutoCloseable {
     }
     started = true;
     LOG.info("Drawbridge agent " + Protocol.SOFTWARE_VERSION + " (protocol " + Protocol.VERSION + "): agent "
-        + config.agentId() + " serving backend " + config.backend() + " -> target " + config.target()
+        + config.agentId() + " (process " + instance.substring(0, 8) + ") serving backend " + config.backend() + " -> target " + config.target()
         + " via proxy " + config.proxy() + ", concurrency " + config.concurrency());
     ThreadFactory pollerThreadFactory = threads("drawbridge-poll-");
     // One extra poller only listens: it keeps the agent visible to the proxy when all slots are busy.

@@ -36,10 +36,18 @@ final class ClientFactory {
    * {@code https.proxyHost} settings, since the way out of a private network often needs them.
    */
   static CloseableHttpClient proxyClient(AgentConfig config) {
-    return proxyClient(config, proxyPool(config));
+    return proxyClient(config, proxyPool(config), newInstance());
   }
 
-  /** The connections of the agent-to-proxy leg, for {@link #proxyClient(AgentConfig, PoolingHttpClientConnectionManager)}. */
+  /**
+   * A new agent process instance for {@link Protocol#AGENT_INSTANCE_HEADER}: random, so a restarted
+   * agent never repeats its predecessor's, whatever its {@code --agent-id}.
+   */
+  static String newInstance() {
+    return java.util.UUID.randomUUID().toString();
+  }
+
+  /** The connections of the agent-to-proxy leg, for {@link #proxyClient(AgentConfig, PoolingHttpClientConnectionManager, String)}. */
   static PoolingHttpClientConnectionManager proxyPool(AgentConfig config) {
     int connections = config.polls() + 2 * config.concurrency();
     return pool(connections, config.connectTimeout(), config.proxyTimeout(), TimeValue.ofSeconds(2),
@@ -47,7 +55,7 @@ final class ClientFactory {
   }
 
   /** The agent-to-proxy client over {@code pool}, which the caller keeps to drop idle connections. */
-  static CloseableHttpClient proxyClient(AgentConfig config, PoolingHttpClientConnectionManager pool) {
+  static CloseableHttpClient proxyClient(AgentConfig config, PoolingHttpClientConnectionManager pool, String instance) {
     HttpClientBuilder builder = common(pool, config.connectTimeout(), config.proxyTimeout());
     URI egress = config.transport().egressProxy();
     if (egress != null) {
@@ -59,6 +67,7 @@ final class ClientFactory {
             List.of(
                 new BasicHeader(HttpHeaders.AUTHORIZATION, "Bearer " + config.token()),
                 new BasicHeader(Protocol.AGENT_ID_HEADER, config.agentId()),
+                new BasicHeader(Protocol.AGENT_INSTANCE_HEADER, instance),
                 new BasicHeader(Protocol.AGENT_VERSION_HEADER, Protocol.SOFTWARE_VERSION),
                 new BasicHeader(Protocol.PROTOCOL_HEADER, String.valueOf(Protocol.VERSION))))
         .useSystemProperties()

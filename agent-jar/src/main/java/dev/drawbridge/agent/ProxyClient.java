@@ -37,9 +37,10 @@ final class ProxyClient implements Closeable {
   private final String base;
   private final String backendParam;
 
-  ProxyClient(AgentConfig config) {
+  /** @param instance this agent process's instance, sent on every call */
+  ProxyClient(AgentConfig config, String instance) {
     this.pool = ClientFactory.proxyPool(config);
-    this.proxyClient = ClientFactory.proxyClient(config, pool);
+    this.proxyClient = ClientFactory.proxyClient(config, pool, instance);
     this.base = config.proxy().toString();
     this.backendParam = URLEncoder.encode(config.backend(), StandardCharsets.UTF_8);
   }

@@ -75,6 +75,9 @@ final class ProxyLink {
     } else if (refusal.isAuthProblem()) {
       sentence = "The proxy rejected the agent token for backend " + config.backend() + " ("
           + refusal.status() + "); check --token or --token-file";
+    } else if (refusal.status() == 409) {
+      sentence = "The proxy says a newer agent process took over agent id " + config.agentId()
+          + " (409); stop this process, or give each agent its own --agent-id";
     } else if (refusal.status() == 404) {
       sentence = "The proxy does not know backend " + config.backend()
           + " (404); check --backend and the proxy's configuration";

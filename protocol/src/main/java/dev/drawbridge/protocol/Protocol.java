@@ -51,6 +51,15 @@ public final class Protocol {
   /** Request header: the agent's self-chosen id, stable for the life of the agent process. */
   public static final String AGENT_ID_HEADER = "Drawbridge-Agent-Id";
 
+  /**
+   * Request header: a random id each agent process draws when it starts, the same on all its calls.
+   * The agent id is a name an operator may reuse (a fixed {@code --agent-id} in a service unit); the
+   * instance tells the proxy that a new process took over that name, so it ends the previous one at
+   * once instead of waiting for it to fall silent. Optional: agents without it are told apart by
+   * their agent id alone.
+   */
+  public static final String AGENT_INSTANCE_HEADER = "Drawbridge-Agent-Instance";
+
   /** Request header: the agent's software version, shown to operators. */
   public static final String AGENT_VERSION_HEADER = "Drawbridge-Agent-Version";
 

@@ -33,6 +33,21 @@ public final class Responders {
         send(response, callback, 200, "application/json", Json.toJson(request));
   }
 
+  /**
+   * Like {@link #echo()}, once the test counts down {@code release}; a request whose caller went
+   * away meanwhile is answered into a closed connection, as a real backend would.
+   */
+  public static Responder echoAfter(CountDownLatch release) {
+    Responder echo = echo();
+    return (request, response, callback) -> {
+      if (!release.await(GATE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        callback.failed(new IOException("the test never released the request"));
+        return;
+      }
+      echo.respond(request, response, callback);
+    };
+  }
+
   /** A fixed answer. */
   public static Responder fixed(int status, String contentType, String body) {
     return (request, response, callback) -> send(response, callback, status, contentType, body);

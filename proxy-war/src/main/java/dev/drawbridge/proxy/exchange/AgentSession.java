@@ -8,10 +8,18 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 
-/** What the proxy knows of one connected agent of one backend. */
+/**
+ * What the proxy knows of one connected agent process of one backend: its agent id (a name) and,
+ * for agents that send one, the instance its process drew at start.
+ */
 public final class AgentSession {
 
+  /** Most earlier instances of the same agent id a session remembers, to refuse their late calls. */
+  private static final int RETIRED_KEPT = 8;
+
   private final String agentId;
+  private final String instance;
+  private final List<String> retired;
   private final String version;
   private final String remoteAddress;
   private final Instant connectedSince;
@@ -24,9 +32,19 @@ public final class AgentSession {
   private boolean callDue;
   private long callDueNanos;
   private final java.util.concurrent.atomic.AtomicBoolean greeted = new java.util.concurrent.atomic.AtomicBoolean();
+  /** Set when a newer process of the same agent id arrived; the reaper then ends this one as lost. */
+  private volatile boolean replaced;
+  /** Set once the session left the roster (lost or gone); its polls get no more work. */
+  private volatile boolean ended;
 
-  AgentSession(String agentId, String version, String remoteAddress, long now) {
+  /**
+   * @param instance the agent process's instance, "" for agents that send none
+   * @param retired instances of the same agent id this session replaced, newest last
+   */
+  AgentSession(String agentId, String instance, List<String> retired, String version, String remoteAddress, long now) {
     this.agentId = agentId;
+    this.instance = instance;
+    this.retired = List.copyOf(retired.subList(Math.max(0, retired.size() - RETIRED_KEPT), retired.size()));
     this.version = version;
     this.remoteAddress = remoteAddress;
     this.connectedSince = Instant.now();
@@ -81,6 +99,38 @@ public final class AgentSession {
     leaving = true;
   }
 
+  /** Marks the session as replaced by a newer process of the same agent id. */
+  void replace() {
+    replaced = true;
+  }
+
+  /** True once a newer process of the same agent id arrived: this one is treated as lost. */
+  boolean isReplaced() {
+    return replaced;
+  }
+
+  /** Marks the session as out of the roster; call under the backend's lock. */
+  void end() {
+    ended = true;
+  }
+
+  /** True once the session left the roster, or is about to as replaced: it must get no work. */
+  boolean takesNoWork() {
+    return ended || replaced;
+  }
+
+  /** This session's instance and those it replaced, for the session that replaces it. */
+  List<String> retiredWithThis() {
+    List<String> all = new ArrayList<>(retired);
+    all.add(instance);
+    return all;
+  }
+
+  /** True when {@code otherInstance} is a process of this agent id that this session replaced. */
+  boolean retired(String otherInstance) {
+    return retired.contains(otherInstance);
+  }
+
   /** True once the agent said it is shutting down. */
   public boolean isLeaving() {
     return leaving;
@@ -129,6 +179,11 @@ public final class AgentSession {
 
   public String agentId() {
     return agentId;
+  }
+
+  /** The agent process's instance, "" when the agent sent none. */
+  public String instance() {
+    return instance;
   }
 
   public String version() {

@@ -5,8 +5,10 @@ import dev.drawbridge.proxy.config.BackendSettings;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Logger;
 
 /**
@@ -24,7 +26,8 @@ public final class Backend {
   private final BackendSettings settings;
   private final Tunnel tunnel;
   private final LinkedHashSet<Exchange> queued = new LinkedHashSet<>();
-  private final LinkedHashSet<PendingPoll> parked = new LinkedHashSet<>();
+  /** Parked polls in arrival order, each with the agent process that sent it. */
+  private final LinkedHashMap<PendingPoll, AgentSession> parked = new LinkedHashMap<>();
   private final AgentRoster agents;
   private boolean draining;
 
@@ -44,7 +47,7 @@ public final class Backend {
 
   /** Hands the exchange to a waiting poll, or queues it, or refuses it when the queue is full. */
   public void submit(Exchange exchange) {
-    PendingPoll target = null;
+    Map.Entry<PendingPoll, AgentSession> target = null;
     String refusal = null;
     synchronized (this) {
       if (draining) {
@@ -52,15 +55,15 @@ public final class Backend {
       } else if (agents.allReportBackendDown()) {
         refusal = UNREACHABLE;
       } else {
-        target = takeParked(true);
+        target = takeParked();
         if (target == null) {
           if (queued.size() >= settings.maxQueued()) {
             refusal = "The queue for backend '" + id() + "' is full; retry shortly.";
           } else if (exchange.state() == ExchangeState.QUEUED) {
             queued.add(exchange);
           }
-        } else if (!deliverTo(exchange, target.agentId())) {
-          parked.add(target);
+        } else if (!deliverTo(exchange, target.getValue())) {
+          parked.put(target.getKey(), target.getValue());
           target = null;
         }
       }
@@ -68,24 +71,28 @@ public final class Backend {
     if (refusal != null) {
       exchange.refuse(503, refusal, tunnel.settings().retryAfterSeconds());
     } else if (target != null) {
-      answer(target, List.of(exchange));
+      answer(target.getKey(), target.getValue(), List.of(exchange));
     }
   }
 
-  /** Answers the poll at once when there is work or news for its agent, else parks it. */
+  /**
+   * Answers the poll at once when there is work or news for its agent, else parks it. A poll of a
+   * session that left the roster (lost, or replaced by a newer process) is answered at once with
+   * nothing: whatever it took could never be declared lost again.
+   */
   public void poll(PendingPoll poll, AgentSession session) {
     List<Exchange> taken = new ArrayList<>();
     synchronized (this) {
       session.seen(System.nanoTime());
-      if (!session.reportsBackendDown()) {
-        taken.addAll(takeQueued(poll));
+      if (!session.reportsBackendDown() && !session.takesNoWork()) {
+        taken.addAll(takeQueued(poll, session));
       }
-      if (taken.isEmpty() && !session.hasCancellations() && !draining && !session.greet()) {
-        parked.add(poll);
+      if (taken.isEmpty() && !session.hasCancellations() && !draining && !session.takesNoWork() && !session.greet()) {
+        parked.put(poll, session);
         return;
       }
     }
-    answer(poll, taken);
+    answer(poll, session, taken);
   }
 
   /** Forgets a parked poll whose agent connection ended before it was answered. */
@@ -93,19 +100,28 @@ public final class Backend {
     parked.remove(poll);
   }
 
-  /** Records a call from an agent and returns its session, creating it on first contact. */
+  /** Like {@link #session(String, String, String, String)} for an agent that sends no instance. */
   public AgentSession session(String agentId, String version, String remoteAddress) {
-    return agents.session(agentId, version, remoteAddress);
+    return session(agentId, "", version, remoteAddress);
   }
 
-  private boolean deliverTo(Exchange exchange, String agentId) {
-    if (!exchange.deliver(agentId, System.nanoTime())) {
+  /**
+   * Records a call from an agent process and returns its session, creating it on first contact. A
+   * new instance under a known agent id replaces the earlier process at once: the reaper ends it as
+   * lost on its next sweep, and meanwhile it gets no work. Returns null when {@code instance} is a
+   * process that was itself replaced, whose calls must be refused.
+   *
+   * @param instance the process's instance, "" when the agent sent none
+   */
+  public AgentSession session(String agentId, String instance, String version, String remoteAddress) {
+    return agents.arrive(agentId, instance, version, remoteAddress);
+  }
+
+  private boolean deliverTo(Exchange exchange, AgentSession session) {
+    if (!exchange.deliver(session, System.nanoTime())) {
       return false;
     }
-    AgentSession session = agents.get(agentId);
-    if (session != null) {
-      session.addInFlight(exchange);
-    }
+    session.addInFlight(exchange);
     return true;
   }
 
@@ -134,24 +150,22 @@ public final class Backend {
     }
   }
 
-  private PendingPoll takeParked(boolean wantsWork) {
-    for (Iterator<PendingPoll> it = parked.iterator(); it.hasNext(); ) {
-      PendingPoll poll = it.next();
-      if (!wantsWork || (poll.max() > 0 && !agents.reportsBackendDown(poll.agentId()))) {
+  /** Takes the first parked poll that wants work and may get it; call under the lock. */
+  private Map.Entry<PendingPoll, AgentSession> takeParked() {
+    for (Iterator<Map.Entry<PendingPoll, AgentSession>> it = parked.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<PendingPoll, AgentSession> entry = it.next();
+      AgentSession session = entry.getValue();
+      if (entry.getKey().max() > 0 && !session.reportsBackendDown() && !session.takesNoWork()) {
         it.remove();
-        return poll;
+        return Map.entry(entry.getKey(), session);
       }
     }
     return null;
   }
 
-  private void answer(PendingPoll poll, List<Exchange> exchanges) {
-    AgentSession session = agents.get(poll.agentId());
-    List<String> cancelled = List.of();
-    if (session != null) {
-      session.answered(System.nanoTime(), exchanges.size(), poll.max(), tunnel.settings().agentGrace());
-      cancelled = session.drainCancellations();
-    }
+  private void answer(PendingPoll poll, AgentSession session, List<Exchange> exchanges) {
+    session.answered(System.nanoTime(), exchanges.size(), poll.max(), tunnel.settings().agentGrace());
+    List<String> cancelled = session.drainCancellations();
     boolean isDraining;
     synchronized (this) {
       isDraining = draining;
@@ -166,8 +180,7 @@ public final class Backend {
         queued.remove(exchange);
       }
     }
-    String agentId = exchange.agentId();
-    AgentSession session = agents.get(agentId);
+    AgentSession session = exchange.owner();
     if (session != null) {
       session.removeInFlight(exchange);
       if (exchange.state() != ExchangeState.COMPLETED && previous != ExchangeState.QUEUED) {
@@ -180,36 +193,40 @@ public final class Backend {
   /** Tells the agent to stop working on an exchange, waking one of its parked polls to say so. */
   private void cancel(AgentSession session, String exchangeId) {
     session.addCancellation(exchangeId);
-    for (PendingPoll wake : unpark(session.agentId(), false)) {
-      answer(wake, List.of());
+    for (PendingPoll wake : unpark(session, false)) {
+      answer(wake, session, List.of());
     }
   }
 
   /** Reaper duty: answers polls whose wait ended and forgets agents that stopped polling. */
   void sweep(long now) {
-    List<PendingPoll> due = new ArrayList<>();
+    List<Map.Entry<PendingPoll, AgentSession>> due = new ArrayList<>();
     synchronized (this) {
-      for (Iterator<PendingPoll> it = parked.iterator(); it.hasNext(); ) {
-        PendingPoll poll = it.next();
-        if (now - poll.deadlineNanos() >= 0) {
+      for (Iterator<Map.Entry<PendingPoll, AgentSession>> it = parked.entrySet().iterator(); it.hasNext(); ) {
+        Map.Entry<PendingPoll, AgentSession> entry = it.next();
+        if (now - entry.getKey().deadlineNanos() >= 0) {
           it.remove();
-          due.add(poll);
+          due.add(Map.entry(entry.getKey(), entry.getValue()));
         }
       }
     }
-    for (PendingPoll poll : due) {
-      answer(poll, List.of());
+    for (Map.Entry<PendingPoll, AgentSession> entry : due) {
+      answer(entry.getKey(), entry.getValue(), List.of());
     }
     long lostAfter = tunnel.settings().pollWait().plus(tunnel.settings().agentGrace()).toNanos();
     for (AgentSession session : agents.sessions()) {
-      if (session.isLeaving() && session.inFlightCount() == 0) {
-        agents.remove(session);
-        LOG.info(() -> "Agent " + session.agentId() + " of backend '" + id() + "' left");
-        continue;
-      }
-      if (session.missedExpectedCall(now)) {
+      if (session.isReplaced()) {
+        agentLost(session, "was restarted: a new process took over its agent id");
+      } else if (session.isLeaving() && session.inFlightCount() == 0) {
+        if (agents.remove(session)) {
+          synchronized (this) {
+            session.end();
+          }
+          LOG.info(() -> "Agent " + AgentRoster.describe(session) + " of backend '" + id() + "' left");
+        }
+      } else if (session.missedExpectedCall(now)) {
         agentLost(session, "took work and did not call again within agentGraceSeconds");
-      } else if (now - session.lastSeenNanos() > lostAfter && !hasParkedPoll(session.agentId())) {
+      } else if (now - session.lastSeenNanos() > lostAfter && !hasParkedPoll(session)) {
         agentLost(session, "stopped polling");
       }
     }
@@ -221,23 +238,23 @@ public final class Backend {
    */
   public void agentLeaving(AgentSession session) {
     session.leave();
-    for (PendingPoll poll : unpark(session.agentId(), true)) {
-      answer(poll, List.of());
+    for (PendingPoll poll : unpark(session, true)) {
+      answer(poll, session, List.of());
     }
     LOG.info(
         () ->
-            "Agent " + session.agentId() + " of backend '" + id() + "' is shutting down; it finishes "
+            "Agent " + AgentRoster.describe(session) + " of backend '" + id() + "' is shutting down; it finishes "
                 + session.inFlightCount() + " exchanges in flight and takes no more work");
   }
 
-  /** Takes the parked polls of {@code agentId} out of the parked set: the first one, or all. */
-  private synchronized List<PendingPoll> unpark(String agentId, boolean all) {
+  /** Takes the parked polls of {@code session} out of the parked set: the first one, or all. */
+  private synchronized List<PendingPoll> unpark(AgentSession session, boolean all) {
     List<PendingPoll> taken = new ArrayList<>();
-    for (Iterator<PendingPoll> it = parked.iterator(); it.hasNext(); ) {
-      PendingPoll poll = it.next();
-      if (poll.agentId().equals(agentId)) {
+    for (Iterator<Map.Entry<PendingPoll, AgentSession>> it = parked.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<PendingPoll, AgentSession> entry = it.next();
+      if (entry.getValue() == session) {
         it.remove();
-        taken.add(poll);
+        taken.add(entry.getKey());
         if (!all) {
           break;
         }
@@ -246,21 +263,23 @@ public final class Backend {
     return taken;
   }
 
-  private synchronized boolean hasParkedPoll(String agentId) {
-    for (PendingPoll poll : parked) {
-      if (poll.agentId().equals(agentId)) {
-        return true;
-      }
-    }
-    return false;
+  private synchronized boolean hasParkedPoll(AgentSession session) {
+    return parked.containsValue(session);
   }
 
   private void agentLost(AgentSession session, String why) {
     if (!agents.remove(session)) {
       return;
     }
-    for (PendingPoll poll : unpark(session.agentId(), true)) {
-      answer(poll, List.of());
+    List<PendingPoll> polls;
+    synchronized (this) {
+      // Under the lock that handing out work takes: from here on no poll of this session parks or
+      // takes work, so the in-flight set read below is complete.
+      session.end();
+      polls = unpark(session, true);
+    }
+    for (PendingPoll poll : polls) {
+      answer(poll, session, List.of());
     }
     List<Exchange> failed = new ArrayList<>();
     List<Exchange> requeued = new ArrayList<>();
@@ -268,12 +287,12 @@ public final class Backend {
       boolean again =
           tunnel.settings().requeueOnAgentLoss()
               && Requeue.allows(exchange.head())
-              && exchange.requeue(session.agentId());
+              && exchange.requeue(session);
       (again ? requeued : failed).add(exchange);
     }
     LOG.warning(
         () ->
-            "Agent " + session.agentId() + " of backend '" + id() + "' " + why + " and is considered lost; "
+            "Agent " + AgentRoster.describe(session) + " of backend '" + id() + "' " + why + " and is considered lost; "
                 + failed.size() + " of its exchanges fail with 502 and " + requeued.size()
                 + " go back to the queue. Check the agent's process and its network path to the proxy.");
     for (Exchange exchange : failed) {
@@ -290,7 +309,7 @@ public final class Backend {
    * longest, then hands queued work to parked polls that want it.
    */
   private void requeueFirst(List<Exchange> requeued) {
-    List<PendingPoll> toAnswer = new ArrayList<>();
+    List<Map.Entry<PendingPoll, AgentSession>> toAnswer = new ArrayList<>();
     List<List<Exchange>> batches = new ArrayList<>();
     boolean accepted;
     synchronized (this) {
@@ -301,16 +320,16 @@ public final class Backend {
         queued.clear();
         queued.addAll(requeued);
         queued.addAll(rest);
-        PendingPoll poll;
-        while (!queued.isEmpty() && (poll = takeParked(true)) != null) {
-          List<Exchange> taken = takeQueued(poll);
+        Map.Entry<PendingPoll, AgentSession> poll;
+        while (!queued.isEmpty() && (poll = takeParked()) != null) {
+          List<Exchange> taken = takeQueued(poll.getKey(), poll.getValue());
           toAnswer.add(poll);
           batches.add(taken);
         }
       }
     }
     for (int i = 0; i < toAnswer.size(); i++) {
-      answer(toAnswer.get(i), batches.get(i));
+      answer(toAnswer.get(i).getKey(), toAnswer.get(i).getValue(), batches.get(i));
     }
     if (accepted) {
       return;
@@ -322,13 +341,13 @@ public final class Backend {
   }
 
   /** Moves up to the poll's max queued exchanges to its agent; call under the lock. */
-  private List<Exchange> takeQueued(PendingPoll poll) {
+  private List<Exchange> takeQueued(PendingPoll poll, AgentSession session) {
     List<Exchange> taken = new ArrayList<>();
     Iterator<Exchange> it = queued.iterator();
     while (taken.size() < poll.max() && it.hasNext()) {
       Exchange exchange = it.next();
       it.remove();
-      if (deliverTo(exchange, poll.agentId())) {
+      if (deliverTo(exchange, session)) {
         taken.add(exchange);
       }
     }
@@ -347,16 +366,17 @@ public final class Backend {
   /** Stops taking work: refuses the queue, tells parked agents the proxy is draining. */
   void drain() {
     List<Exchange> refused;
-    List<PendingPoll> polls;
+    List<Map.Entry<PendingPoll, AgentSession>> polls;
     synchronized (this) {
       draining = true;
       refused = new ArrayList<>(queued);
       queued.clear();
-      polls = new ArrayList<>(parked);
+      polls = new ArrayList<>();
+      parked.forEach((poll, session) -> polls.add(Map.entry(poll, session)));
       parked.clear();
     }
-    for (PendingPoll poll : polls) {
-      answer(poll, List.of());
+    for (Map.Entry<PendingPoll, AgentSession> poll : polls) {
+      answer(poll.getKey(), poll.getValue(), List.of());
     }
     for (Exchange exchange : refused) {
       exchange.refuse(503, "The proxy is shutting down; retry shortly.", tunnel.settings().retryAfterSeconds());

@@ -45,7 +45,7 @@ public final class Exchange {
   private final List<ExchangeRelay> relays = new ArrayList<>(2);
 
   private ExchangeState state = ExchangeState.QUEUED;
-  private String agentId;
+  private AgentSession owner;
   private long deliveredNanos;
   private long respondingNanos;
   private long endedNanos;
@@ -69,14 +69,14 @@ public final class Exchange {
 
   // ---- transitions -------------------------------------------------------------------------
 
-  /** QUEUED to DELIVERED: {@code agent} now owns the exchange. */
-  boolean deliver(String agent, long now) {
+  /** QUEUED to DELIVERED: the agent process of {@code agent} now owns the exchange. */
+  boolean deliver(AgentSession agent, long now) {
     synchronized (this) {
       if (state != ExchangeState.QUEUED) {
         return false;
       }
       state = ExchangeState.DELIVERED;
-      agentId = agent;
+      owner = agent;
       deliveredNanos = now;
       lastActivityNanos = now;
       return true;
@@ -91,17 +91,17 @@ public final class Exchange {
    *
    * @return false when another transition won, an agent stream attached, or it was re-queued before
    */
-  boolean requeue(String lostAgent) {
+  boolean requeue(AgentSession lostAgent) {
     synchronized (this) {
       if (state != ExchangeState.DELIVERED
-          || !lostAgent.equals(agentId)
+          || lostAgent != owner
           || !relays.isEmpty()
           || requeues > 0) {
         return false;
       }
       state = ExchangeState.QUEUED;
       requeues++;
-      agentId = null;
+      owner = null;
       deliveredNanos = 0;
       return true;
     }
@@ -272,9 +272,14 @@ public final class Exchange {
     return state;
   }
 
-  /** The agent that owns the exchange, or null while queued. */
+  /** The id of the agent that owns the exchange, or null while queued. */
   public synchronized String agentId() {
-    return agentId;
+    return owner == null ? null : owner.agentId();
+  }
+
+  /** The agent process that owns the exchange, or null while queued. */
+  public synchronized AgentSession owner() {
+    return owner;
   }
 
   synchronized int status() {

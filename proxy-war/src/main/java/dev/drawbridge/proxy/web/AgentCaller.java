@@ -2,6 +2,7 @@ package dev.drawbridge.proxy.web;
 
 import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.proxy.auth.AgentTokens;
+import dev.drawbridge.proxy.exchange.AgentSession;
 import dev.drawbridge.proxy.exchange.Backend;
 import dev.drawbridge.proxy.exchange.Tunnel;
 import dev.drawbridge.proxy.metrics.ProxyMetrics;
@@ -12,15 +13,18 @@ import java.util.logging.Logger;
 import java.util.regex.Pattern;
 
 /**
- * An authenticated agent call. {@link #authenticate} checks, in this order, the protocol version,
- * the token (401), the backend (404, only once the token is known good, so names do not leak), the
- * token's grant for that backend (403) and the agent id (400), answering the first failure itself.
+ * An authenticated agent call and the session of the agent process that made it. {@link
+ * #authenticate} checks, in this order, the protocol version, the token (401), the backend (404,
+ * only once the token is known good, so names do not leak), the token's grant for that backend
+ * (403), the agent id and instance (400) and that no newer process of the same agent id replaced
+ * the caller (409), answering the first failure itself.
  */
-record AgentCaller(Backend backend, String agentId, String version, String remoteAddress) {
+record AgentCaller(Backend backend, AgentSession session, String version, String remoteAddress) {
 
   private static final Logger LOG = Logger.getLogger(AgentCaller.class.getName());
   private static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
   private static final Pattern VERSION = Pattern.compile("[!-~]{1,64}");
+  private static final Pattern INSTANCE = Pattern.compile("[A-Za-z0-9-]{1,64}");
 
   /**
    * The caller, or null after an error answer was sent.
@@ -75,11 +79,31 @@ record AgentCaller(Backend backend, String agentId, String version, String remot
       Responses.agentText(response, 400, "The " + Protocol.AGENT_ID_HEADER + " header must be 1 to 128 letters, digits or ._:@- characters.");
       return null;
     }
+    String instance = request.getHeader(Protocol.AGENT_INSTANCE_HEADER);
+    if (instance == null) {
+      instance = "";
+    } else if (!INSTANCE.matcher(instance).matches()) {
+      Responses.agentText(response, 400, "The " + Protocol.AGENT_INSTANCE_HEADER + " header must be 1 to 64 letters, digits or dashes.");
+      return null;
+    }
     String version = request.getHeader(Protocol.AGENT_VERSION_HEADER);
     if (version == null || !VERSION.matcher(version).matches()) {
       version = "unknown";
     }
-    return new AgentCaller(backend, agentId, version, request.getRemoteAddr());
+    AgentSession session = backend.session(agentId, instance, version, request.getRemoteAddr());
+    if (session == null) {
+      LOG.warning(() -> "Refused a call of agent " + agentId + " from " + request.getRemoteAddr()
+          + ": a newer process took over its agent id. If two agents run with the same --agent-id, give each its own.");
+      Responses.agentText(response, 409, "A newer agent process took over the agent id '" + agentId
+          + "'; if two agents run with the same --agent-id, give each its own.");
+      return null;
+    }
+    return new AgentCaller(backend, session, version, request.getRemoteAddr());
+  }
+
+  /** The caller's agent id. */
+  String agentId() {
+    return session.agentId();
   }
 
   private static void countAuthFailure(HttpServletRequest request, String reason) {

@@ -31,7 +31,7 @@ final class BatchedDelivery implements WriteListener {
   static BatchAnswer.Refusal deliver(
       Tunnel tunnel, AgentCaller caller, BatchedResponse response, String via) {
     String id = response.exchangeId();
-    ExchangeLookup lookup = ExchangeLookup.find(tunnel, id).deliveredTo(caller.backend(), caller.agentId());
+    ExchangeLookup lookup = ExchangeLookup.find(tunnel, id).deliveredTo(caller.backend(), caller.session());
     if (!lookup.found()) {
       return refusal(id, lookup.status(), lookup.message());
     }

@@ -1,5 +1,6 @@
 package dev.drawbridge.proxy.web;
 
+import dev.drawbridge.proxy.exchange.AgentSession;
 import dev.drawbridge.proxy.exchange.Backend;
 import dev.drawbridge.proxy.exchange.Exchange;
 import dev.drawbridge.proxy.exchange.ExchangeIds;
@@ -30,12 +31,16 @@ record ExchangeLookup(Exchange exchange, int status, String message) {
         : new ExchangeLookup(null, 404, "This proxy has no exchange with that id.");
   }
 
-  /** This lookup if the exchange went to {@code agentId} of {@code backend} and has not ended: else 403 or 410. */
-  ExchangeLookup deliveredTo(Backend backend, String agentId) {
+  /**
+   * This lookup if the exchange went to the agent process of {@code agent} at {@code backend} and
+   * has not ended: else 403 or 410. An exchange re-queued from a lost process and taken by a new
+   * process of the same agent id belongs to the new one only.
+   */
+  ExchangeLookup deliveredTo(Backend backend, AgentSession agent) {
     if (!found()) {
       return this;
     }
-    if (exchange.backend() != backend || !agentId.equals(exchange.agentId())) {
+    if (exchange.backend() != backend || exchange.owner() != agent) {
       return new ExchangeLookup(null, 403, "This exchange was delivered to another agent.");
     }
     if (exchange.state().isTerminal()) {

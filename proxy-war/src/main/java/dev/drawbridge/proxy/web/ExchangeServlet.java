@@ -89,8 +89,7 @@ public class ExchangeServlet extends HttpServlet {
     if (caller == null) {
       return null;
     }
-    caller.backend().session(caller.agentId(), caller.version(), caller.remoteAddress());
-    lookup = lookup.deliveredTo(caller.backend(), caller.agentId());
+    lookup = lookup.deliveredTo(caller.backend(), caller.session());
     if (!lookup.found()) {
       Responses.agentText(agentResponse, lookup.status(), lookup.message());
       return null;

@@ -26,7 +26,6 @@ public class ResponseBatchServlet extends HttpServlet {
     if (caller == null) {
       return;
     }
-    caller.backend().session(caller.agentId(), caller.version(), caller.remoteAddress());
     BatchRelay.start(tunnel, caller, agentRequest.startAsync());
   }
 }

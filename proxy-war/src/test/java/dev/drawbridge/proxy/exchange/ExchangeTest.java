@@ -232,18 +232,20 @@ class ExchangeTest {
   void requeueIsOnlyFromDeliveredByItsOwnAgentAndOnlyOnce() throws Exception {
     Backend backend = backend(10, 30, 30);
     Exchange exchange = open(backend, new FakeClient());
-    assertFalse(exchange.requeue("agent-1"), "a queued exchange cannot go back to the queue");
+    AgentSession one = connected(backend);
+    AgentSession two = backend.session("agent-2", "1", "127.0.0.1");
+    assertFalse(exchange.requeue(one), "a queued exchange cannot go back to the queue");
     backend.submit(exchange);
-    backend.poll(new FakePoll("agent-1", 1), connected(backend));
-    assertFalse(exchange.requeue("agent-2"), "only the owning agent's loss re-queues");
-    assertTrue(exchange.requeue("agent-1"));
+    backend.poll(new FakePoll("agent-1", 1), one);
+    assertFalse(exchange.requeue(two), "only the owning agent's loss re-queues");
+    assertTrue(exchange.requeue(one));
     assertEquals(ExchangeState.QUEUED, exchange.state());
     assertNull(exchange.agentId());
     assertEquals(1, exchange.requeues());
-    assertTrue(exchange.deliver("agent-2", System.nanoTime()));
-    assertFalse(exchange.requeue("agent-2"), "at most once");
+    assertTrue(exchange.deliver(two, System.nanoTime()));
+    assertFalse(exchange.requeue(two), "at most once");
     assertTrue(exchange.startResponse(200));
-    assertFalse(exchange.requeue("agent-2"), "never once responding");
+    assertFalse(exchange.requeue(two), "never once responding");
   }
 
   @Test
@@ -251,9 +253,10 @@ class ExchangeTest {
     Backend backend = backend(10, 30, 30);
     Exchange exchange = open(backend, new FakeClient());
     backend.submit(exchange);
-    backend.poll(new FakePoll("agent-1", 1), connected(backend));
+    AgentSession agent = connected(backend);
+    backend.poll(new FakePoll("agent-1", 1), agent);
     assertTrue(exchange.attach(state -> {}));
-    assertFalse(exchange.requeue("agent-1"), "the agent already fetched the body or began a response");
+    assertFalse(exchange.requeue(agent), "the agent already fetched the body or began a response");
   }
 
   @Test
@@ -303,8 +306,9 @@ class ExchangeTest {
     deliverToDoomedAgent(backend, first, "agent-1");
     Exchange second = open(backend, new FakeClient());
     backend.submit(second);
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> first.state() == ExchangeState.QUEUED);
-    assertEquals(2, backend.queueDepth());
+    // The state changes first, then the exchange goes back into the queue: wait for both.
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(backend::queueDepth, depth -> depth == 2);
+    assertEquals(ExchangeState.QUEUED, first.state());
     AgentSession survivor = backend.session("agent-2", "1", "127.0.0.1");
     survivor.greet();
     FakePoll poll = new FakePoll("agent-2", 1);
