@@ -34,6 +34,12 @@ final class AgentPoll implements PendingPoll, AsyncListener {
   private final long deadlineNanos;
   private final AtomicBoolean answered = new AtomicBoolean();
 
+  /**
+   * The poll's own request thread while it is still in {@code service()}: an answer found at once
+   * is written there, without a hand-off, since it touches no other connection.
+   */
+  private volatile Thread serviceThread = Thread.currentThread();
+
   AgentPoll(
       AsyncContext async, Handoff handoff, Backend backend, String agentId, int max, long deadlineNanos) {
     this.async = async;
@@ -72,7 +78,16 @@ final class AgentPoll implements PendingPoll, AsyncListener {
       heads.add(exchange.head());
     }
     byte[] body = WireJson.write(new PollResult(heads, cancelled, draining));
-    handoff.execute(() -> write(body, exchanges));
+    if (Thread.currentThread() == serviceThread) {
+      write(body, exchanges);
+    } else {
+      handoff.execute(() -> write(body, exchanges));
+    }
+  }
+
+  /** Called when the poll's {@code service()} returns: from now on answers come from elsewhere. */
+  void leftService() {
+    serviceThread = null;
   }
 
   private void write(byte[] body, List<Exchange> exchanges) {

@@ -60,6 +60,10 @@ public class PollServlet extends HttpServlet {
     async.setTimeout(tunnel.settings().pollWait().toMillis() + CONTAINER_TIMEOUT_MARGIN_MILLIS);
     AgentPoll poll =
         new AgentPoll(async, Responses.handoff(getServletContext()), caller.backend(), caller.agentId(), max, System.nanoTime() + pollWaitNanos);
-    caller.backend().poll(poll, session);
+    try {
+      caller.backend().poll(poll, session);
+    } finally {
+      poll.leftService();
+    }
   }
 }
