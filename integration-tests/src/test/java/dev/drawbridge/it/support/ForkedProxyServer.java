@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * {@link ProxyServer} in a child JVM with a bounded heap ({@code -Xmx}). The child exits on
  * OutOfMemoryError, so a proxy that buffers a whole body shows up as a dead process, not a slow one.
  */
-public final class ForkedProxyServer implements AutoCloseable {
+public final class ForkedProxyServer implements ProxyProcess {
 
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(20);
@@ -63,6 +63,7 @@ public final class ForkedProxyServer implements AutoCloseable {
     }
   }
 
+  @Override
   public String baseUrl() {
     return "http://127.0.0.1:" + port + ProxyServer.CONTEXT_PATH;
   }
@@ -75,16 +76,19 @@ public final class ForkedProxyServer implements AutoCloseable {
     return port;
   }
 
+  @Override
   public long pid() {
     return process.pid();
   }
 
   /** False once the child died, e.g. of OutOfMemoryError. */
+  @Override
   public boolean isAlive() {
     return process.isAlive();
   }
 
   /** Every line the child printed so far (its proxy logs included). */
+  @Override
   public List<String> lines() {
     return output.lines();
   }
