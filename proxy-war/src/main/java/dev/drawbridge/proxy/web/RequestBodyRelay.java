@@ -134,7 +134,9 @@ final class RequestBodyRelay implements ExchangeRelay {
         continue;
       }
       if (!clientIn.isReady()) {
-        if (flushNeeded) {
+        // Checked again: a flush while the last write is still pending is refused (Tomcat throws),
+        // and the agent's listener calls back once the output is ready, with the flush still due.
+        if (flushNeeded && agentOut.isReady()) {
           flushNeeded = false;
           agentOut.flush();
         }
