@@ -84,6 +84,7 @@ final class BatchedDelivery implements WriteListener {
       }
       out = client.response().getOutputStream();
       out.setWriteListener(this);
+      client.writingNonBlocking();
     } catch (IOException | IllegalStateException e) {
       exchange.clientGone("The client's connection broke before the response: " + e);
     }
@@ -113,6 +114,7 @@ final class BatchedDelivery implements WriteListener {
   @Override
   public void onWritePossible() {
     pump.wake();
+    client.writePossible();
   }
 
   @Override

@@ -70,7 +70,7 @@ public class ClientServlet extends HttpServlet {
       throws IOException {
     if (clientRequest.getDispatcherType() == DispatcherType.ASYNC) {
       Object reason = clientRequest.getAttribute(ServletClientLeg.ABORT_ATTRIBUTE);
-      throw new ResponseAbortedException(String.valueOf(reason));
+      throw ResponseCut.exception(clientRequest, String.valueOf(reason));
     }
     Tunnel tunnel = Responses.tunnel(getServletContext());
     ProxySettings settings = tunnel.settings();
@@ -188,7 +188,10 @@ public class ClientServlet extends HttpServlet {
     return "There is no Drawbridge endpoint at this path.";
   }
 
-  /** Thrown on the abort dispatch, so the container cuts the client's connection. */
+  /**
+   * Thrown on the abort dispatch, so the container cuts the client's connection, where the
+   * container has no quiet type of its own ({@link ResponseCut}).
+   */
   static final class ResponseAbortedException extends IOException {
     private static final long serialVersionUID = 1L;
 

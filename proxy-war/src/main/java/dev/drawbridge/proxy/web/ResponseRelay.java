@@ -216,6 +216,7 @@ final class ResponseRelay implements ExchangeRelay {
     client.response().setBufferSize(BUFFER);
     clientOut = client.response().getOutputStream();
     clientOut.setWriteListener(new ClientSide());
+    client.writingNonBlocking();
     return true;
   }
 
@@ -274,6 +275,7 @@ final class ResponseRelay implements ExchangeRelay {
     @Override
     public void onWritePossible() {
       pump.wake();
+      client.writePossible();
     }
 
     @Override

@@ -49,6 +49,15 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
    */
   private volatile Thread timeoutThread;
 
+  /** Set once a relay writes the client's body with a write listener (non-blocking). */
+  private volatile boolean writesNonBlocking;
+
+  /** Why the response must be cut, while the cut waits for a pending write; null otherwise. */
+  private volatile String cutPending;
+
+  /** Set once the cut was dispatched: it happens at most once. */
+  private final AtomicBoolean cut = new AtomicBoolean();
+
   ServletClientLeg(AsyncContext async, Handoff handoff) {
     this.async = async;
     this.request = (HttpServletRequest) async.getRequest();
@@ -84,6 +93,22 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
   /** True once the container finished the request; its objects must not be touched then. */
   boolean isReleased() {
     return released;
+  }
+
+  /**
+   * A relay calls this once it set a write listener on the client's output: from then on a write
+   * may still be pending in the container when the response must be cut.
+   */
+  void writingNonBlocking() {
+    writesNonBlocking = true;
+  }
+
+  /** A relay's write listener calls this on every {@code onWritePossible}: a waiting cut may go on. */
+  void writePossible() {
+    String reason = cutPending;
+    if (reason != null) {
+      lane.execute(() -> abortNow(reason));
+    }
   }
 
   /** Claims the streamed request body for one agent call; false when it was claimed before. */
@@ -174,15 +199,35 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
   private void abortNow(String reason) {
     // The Servlet API has no abort; an exception thrown from a dispatch of a committed response
     // makes the container close the connection without ending the body, so a cut stream never
-    // looks complete to the client.
-    if (released) {
+    // looks complete to the client (see ResponseCut).
+    if (released || cut.get()) {
       return;
     }
+    // A non-blocking write still pending when the connection is cut fails in Tomcat's poller, which
+    // then processes an error for a request that is already completing and logs its own state as
+    // broken (SEVERE). So the cut waits for the write to complete: the relay's write listener calls
+    // writePossible. A client that never reads meets the container's write timeout instead.
+    cutPending = reason;
+    if (writesNonBlocking && !outputReady()) {
+      return;
+    }
+    if (!cut.compareAndSet(false, true)) {
+      return;
+    }
+    cutPending = null;
     try {
       request.setAttribute(ABORT_ATTRIBUTE, reason);
       async.dispatch();
     } catch (IllegalStateException e) {
       LOG.log(Level.FINE, "Client request ended before it could be aborted", e);
+    }
+  }
+
+  private boolean outputReady() {
+    try {
+      return response.getOutputStream().isReady();
+    } catch (IOException | IllegalStateException e) {
+      return true;
     }
   }
 
