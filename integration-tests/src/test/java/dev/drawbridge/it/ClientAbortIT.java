@@ -25,9 +25,10 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A client that disconnects while the agent is still waiting for the backend. The container tells
  * the proxy nothing until the proxy next writes to that client (Jetty does not watch a held
- * connection it is not reading), so the exchange ends when the answer arrives and cannot be
- * written, or at {@code responseTimeoutSeconds} at the latest; either way the agent is told to
- * cancel, closes its backend call, and serves the next requests as before.
+ * connection it is not reading); on Linux the proxy sees the closed connection in the kernel's
+ * table within about a second ({@link AbandonedRequestsIT}), elsewhere the exchange ends when the
+ * answer arrives and cannot be written, or at {@code responseTimeoutSeconds} at the latest. Either
+ * way the agent is told to cancel, closes its backend call, and serves the next requests as before.
  */
 @Timeout(60)
 class ClientAbortIT {
@@ -66,7 +67,7 @@ class ClientAbortIT {
     tunnel.backend().respondTo("/stall", Responders.streamUntilPeerGone(release, 1L << 30, backendCallClosed));
     leaveWhileAtTheBackend("/stall");
 
-    // Nothing tells the proxy the client left; the response deadline ends the exchange.
+    // The connection check or, at the latest, the response deadline ends the exchange.
     tunnel.awaitIdle(Duration.ofSeconds(RESPONSE_TIMEOUT_SECONDS).plus(MARGIN));
     assertNothingLeftAtTheAgent();
 
@@ -85,7 +86,8 @@ class ClientAbortIT {
     tunnel.backend().respondTo("/late", Responders.streamUntilPeerGone(release, 1L << 30, backendStopped));
     leaveWhileAtTheBackend("/late");
 
-    // The answer starts now; writing it to the departed client fails, which ends the exchange.
+    // The answer starts now; if the connection check has not ended the exchange yet, writing it to
+    // the departed client fails, which does.
     release.countDown();
 
     tunnel.awaitIdle(WAIT);

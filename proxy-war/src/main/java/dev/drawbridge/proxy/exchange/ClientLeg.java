@@ -1,5 +1,7 @@
 package dev.drawbridge.proxy.exchange;
 
+import dev.drawbridge.proxy.net.ConnectionKey;
+
 /**
  * The client's side of an exchange, as the state machine needs it. The web layer implements it over
  * the client's {@code AsyncContext}; exactly one of the ending methods is called, exactly once, by
@@ -23,6 +25,14 @@ public interface ClientLeg {
   /** Cuts a committed response so the client cannot mistake it for a complete one. */
   void abort(String reason);
 
-  /** Releases a request whose client is already gone; nothing more can be sent. */
+  /**
+   * Releases a request whose client is gone, or at least stopped sending: a client still reading
+   * learns so from a short error and a closed connection, never from an empty success.
+   */
   void discard();
+
+  /** The client's TCP connection, to check whether the client closed it; null when unknown. */
+  default ConnectionKey connection() {
+    return null;
+  }
 }

@@ -2,6 +2,7 @@ package dev.drawbridge.proxy.exchange;
 
 import dev.drawbridge.proxy.config.BackendSettings;
 import dev.drawbridge.proxy.config.ProxySettings;
+import dev.drawbridge.proxy.net.ClosedConnections;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -38,6 +39,7 @@ public final class Tunnel implements AutoCloseable {
   private final RecentActivity recentActivity = new RecentActivity();
   private final List<Consumer<EndedExchange>> endListeners = new CopyOnWriteArrayList<>();
   private final Instant startedAt = Instant.now();
+  private final AbandonedClients abandonedClients;
 
   /** Set by the first {@link #close(Duration)}. */
   private final AtomicBoolean closing = new AtomicBoolean();
@@ -49,7 +51,13 @@ public final class Tunnel implements AutoCloseable {
   private static final Duration REMEMBER_ENDED = Duration.ofMinutes(2);
 
   public Tunnel(ProxySettings settings) {
+    this(settings, ClosedConnections.ofThisSystem());
+  }
+
+  /** A tunnel that learns of clients that closed their connections from {@code closedConnections}. */
+  public Tunnel(ProxySettings settings, ClosedConnections closedConnections) {
     this.settings = settings;
+    this.abandonedClients = new AbandonedClients(closedConnections);
     Map<String, Backend> byId = new LinkedHashMap<>();
     for (BackendSettings backend : settings.backends().values()) {
       byId.put(backend.id(), new Backend(backend, this));
@@ -157,6 +165,7 @@ public final class Tunnel implements AutoCloseable {
       for (Backend backend : backends.values()) {
         backend.sweep(now);
       }
+      abandonedClients.sweep(now, exchanges.values());
       long forgetBefore = now - REMEMBER_ENDED.toNanos();
       recentlyEnded.values().removeIf(ended -> ended - forgetBefore < 0);
     } catch (RuntimeException | Error e) {

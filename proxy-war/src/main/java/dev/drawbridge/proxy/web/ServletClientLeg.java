@@ -3,6 +3,7 @@ package dev.drawbridge.proxy.web;
 import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.proxy.exchange.ClientLeg;
 import dev.drawbridge.proxy.exchange.Exchange;
+import dev.drawbridge.proxy.net.ConnectionKey;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -33,6 +34,12 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
   private final HttpServletRequest request;
   private final HttpServletResponse response;
   private final String protocol;
+  private final String localAddress;
+  private final int localPort;
+  private final String remoteAddress;
+  private final int remotePort;
+  /** Parsed from the four above on first use: only requests that wait long enough need it. */
+  private volatile ConnectionKey connection;
   private final Lane lane;
   private final AtomicBoolean bodyClaimed = new AtomicBoolean();
   private volatile Exchange exchange;
@@ -44,10 +51,13 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
   private volatile boolean released;
 
   /**
-   * The container thread inside this request's own {@code onTimeout}, which must answer before it
-   * returns (else the container answers 500 itself): answers on it run there, not in the lane.
+   * The container thread inside this request's own {@code onTimeout} or {@code onError}, which
+   * must answer before it returns: else the container answers itself (500 after a timeout) or
+   * completes the request itself after an error, racing an answer made in the lane (Tomcat then
+   * logs its async state as broken). Answers on it run there, not in the lane; it serves this very
+   * connection, so the hand-off rule allows it.
    */
-  private volatile Thread timeoutThread;
+  private volatile Thread callbackThread;
 
   /** Set once a relay writes the client's body with a write listener (non-blocking). */
   private volatile boolean writesNonBlocking;
@@ -63,6 +73,11 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
     this.request = (HttpServletRequest) async.getRequest();
     this.response = (HttpServletResponse) async.getResponse();
     this.protocol = request.getProtocol();
+    // Read while the request is live; its objects may be recycled once it ends.
+    this.localAddress = request.getLocalAddr();
+    this.localPort = request.getLocalPort();
+    this.remoteAddress = request.getRemoteAddr();
+    this.remotePort = request.getRemotePort();
     this.lane = handoff.lane();
     async.addListener(this);
   }
@@ -143,13 +158,46 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
     answer(() -> abortNow(reason));
   }
 
+  /**
+   * Releases the request of a client that is gone. When nothing was sent yet, a client that only
+   * closed its sending side and still reads gets a short 400 and a closed connection, not an empty
+   * 200 it would take for an answer; a client that is really gone never sees it.
+   */
   @Override
   public void discard() {
-    answer(this::completeNow);
+    answer(this::discardNow);
+  }
+
+  @Override
+  public ConnectionKey connection() {
+    ConnectionKey key = connection;
+    if (key == null) {
+      key = ConnectionKey.of(localAddress, localPort, remoteAddress, remotePort);
+      connection = key;
+    }
+    return key;
+  }
+
+  private void discardNow() {
+    if (released) {
+      return;
+    }
+    if (isCommitted()) {
+      completeNow();
+      return;
+    }
+    try {
+      response.reset();
+      response.setHeader("Connection", "close");
+      Responses.text(response, 400, "The client closed its side of the connection before the answer came.");
+    } catch (IOException | IllegalStateException e) {
+      LOG.log(Level.FINE, "Could not answer a client that went away", e);
+    }
+    completeNow();
   }
 
   private void answer(Runnable task) {
-    if (Thread.currentThread() == timeoutThread) {
+    if (Thread.currentThread() == callbackThread) {
       task.run();
     } else {
       lane.execute(task);
@@ -233,11 +281,16 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
 
   @Override
   public void onError(AsyncEvent event) {
-    Exchange bound = exchange;
-    if (bound != null) {
-      bound.clientGone("The client's connection failed: " + event.getThrowable());
-    } else {
-      complete();
+    callbackThread = Thread.currentThread();
+    try {
+      Exchange bound = exchange;
+      if (bound != null) {
+        bound.clientGone("The client's connection failed: " + event.getThrowable());
+      } else {
+        complete();
+      }
+    } finally {
+      callbackThread = null;
     }
   }
 
@@ -246,7 +299,7 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
     // The client servlet sets no container timeout (0); its own deadlines decide. A container
     // times such a request out only when the web application stops (Tomcat does, before
     // contextDestroyed drains the tunnel), so the client gets the drain's 503 with Retry-After.
-    timeoutThread = Thread.currentThread();
+    callbackThread = Thread.currentThread();
     try {
       Exchange bound = exchange;
       if (bound != null) {
@@ -255,7 +308,7 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
         complete();
       }
     } finally {
-      timeoutThread = null;
+      callbackThread = null;
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.drawbridge.proxy.exchange;
 
+import dev.drawbridge.proxy.net.ConnectionKey;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 
@@ -7,6 +8,12 @@ import java.util.concurrent.LinkedBlockingQueue;
 final class FakeClient implements ClientLeg {
   final BlockingQueue<String> events = new LinkedBlockingQueue<>();
   volatile boolean committed;
+  volatile ConnectionKey connection;
+
+  @Override
+  public ConnectionKey connection() {
+    return connection;
+  }
 
   @Override
   public boolean isCommitted() {
