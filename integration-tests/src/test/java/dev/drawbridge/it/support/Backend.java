@@ -142,7 +142,16 @@ public final class Backend implements AutoCloseable {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
-      RecordedRequest recorded = record(request);
+      RecordedRequest recorded;
+      try {
+        recorded = record(request);
+      } catch (Exception e) {
+        // The body broke off, or the backend is stopping under the request: drop the connection,
+        // as a crashing backend does, rather than let Jetty answer with its own 500 page.
+        request.getConnectionMetaData().getConnection().getEndPoint().close();
+        callback.failed(e);
+        return true;
+      }
       received.add(recorded);
       Responder responder = responders.getOrDefault(Request.getPathInContext(request), defaultResponder);
       try {
