@@ -50,8 +50,21 @@ public final class ForkedTomcat implements ProxyProcess {
    * heapMegabytes} of heap at most and {@code jvmOptions} added to its JVM.
    */
   public static ForkedTomcat start(String configJson, int heapMegabytes, List<String> jvmOptions) {
+    return start(configJson, heapMegabytes, jvmOptions, "");
+  }
+
+  /**
+   * Like {@link #start(String, int, List)}, with {@code connectorAttributes} (e.g. {@code
+   * processorCache="32"}) added to server.xml's HTTP connector: for measuring settings before
+   * shipping them.
+   */
+  public static ForkedTomcat start(
+      String configJson, int heapMegabytes, List<String> jvmOptions, String connectorAttributes) {
     Path home = home();
     Path base = createBase(home, configJson);
+    if (!connectorAttributes.isEmpty()) {
+      addConnectorAttributes(base.resolve("conf/server.xml"), connectorAttributes);
+    }
     List<String> command = new ArrayList<>();
     command.add(BuiltArtifacts.javaLauncher().toString());
     command.add("-Xmx" + heapMegabytes + "m");
@@ -137,6 +150,21 @@ public final class ForkedTomcat implements ProxyProcess {
       return base;
     } catch (IOException e) {
       throw new UncheckedIOException("could not prepare a Tomcat base directory", e);
+    }
+  }
+
+  /** The HTTP connector is server.xml's first Connector element; the others are commented out. */
+  private static void addConnectorAttributes(Path serverXml, String attributes) {
+    try {
+      String xml = Files.readString(serverXml, StandardCharsets.UTF_8);
+      int connector = xml.indexOf("<Connector ");
+      if (connector < 0) {
+        throw new IllegalStateException("server.xml has no Connector");
+      }
+      int at = connector + "<Connector ".length();
+      Files.writeString(serverXml, xml.substring(0, at) + attributes + " " + xml.substring(at), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

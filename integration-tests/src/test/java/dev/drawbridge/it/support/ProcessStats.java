@@ -64,6 +64,11 @@ public final class ProcessStats {
     }
   }
 
+  /** The live objects of process {@code pid} by class, as {@code jcmd GC.class_histogram} prints them. */
+  public static String histogram(long pid) {
+    return jcmd(pid, "GC.class_histogram");
+  }
+
   /** Runs a full collection in process {@code pid} with {@code jcmd}, then reads the heap in use. */
   public static long heapUsedAfterGc(long pid) {
     jcmd(pid, "GC.run");
