@@ -162,15 +162,16 @@ public final class Agent implements AutoCloseable {
     return proxyLink.state() == ProxyLink.State.CONNECTED;
   }
 
-  /**
-   * Stops polling (outstanding polls are aborted) and lets exchanges in flight finish for up to
-   * {@code --drain-timeout}; the rest are aborted. Returns how many finished.
-   */
   /** True once {@link #drain()} has begun. */
   public boolean isDraining() {
     return draining;
   }
 
+  /**
+   * Stops polling (the proxy is told first, see {@link #finishPollers}) and lets exchanges in
+   * flight finish for up to {@code --drain-timeout}; the rest are aborted. Returns how many
+   * finished.
+   */
   public synchronized int drain() {
     if (drained) {
       return 0;
@@ -181,18 +182,13 @@ public final class Agent implements AutoCloseable {
     draining = true;
     stopSignal.countDown();
     health.close();
-    pollers.forEach(Poller::stop);
     try {
-      for (Thread thread : pollerThreads) {
-        thread.interrupt();
-        thread.join(POLLER_STOP_MILLIS);
-      }
-      proxyClient.leave();
+      finishPollers();
       int inFlight = Math.max(inFlightAtStart, exchanges.size());
-      if (exchanges.size() > 0) {
-        LOG.info("Stopping: waiting up to " + Durations.format(config.drainTimeout()) + " for "
-            + inFlight + (inFlight == 1 ? " request" : " requests") + " in flight");
-      }
+      // Logged in every case: from here a successor under the same --agent-id may start beside it.
+      LOG.info("Stopping: the proxy hands this agent no more requests; waiting up to "
+          + Durations.format(config.drainTimeout()) + " for " + inFlight
+          + (inFlight == 1 ? " request" : " requests") + " in flight");
       workers.shutdown();
       if (workers.awaitTermination(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
         return inFlight;
@@ -208,6 +204,36 @@ public final class Agent implements AutoCloseable {
       Thread.currentThread().interrupt();
       workers.shutdownNow();
       return 0;
+    }
+  }
+
+  /**
+   * Ends the pollers without cutting a poll that may carry requests: such requests would be lost
+   * to both sides until the proxy's response timeout. The goodbye goes first: the proxy then hands
+   * this agent no more work and answers its held polls at once; each poller reads its last answer,
+   * passes on what it got (a draining agent refuses it with 503) and ends. Pollers waiting for a
+   * slot are woken; one still in a call after {@link #POLLER_STOP_MILLIS} (a proxy that does not
+   * answer) is cut.
+   */
+  private void finishPollers() throws InterruptedException {
+    pollers.forEach(Poller::finish);
+    proxyClient.leave();
+    for (int i = 0; i < pollers.size(); i++) {
+      if (!pollers.get(i).inCall()) {
+        pollerThreads.get(i).interrupt();
+      }
+    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(POLLER_STOP_MILLIS);
+    for (Thread thread : pollerThreads) {
+      thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+    }
+    for (int i = 0; i < pollers.size(); i++) {
+      Thread thread = pollerThreads.get(i);
+      if (thread.isAlive()) {
+        pollers.get(i).stop();
+        thread.interrupt();
+        thread.join(POLLER_STOP_MILLIS);
+      }
     }
   }
 

@@ -156,6 +156,19 @@ final class Poller implements Runnable {
     }
   }
 
+  /**
+   * Ends the loop after the poll in flight, whose answer is still read and passed on: for a drain,
+   * once the proxy knows the agent is leaving and answers its polls at once.
+   */
+  void finish() {
+    stopped = true;
+  }
+
+  /** True while a poll is on its way to the proxy or back. */
+  boolean inCall() {
+    return agentPoll != null;
+  }
+
   /** Ends the loop and aborts the poll in flight; exchanges it already handed out keep running. */
   void stop() {
     stopped = true;

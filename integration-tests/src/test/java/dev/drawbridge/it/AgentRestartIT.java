@@ -3,6 +3,7 @@ package dev.drawbridge.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.drawbridge.it.support.AgentProcess;
 import dev.drawbridge.it.support.RecordedRequest;
 import dev.drawbridge.it.support.Responders;
 import dev.drawbridge.it.support.TunnelFixture;
@@ -92,5 +93,46 @@ class AgentRestartIT {
     }
     tunnel.awaitIdle(WAIT);
     assertEquals(1, tunnel.status().backend(TunnelFixture.BACKEND_ID).agents().size(), "only the new process is listed");
+  }
+
+  /**
+   * The restart without a gap that the agent's documentation gives for one fixed id: SIGTERM, and
+   * the successor starts once the old process logged that it stops. The old one finishes its
+   * request beside the new one, which serves everything new; nobody gets an error.
+   */
+  @Test
+  void aSuccessorStartedWhileTheOldProcessDrainsServesBesideIt() throws Exception {
+    tunnel = TunnelFixture.start(config -> config, List.of("--agent-id", AGENT_ID, "--drain-timeout", "60s"));
+    tunnel.backend().respondTo("/slow", Responders.echoAfter(releaseBackend));
+    CompletableFuture<HttpResponse<String>> slow =
+        client.sendAsync(
+            HttpRequest.newBuilder(tunnel.uri("/slow")).timeout(WAIT.multipliedBy(3)).build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertEquals("/slow", tunnel.backend().takeRequest(WAIT).target());
+    AgentProcess old = tunnel.agent();
+
+    old.terminate();
+    old.awaitLine("Stopping: the proxy hands this agent no more requests", WAIT);
+    List<String> flags = new java.util.ArrayList<>(
+        AgentProcess.flags(tunnel.proxy().baseUrl(), tunnel.backend().url(), TunnelFixture.BACKEND_ID, tunnel.token()));
+    flags.addAll(List.of("--agent-id", AGENT_ID));
+    AgentProcess successor = AgentProcess.start(flags);
+    try {
+      successor.awaitLine(AgentProcess.CONNECTED, WAIT);
+      for (int i = 0; i < 3; i++) {
+        HttpResponse<String> fresh =
+            client.send(HttpRequest.newBuilder(tunnel.uri("/fresh/" + i)).timeout(WAIT).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, fresh.statusCode(), fresh::body);
+      }
+      assertTrue(old.isAlive(), "the old process still drains");
+      releaseBackend.countDown();
+      HttpResponse<String> finished = slow.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+      assertEquals(200, finished.statusCode(), finished::body);
+      assertEquals(0, old.exitCode(WAIT), "the old process drained and exited 0");
+      tunnel.awaitIdle(WAIT);
+    } finally {
+      successor.close();
+    }
   }
 }

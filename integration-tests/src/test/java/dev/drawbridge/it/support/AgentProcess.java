@@ -105,7 +105,24 @@ public final class AgentProcess implements AutoCloseable {
    * @throws AssertionError if the agent did not exit within {@code timeout}; it is then killed
    */
   public int stop(Duration timeout) {
-    process.destroy();
+    terminate();
+    return exitCode(timeout);
+  }
+
+  /**
+   * SIGTERM, without waiting: the agent starts draining, and its output can still be read (unlike
+   * {@link Process#destroy()}, which also closes the streams).
+   */
+  public void terminate() {
+    process.toHandle().destroy();
+  }
+
+  /**
+   * Waits for the agent to exit and returns its exit code.
+   *
+   * @throws AssertionError if it did not exit within {@code timeout}; it is then killed
+   */
+  public int exitCode(Duration timeout) {
     if (!awaitExit(timeout)) {
       process.destroyForcibly();
       throw new AssertionError("agent did not exit within " + timeout + " after SIGTERM");

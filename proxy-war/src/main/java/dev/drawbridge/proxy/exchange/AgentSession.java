@@ -114,9 +114,12 @@ public final class AgentSession {
     ended = true;
   }
 
-  /** True once the session left the roster, or is about to as replaced: it must get no work. */
+  /**
+   * True once the session left the roster, is about to as replaced, or said it is shutting down:
+   * it must get no work, and its polls are answered at once.
+   */
   boolean takesNoWork() {
-    return ended || replaced;
+    return ended || replaced || leaving;
   }
 
   /** This session's instance and those it replaced, for the session that replaces it. */

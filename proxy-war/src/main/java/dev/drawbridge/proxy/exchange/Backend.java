@@ -78,7 +78,8 @@ public final class Backend {
   /**
    * Answers the poll at once when there is work or news for its agent, else parks it. A poll of a
    * session that left the roster (lost, or replaced by a newer process) is answered at once with
-   * nothing: whatever it took could never be declared lost again.
+   * nothing: whatever it took could never be declared lost again. So is a poll of an agent that
+   * said it is shutting down: it may no longer read what it gets.
    */
   public void poll(PendingPoll poll, AgentSession session) {
     List<Exchange> taken = new ArrayList<>();

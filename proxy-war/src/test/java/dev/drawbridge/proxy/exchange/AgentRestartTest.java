@@ -113,6 +113,18 @@ class AgentRestartTest {
   }
 
   @Test
+  void aPollOfAnAgentShuttingDownIsAnsweredAtOnceWithNothing() throws Exception {
+    AgentSession leaving = arrive("first-process");
+    Exchange queued = open(new FakeClient(), "GET");
+    backend.agentLeaving(leaving);
+    backend.submit(queued);
+    // A poll the agent sent before it said goodbye, arriving after: it may not read the answer.
+    FakePoll late = park(leaving, 4);
+    assertEquals(List.of(), late.answers.poll(5, TimeUnit.SECONDS));
+    assertEquals(ExchangeState.QUEUED, queued.state(), "the request waits for another agent");
+  }
+
+  @Test
   void agentsThatSendNoInstanceAreOneAgentPerAgentIdAsBefore() {
     AgentSession first = backend.session("agent-1", "1", "127.0.0.1");
     assertSame(first, backend.session("agent-1", "1", "127.0.0.1"));
