@@ -5,17 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.drawbridge.it.support.AbandonedBurst;
 import dev.drawbridge.it.support.RecordedRequest;
 import dev.drawbridge.it.support.Responders;
 import dev.drawbridge.it.support.TunnelFixture;
 import dev.drawbridge.protocol.Json;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -88,7 +85,7 @@ class AbandonedRequestsIT {
       realClients.execute(() -> realTraffic(clientNumber));
     }
 
-    sendAndDrop(BURST);
+    AbandonedBurst.send(tunnel.proxy().baseUrl(), "/abandoned", BURST);
     long burstEnded = System.nanoTime();
     long servedAtBurstEnd = served.get();
 
@@ -107,19 +104,6 @@ class AbandonedRequestsIT {
     tunnel.awaitIdle(WAIT);
     assertEquals(0, tunnel.status().backend(TunnelFixture.BACKEND_ID).agents().get(0).inFlight(),
         "the agent holds nothing for the abandoned requests");
-  }
-
-  /** Opens {@code count} connections, sends a request on each and closes it at once. */
-  private void sendAndDrop(int count) throws Exception {
-    byte[] request = ("GET /drawbridge/abandoned HTTP/1.1\r\nHost: " + tunnel.host() + "\r\n\r\n")
-        .getBytes(StandardCharsets.US_ASCII);
-    for (int i = 0; i < count; i++) {
-      try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), tunnel.proxy().port())) {
-        OutputStream out = socket.getOutputStream();
-        out.write(request);
-        out.flush();
-      }
-    }
   }
 
   private void realTraffic(int clientNumber) {

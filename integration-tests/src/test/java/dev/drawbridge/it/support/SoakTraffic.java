@@ -62,6 +62,7 @@ public final class SoakTraffic implements AutoCloseable {
   private final ExecutorService clients;
   private final HttpClient http;
   private final AtomicLongArray counts = new AtomicLongArray(Outcome.values().length);
+  private final Map<Integer, java.util.concurrent.atomic.LongAdder> errorStatuses = new java.util.concurrent.ConcurrentHashMap<>();
   private final ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
   private final CountDownLatch failed = new CountDownLatch(1);
   private volatile boolean stopping;
@@ -102,6 +103,19 @@ public final class SoakTraffic implements AutoCloseable {
       byOutcome.put(outcome, counts.get(outcome.ordinal()));
     }
     return byOutcome;
+  }
+
+  /** Documented errors so far with this status (502, 503 or 504). */
+  public long errorsWithStatus(int status) {
+    java.util.concurrent.atomic.LongAdder count = errorStatuses.get(status);
+    return count == null ? 0 : count.sum();
+  }
+
+  /** Documented errors so far, by status. */
+  public Map<Integer, Long> errorStatuses() {
+    Map<Integer, Long> byStatus = new java.util.TreeMap<>();
+    errorStatuses.forEach((status, count) -> byStatus.put(status, count.sum()));
+    return byStatus;
   }
 
   /** Requests so far with this outcome. */
@@ -188,7 +202,11 @@ public final class SoakTraffic implements AutoCloseable {
             && !text.contains("\n")
             && text.endsWith(".")
             && (response.statusCode() != 503 || response.headers().firstValue("Retry-After").isPresent());
-    return documented ? Outcome.DOCUMENTED_ERROR : problem(Outcome.UNEXPECTED, what + ": " + shorten(text));
+    if (!documented) {
+      return problem(Outcome.UNEXPECTED, what + ": " + shorten(text));
+    }
+    errorStatuses.computeIfAbsent(response.statusCode(), status -> new java.util.concurrent.atomic.LongAdder()).increment();
+    return Outcome.DOCUMENTED_ERROR;
   }
 
   private Outcome problem(Outcome outcome, String description) {

@@ -32,6 +32,24 @@ public final class ThreadDump {
     return found.find() ? dump.substring(found.start()) : null;
   }
 
+  /** The names of the threads of process {@code pid} (Java threads and the JVM's own). */
+  public static List<String> threadNames(long pid) {
+    String dump = print(pid);
+    if (dump == null) {
+      throw new AssertionError("process " + pid + " is gone");
+    }
+    List<String> names = new java.util.ArrayList<>();
+    for (String line : dump.split("\n")) {
+      if (line.startsWith("\"")) {
+        int end = line.indexOf('"', 1);
+        if (end > 0) {
+          names.add(line.substring(1, end));
+        }
+      }
+    }
+    return names;
+  }
+
   /** The whole thread dump of {@code pid}, or null when the process is gone. */
   public static String print(long pid) {
     if (!isAlive(pid)) {
