@@ -14,8 +14,8 @@ import java.util.Locale;
  * exchange as a failure, which closes the client's connection once the head is out.
  *
  * <p>Bodies that must be empty count too, with a length of zero whatever the head declared: the
- * answer to a {@code HEAD} request (RFC 9110 section 9.3.2) and the statuses 1xx, 204, 205 and 304
- * (RFC 9110 sections 15.2, 15.3.5, 15.3.6, 15.4.5). Without a declared length the container frames
+ * answer to a {@code HEAD} request and the statuses 1xx, 204 and 304, which a client reads as
+ * ending with their head (RFC 9112 section 6.3). Without a declared length the container frames
  * the body itself (chunked, or until the connection closes), so any count fits.
  *
  * <p>One instance counts one response, on one thread at a time.
@@ -50,7 +50,6 @@ public final class ResponseLength {
     return "HEAD".equals(requestMethod.toUpperCase(Locale.ROOT))
         || (status >= 100 && status < 200)
         || status == 204
-        || status == 205
         || status == 304;
   }
 

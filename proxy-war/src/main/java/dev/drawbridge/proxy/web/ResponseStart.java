@@ -6,8 +6,11 @@ import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.protocol.ResponseHead;
 import dev.drawbridge.protocol.WireJson;
 import dev.drawbridge.proxy.exchange.Exchange;
+import dev.drawbridge.proxy.http.ClientSentences;
+import dev.drawbridge.proxy.http.ClientSentences.Kind;
 import dev.drawbridge.proxy.http.ForwardedHeaders;
 import dev.drawbridge.proxy.http.ResponseHeadRules;
+import dev.drawbridge.proxy.http.ResponseLength;
 import jakarta.servlet.http.HttpServletResponse;
 import java.util.Set;
 import java.util.TreeSet;
@@ -24,18 +27,20 @@ final class ResponseStart {
    *
    * @param started true when the client's status and headers are set and the body may follow
    * @param contentLength the body length the head declared, or -1
+   * @param length the body length the client was promised, to count the body against; null when
+   *     not started
    */
-  record Outcome(boolean started, int agentStatus, String agentMessage, long contentLength) {
+  record Outcome(boolean started, int agentStatus, String agentMessage, long contentLength, ResponseLength length) {
 
-    static Outcome started(long contentLength) {
-      return new Outcome(true, 204, null, contentLength);
+    static Outcome started(long contentLength, ResponseLength length) {
+      return new Outcome(true, 204, null, contentLength, length);
     }
 
     /** The head ended the exchange as the agent meant (a failure head): nothing to complain about. */
-    static final Outcome ENDED = new Outcome(false, 204, null, -1);
+    static final Outcome ENDED = new Outcome(false, 204, null, -1, null);
 
     static Outcome refused(int status, String message) {
-      return new Outcome(false, status, message, -1);
+      return new Outcome(false, status, message, -1, null);
     }
   }
 
@@ -46,17 +51,17 @@ final class ResponseStart {
     try {
       head = WireJson.readResponseHead(headJson);
     } catch (FrameException e) {
-      exchange.fail(502, "The agent sent a malformed response head.");
+      exchange.fail(502, Kind.RESPONSE_REFUSED.sentence(exchange.id()), "The agent sent a malformed response head: " + e.getMessage());
       return Outcome.refused(400, "Malformed response head: " + e.getMessage());
     }
     if (head.failure() != null) {
-      exchange.fail(head.failure().status(), clientMessage(head));
+      exchange.fail(head.failure().status(), ClientSentences.of(head.failure()).sentence(exchange.id()), agentsReport(head));
       return Outcome.ENDED;
     }
     ResponseHeadRules.Verdict verdict =
         ResponseHeadRules.judge(head, ForwardedHeaders.viaEntry(client.request().getProtocol(), via));
     if (!verdict.accepted()) {
-      exchange.fail(502, "The backend's response was refused: it had " + verdict.error() + ".");
+      exchange.fail(502, Kind.RESPONSE_REFUSED.sentence(exchange.id()), "The backend's response was refused: it had " + verdict.error() + ".");
       return Outcome.refused(400, "Response head refused: it had " + verdict.error() + ".");
     }
     if (!exchange.startResponse(verdict.status())) {
@@ -80,14 +85,16 @@ final class ResponseStart {
     if (verdict.contentLength() >= 0) {
       clientResponse.setContentLengthLong(verdict.contentLength());
     }
-    return Outcome.started(verdict.contentLength());
+    return Outcome.started(
+        verdict.contentLength(), ResponseLength.of(exchange.head().method(), verdict.status(), verdict.contentLength()));
   }
 
-  private static String clientMessage(ResponseHead head) {
+  /** The agent's own account of a failure, for the log and the admin page only. */
+  private static String agentsReport(ResponseHead head) {
     String message = head.message();
     if (message == null || message.isBlank()) {
       return "The agent could not get a response from the backend (" + head.failure() + ").";
     }
-    return AgentCaller.sanitize(message, 200);
+    return "The agent reports " + head.failure() + ": " + AgentCaller.sanitize(message, 200);
   }
 }

@@ -48,7 +48,9 @@ class ResponseLengthTest {
         Arguments.of("head", 200, -1L, new long[] {1}, Outcome.OVERRUN),
         Arguments.of("GET", 204, -1L, new long[] {}, Outcome.COMPLETE),
         Arguments.of("GET", 204, -1L, new long[] {1}, Outcome.OVERRUN),
+        // 205 is framed like any other status: a client reads the length it declares.
         Arguments.of("GET", 205, 0L, new long[] {3}, Outcome.OVERRUN),
+        Arguments.of("GET", 205, 3L, new long[] {3}, Outcome.COMPLETE),
         Arguments.of("GET", 304, 10L, new long[] {}, Outcome.COMPLETE),
         Arguments.of("GET", 304, 10L, new long[] {10}, Outcome.OVERRUN),
         Arguments.of("GET", 103, -1L, new long[] {1}, Outcome.OVERRUN));
@@ -87,7 +89,7 @@ class ResponseLengthTest {
     assertTrue(ResponseLength.mustBeEmpty("HEAD", 200));
     assertTrue(ResponseLength.mustBeEmpty("GET", 100));
     assertTrue(ResponseLength.mustBeEmpty("GET", 204));
-    assertTrue(ResponseLength.mustBeEmpty("GET", 205));
+    assertFalse(ResponseLength.mustBeEmpty("GET", 205));
     assertTrue(ResponseLength.mustBeEmpty("GET", 304));
     assertFalse(ResponseLength.mustBeEmpty("GET", 200));
     assertFalse(ResponseLength.mustBeEmpty("GET", 404));
