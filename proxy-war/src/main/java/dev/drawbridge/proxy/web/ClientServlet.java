@@ -119,6 +119,10 @@ public class ClientServlet extends HttpServlet {
       Responses.text(clientResponse, 503, "Backend '" + backend.id() + "' has too many requests in progress; retry shortly.");
       return;
     }
+    if (mode != BodyMode.NONE) {
+      // Only now that the body is taken: a body over the limit got its 413 above without a 100.
+      ContinueAnswer.send(clientResponse, clientRequest.getHeader("Expect"));
+    }
     String id = ExchangeIds.next();
     clientResponse.setHeader(Protocol.EXCHANGE_ID_HEADER, id);
     AsyncContext async = clientRequest.startAsync();
