@@ -18,7 +18,8 @@ import java.util.Objects;
  * @param connectTimeout connect timeout toward the proxy and the backend
  * @param backendTimeout socket and response timeout toward the backend
  * @param proxyTimeout response timeout of proxy calls; must exceed the proxy's poll wait
- * @param preserveHost send the client's Host header to the backend instead of the target's
+ * @param preserveHost send the client's Host header to the backend (the default) instead of the
+ *     target's host and port
  * @param drainTimeout how long in-flight exchanges may take to finish on shutdown
  * @param maxBackoff cap of the reconnect backoff
  * @param healthPath path on the target checked with GET, starting with '/', or null for no check
@@ -99,7 +100,7 @@ public record AgentConfig(
         Duration.ofSeconds(10),
         Duration.ofSeconds(60),
         Duration.ofSeconds(60),
-        false,
+        true,
         Duration.ofSeconds(30),
         Duration.ofSeconds(30),
         null,

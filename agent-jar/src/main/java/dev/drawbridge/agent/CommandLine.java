@@ -23,6 +23,9 @@ import java.util.logging.Level;
 /** Turns arguments and environment variables into a {@link Command}, or a one-line {@link UsageException}. */
 final class CommandLine {
 
+  /** The command that prints a fresh agent token and its digest. */
+  static final String NEW_TOKEN = "new-token";
+
   private final FlagSources values;
 
   /** The environment, for the https_proxy convention. */
@@ -35,6 +38,12 @@ final class CommandLine {
 
   /** Parses {@code args}, falling back to {@code env} for flags not given. */
   static Command parse(String[] args, Map<String, String> env) throws UsageException {
+    if (args.length > 0 && args[0].equals(NEW_TOKEN)) {
+      if (args.length > 1) {
+        throw new UsageException(NEW_TOKEN + " takes no arguments, got '" + args[1] + "'");
+      }
+      return new Command.NewToken();
+    }
     for (String arg : args) {
       if (arg.equals("--help") || arg.equals("-h")) {
         return new Command.Help();
@@ -99,13 +108,30 @@ final class CommandLine {
         duration(Flag.CONNECT_TIMEOUT, "10s", false),
         duration(Flag.BACKEND_TIMEOUT, "60s", false),
         duration(Flag.PROXY_TIMEOUT, "60s", false),
-        bool(Flag.PRESERVE_HOST),
+        preserveHost(),
         duration(Flag.DRAIN_TIMEOUT, "30s", true),
         duration(Flag.MAX_BACKOFF, "30s", false),
         healthPath(),
         duration(Flag.HEALTH_INTERVAL, "5s", false),
         new ProxyTransport(trustStore(), text(Flag.TRUST_STORE_PASSWORD, null), EgressProxy.choose(
             proxy, text(Flag.EGRESS_PROXY, null), source(Flag.EGRESS_PROXY), env)));
+  }
+
+  /**
+   * Whether the backend gets the client's Host. Preserving is the default because a backend that
+   * builds absolute URLs from Host (redirects, links, download URLs) then builds public ones.
+   */
+  private boolean preserveHost() throws UsageException {
+    String text = text(Flag.HOST_HEADER, "preserve").trim().toLowerCase(Locale.ROOT);
+    switch (text) {
+      case "preserve":
+        return true;
+      case "rewrite":
+        return false;
+      default:
+        throw new UsageException(source(Flag.HOST_HEADER) + ": '" + text(Flag.HOST_HEADER, "")
+            + "' is not preserve or rewrite");
+    }
   }
 
   /** The health check path, or null when none is set ("none" also disables it). */

@@ -22,11 +22,12 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The real proxy WAR in an embedded Jetty 12 (ee10) on 127.0.0.1 and a port the OS picks, at
- * context path {@value #CONTEXT_PATH}, reading the config file a test wrote.
+ * context path {@value #CONTEXT_PATH} (a sub-path deployment) unless {@link Options} says
+ * otherwise, reading the config file a test wrote.
  */
 public final class ProxyServer implements AutoCloseable {
 
-  /** Context path of the WAR, as Tomcat gives it to {@code drawbridge.war}. */
+  /** Context path of the WAR unless a test asks for another, as Tomcat gives it to {@code drawbridge.xml}. */
   public static final String CONTEXT_PATH = "/drawbridge";
 
   /** Accept queue unless a test asks for another: tomcat-conf's {@code acceptCount}. */
@@ -61,26 +62,32 @@ public final class ProxyServer implements AutoCloseable {
    * @param acceptQueueSize connections the OS may hold for the server to accept, or 0 for 1000,
    *     the {@code acceptCount} of tomcat-conf (Jetty's own default of 50 resets connections when
    *     a few hundred clients connect at once on a busy machine)
+   * @param contextPath the WAR's context path: {@value #CONTEXT_PATH}, or "" at the root
    */
-  public record Options(Tls tls, Duration idleTimeout, int maxThreads, int acceptQueueSize) {
+  public record Options(Tls tls, Duration idleTimeout, int maxThreads, int acceptQueueSize, String contextPath) {
 
-    /** Plain HTTP, Jetty's idle timeout and thread pool, an accept queue of 1000. */
-    public static final Options DEFAULT = new Options(null, null, 0, 0);
+    /** Plain HTTP, Jetty's idle timeout and thread pool, an accept queue of 1000, at {@value #CONTEXT_PATH}. */
+    public static final Options DEFAULT = new Options(null, null, 0, 0, CONTEXT_PATH);
 
     public Options withTls(Tls value) {
-      return new Options(value, idleTimeout, maxThreads, acceptQueueSize);
+      return new Options(value, idleTimeout, maxThreads, acceptQueueSize, contextPath);
     }
 
     public Options withIdleTimeout(Duration value) {
-      return new Options(tls, value, maxThreads, acceptQueueSize);
+      return new Options(tls, value, maxThreads, acceptQueueSize, contextPath);
     }
 
     public Options withMaxThreads(int value) {
-      return new Options(tls, idleTimeout, value, acceptQueueSize);
+      return new Options(tls, idleTimeout, value, acceptQueueSize, contextPath);
     }
 
     public Options withAcceptQueueSize(int value) {
-      return new Options(tls, idleTimeout, maxThreads, value);
+      return new Options(tls, idleTimeout, maxThreads, value, contextPath);
+    }
+
+    /** Deployed at the root, as tomcat-conf's ROOT.xml publishes it. */
+    public Options atRoot() {
+      return new Options(tls, idleTimeout, maxThreads, acceptQueueSize, "");
     }
   }
 
@@ -172,7 +179,7 @@ public final class ProxyServer implements AutoCloseable {
     // A restart re-binds the port the OS gave the first start, though old connections may linger.
     connector.setReuseAddress(true);
     server.addConnector(connector);
-    WebAppContext webApp = proxyWebApp(configFile, workDir);
+    WebAppContext webApp = proxyWebApp(configFile, workDir, options.contextPath());
     server.setHandler(webApp);
     // Stopping must end held requests at once, not wait for them (Jetty's default is no wait).
     server.setStopTimeout(0);
@@ -224,9 +231,9 @@ public final class ProxyServer implements AutoCloseable {
     return realm;
   }
 
-  private static WebAppContext proxyWebApp(Path configFile, Path workDir) {
+  private static WebAppContext proxyWebApp(Path configFile, Path workDir, String contextPath) {
     WebAppContext webApp = new WebAppContext();
-    webApp.setContextPath(CONTEXT_PATH);
+    webApp.setContextPath(contextPath.isEmpty() ? "/" : contextPath);
     webApp.setWar(BuiltArtifacts.proxyWar().toString());
     webApp.setTempDirectory(workDir.resolve("webapp-tmp").toFile());
     // Like Tomcat's work directory, kept across restarts: a first run's token lives there.
@@ -249,10 +256,10 @@ public final class ProxyServer implements AutoCloseable {
 
   /**
    * E.g. {@code http://127.0.0.1:41234/drawbridge} ({@code https://} with {@link Tls}), without a
-   * trailing slash.
+   * trailing slash; {@code http://127.0.0.1:41234} at the root.
    */
   public String baseUrl() {
-    return (options.tls() == null ? "http" : "https") + "://127.0.0.1:" + port + CONTEXT_PATH;
+    return (options.tls() == null ? "http" : "https") + "://127.0.0.1:" + port + options.contextPath();
   }
 
   /** The URI of {@code pathAndQuery} under the proxy, e.g. {@code uri("/hello?x=1")}. */

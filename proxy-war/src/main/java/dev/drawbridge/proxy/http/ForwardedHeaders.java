@@ -7,15 +7,16 @@ import java.util.Locale;
 
 /**
  * Adds the forwarding headers a backend needs to see the real client: {@code Via} (RFC 9110 section
- * 7.6.3), {@code X-Forwarded-For/Proto/Host} and RFC 7239 {@code Forwarded}. Incoming forwarding
- * headers are extended only when the direct peer is a trusted proxy; from anyone else they are
- * replaced, so a client cannot forge its address.
+ * 7.6.3), {@code X-Forwarded-For/Proto/Host/Prefix} and RFC 7239 {@code Forwarded}. Incoming
+ * forwarding headers are extended only when the direct peer is a trusted proxy; from anyone else
+ * they are replaced, so a client cannot forge its address or the URLs a backend builds.
  */
 public final class ForwardedHeaders {
 
   private static final String X_FORWARDED_FOR = "X-Forwarded-For";
   private static final String X_FORWARDED_PROTO = "X-Forwarded-Proto";
   private static final String X_FORWARDED_HOST = "X-Forwarded-Host";
+  private static final String X_FORWARDED_PREFIX = "X-Forwarded-Prefix";
   private static final String FORWARDED = "Forwarded";
   private static final String VIA = "Via";
 
@@ -30,6 +31,8 @@ public final class ForwardedHeaders {
    * @param protocol the request's protocol, e.g. {@code HTTP/1.1}
    * @param peerTrusted whether the peer's own forwarding headers are believed
    * @param via this proxy's pseudonym for {@code Via}
+   * @param publicPrefix the path this proxy removed before the backend sees the target (context
+   *     path and a stripped route prefix, raw, no trailing slash), "" when none
    */
   public static List<HeaderField> add(
       List<HeaderField> headers,
@@ -37,13 +40,15 @@ public final class ForwardedHeaders {
       String scheme,
       String protocol,
       boolean peerTrusted,
-      String via) {
-    List<HeaderField> result = new ArrayList<>(headers.size() + 5);
+      String via,
+      String publicPrefix) {
+    List<HeaderField> result = new ArrayList<>(headers.size() + 6);
     String host = null;
     String forwardedFor = null;
     String forwardedProto = null;
     String forwardedHost = null;
     String forwarded = null;
+    String forwardedPrefix = null;
     for (HeaderField field : headers) {
       String name = field.name().toLowerCase(Locale.ROOT);
       switch (name) {
@@ -63,6 +68,9 @@ public final class ForwardedHeaders {
         case "forwarded":
           forwarded = join(forwarded, field.value());
           break;
+        case "x-forwarded-prefix":
+          forwardedPrefix = forwardedPrefix == null ? field.value() : forwardedPrefix;
+          break;
         default:
           result.add(field);
       }
@@ -72,6 +80,7 @@ public final class ForwardedHeaders {
       forwardedProto = null;
       forwardedHost = null;
       forwarded = null;
+      forwardedPrefix = null;
     }
     result.add(new HeaderField(X_FORWARDED_FOR, join(forwardedFor, peerAddress)));
     result.add(new HeaderField(X_FORWARDED_PROTO, forwardedProto != null ? forwardedProto : scheme));
@@ -79,9 +88,30 @@ public final class ForwardedHeaders {
     if (hostForBackend != null) {
       result.add(new HeaderField(X_FORWARDED_HOST, hostForBackend));
     }
+    String prefix = prefix(forwardedPrefix, publicPrefix);
+    if (!prefix.isEmpty()) {
+      result.add(new HeaderField(X_FORWARDED_PREFIX, prefix));
+    }
     result.add(new HeaderField(FORWARDED, join(forwarded, forwardedElement(peerAddress, scheme, host))));
     result.add(new HeaderField(VIA, viaEntry(protocol, via)));
     return result;
+  }
+
+  /**
+   * The public path in front of what the backend sees: a trusted proxy's own prefix (it removed
+   * that part before calling us), then ours. A lone "/" adds nothing.
+   */
+  static String prefix(String trustedPrefix, String ownPrefix) {
+    String outer = trustedPrefix == null ? "" : trimSlashes(trustedPrefix.trim());
+    return outer + trimSlashes(ownPrefix == null ? "" : ownPrefix);
+  }
+
+  private static String trimSlashes(String path) {
+    String trimmed = path;
+    while (trimmed.endsWith("/")) {
+      trimmed = trimmed.substring(0, trimmed.length() - 1);
+    }
+    return trimmed.isEmpty() || trimmed.startsWith("/") ? trimmed : "/" + trimmed;
   }
 
   /** A {@code Via} entry for a message received with {@code protocol}, e.g. {@code 1.1 drawbridge}. */

@@ -102,7 +102,8 @@ public class ClientServlet extends HttpServlet {
             clientRequest.getScheme(),
             clientRequest.getProtocol(),
             settings.trustedProxies().contains(clientRequest.getRemoteAddr()),
-            settings.via());
+            settings.via(),
+            clientRequest.getContextPath() + routed.strippedPrefix());
     BodyMode mode;
     if (contentLength > 0) {
       mode = contentLength <= settings.inlineBodyMaxBytes() ? BodyMode.INLINE : BodyMode.STREAM;
