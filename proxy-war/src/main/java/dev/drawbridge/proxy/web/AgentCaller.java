@@ -2,6 +2,7 @@ package dev.drawbridge.proxy.web;
 
 import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.proxy.auth.AgentTokens;
+import dev.drawbridge.proxy.exchange.AgentSession;
 import dev.drawbridge.proxy.exchange.Backend;
 import dev.drawbridge.proxy.exchange.Tunnel;
 import dev.drawbridge.proxy.metrics.ProxyMetrics;
@@ -16,7 +17,7 @@ import java.util.regex.Pattern;
  * the token (401), the backend (404, only once the token is known good, so names do not leak), the
  * token's grant for that backend (403) and the agent id (400), answering the first failure itself.
  */
-record AgentCaller(Backend backend, String agentId, String version, String remoteAddress) {
+record AgentCaller(Backend backend, String agentId, String version, String remoteAddress, byte[] tokenSha256) {
 
   private static final Logger LOG = Logger.getLogger(AgentCaller.class.getName());
   private static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
@@ -45,9 +46,11 @@ record AgentCaller(Backend backend, String agentId, String version, String remot
     String token = AgentTokens.bearer(request.getHeader("Authorization"));
     boolean known = false;
     boolean granted = false;
+    byte[] presented = null;
     if (token != null) {
-      byte[] presented = AgentTokens.sha256(token);
-      for (Backend candidate : tunnel.backends()) {
+      presented = AgentTokens.sha256(token);
+      // Backends removed by a reload still serve their agents' answers until they are retired.
+      for (Backend candidate : tunnel.backendsForAgents()) {
         boolean match = AgentTokens.matchesDigest(presented, candidate.settings().agentTokenSha256());
         known |= match;
         granted |= match && candidate.id().equals(backendId);
@@ -79,7 +82,12 @@ record AgentCaller(Backend backend, String agentId, String version, String remot
     if (version == null || !VERSION.matcher(version).matches()) {
       version = "unknown";
     }
-    return new AgentCaller(backend, agentId, version, request.getRemoteAddr());
+    return new AgentCaller(backend, agentId, version, request.getRemoteAddr(), presented);
+  }
+
+  /** Records this call on the agent's session, creating it on first contact. */
+  AgentSession session() {
+    return backend.session(agentId, version, remoteAddress, tokenSha256);
   }
 
   private static void countAuthFailure(HttpServletRequest request, String reason) {
