@@ -53,11 +53,14 @@ final class ClientFactory {
     if (egress != null) {
       builder.setProxy(new HttpHost("http", egress.getHost(), egress.getPort()));
     }
+    TokenSource token = TokenSource.of(config);
     return builder
         .setUserAgent("drawbridge-agent/" + Protocol.SOFTWARE_VERSION)
+        // Per call, not a default header: a token file may change while the agent runs.
+        .addRequestInterceptorFirst(
+            (request, entity, context) -> request.setHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token.current()))
         .setDefaultHeaders(
             List.of(
-                new BasicHeader(HttpHeaders.AUTHORIZATION, "Bearer " + config.token()),
                 new BasicHeader(Protocol.AGENT_ID_HEADER, config.agentId()),
                 new BasicHeader(Protocol.AGENT_VERSION_HEADER, Protocol.SOFTWARE_VERSION),
                 new BasicHeader(Protocol.PROTOCOL_HEADER, String.valueOf(Protocol.VERSION))))

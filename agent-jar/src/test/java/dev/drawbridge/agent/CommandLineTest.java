@@ -112,6 +112,26 @@ class CommandLineTest {
   }
 
   @Test
+  void eachRouteMayHaveItsOwnTokenFile() throws Exception {
+    Path wikiToken = Files.writeString(dir.resolve("wiki.token"), "wiki-token\n");
+    Path apiToken = Files.writeString(dir.resolve("api.token"), "api-token");
+    Command.Run command = run("--proxy https://p --route wiki=http://10.0.0.5:8080,token-file=" + wikiToken
+        + " --route api=https://10.0.0.6/v2,token-file=" + apiToken, Map.of());
+    AgentConfig wiki = command.configs().get(0);
+    AgentConfig api = command.configs().get(1);
+    assertEquals(List.of("wiki-token", "api-token"), List.of(wiki.token(), api.token()));
+    assertEquals(List.of(wikiToken.toAbsolutePath(), apiToken.toAbsolutePath()), List.of(wiki.tokenFile(), api.tokenFile()));
+    assertEquals("http://10.0.0.5:8080", wiki.target().toString());
+    Command.Run mixed = run("--proxy https://p --token shared --route wiki=http://w,token-file=" + wikiToken
+        + " --route api=http://a", Map.of());
+    assertEquals(List.of("wiki-token", "shared"), mixed.configs().stream().map(AgentConfig::token).toList());
+    assertEquals(null, mixed.configs().get(1).tokenFile(), "a token given directly is not followed");
+    UsageException missing = assertThrows(UsageException.class,
+        () -> run("--proxy https://p --route wiki=http://w,token-file=" + dir.resolve("none.token"), Map.of()));
+    assertTrue(missing.getMessage().startsWith("--route (wiki): cannot read token file"), missing.getMessage());
+  }
+
+  @Test
   void egressProxyFromFlagOrTheConventionalVariables() throws UsageException {
     assertEquals(URI.create("http://squid:3128"),
         config(REQUIRED + " --egress-proxy http://squid:3128").transport().egressProxy());
