@@ -271,6 +271,11 @@ public final class ProxyServer implements AutoCloseable {
     return port;
   }
 
+  /** The configuration file the proxy reads and watches, or null on a first run without one. */
+  public Path configFile() {
+    return configFile;
+  }
+
   /**
    * Stops the proxy as a container stops a web application it shuts down: the WAR first, while the
    * connector still holds every open connection (so its drain can still answer held clients and

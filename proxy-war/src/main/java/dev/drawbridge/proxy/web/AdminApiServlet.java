@@ -29,7 +29,7 @@ public class AdminApiServlet extends HttpServlet {
   static final String ACTION_HEADER = "Drawbridge-Admin-Action";
 
   /** The result of a reload call: what happened, and the configuration now running. */
-  record ReloadAnswer(String result, String message, StatusReport.ConfigStatus config) {}
+  public record ReloadAnswer(String result, String message, StatusReport.ConfigStatus config) {}
 
   @Override
   protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
