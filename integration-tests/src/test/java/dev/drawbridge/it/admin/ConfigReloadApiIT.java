@@ -78,6 +78,7 @@ class ConfigReloadApiIT {
     PrometheusText metrics = PrometheusText.parse(
         AdminHttp.get(tunnel.uri("/_drawbridge/metrics"), AdminHttp.adminLogin()).body());
     assertEquals(2, metrics.value("drawbridge_config_version", Map.of()));
+    assertTrue(metrics.names().contains("drawbridge_config_loaded_timestamp_seconds"), metrics.names().toString());
     assertEquals(1, metrics.value("drawbridge_config_info", Map.of("sha256", sha256)));
     for (String result : new String[] {"applied", "unchanged", "invalid"}) {
       assertEquals(1, metrics.value("drawbridge_config_reloads_total", Map.of("result", result)), result);
