@@ -127,6 +127,9 @@ public class DrawbridgeListener implements ServletContextListener {
     File tempDir = (File) context.getAttribute(ServletContext.TEMPDIR);
     Path tokenFile = tempDir.toPath().resolve(TOKEN_FILE);
     String token = firstRunToken(tokenFile);
+    // The token itself is never logged: logs are often shipped to shared systems, and whoever
+    // reads it could serve the backend. The operator reads it from the file, readable only by the
+    // container's user.
     LOG.warning(
         "No configuration file is set (context parameter or system property "
             + ConfigLoader.CONFIG_PROPERTY
@@ -134,10 +137,9 @@ public class DrawbridgeListener implements ServletContextListener {
             + ConfigLoader.CONFIG_ENV
             + "); serving backend '"
             + ConfigLoader.DEFAULT_BACKEND
-            + "' with the agent token stored in "
+            + "' with the generated agent token in "
             + tokenFile
-            + ". Agent token: "
-            + token);
+            + ": give that file to the agent with --token-file.");
     return ConfigReloader.fixed(ConfigLoader.firstRun(AgentTokens.sha256(token)), Clock.systemUTC());
   }
 

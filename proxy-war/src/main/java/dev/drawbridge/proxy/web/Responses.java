@@ -46,6 +46,8 @@ final class Responses {
     response.setStatus(status);
     response.setContentType("text/plain;charset=utf-8");
     response.setHeader("Cache-Control", "no-store");
+    // The body is text/plain and must stay so: no browser may sniff a script or page out of it.
+    response.setHeader("X-Content-Type-Options", "nosniff");
     response.setContentLength(body.length);
     response.getOutputStream().write(body);
   }

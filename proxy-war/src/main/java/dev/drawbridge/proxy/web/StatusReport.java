@@ -84,7 +84,7 @@ public record StatusReport(
       String id, String version, String remoteAddress, String connectedSince, String lastSeen, int inFlight,
       String token) {}
 
-  /** One exchange that did not complete, with the one-sentence reason its client was given. */
+  /** One exchange that did not complete, with its reason: the client's sentence or the details it was spared. */
   public record FailureStatus(
       String at,
       String exchangeId,
