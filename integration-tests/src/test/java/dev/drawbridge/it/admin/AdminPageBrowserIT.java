@@ -113,6 +113,16 @@ class AdminPageBrowserIT {
     awaitText("[data-backend='default'] [data-field='failures']", "1");
     screenshot("admin-drained.png");
 
+    // The configuration card: a refused file shows with its reason, Reload now answers on the page.
+    awaitText("#config-version", "1");
+    java.nio.file.Files.writeString(tunnel.proxy().configFile(), "{\"backends\": [], \"pollWaitSeconds\": 5}");
+    browser.findElement(By.id("reload")).click();
+    new WebDriverWait(browser, WAIT).until(driver -> driver.findElement(By.id("config-error")).isDisplayed());
+    assertTrue(browser.findElement(By.id("config-error")).getText().contains("key 'backends': list at least one backend"),
+        browser.findElement(By.id("config-error")).getText());
+    assertTrue(browser.findElement(By.id("config-result")).getText().contains("list at least one backend"));
+    screenshot("admin-config-refused.png");
+
     // Phone width; tall, so the screenshot shows the whole page rather than the first screen.
     browser.manage().window().setSize(new Dimension(390, 1900));
     awaitText(queueDepth(), "0");

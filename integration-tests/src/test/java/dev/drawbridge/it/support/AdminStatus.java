@@ -18,7 +18,14 @@ import java.util.List;
  * @param liveExchanges exchanges queued or in flight, all backends together
  * @param backends one entry per configured backend
  */
-public record AdminStatus(String version, int liveExchanges, List<BackendStatus> backends) {
+public record AdminStatus(String version, int liveExchanges, List<BackendStatus> backends, ConfigStatus config) {
+
+  /** The running configuration: version, hash, reloads by result, the last refused reload. */
+  public record ConfigStatus(
+      String file, long version, String sha256, String loadedAt, java.util.Map<String, Long> reloads, ConfigError lastError) {}
+
+  /** A refused reload. */
+  public record ConfigError(String at, String message) {}
 
   /** One backend's queue, parked polls and in-flight count. */
   public record BackendStatus(
@@ -26,7 +33,8 @@ public record AdminStatus(String version, int liveExchanges, List<BackendStatus>
 
   /** One agent the proxy considers connected. */
   public record AgentStatus(
-      String id, String version, String remoteAddress, String connectedSince, String lastSeen, int inFlight) {}
+      String id, String version, String remoteAddress, String connectedSince, String lastSeen, int inFlight,
+      String token) {}
 
   /** Path of the call under the proxy's base URL. */
   public static final String PATH = "/_drawbridge/admin/api/status";

@@ -40,7 +40,8 @@ public final class Exchange {
   private final ClientLeg client;
   private final String clientAddress;
   private final long createdNanos;
-  /** What a 503 of this exchange asks the client to wait, the proxy's {@code retryAfterSeconds}. */
+  /** Its deadlines and what a 503 asks the client to wait, as configured when it arrived. */
+  private final Limits limits;
   private final int retryAfterSeconds;
   private final List<ExchangeRelay> relays = new ArrayList<>(2);
 
@@ -56,9 +57,10 @@ public final class Exchange {
   private volatile long bytesFromClient;
   private volatile long bytesToClient;
 
-  Exchange(Backend backend, RequestHead head, ClientLeg client, String clientAddress, long now, int retryAfterSeconds) {
+  Exchange(Backend backend, RequestHead head, ClientLeg client, String clientAddress, long now, Limits limits) {
     this.id = head.id();
-    this.retryAfterSeconds = retryAfterSeconds;
+    this.limits = limits;
+    this.retryAfterSeconds = limits.retryAfterSeconds();
     this.backend = backend;
     this.head = head;
     this.client = client;
@@ -259,6 +261,11 @@ public final class Exchange {
 
   public String id() {
     return id;
+  }
+
+  /** The deadlines fixed when the client request arrived. */
+  public Limits limits() {
+    return limits;
   }
 
   public Backend backend() {
