@@ -15,12 +15,17 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * The running proxy core: backends, the registry of live exchanges, and the reaper that enforces
  * every deadline. One per deployed WAR; {@link #close()} drains it.
+ *
+ * <p>Every deadline, grace period and age is read from one nanosecond clock ({@link #nanoTime()}):
+ * {@link System#nanoTime()} in production, a clock the test moves in unit tests, which also sweep
+ * themselves ({@link #sweep()}) instead of running the reaper thread, so no test races the wall clock.
  */
 public final class Tunnel implements AutoCloseable {
 
@@ -32,6 +37,8 @@ public final class Tunnel implements AutoCloseable {
   private final ProxySettings settings;
   private final Map<String, Backend> backends;
   private final ConcurrentHashMap<String, Exchange> exchanges = new ConcurrentHashMap<>();
+  private final LongSupplier nanoClock;
+  /** Null when the caller sweeps itself (unit tests). */
   private final ScheduledExecutorService reaper;
   private final AccessLog accessLog = new AccessLog();
   private final ConcurrentHashMap<String, Long> recentlyEnded = new ConcurrentHashMap<>();
@@ -48,21 +55,44 @@ public final class Tunnel implements AutoCloseable {
   /** How long ids of exchanges that ended early are remembered for late agent calls. */
   private static final Duration REMEMBER_ENDED = Duration.ofMinutes(2);
 
+  /** A tunnel on the system clock whose reaper thread sweeps every {@link #SWEEP_MILLIS}. */
   public Tunnel(ProxySettings settings) {
+    this(settings, System::nanoTime, true);
+  }
+
+  /**
+   * A tunnel that reads time from {@code nanoClock} and sweeps only when {@link #sweep()} is
+   * called: for tests, which move the clock and sweep when they choose.
+   */
+  Tunnel(ProxySettings settings, LongSupplier nanoClock) {
+    this(settings, nanoClock, false);
+  }
+
+  private Tunnel(ProxySettings settings, LongSupplier nanoClock, boolean startReaper) {
     this.settings = settings;
+    this.nanoClock = nanoClock;
     Map<String, Backend> byId = new LinkedHashMap<>();
     for (BackendSettings backend : settings.backends().values()) {
       byId.put(backend.id(), new Backend(backend, this));
     }
     this.backends = java.util.Collections.unmodifiableMap(byId);
-    this.reaper =
-        Executors.newSingleThreadScheduledExecutor(
-            task -> {
-              Thread thread = new Thread(task, "drawbridge-reaper");
-              thread.setDaemon(true);
-              return thread;
-            });
-    reaper.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+    if (startReaper) {
+      this.reaper =
+          Executors.newSingleThreadScheduledExecutor(
+              task -> {
+                Thread thread = new Thread(task, "drawbridge-reaper");
+                thread.setDaemon(true);
+                return thread;
+              });
+      reaper.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+    } else {
+      this.reaper = null;
+    }
+  }
+
+  /** Now on the tunnel's clock, in nanoseconds: the time base of every deadline and age. */
+  public long nanoTime() {
+    return nanoClock.getAsLong();
   }
 
   public ProxySettings settings() {
@@ -100,7 +130,7 @@ public final class Tunnel implements AutoCloseable {
         }
       }
       if (exchange.state() != ExchangeState.COMPLETED) {
-        recentlyEnded.put(exchange.id(), System.nanoTime());
+        recentlyEnded.put(exchange.id(), nanoTime());
       }
       accessLog.log(exchange);
       tellEnded(exchange);
@@ -148,9 +178,10 @@ public final class Tunnel implements AutoCloseable {
     return recentlyEnded.containsKey(id);
   }
 
-  private void sweep() {
+  /** Ends whatever passed its deadline; the reaper calls it every {@link #SWEEP_MILLIS}. */
+  void sweep() {
     try {
-      long now = System.nanoTime();
+      long now = nanoTime();
       for (Exchange exchange : exchanges.values()) {
         Deadlines.check(exchange, now, settings);
       }
@@ -179,6 +210,7 @@ public final class Tunnel implements AutoCloseable {
     if (!closing.compareAndSet(false, true)) {
       return;
     }
+    long graceEnds = nanoTime() + grace.toNanos();
     LOG.info(
         () -> "Drawbridge proxy draining: new and queued requests get 503, agents are told to reconnect later,"
             + " responses in flight get up to " + grace.toSeconds() + " s to finish");
@@ -190,7 +222,7 @@ public final class Tunnel implements AutoCloseable {
         exchange.backend().refuseShuttingDown(exchange);
       }
     }
-    awaitNoExchanges(grace);
+    awaitNoExchanges(graceEnds);
     List<Exchange> left = List.copyOf(exchanges.values());
     if (!left.isEmpty()) {
       LOG.warning(
@@ -200,21 +232,27 @@ public final class Tunnel implements AutoCloseable {
     for (Exchange exchange : left) {
       exchange.backend().refuseShuttingDown(exchange);
     }
-    reaper.shutdownNow();
-    try {
-      reaper.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (reaper != null) {
+      reaper.shutdownNow();
+      try {
+        reaper.awaitTermination(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
-  private void awaitNoExchanges(Duration grace) {
-    long deadline = System.nanoTime() + grace.toNanos();
+  /**
+   * Waits until no exchange is left or the tunnel's clock reached {@code deadline}. It looks at the
+   * clock at least every {@link #SWEEP_MILLIS}, so a test clock moved forward ends the wait too.
+   */
+  private void awaitNoExchanges(long deadline) {
+    long slice = TimeUnit.MILLISECONDS.toNanos(SWEEP_MILLIS);
     synchronized (drained) {
       long left;
-      while (!exchanges.isEmpty() && (left = deadline - System.nanoTime()) > 0) {
+      while (!exchanges.isEmpty() && (left = deadline - nanoTime()) > 0) {
         try {
-          TimeUnit.NANOSECONDS.timedWait(drained, left);
+          TimeUnit.NANOSECONDS.timedWait(drained, Math.min(left, slice));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           return;

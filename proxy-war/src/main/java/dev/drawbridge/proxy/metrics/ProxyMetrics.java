@@ -107,7 +107,7 @@ public final class ProxyMetrics implements AutoCloseable {
             "drawbridge.queue.oldest.age",
             backend,
             TimeUnit.MILLISECONDS,
-            b -> b.oldestQueuedMillis(System.nanoTime()))
+            b -> b.oldestQueuedMillis(tunnel.nanoTime()))
         .description("How long the oldest queued client request has waited")
         .tag("backend", id)
         .strongReference(true)

@@ -59,7 +59,7 @@ public class PollServlet extends HttpServlet {
     AsyncContext async = agentRequest.startAsync();
     async.setTimeout(tunnel.settings().pollWait().toMillis() + CONTAINER_TIMEOUT_MARGIN_MILLIS);
     AgentPoll poll =
-        new AgentPoll(async, caller.backend(), caller.agentId(), max, System.nanoTime() + pollWaitNanos);
+        new AgentPoll(async, caller.backend(), caller.agentId(), max, tunnel.nanoTime() + pollWaitNanos);
     caller.backend().poll(poll, session);
   }
 }

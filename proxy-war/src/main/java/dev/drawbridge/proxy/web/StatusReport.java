@@ -66,7 +66,7 @@ public record StatusReport(
   /** The tunnel's state now. */
   public static StatusReport of(Tunnel tunnel) {
     Instant now = Instant.now();
-    long nowNanos = System.nanoTime();
+    long nowNanos = tunnel.nanoTime();
     RecentActivity activity = tunnel.recentActivity();
     List<BackendStatus> backends = new ArrayList<>();
     for (Backend backend : tunnel.backends()) {
