@@ -40,6 +40,8 @@ public final class Tunnel implements AutoCloseable {
   private final LongSupplier nanoClock;
   /** Null when the caller sweeps itself (unit tests). */
   private final ScheduledExecutorService reaper;
+  /** The reaper's thread (a new one should it ever die), so that {@link #close} can wait for its end. */
+  private final List<Thread> reaperThreads = new CopyOnWriteArrayList<>();
   private final AccessLog accessLog = new AccessLog();
   private final ConcurrentHashMap<String, Long> recentlyEnded = new ConcurrentHashMap<>();
   private final RecentActivity recentActivity = new RecentActivity();
@@ -82,6 +84,7 @@ public final class Tunnel implements AutoCloseable {
               task -> {
                 Thread thread = new Thread(task, "drawbridge-reaper");
                 thread.setDaemon(true);
+                reaperThreads.add(thread);
                 return thread;
               });
       reaper.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
@@ -234,8 +237,12 @@ public final class Tunnel implements AutoCloseable {
     }
     if (reaper != null) {
       reaper.shutdownNow();
+      // Until the thread itself has ended, not only the executor: a terminated executor's thread may
+      // still be exiting, and Tomcat looks for threads the application left right after the drain.
       try {
-        reaper.awaitTermination(5, TimeUnit.SECONDS);
+        for (Thread thread : reaperThreads) {
+          thread.join(TimeUnit.SECONDS.toMillis(5));
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

@@ -140,6 +140,26 @@ class TunnelDrainTest {
     assertEquals("complete", client.events.poll());
   }
 
+  @Test
+  void theReaperThreadHasEndedWhenCloseReturns() throws Exception {
+    List<Thread> others = liveReapers();
+    Tunnel running =
+        new Tunnel(ConfigLoader.parse("{\"backends\":[{\"id\":\"app\",\"agentTokenSha256\":[\"" + DIGEST + "\"]}]}", "test"));
+    List<Thread> reapers = liveReapers().stream().filter(thread -> !others.contains(thread)).toList();
+    assertFalse(reapers.isEmpty(), "the production tunnel runs its reaper");
+
+    running.close(Duration.ZERO);
+
+    // A container looks for threads the application left as soon as the drain returns.
+    assertTrue(reapers.stream().noneMatch(Thread::isAlive), () -> "still alive: " + reapers);
+  }
+
+  private static List<Thread> liveReapers() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(thread -> thread.getName().equals("drawbridge-reaper") && thread.isAlive())
+        .toList();
+  }
+
   /** An exchange delivered to agent-1 whose response head went to {@code client}. */
   private Exchange streaming(FakeClient client) {
     Exchange exchange = open(client);
