@@ -37,13 +37,14 @@ import org.junit.jupiter.api.io.TempDir;
  * jar. The agent trusts the proxy with {@code --trust-store} and presents its certificate with the
  * JVM's standard {@code -Djavax.net.ssl.keyStore}/{@code -Djavax.net.ssl.keyStorePassword}.
  */
-@Timeout(value = 90, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class AgentMutualTlsIT {
 
   private static final String PASSWORD = "changeit";
   private static final int QUEUE_TIMEOUT_SECONDS = 2;
-  private static final Duration MARGIN = Duration.ofSeconds(3);
-  private static final Duration WAIT = Duration.ofSeconds(30);
+  /** Beyond the queue timeout, for a starved machine. */
+  private static final Duration MARGIN = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
 
   @TempDir static Path dir;
   /** The CA that signs both the proxy's certificate and the agent's. */

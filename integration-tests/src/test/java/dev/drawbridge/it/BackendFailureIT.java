@@ -20,10 +20,10 @@ import org.junit.jupiter.api.Timeout;
  * The agent cannot get an answer from its backend: refused connection gives 502, a backend slower
  * than --backend-timeout gives 504, each with one sentence for the client.
  */
-@Timeout(60)
+@Timeout(300)
 class BackendFailureIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
 
   private final HttpClient client =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(WAIT).build();
@@ -61,7 +61,8 @@ class BackendFailureIT {
 
     assertEquals(504, clientResponse.statusCode(), clientResponse::body);
     NoAgentIT.assertOneSentence(clientResponse.body());
-    assertTrue(elapsed.compareTo(Duration.ofSeconds(1 + 5)) <= 0, () -> "504 after " + elapsed);
+    // The agent's 1 s, with room for a starved machine; the proxy's own response timeout is 60 s.
+    assertTrue(elapsed.compareTo(Duration.ofSeconds(1 + 25)) <= 0, () -> "504 after " + elapsed);
     assertEquals("/slow", tunnel.backend().takeRequest(WAIT).target());
     tunnel.awaitIdle(WAIT);
   }

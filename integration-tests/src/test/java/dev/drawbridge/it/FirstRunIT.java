@@ -19,10 +19,10 @@ import org.junit.jupiter.api.Timeout;
  * A first run needs no setup and is still secure: without any configuration the proxy serves
  * backend {@code default} with a random agent token it writes to its work directory and keeps.
  */
-@Timeout(60)
+@Timeout(300)
 class FirstRunIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration WAIT = Duration.ofSeconds(60);
 
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(WAIT).build();
 

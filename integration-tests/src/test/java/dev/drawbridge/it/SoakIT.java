@@ -41,7 +41,7 @@ class SoakIT {
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
   /** How long the backend stays down when it bounces. */
   private static final Duration BACKEND_OUTAGE = Duration.ofMillis(500);
-  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   /** What "back near the baseline" allows: JVM threads that come and go, pooled connections, GC noise. */
   private static final int THREAD_SLACK = 6;
   private static final int FILE_SLACK = 24;

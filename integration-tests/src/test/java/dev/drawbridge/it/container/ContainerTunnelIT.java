@@ -51,11 +51,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(ArquillianExtension.class)
 @EnabledIfSystemProperty(named = ServerUnderTest.KIND_PROPERTY, matches = ".+")
 @RunAsClient
-@Timeout(600)
+@Timeout(900)
 class ContainerTunnelIT {
 
   private static final String DEPLOYMENT = "proxy";
-  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   private static final long UPLOAD_BYTES = 256 * 1024;
   private static final long DOWNLOAD_BYTES = 8 * 1024 * 1024;
 
