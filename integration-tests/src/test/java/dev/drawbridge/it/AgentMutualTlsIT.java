@@ -52,8 +52,13 @@ class AgentMutualTlsIT {
   private static Path serverKeys;
   private static Path agentKeys;
 
-  /** A CA, a server certificate for 127.0.0.1/localhost and a client certificate, all signed by it. */
+  /**
+   * A CA, a server certificate for 127.0.0.1/localhost and a client certificate, all signed by it.
+   * Thirteen keytool runs, each a JVM of its own: on a machine whose cores are all busy that takes
+   * minutes, hence a limit of its own.
+   */
   @BeforeAll
+  @Timeout(value = 900, unit = TimeUnit.SECONDS)
   static void makeCertificates() throws Exception {
     Path caKeys = dir.resolve("ca.p12");
     Path caCert = dir.resolve("ca.crt");
@@ -97,7 +102,7 @@ class AgentMutualTlsIT {
     command.addAll(List.of(args));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     String output = new String(process.getInputStream().readAllBytes());
-    assertTrue(process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0, () -> command + ": " + output);
+    assertTrue(process.waitFor(120, TimeUnit.SECONDS) && process.exitValue() == 0, () -> command + ": " + output);
   }
 
   /** The proxy on HTTPS, refusing any handshake without a client certificate from the CA. */
