@@ -26,10 +26,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * method, target (byte for byte, still percent-encoded) and body; the client sees the backend's
  * status and body.
  */
-@Timeout(60)
+@Timeout(300)
 class MethodsAndStatusIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
 
   /**
    * The backend answered before the client got its response, so its record is already there; a

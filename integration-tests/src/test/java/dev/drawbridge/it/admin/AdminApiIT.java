@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Timeout;
  * report for it: two requests expire with no agent connected, then an agent answers 200, 200, 200,
  * 404 and 500.
  */
-@Timeout(90)
+@Timeout(300)
 class AdminApiIT {
 
   private static final String BACKEND = TunnelFixture.BACKEND_ID;

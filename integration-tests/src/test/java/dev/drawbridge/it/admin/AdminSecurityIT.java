@@ -17,7 +17,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The operator views are closed without a login, and the page sends its security headers. */
-@Timeout(60)
+@Timeout(300)
 class AdminSecurityIT {
 
   private static TunnelFixture tunnel;

@@ -39,7 +39,7 @@ public record AdminStatus(String version, int liveExchanges, List<BackendStatus>
   /** Path of the call under the proxy's base URL. */
   public static final String PATH = "/_drawbridge/admin/api/status";
 
-  private static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
   private static final HttpClient CLIENT =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CALL_TIMEOUT).build();
 

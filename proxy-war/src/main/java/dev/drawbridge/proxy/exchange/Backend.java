@@ -40,13 +40,13 @@ public final class Backend {
   Backend(BackendSettings settings, Tunnel tunnel) {
     this.settings = settings;
     this.tunnel = tunnel;
-    this.agents = new AgentRoster(settings.id());
+    this.agents = new AgentRoster(settings.id(), tunnel::nanoTime);
   }
 
   /** Creates and registers an exchange for a client request; call {@link #submit} next. */
   public Exchange open(RequestHead head, ClientLeg client, String clientAddress) {
     Exchange exchange =
-        new Exchange(this, head, client, clientAddress, System.nanoTime(), Limits.of(settings, tunnel.settings()));
+        new Exchange(this, head, client, clientAddress, tunnel.nanoTime(), Limits.of(settings, tunnel.settings()));
     tunnel.register(exchange);
     return exchange;
   }
@@ -85,7 +85,7 @@ public final class Backend {
   public void poll(PendingPoll poll, AgentSession session) {
     List<Exchange> taken = new ArrayList<>();
     synchronized (this) {
-      session.seen(System.nanoTime());
+      session.seen(tunnel.nanoTime());
       if (!session.reportsBackendDown()) {
         taken.addAll(takeQueued(poll));
       }
@@ -116,7 +116,7 @@ public final class Backend {
   }
 
   private boolean deliverTo(Exchange exchange, String agentId) {
-    if (!exchange.deliver(agentId, System.nanoTime())) {
+    if (!exchange.deliver(agentId, tunnel.nanoTime())) {
       return false;
     }
     AgentSession session = agents.get(agentId);
@@ -166,7 +166,7 @@ public final class Backend {
     AgentSession session = agents.get(poll.agentId());
     List<String> cancelled = List.of();
     if (session != null) {
-      session.answered(System.nanoTime(), exchanges.size(), poll.max(), tunnel.settings().agentGrace());
+      session.answered(tunnel.nanoTime(), exchanges.size(), poll.max(), tunnel.settings().agentGrace());
       cancelled = session.drainCancellations();
     }
     boolean isDraining;
@@ -422,6 +422,11 @@ public final class Backend {
 
   public String id() {
     return settings.id();
+  }
+
+  /** Now on the tunnel's clock. */
+  long nanoTime() {
+    return tunnel.nanoTime();
   }
 
   public BackendSettings settings() {

@@ -126,7 +126,7 @@ public final class Exchange {
       }
       state = ExchangeState.RESPONDING;
       status = responseStatus;
-      respondingNanos = System.nanoTime();
+      respondingNanos = backend.nanoTime();
       lastActivityNanos = respondingNanos;
       return true;
     }
@@ -194,7 +194,7 @@ public final class Exchange {
       }
       previous = state;
       state = to;
-      endedNanos = System.nanoTime();
+      endedNanos = backend.nanoTime();
       if (to != ExchangeState.COMPLETED) {
         status = endStatus;
         reason = detail != null ? detail : message;
@@ -244,7 +244,7 @@ public final class Exchange {
 
   /** Records activity on one of the exchange's streams, postponing the idle deadline. */
   public void touch() {
-    lastActivityNanos = System.nanoTime();
+    lastActivityNanos = backend.nanoTime();
   }
 
   /** Counts client body bytes passed to the agent. */

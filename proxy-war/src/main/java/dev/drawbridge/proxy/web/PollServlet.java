@@ -58,7 +58,7 @@ public class PollServlet extends HttpServlet {
     AsyncContext async = agentRequest.startAsync();
     async.setTimeout(tunnel.settings().pollWait().toMillis() + CONTAINER_TIMEOUT_MARGIN_MILLIS);
     AgentPoll poll =
-        new AgentPoll(async, Responses.handoff(getServletContext()), caller.backend(), caller.agentId(), max, System.nanoTime() + pollWaitNanos);
+        new AgentPoll(async, Responses.handoff(getServletContext()), caller.backend(), caller.agentId(), max, tunnel.nanoTime() + pollWaitNanos);
     try {
       caller.backend().poll(poll, session);
     } finally {

@@ -101,7 +101,7 @@ public record StatusReport(
   /** The tunnel's state now, and the configuration's when {@code config} is given. */
   public static StatusReport of(Tunnel tunnel, ConfigReloader.Status config) {
     Instant now = Instant.now();
-    long nowNanos = System.nanoTime();
+    long nowNanos = tunnel.nanoTime();
     RecentActivity activity = tunnel.recentActivity();
     List<BackendStatus> backends = new ArrayList<>();
     for (Backend backend : tunnel.backends()) {
