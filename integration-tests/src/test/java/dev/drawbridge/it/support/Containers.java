@@ -4,9 +4,25 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The servlet containers the end-to-end suite runs the proxy WAR in, and which one this run uses.
- * The build runs the whole suite once per container (see the failsafe executions in the pom); a
- * single run picks one with {@code -D}{@value #PROPERTY}{@code =jetty|tomcat}, Jetty by default.
+ * The servlet containers the end-to-end suite runs the proxy WAR in, which one this run uses, and
+ * every way they differ that a test has to know about. The build runs the whole suite once per
+ * container (see the failsafe executions in the pom); a single run picks one with {@code
+ * -D}{@value #PROPERTY}{@code =jetty|tomcat}, Jetty by default.
+ *
+ * <p>A test never asks which container it runs in; it asks one of the questions below, each of which
+ * gives the reason for the difference. The README's "Container differences" section tells operators
+ * the same.
+ *
+ * <table>
+ *   <caption>Differences tests depend on</caption>
+ *   <tr><th>difference</th><th>Jetty 12</th><th>Tomcat 11 (tomcat-conf)</th></tr>
+ *   <tr><td>{@link #closesConnectionAfter(int)}</td><td>never for a complete response</td>
+ *       <td>after 400, 408, 411, 413, 414, 500, 501 and 503</td></tr>
+ *   <tr><td>{@link #heapPerHeldRequestKib()}</td><td>about 8 KiB</td><td>about 100 KiB</td></tr>
+ * </table>
+ *
+ * <p>Differences no test needs to switch on, because the tests accept both: Tomcat writes a {@code
+ * Content-Type}'s parameters without spaces ({@code text/plain;version=0.0.4}).
  */
 public final class Containers {
 
@@ -66,5 +82,28 @@ public final class Containers {
 
   public static boolean isJetty() {
     return current() == Container.JETTY;
+  }
+
+  /**
+   * Whether the container closes the client's connection after a complete response with this
+   * status, even one the backend chose. Tomcat does so for 400, 408, 411, 413, 414, 500, 501 and
+   * 503, with {@code Connection: close}, following Apache httpd (Tomcat's {@code
+   * Http11Processor.statusDropsConnection}); Jetty keeps the connection for the next request.
+   */
+  public static boolean closesConnectionAfter(int status) {
+    return isTomcat()
+        && (status == 400 || status == 408 || status == 411 || status == 413 || status == 414
+            || status == 500 || status == 501 || status == 503);
+  }
+
+  /**
+   * Heap, in KiB, that each client request the proxy holds waiting costs in this container, the
+   * proxy's own share included, with room to spare. Tomcat keeps a request's connector buffers for
+   * as long as it is held: the socket's read and write buffers (8 KiB each), the request head's
+   * buffers, and the servlet request's and response's byte and char buffers (8 Ki entries each);
+   * measured about 100 KiB. Jetty holds a waiting request in about 8 KiB.
+   */
+  public static int heapPerHeldRequestKib() {
+    return isTomcat() ? 120 : 16;
   }
 }
