@@ -44,7 +44,9 @@ public final class Containers {
         "--add-opens=java.base/java.io=ALL-UNNAMED",
         "--add-opens=java.base/java.util=ALL-UNNAMED",
         "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
-        "--add-opens=java.rmi/sun.rmi.transport=ALL-UNNAMED"));
+        "--add-opens=java.rmi/sun.rmi.transport=ALL-UNNAMED",
+        // Not from catalina.sh: Tomcat's leak warnings in English, as TomcatLeakWatch reads them.
+        "-Duser.language=en"));
 
     private final List<String> jvmOptions;
 

@@ -185,18 +185,26 @@ final class TomcatProxy implements RunningProxy {
   /**
    * Stops as {@code catalina.sh stop} does: the connector pauses (accepts nothing new, answers new
    * requests on open connections with 503), the WAR stops while open connections stand, then the
-   * connector closes them.
+   * connector closes them. Fails if Tomcat found a thread the WAR started still running, which it
+   * reports to operators as a likely memory leak.
    */
   @Override
   public void stop() {
     if (!stopped.compareAndSet(false, true)) {
       return;
     }
-    try {
+    List<String> leftThreads;
+    try (TomcatLeakWatch leaks = TomcatLeakWatch.start()) {
       tomcat.stop();
       tomcat.destroy();
+      leftThreads = leaks.leftThreads();
     } catch (LifecycleException e) {
       throw new IllegalStateException("the proxy did not stop cleanly", e);
+    }
+    if (!leftThreads.isEmpty()) {
+      throw new IllegalStateException(
+          "Tomcat found threads of the proxy WAR still running after it stopped (a leak warning in its log): "
+              + leftThreads);
     }
   }
 
