@@ -10,8 +10,8 @@ import java.util.Locale;
  * -D}{@value #PROPERTY}{@code =jetty|tomcat}, Jetty by default.
  *
  * <p>A test never asks which container it runs in; it asks one of the questions below, each of which
- * gives the reason for the difference. The README's "Container differences" section tells operators
- * the same.
+ * gives the reason for the difference. The README's "What differs between containers" tells
+ * operators the same.
  *
  * <table>
  *   <caption>Differences tests depend on</caption>
@@ -19,6 +19,7 @@ import java.util.Locale;
  *   <tr><td>{@link #closesConnectionAfter(int)}</td><td>never for a complete response</td>
  *       <td>after 400, 408, 411, 413, 414, 500, 501 and 503</td></tr>
  *   <tr><td>{@link #heapPerHeldRequestKib()}</td><td>about 8 KiB</td><td>about 100 KiB</td></tr>
+ *   <tr><td>{@link #adminLockOutAfterFailures()}</td><td>never</td><td>after 5 wrong passwords</td></tr>
  * </table>
  *
  * <p>Differences no test needs to switch on, because the tests accept both: Tomcat writes a {@code
@@ -107,5 +108,15 @@ public final class Containers {
    */
   public static int heapPerHeldRequestKib() {
     return isTomcat() ? 120 : 16;
+  }
+
+  /**
+   * Wrong passwords in a row after which the container's realm refuses a user even with the right
+   * password, or 0 if it never does. tomcat-conf wraps the users in Tomcat's {@code LockOutRealm},
+   * whose default is 5 failures and a lock of 5 minutes, against password guessing; the Jetty harness
+   * has a plain realm, as a Jetty deployment without such a module would.
+   */
+  public static int adminLockOutAfterFailures() {
+    return isTomcat() ? 5 : 0;
   }
 }
