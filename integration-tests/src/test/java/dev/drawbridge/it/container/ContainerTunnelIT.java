@@ -36,7 +36,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The deployment story of the README, in a real container: Tomcat 11, Tomcat 10.1 and WildFly
+ * The deployment story of docs/deploying.md, in a real container: Tomcat 11, Tomcat 10.1 and WildFly
  * each run this class once (one failsafe execution per container, see the pom), with the WAR
  * exactly as built. The test deploys and undeploys the WAR itself, because undeploying is part of
  * what it proves: held clients get 503, agents are told to reconnect, no thread outlives the WAR,

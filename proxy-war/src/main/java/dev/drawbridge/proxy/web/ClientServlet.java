@@ -119,7 +119,7 @@ public class ClientServlet extends HttpServlet {
     clientResponse.setHeader(Protocol.EXCHANGE_ID_HEADER, id);
     AsyncContext async = clientRequest.startAsync();
     async.setTimeout(0);
-    ServletClientLeg client = new ServletClientLeg(async);
+    ServletClientLeg client = new ServletClientLeg(async, Responses.handoff(getServletContext()));
     String method = clientRequest.getMethod();
     long bodyLength = mode == BodyMode.NONE ? 0 : chunked ? -1 : contentLength;
     if (mode == BodyMode.INLINE) {

@@ -40,6 +40,7 @@ public class DrawbridgeListener implements ServletContextListener {
       context.log("Drawbridge did not start: " + e.getMessage());
       throw new IllegalStateException("Drawbridge did not start: " + e.getMessage());
     }
+    context.setAttribute(Responses.HANDOFF_ATTRIBUTE, Handoff.forThisMachine());
     context.setAttribute(Responses.TUNNEL_ATTRIBUTE, new Tunnel(settings));
     StringJoiner backends = new StringJoiner(", ");
     for (BackendSettings backend : settings.backends().values()) {
@@ -76,10 +77,19 @@ public class DrawbridgeListener implements ServletContextListener {
 
   @Override
   public void contextDestroyed(ServletContextEvent event) {
-    Object tunnel = event.getServletContext().getAttribute(Responses.TUNNEL_ATTRIBUTE);
+    ServletContext context = event.getServletContext();
+    Object tunnel = context.getAttribute(Responses.TUNNEL_ATTRIBUTE);
     if (tunnel instanceof Tunnel running) {
       running.close();
-      event.getServletContext().removeAttribute(Responses.TUNNEL_ATTRIBUTE);
+      context.removeAttribute(Responses.TUNNEL_ATTRIBUTE);
+    }
+    // Last: the drain above hands its answers to these threads.
+    Object handoff = context.getAttribute(Responses.HANDOFF_ATTRIBUTE);
+    if (handoff instanceof Handoff threads) {
+      threads.close();
+      context.removeAttribute(Responses.HANDOFF_ATTRIBUTE);
+    }
+    if (tunnel instanceof Tunnel) {
       LOG.info("Drawbridge proxy stopped");
     }
   }

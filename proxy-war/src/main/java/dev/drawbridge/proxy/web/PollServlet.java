@@ -59,7 +59,11 @@ public class PollServlet extends HttpServlet {
     AsyncContext async = agentRequest.startAsync();
     async.setTimeout(tunnel.settings().pollWait().toMillis() + CONTAINER_TIMEOUT_MARGIN_MILLIS);
     AgentPoll poll =
-        new AgentPoll(async, caller.backend(), caller.agentId(), max, System.nanoTime() + pollWaitNanos);
-    caller.backend().poll(poll, session);
+        new AgentPoll(async, Responses.handoff(getServletContext()), caller.backend(), caller.agentId(), max, System.nanoTime() + pollWaitNanos);
+    try {
+      caller.backend().poll(poll, session);
+    } finally {
+      poll.leftService();
+    }
   }
 }

@@ -22,6 +22,9 @@ import java.util.logging.Logger;
  * by {@link ResponseStart} before anything reaches the client), then body bytes as they arrive,
  * flushed whenever the agent pauses so event streams stay live. Reads from the agent only when the
  * client can take more, so a slow client slows the agent instead of filling memory.
+ *
+ * <p>The relay touches two connections, so all its stream I/O runs in the client's {@link Lane};
+ * the listeners of both streams only wake it (see {@link Handoff}).
  */
 final class ResponseRelay implements ExchangeRelay {
 
@@ -37,6 +40,7 @@ final class ResponseRelay implements ExchangeRelay {
   private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER).flip();
   private final AtomicBoolean agentAnswered = new AtomicBoolean();
   private final boolean bodiless;
+  private final Lane.Pump pump;
   private ServletOutputStream clientOut;
   private int pendingOffset;
   private int pendingLength;
@@ -51,6 +55,7 @@ final class ResponseRelay implements ExchangeRelay {
     this.agentIn = agentIn;
     this.via = via;
     this.bodiless = "HEAD".equals(exchange.head().method());
+    this.pump = client.lane().pump(this::pumpGuarded);
   }
 
   static void start(Exchange exchange, ServletClientLeg client, AsyncContext agentAsync, String via)
@@ -62,10 +67,21 @@ final class ResponseRelay implements ExchangeRelay {
       relay.answerAgent(410, "This exchange already ended; its client is gone or it timed out.");
       return;
     }
+    // The agent's own connection, on its own request thread: the container calls back later.
     relay.agentIn.setReadListener(relay.new AgentSide());
   }
 
-  private synchronized void pump() throws IOException {
+  private void pumpGuarded() {
+    try {
+      pump();
+    } catch (IOException | IllegalStateException e) {
+      exchange.fail(502, "The connection to the agent broke during the response.");
+      answerAgent(400, "The response stream broke.");
+    }
+  }
+
+  /** Moves what it can from the agent to the client; runs in the client's lane only. */
+  private void pump() throws IOException {
     while (!agentAnswered.get()) {
       if (pendingLength > 0) {
         if (!writeToClient()) {
@@ -185,11 +201,16 @@ final class ResponseRelay implements ExchangeRelay {
 
   /** Checks the head and starts the client's response; false when the exchange ended instead. */
   private boolean applyHead() throws IOException {
-    ResponseStart.Outcome outcome = ResponseStart.apply(exchange, client, frames.head(), via);
+    ResponseStart.Outcome outcome = ResponseStart.check(exchange, client, frames.head(), via);
     if (!outcome.started()) {
       answerAgent(outcome.agentStatus(), outcome.agentMessage());
       return false;
     }
+    if (client.isReleased()) {
+      exchange.clientGone("The client's request ended before the response.");
+      return false;
+    }
+    ResponseStart.writeHead(client, outcome.verdict(), exchange.id());
     // What the agent sent in one read goes to the container in one piece, not cut at its default
     // 8 KiB buffer.
     client.response().setBufferSize(BUFFER);
@@ -198,11 +219,17 @@ final class ResponseRelay implements ExchangeRelay {
     return true;
   }
 
-  /** Answers the agent's call once: 204 when the response was delivered, else why not. */
+  /**
+   * Answers the agent's call once: 204 when the response was delivered, else why not. Any thread
+   * may decide the answer; it is written in the lane.
+   */
   private void answerAgent(int status, String message) {
-    if (!agentAnswered.compareAndSet(false, true)) {
-      return;
+    if (agentAnswered.compareAndSet(false, true)) {
+      client.lane().execute(() -> writeAgentAnswer(status, message));
     }
+  }
+
+  private void writeAgentAnswer(int status, String message) {
     try {
       HttpServletResponse agentResponse = (HttpServletResponse) agentAsync.getResponse();
       if (message == null) {
@@ -226,13 +253,13 @@ final class ResponseRelay implements ExchangeRelay {
   /** Events of the agent's response stream. */
   private final class AgentSide implements ReadListener {
     @Override
-    public void onDataAvailable() throws IOException {
-      pump();
+    public void onDataAvailable() {
+      pump.wake();
     }
 
     @Override
-    public void onAllDataRead() throws IOException {
-      pump();
+    public void onAllDataRead() {
+      pump.wake();
     }
 
     @Override
@@ -245,8 +272,8 @@ final class ResponseRelay implements ExchangeRelay {
   /** Events of the client's connection. */
   private final class ClientSide implements WriteListener {
     @Override
-    public void onWritePossible() throws IOException {
-      pump();
+    public void onWritePossible() {
+      pump.wake();
     }
 
     @Override

@@ -13,7 +13,18 @@ final class Responses {
   /** Servlet context attribute holding the {@link Tunnel}. */
   static final String TUNNEL_ATTRIBUTE = Tunnel.class.getName();
 
+  /** Servlet context attribute holding the {@link Handoff} threads. */
+  static final String HANDOFF_ATTRIBUTE = Handoff.class.getName();
+
   private Responses() {}
+
+  static Handoff handoff(ServletContext context) {
+    Handoff handoff = (Handoff) context.getAttribute(HANDOFF_ATTRIBUTE);
+    if (handoff == null) {
+      throw new IllegalStateException("Drawbridge did not start; see the startup log");
+    }
+    return handoff;
+  }
 
   static Tunnel tunnel(ServletContext context) {
     Tunnel tunnel = (Tunnel) context.getAttribute(TUNNEL_ATTRIBUTE);

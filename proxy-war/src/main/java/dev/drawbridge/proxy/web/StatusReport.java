@@ -13,7 +13,7 @@ import java.util.List;
 
 /**
  * The admin API's answer ({@code GET /_drawbridge/admin/api/status}), built from the tunnel at one
- * instant. The README's "JSON API" section documents every field; keep the two in step.
+ * instant. The "JSON API" section of docs/operations.md documents every field; keep the two in step.
  *
  * @param now the proxy's clock when the report was made, so readers compute ages without skew
  * @param liveExchanges exchanges queued or in flight, all backends together
