@@ -45,9 +45,6 @@ public final class Tunnel implements AutoCloseable {
   /** Notified whenever the last live exchange ends, for {@link #close(Duration)}. */
   private final Object drained = new Object();
 
-  /** Makes the reaper's thread, so {@link #close} can wait until it has ended. */
-  private final OwnThreads reaperThreads = new OwnThreads("drawbridge-reaper");
-
   /** How long ids of exchanges that ended early are remembered for late agent calls. */
   private static final Duration REMEMBER_ENDED = Duration.ofMinutes(2);
 
@@ -58,7 +55,13 @@ public final class Tunnel implements AutoCloseable {
       byId.put(backend.id(), new Backend(backend, this));
     }
     this.backends = java.util.Collections.unmodifiableMap(byId);
-    this.reaper = Executors.newSingleThreadScheduledExecutor(reaperThreads);
+    this.reaper =
+        Executors.newSingleThreadScheduledExecutor(
+            task -> {
+              Thread thread = new Thread(task, "drawbridge-reaper");
+              thread.setDaemon(true);
+              return thread;
+            });
     reaper.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
   }
 
@@ -199,9 +202,7 @@ public final class Tunnel implements AutoCloseable {
     }
     reaper.shutdownNow();
     try {
-      if (!reaper.awaitTermination(5, TimeUnit.SECONDS) || !reaperThreads.awaitEnded(Duration.ofSeconds(5))) {
-        LOG.warning("The reaper thread did not end within 5 s of the drain; the container may report it as a leak.");
-      }
+      reaper.awaitTermination(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
