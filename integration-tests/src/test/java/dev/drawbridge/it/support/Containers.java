@@ -10,7 +10,7 @@ import java.util.Locale;
  * -D}{@value #PROPERTY}{@code =jetty|tomcat}, Jetty by default.
  *
  * <p>A test never asks which container it runs in; it asks one of the questions below, each of which
- * gives the reason for the difference. The README's "What differs between containers" tells
+ * gives the reason for the difference. docs/deploying.md ("What differs between containers") tells
  * operators the same.
  *
  * <table>
@@ -23,7 +23,10 @@ import java.util.Locale;
  * </table>
  *
  * <p>Differences no test needs to switch on, because the tests accept both: Tomcat writes a {@code
- * Content-Type}'s parameters without spaces ({@code text/plain;version=0.0.4}).
+ * Content-Type}'s parameters without spaces ({@code text/plain;version=0.0.4}). Warnings Tomcat logs
+ * that are expected, and why, are in {@link TomcatLogWatch}.
+ *
+ * <p>Every test runs in both containers; none needs a hook only one of them has.
  */
 public final class Containers {
 
