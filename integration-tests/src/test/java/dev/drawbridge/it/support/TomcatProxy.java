@@ -29,8 +29,8 @@ import org.apache.tomcat.util.scan.StandardJarScanner;
 /**
  * The proxy WAR in an embedded Tomcat 11 set up as the shipped tomcat-conf sets up the
  * distribution: server.xml's HTTP connector attributes, its leak-prevention listeners, a lock-out
- * realm around the users, catalina.properties' scan exclusions, the WAR unpacked under the host's
- * appBase, and the distribution's shutdown order.
+ * realm around the users, catalina.properties' scan exclusions, the context descriptor's
+ * attributes (the WAR run from its file), and the distribution's shutdown order.
  */
 final class TomcatProxy implements RunningProxy {
 
@@ -138,6 +138,12 @@ final class TomcatProxy implements RunningProxy {
     context.addLifecycleListener(event -> {
       if (Lifecycle.BEFORE_START_EVENT.equals(event.getType())) {
         distributionDefaults(context);
+      }
+    });
+    // As tomcat-conf's context descriptor sets it up (e.g. the WAR run from its file, not unpacked).
+    TomcatConf.contextDescriptor().forEach((name, value) -> {
+      if (!IntrospectionUtils.setProperty(context, name, value)) {
+        throw new IllegalStateException("Tomcat's Context has no attribute " + name + " (tomcat-conf/Catalina/localhost)");
       }
     });
     // Like the Jetty harness's temp directory: kept across restarts, a first run's token lives there.
