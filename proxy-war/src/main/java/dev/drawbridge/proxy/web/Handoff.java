@@ -107,7 +107,11 @@ public final class Handoff implements AutoCloseable {
     }
   }
 
-  /** Stops the threads once the tasks handed over so far ran, waiting a bounded time. */
+  /**
+   * Stops the threads once the tasks handed over so far ran, waiting a bounded time until each
+   * thread has ended, not only the pool: a terminated pool's threads may still be exiting, and
+   * Tomcat looks for threads the application left running as soon as the undeploy's listeners return.
+   */
   @Override
   public void close() {
     pool.shutdown();
