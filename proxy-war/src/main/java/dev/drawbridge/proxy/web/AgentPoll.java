@@ -27,9 +27,11 @@ final class AgentPoll implements PendingPoll, AsyncListener {
   private final String agentId;
   private final int max;
   private final long deadlineNanos;
+  private final boolean upgrades;
   private final AtomicBoolean answered = new AtomicBoolean();
 
-  AgentPoll(AsyncContext async, Backend backend, String agentId, int max, long deadlineNanos) {
+  AgentPoll(AsyncContext async, Backend backend, String agentId, int max, long deadlineNanos, boolean upgrades) {
+    this.upgrades = upgrades;
     this.async = async;
     this.backend = backend;
     this.agentId = agentId;
@@ -51,6 +53,11 @@ final class AgentPoll implements PendingPoll, AsyncListener {
   @Override
   public long deadlineNanos() {
     return deadlineNanos;
+  }
+
+  @Override
+  public boolean upgrades() {
+    return upgrades;
   }
 
   @Override

@@ -36,6 +36,7 @@ public class ClientServlet extends HttpServlet {
   private static final long serialVersionUID = 1L;
 
   private transient ClientGate gate;
+  private transient UpgradeHandshake upgrades;
   private transient InFlightLimit inFlight;
   private transient java.util.function.Consumer<EndedExchange> releaseInFlight;
 
@@ -43,6 +44,7 @@ public class ClientServlet extends HttpServlet {
   public void init() {
     Tunnel tunnel = Responses.tunnel(getServletContext());
     gate = new ClientGate(tunnel.settings());
+    upgrades = new UpgradeHandshake(tunnel.settings());
     inFlight = new InFlightLimit();
     releaseInFlight = ended -> inFlight.release(ended.backendId());
     tunnel.addEndListener(releaseInFlight);
@@ -103,6 +105,11 @@ public class ClientServlet extends HttpServlet {
             clientRequest.getProtocol(),
             settings.trustedProxies().contains(clientRequest.getRemoteAddr()),
             settings.via());
+    String upgrade = UpgradeHandshake.offered(clientRequest);
+    if (upgrade != null) {
+      upgrades.handle(clientRequest, clientResponse, routed, backend, headers, upgrade, gate.clientAddress(clientRequest), inFlight);
+      return;
+    }
     BodyMode mode;
     if (contentLength > 0) {
       mode = contentLength <= settings.inlineBodyMaxBytes() ? BodyMode.INLINE : BodyMode.STREAM;

@@ -41,6 +41,8 @@ public class DrawbridgeListener implements ServletContextListener {
       throw new IllegalStateException("Drawbridge did not start: " + e.getMessage());
     }
     context.setAttribute(Responses.TUNNEL_ATTRIBUTE, new Tunnel(settings));
+    // Small: lanes never block, they only move what is ready between connections.
+    context.setAttribute(Handoff.ATTRIBUTE, new Handoff(Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors()))));
     StringJoiner backends = new StringJoiner(", ");
     for (BackendSettings backend : settings.backends().values()) {
       backends.add(backend.id() + " (" + backend.agentTokenSha256().size() + " agent token(s))");
@@ -81,6 +83,11 @@ public class DrawbridgeListener implements ServletContextListener {
       running.close();
       event.getServletContext().removeAttribute(Responses.TUNNEL_ATTRIBUTE);
       LOG.info("Drawbridge proxy stopped");
+    }
+    if (event.getServletContext().getAttribute(Handoff.ATTRIBUTE) instanceof Handoff handoff) {
+      // After the drain, whose last closings may still run in lanes.
+      handoff.stop();
+      event.getServletContext().removeAttribute(Handoff.ATTRIBUTE);
     }
   }
 
