@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.drawbridge.it.support.RawHttp;
+import dev.drawbridge.it.support.RawWebSocket;
 import dev.drawbridge.it.support.TunnelFixture;
 import dev.drawbridge.it.support.WebSocketBackend;
 import dev.drawbridge.it.support.WebSocketClient;
@@ -21,10 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.jetty.websocket.api.Session;
-import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -112,35 +110,37 @@ class WebSocketIT {
 
   @Test
   void handshakeHeadersReachTheServiceAndASubprotocolAndDeflateAreNegotiatedEndToEnd() throws Exception {
-    org.eclipse.jetty.websocket.client.WebSocketClient jetty = new org.eclipse.jetty.websocket.client.WebSocketClient();
-    jetty.start();
-    try {
-      LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
-      ClientUpgradeRequest request = new ClientUpgradeRequest();
-      request.setSubProtocols("chat.v1", WebSocketBackend.SUBPROTOCOL);
-      request.addExtensions("permessage-deflate");
-      request.setHeader("Origin", "https://app.example");
-      request.setHeader("Cookie", "session=abc123");
-      Session.Listener listener = new Collecting(received);
-      Session session = jetty.connect(listener, ws("/echo"), request).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-      assertEquals(WebSocketBackend.SUBPROTOCOL, session.getUpgradeResponse().getAcceptedSubProtocol());
-      assertTrue(
-          session.getUpgradeResponse().getExtensions().stream().anyMatch(e -> e.getName().equals("permessage-deflate")),
-          "permessage-deflate negotiated: " + session.getUpgradeResponse().getExtensions());
-      String compressible = "hello ".repeat(2000);
-      session.sendText(compressible, org.eclipse.jetty.websocket.api.Callback.NOOP);
-      assertEquals(compressible, received.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS));
-      Map<String, List<String>> handshake = service.takeHandshake(WAIT);
-      assertEquals(List.of("https://app.example"), handshake.get("origin"));
-      assertEquals(List.of("session=abc123"), handshake.get("cookie"));
-      assertTrue(String.join(",", handshake.get("sec-websocket-extensions")).contains("permessage-deflate"));
-      assertTrue(String.join(",", handshake.get("sec-websocket-protocol")).contains(WebSocketBackend.SUBPROTOCOL));
-      assertNotNull(handshake.get("sec-websocket-key"));
-      assertEquals(List.of("13"), handshake.get("sec-websocket-version"));
-      session.close();
-    } finally {
-      jetty.stop();
+    String compressible = "hello ".repeat(2000);
+    try (RawWebSocket client =
+        RawWebSocket.connect(tunnel.proxy().port(), "/drawbridge/echo", WAIT,
+            "Sec-WebSocket-Protocol: chat.v1, " + WebSocketBackend.SUBPROTOCOL,
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits",
+            "Origin: https://app.example",
+            "Cookie: session=abc123",
+            // Jetty 12.1.14's servlet upgrade, which runs the proxy here, takes the first bytes after
+            // the 101 for a new request unless the handshake declares an empty body (see the README).
+            "Content-Length: 0")) {
+      assertEquals(101, client.status());
+      assertTrue(client.acceptMatches(), "Sec-WebSocket-Accept answers the client's key: " + client.header("Sec-WebSocket-Accept"));
+      assertEquals("websocket", client.header("Upgrade").toLowerCase(java.util.Locale.ROOT));
+      assertEquals(WebSocketBackend.SUBPROTOCOL, client.header("Sec-WebSocket-Protocol"));
+      assertTrue(client.header("Sec-WebSocket-Extensions").startsWith("permessage-deflate"),
+          "permessage-deflate accepted: " + client.header("Sec-WebSocket-Extensions"));
+      client.sendText(compressible, true);
+      RawWebSocket.Frame echoed = client.readFrame();
+      assertTrue(echoed.compressed(), "the service answered with a compressed frame");
+      assertTrue(echoed.payload().length < 200, "it is compressed: " + echoed.payload().length + " bytes");
+      assertTrue(compressible.equals(RawWebSocket.inflate(echoed.payload())), "the compressed message came back");
+      client.sendFrame(0x8, false, new byte[] {0x03, (byte) 0xE8});
+      assertEquals(0x8, client.readFrame().opcode(), "the close frame is answered");
     }
+    Map<String, List<String>> handshake = service.takeHandshake(WAIT);
+    assertEquals(List.of("https://app.example"), handshake.get("origin"));
+    assertEquals(List.of("session=abc123"), handshake.get("cookie"));
+    assertTrue(String.join(",", handshake.get("sec-websocket-extensions")).contains("permessage-deflate"));
+    assertTrue(String.join(",", handshake.get("sec-websocket-protocol")).contains(WebSocketBackend.SUBPROTOCOL));
+    assertNotNull(handshake.get("sec-websocket-key"));
+    assertEquals(List.of("13"), handshake.get("sec-websocket-version"));
     tunnel.awaitIdle(WAIT);
   }
 
@@ -195,20 +195,5 @@ class WebSocketIT {
       assertTrue(end.code() == -1 || end.code() == 1006, "the client saw the connection end abnormally: " + end);
     }
     tunnel.awaitIdle(WAIT);
-  }
-
-
-  /** Collects text messages; public, as Jetty calls it through method handles. */
-  public static final class Collecting extends Session.Listener.AbstractAutoDemanding {
-    private final LinkedBlockingQueue<String> received;
-
-    Collecting(LinkedBlockingQueue<String> received) {
-      this.received = received;
-    }
-
-    @Override
-    public void onWebSocketText(String message) {
-      received.add(message);
-    }
   }
 }
