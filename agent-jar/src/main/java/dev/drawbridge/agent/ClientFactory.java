@@ -98,6 +98,9 @@ final class ClientFactory {
                 new BasicHeader(Protocol.AGENT_ID_HEADER, config.agentId()),
                 new BasicHeader(Protocol.AGENT_VERSION_HEADER, Protocol.SOFTWARE_VERSION),
                 new BasicHeader(Protocol.PROTOCOL_HEADER, String.valueOf(Protocol.VERSION))))
+        // Never reused: each call lives as long as its connection, and a connection the proxy
+        // ended meanwhile would fail the next WebSocket's call without a retry.
+        .setConnectionReuseStrategy((request, response, context) -> false)
         .useSystemProperties()
         .build();
   }

@@ -1,5 +1,6 @@
 package dev.drawbridge.agent;
 
+import dev.drawbridge.protocol.Failure;
 import dev.drawbridge.protocol.FramedInputStream;
 import dev.drawbridge.protocol.FramedOutputStream;
 import dev.drawbridge.protocol.Protocol;
@@ -56,6 +57,7 @@ final class UpgradedConnection {
   private volatile HttpPost downCall;
   private volatile HttpGet upCall;
   private volatile String endReason = "closed";
+  private volatile boolean headSent;
 
   UpgradedConnection(
       String exchangeId, ResponseHead switchHead, BackendHandshake backend, ProxyClient proxyClient, long startedNanos,
@@ -94,8 +96,21 @@ final class UpgradedConnection {
       close(answer.status() == 204 ? "closed" : "the proxy ended it");
     } catch (IOException | RuntimeException e) {
       close(closing.get() ? endReason : "the connection to the proxy broke: " + Reasons.describe(e));
+      if (!headSent) {
+        // The proxy never heard of the switch: tell its client now, not at the handshake timeout.
+        reportFailure();
+      }
     } finally {
       finished();
+    }
+  }
+
+  private void reportFailure() {
+    try {
+      proxyClient.send(proxyClient.responseRequest(exchangeId, new ResponseUpload(
+          ResponseHead.failed(Failure.BACKEND_UNREACHABLE, "The agent could not relay the switched connection."), null)));
+    } catch (IOException | RuntimeException e) {
+      LOG.fine(log("could not report the failed switch: " + Reasons.describe(e)));
     }
   }
 
@@ -178,6 +193,7 @@ final class UpgradedConnection {
       FramedOutputStream frames = new FramedOutputStream(proxyUpload);
       frames.writeHead(WireJson.write(switchHead));
       frames.flush();
+      headSent = true;
       InputStream backendBytes = backend.bytesAfterHead();
       byte[] buffer = new byte[BUFFER];
       while (true) {

@@ -66,8 +66,10 @@ class WebSocketIT {
     assertNull(deadlocked, "threads of the proxy deadlocked");
   }
 
+  /** Sessions of one test end before the next begins, so no test reads another's close code. */
   @AfterEach
   void forget() {
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> service.openSessions() == 0);
     service.forgetRecorded();
   }
 

@@ -33,8 +33,8 @@ import java.util.logging.Logger;
  *
  * <p>The connection ends when either direction ends: an end frame from the agent (the backend
  * closed) completes the exchange once its bytes reached the client; the client closing its side
- * sends the agent an end frame, upon which the agent closes the backend connection and ends its
- * side too. Anything else (a broken connection, an abort frame, silence for the idle timeout) ends
+ * (or the container closing it) sends the agent an end frame and completes the exchange, and the
+ * agent then closes the backend connection. Anything else (a broken connection, an abort frame, silence for the idle timeout) ends
  * the exchange as failed, and the end closes whatever is still open, on every leg.
  */
 final class UpgradeRelay implements ExchangeRelay {
@@ -363,6 +363,11 @@ final class UpgradeRelay implements ExchangeRelay {
     while (ended == null && !upDone) {
       ServletOutputStream out = agentOut;
       ServletInputStream in = clientIn;
+      if (out == null && in != null && streams.clientInputEnded()) {
+        // The client left before the agent asked for its side: nothing to tell it but the end.
+        exchange.complete();
+        return;
+      }
       if (out == null || in == null) {
         return;
       }
@@ -381,6 +386,8 @@ final class UpgradeRelay implements ExchangeRelay {
           out.flush();
           upDone = true;
           endAgentBody();
+          // The client closed its side: the connection is over (the agent closes the backend's).
+          exchange.complete();
           return;
         }
       } catch (IOException | IllegalStateException e) {

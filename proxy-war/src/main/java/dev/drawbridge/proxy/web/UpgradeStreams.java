@@ -39,8 +39,10 @@ final class UpgradeStreams {
     relay.wake();
   }
 
+  /** The container closed the client's connection: as good as the client's end of input. */
   void clientClosed() {
-    failed(CLIENT + "the client's connection closed", new java.io.EOFException("closed"));
+    clientInputEnded = true;
+    relay.wake();
   }
 
   ReadListener clientReads() {
