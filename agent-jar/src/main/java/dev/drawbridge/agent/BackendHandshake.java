@@ -62,7 +62,8 @@ final class BackendHandshake {
       out.write(requestHead(clientRequest, config));
       out.flush();
       InputStream in = socket.getInputStream();
-      SessionInputBufferImpl buffer = new SessionInputBufferImpl(16 * 1024, MAX_HEAD);
+      // Kept for the connection's life (it holds what came after the head): small.
+      SessionInputBufferImpl buffer = new SessionInputBufferImpl(4 * 1024, MAX_HEAD);
       DefaultHttpResponseParser parser =
           new DefaultHttpResponseParser(Http1Config.custom().setMaxLineLength(MAX_HEAD).setMaxHeaderCount(256).build());
       ClassicHttpResponse answer;

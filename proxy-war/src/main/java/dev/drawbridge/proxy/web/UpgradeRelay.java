@@ -27,9 +27,10 @@ import java.util.logging.Logger;
  *
  * <p>Four connections meet here, so every read, write, flush and completion runs in one {@link
  * Lane}; the container callbacks of each connection only record what happened and wake the lane
- * ({@link UpgradeStreams}). Each direction holds one buffer of {@value #CHUNK} bytes and reads
- * from its source only once its sink took the previous piece, so a slow reader stalls its writer
- * and memory does not grow with it.
+ * ({@link UpgradeStreams}). Each direction holds at most one buffer of {@value #CHUNK} bytes and
+ * reads from its source only once its sink took the previous piece, so a slow reader stalls its
+ * writer and memory does not grow with it. A direction with nothing to move gives its buffer
+ * back, so a thousand quiet WebSockets cost no buffers at all.
  *
  * <p>The connection ends when either direction ends: an end frame from the agent (the backend
  * closed) completes the exchange once its bytes reached the client; the client closing its side
@@ -41,8 +42,8 @@ final class UpgradeRelay implements ExchangeRelay {
 
   private static final Logger LOG = Logger.getLogger(UpgradeRelay.class.getName());
 
-  /** Bytes per piece, each way. */
-  static final int CHUNK = 64 * 1024;
+  /** Bytes per piece, each way: a thousand busy WebSockets then hold at most 32 MiB of buffers. */
+  static final int CHUNK = 16 * 1024;
 
   private final Exchange exchange;
   private final UpgradeClientLeg client;
@@ -64,12 +65,14 @@ final class UpgradeRelay implements ExchangeRelay {
 
   // The lane's own state.
   private final FrameReader downFrames = new FrameReader(true);
-  private final ByteBuffer downBuffer = ByteBuffer.allocate(CHUNK).flip();
+  /** Bytes from the agent not yet decoded or written; null while the direction is quiet. */
+  private ByteBuffer downBuffer;
   private int downOffset;
   private int downLength;
   private boolean downEnd;
   private boolean downFlushNeeded;
-  private final byte[] upBuffer = new byte[Frames.HEADER_LENGTH + CHUNK];
+  /** A frame for the agent being written; null while the direction is quiet. */
+  private byte[] upBuffer;
   private int upPending;
   private boolean upEndWritten;
   private boolean upDone;
@@ -116,8 +119,8 @@ final class UpgradeRelay implements ExchangeRelay {
     response.setStatus(200);
     response.setContentType(dev.drawbridge.protocol.Protocol.FRAMES_TYPE);
     response.setHeader(dev.drawbridge.protocol.Protocol.PROXY_VERSION_HEADER, dev.drawbridge.protocol.Protocol.SOFTWARE_VERSION);
-    // A frame goes to the container in one piece, not cut at its default 8 KiB buffer.
-    response.setBufferSize(Frames.HEADER_LENGTH + CHUNK);
+    // The container's default buffer, not one the size of a frame: this call lives as long as the
+    // connection, and large frames bypass the buffer anyway.
     ServletOutputStream out = response.getOutputStream();
     out.setWriteListener(streams.agentBodyWrites());
     agentBody = async;
@@ -211,7 +214,7 @@ final class UpgradeRelay implements ExchangeRelay {
       }
       FrameReader.Event event;
       try {
-        event = downFrames.next(downBuffer);
+        event = downBuffer == null ? FrameReader.Event.NEED_MORE : downFrames.next(downBuffer);
       } catch (FrameException e) {
         answerAgent(400, "Malformed upgraded stream: " + e.getMessage());
         exchange.fail(502, "The agent sent a malformed response.");
@@ -300,7 +303,14 @@ final class UpgradeRelay implements ExchangeRelay {
         if (downFlushNeeded && clientOut != null) {
           flushClient();
         }
+        if (downBuffer != null && !downBuffer.hasRemaining()) {
+          // Quiet: nothing half-read, nothing the client's output still holds.
+          downBuffer = null;
+        }
         return false;
+      }
+      if (downBuffer == null) {
+        downBuffer = ByteBuffer.allocate(CHUNK).flip();
       }
       downBuffer.compact();
       int n = agentIn.read(downBuffer.array(), downBuffer.position(), downBuffer.remaining());
@@ -403,8 +413,13 @@ final class UpgradeRelay implements ExchangeRelay {
             upFlushNeeded = false;
             out.flush();
           }
+          // Quiet, and the agent's output took the last frame (it was ready): let the buffer go.
+          upBuffer = null;
           return;
         } else {
+          if (upBuffer == null) {
+            upBuffer = new byte[Frames.HEADER_LENGTH + CHUNK];
+          }
           n = in.read(upBuffer, Frames.HEADER_LENGTH, CHUNK);
         }
       } catch (IOException | IllegalStateException e) {
@@ -412,6 +427,9 @@ final class UpgradeRelay implements ExchangeRelay {
         return;
       }
       if (n < 0) {
+        if (upBuffer == null) {
+          upBuffer = new byte[Frames.HEADER_LENGTH];
+        }
         Frames.putHeader(upBuffer, 0, Frames.END, 0);
         upPending = Frames.HEADER_LENGTH;
         upEndWritten = true;
