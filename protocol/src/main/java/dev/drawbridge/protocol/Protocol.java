@@ -10,7 +10,7 @@ import java.util.Properties;
  *
  * <p>All agent endpoints live under {@link #AGENT_BASE}, relative to the proxy's context path. Every
  * agent call carries {@code Authorization: Bearer <token>}, {@link #AGENT_ID_HEADER} and {@link
- * #PROTOCOL_HEADER}. The README's "Agent protocol" section describes each call with its status codes.
+ * #PROTOCOL_HEADER}. docs/protocol.md describes each call with its status codes.
  */
 public final class Protocol {
 

@@ -14,7 +14,7 @@ import java.security.NoSuchAlgorithmException;
 /**
  * The real container a failsafe execution started through Arquillian (see the pom): which kind it
  * is, where it lives, and where an operator would put the proxy's config, its admin users and read
- * its logs. Everything here is what the README tells operators to do, done by the test.
+ * its logs. Everything here is what docs/deploying.md tells operators to do, done by the test.
  *
  * @param kind {@code tomcat} (10.1 or 11) or {@code wildfly}
  * @param home the unpacked distribution ({@code CATALINA_HOME} or {@code JBOSS_HOME})

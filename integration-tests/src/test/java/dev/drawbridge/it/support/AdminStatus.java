@@ -37,6 +37,15 @@ public record AdminStatus(String version, int liveExchanges, List<BackendStatus>
 
   /** Reads the status of the proxy at {@code proxyBaseUrl} (e.g. {@code http://127.0.0.1:1234/drawbridge}). */
   public static AdminStatus read(String proxyBaseUrl) {
+    try {
+      return Json.fromJson(readJson(proxyBaseUrl), AdminStatus.class);
+    } catch (IOException e) {
+      throw new AssertionError("status API answer is not the expected JSON", e);
+    }
+  }
+
+  /** The status API's answer as it came, for what this record leaves out (recent failures). */
+  public static String readJson(String proxyBaseUrl) {
     String credentials = ProxyServer.ADMIN_USER + ":" + ProxyServer.ADMIN_PASSWORD;
     HttpRequest request =
         HttpRequest.newBuilder(URI.create(proxyBaseUrl + PATH))
@@ -51,7 +60,7 @@ public record AdminStatus(String version, int liveExchanges, List<BackendStatus>
       if (response.statusCode() != 200) {
         throw new AssertionError("status API answered " + response.statusCode() + ": " + response.body());
       }
-      return Json.fromJson(response.body(), AdminStatus.class);
+      return response.body();
     } catch (IOException e) {
       throw new AssertionError("status API call failed", e);
     } catch (InterruptedException e) {

@@ -37,9 +37,9 @@ public final class SoakTraffic implements AutoCloseable {
   public enum Outcome {
     /** 200 with the echo of this very request. */
     MATCHED,
-    /** 502, 503 or 504 with one sentence and an exchange id (503 with Retry-After): a README outcome. */
+    /** 502, 503 or 504 with one sentence and an exchange id (503 with Retry-After): an outcome of docs/http.md. */
     DOCUMENTED_ERROR,
-    /** The connection broke: the README's outcome for a response that broke off after its head. */
+    /** The connection broke: the outcome docs/http.md gives for a response that broke off after its head. */
     CUT,
     /** A 200 whose echo belongs to another request, or is not an echo at all. */
     MISMATCHED,

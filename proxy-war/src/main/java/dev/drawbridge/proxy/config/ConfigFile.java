@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * The proxy's JSON configuration file as written by an operator. Each field starts at its default;
  * {@link ConfigLoader} validates the whole and turns it into {@link ProxySettings}. Field names are
- * the configuration keys, so they stay camelCase and documented in the README's table.
+ * the configuration keys, so they stay camelCase and listed in docs/configuration.md,
+ * which DocumentedKeysTest holds to these fields.
  */
 public class ConfigFile {
 

@@ -30,6 +30,18 @@ record AgentCaller(Backend backend, String agentId, String version, String remot
   static AgentCaller authenticate(
       HttpServletRequest request, HttpServletResponse response, Tunnel tunnel, String backendId)
       throws IOException {
+    byte[] presented = knownToken(request, response, tunnel);
+    return presented == null ? null : authorize(request, response, tunnel, presented, backendId);
+  }
+
+  /**
+   * The first half of {@link #authenticate}, for calls that must learn their backend from what they
+   * name (an exchange) only once the token is known good: checks the protocol version (400) and
+   * that the token is one this proxy knows (401). Returns the token's digest for {@link
+   * #authorize}, or null after an error answer was sent.
+   */
+  static byte[] knownToken(HttpServletRequest request, HttpServletResponse response, Tunnel tunnel)
+      throws IOException {
     String protocol = request.getHeader(Protocol.PROTOCOL_HEADER);
     if (!Integer.toString(Protocol.VERSION).equals(protocol)) {
       Responses.agentText(
@@ -43,14 +55,11 @@ record AgentCaller(Backend backend, String agentId, String version, String remot
       return null;
     }
     String token = AgentTokens.bearer(request.getHeader("Authorization"));
+    byte[] presented = token == null ? null : AgentTokens.sha256(token);
     boolean known = false;
-    boolean granted = false;
-    if (token != null) {
-      byte[] presented = AgentTokens.sha256(token);
+    if (presented != null) {
       for (Backend candidate : tunnel.backends()) {
-        boolean match = AgentTokens.matchesDigest(presented, candidate.settings().agentTokenSha256());
-        known |= match;
-        granted |= match && candidate.id().equals(backendId);
+        known |= AgentTokens.matchesDigest(presented, candidate.settings().agentTokenSha256());
       }
     }
     if (!known) {
@@ -60,12 +69,23 @@ record AgentCaller(Backend backend, String agentId, String version, String remot
       Responses.agentText(response, 401, "The agent token is missing or not valid.");
       return null;
     }
+    return presented;
+  }
+
+  /**
+   * The second half of {@link #authenticate}: the caller holding the known token with digest {@code
+   * presented}, if it may serve {@code backendId}; else null after answering 404 (no such backend),
+   * 403 (the token does not grant it) or 400 (a malformed agent id).
+   */
+  static AgentCaller authorize(
+      HttpServletRequest request, HttpServletResponse response, Tunnel tunnel, byte[] presented, String backendId)
+      throws IOException {
     Backend backend = backendId == null ? null : tunnel.backend(backendId);
     if (backend == null) {
       Responses.agentText(response, 404, "This proxy has no backend named '" + sanitize(String.valueOf(backendId)) + "'.");
       return null;
     }
-    if (!granted) {
+    if (!AgentTokens.matchesDigest(presented, backend.settings().agentTokenSha256())) {
       countAuthFailure(request, ProxyMetrics.NOT_ALLOWED);
       Responses.agentText(response, 403, "This agent token is not allowed to serve backend '" + backend.id() + "'.");
       return null;

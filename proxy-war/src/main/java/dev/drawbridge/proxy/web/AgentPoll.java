@@ -17,12 +17,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-/** An agent's poll held with {@link AsyncContext} until its backend answers it. */
+/**
+ * An agent's poll held with {@link AsyncContext} until its backend answers it. The answer usually
+ * comes from a thread serving another connection (a client's request, an ended exchange), so it is
+ * written on a {@link Handoff} thread.
+ */
 final class AgentPoll implements PendingPoll, AsyncListener {
 
   private static final Logger LOG = Logger.getLogger(AgentPoll.class.getName());
 
   private final AsyncContext async;
+  private final Handoff handoff;
   private final Backend backend;
   private final String agentId;
   private final int max;
@@ -30,9 +35,18 @@ final class AgentPoll implements PendingPoll, AsyncListener {
   private final boolean upgrades;
   private final AtomicBoolean answered = new AtomicBoolean();
 
-  AgentPoll(AsyncContext async, Backend backend, String agentId, int max, long deadlineNanos, boolean upgrades) {
+  /**
+   * The poll's own request thread while it is still in {@code service()}: an answer found at once
+   * is written there, without a hand-off, since it touches no other connection.
+   */
+  private volatile Thread serviceThread = Thread.currentThread();
+
+  AgentPoll(
+      AsyncContext async, Handoff handoff, Backend backend, String agentId, int max, long deadlineNanos,
+      boolean upgrades) {
     this.upgrades = upgrades;
     this.async = async;
+    this.handoff = handoff;
     this.backend = backend;
     this.agentId = agentId;
     this.max = max;
@@ -72,6 +86,19 @@ final class AgentPoll implements PendingPoll, AsyncListener {
       heads.add(exchange.head());
     }
     byte[] body = WireJson.write(new PollResult(heads, cancelled, draining));
+    if (Thread.currentThread() == serviceThread) {
+      write(body, exchanges);
+    } else {
+      handoff.execute(() -> write(body, exchanges));
+    }
+  }
+
+  /** Called when the poll's {@code service()} returns: from now on answers come from elsewhere. */
+  void leftService() {
+    serviceThread = null;
+  }
+
+  private void write(byte[] body, List<Exchange> exchanges) {
     try {
       Responses.agentJsonHead((HttpServletResponse) async.getResponse(), body.length);
       BytesWriter.write(async, body, failure -> failUndelivered(exchanges, failure));

@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -39,7 +40,7 @@ final class BatchRelay implements ReadListener, AsyncListener {
   private final FrameReader frames = FrameReader.forBatch();
   private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER).flip();
   private final List<BatchAnswer.Refusal> refused = new ArrayList<>();
-  private boolean answered;
+  private final AtomicBoolean answered = new AtomicBoolean();
 
   private BatchRelay(Tunnel tunnel, AgentCaller caller, AsyncContext async, ServletInputStream in) {
     this.tunnel = tunnel;
@@ -56,8 +57,13 @@ final class BatchRelay implements ReadListener, AsyncListener {
     relay.in.setReadListener(relay);
   }
 
-  private synchronized void pump() throws IOException {
-    while (!answered) {
+  /**
+   * Reads and delivers; only ever on the agent connection's own callbacks, which the container runs
+   * one at a time. Delivering touches no client connection: it hands each response to its
+   * client's lane.
+   */
+  private void pump() throws IOException {
+    while (!answered.get()) {
       FrameReader.Event event;
       try {
         event = frames.next(buffer);
@@ -121,11 +127,10 @@ final class BatchRelay implements ReadListener, AsyncListener {
   }
 
   /** Answers once: {@code message} null means the batch was read whole. */
-  private synchronized void answer(int status, String message) {
-    if (answered) {
+  private void answer(int status, String message) {
+    if (!answered.compareAndSet(false, true)) {
       return;
     }
-    answered = true;
     try {
       HttpServletResponse response = (HttpServletResponse) async.getResponse();
       if (message != null) {

@@ -6,14 +6,17 @@ import jakarta.servlet.WriteListener;
 import java.io.IOException;
 import java.util.function.Consumer;
 
-/** Writes one prepared body without blocking, then completes the request. */
+/**
+ * Writes one prepared body without blocking, then completes the request. It touches only the one
+ * response it writes, and the container runs its callbacks one at a time.
+ */
 final class BytesWriter implements WriteListener {
 
   private final AsyncContext async;
   private final ServletOutputStream out;
   private final byte[] body;
   private final Consumer<Throwable> onFailure;
-  private boolean written;
+  private volatile boolean written;
 
   private BytesWriter(
       AsyncContext async, ServletOutputStream out, byte[] body, Consumer<Throwable> onFailure) {
@@ -31,7 +34,7 @@ final class BytesWriter implements WriteListener {
   }
 
   @Override
-  public synchronized void onWritePossible() throws IOException {
+  public void onWritePossible() throws IOException {
     if (!written) {
       written = true;
       out.write(body);

@@ -14,6 +14,7 @@ import dev.drawbridge.proxy.exchange.ExchangeIds;
 import dev.drawbridge.proxy.exchange.Tunnel;
 import dev.drawbridge.proxy.http.CredentialHeaders;
 import dev.drawbridge.proxy.http.ForwardedHeaders;
+import dev.drawbridge.proxy.http.ReservedPath;
 import dev.drawbridge.proxy.route.Router;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
@@ -77,7 +78,7 @@ public class ClientServlet extends HttpServlet {
     Tunnel tunnel = Responses.tunnel(getServletContext());
     ProxySettings settings = tunnel.settings();
     String clientTarget = rawTarget(clientRequest);
-    if (clientTarget.equals(Protocol.RESERVED_PREFIX) || clientTarget.startsWith(Protocol.RESERVED_PREFIX + "/")) {
+    if (ReservedPath.covers(clientTarget, Protocol.RESERVED_PREFIX)) {
       Responses.text(clientResponse, 404, reservedPathMessage(clientTarget));
       return;
     }
@@ -97,17 +98,21 @@ public class ClientServlet extends HttpServlet {
           "The request body of " + contentLength + " bytes exceeds the limit of " + settings.maxRequestBodyBytes() + " bytes.");
       return;
     }
-    List<HeaderField> headers =
-        ForwardedHeaders.add(
-            CredentialHeaders.forward(requestHeaders(clientRequest), routed.route()),
+    String clientAddress = gate.clientAddress(clientRequest);
+    ForwardedHeaders.Hop hop =
+        new ForwardedHeaders.Hop(
             clientRequest.getRemoteAddr(),
+            clientAddress,
+            clientRequest.getHeader("Host"),
             clientRequest.getScheme(),
             clientRequest.getProtocol(),
-            settings.trustedProxies().contains(clientRequest.getRemoteAddr()),
-            settings.via());
+            settings.trustedProxies().contains(clientRequest.getRemoteAddr()));
+    List<HeaderField> headers =
+        ForwardedHeaders.add(
+            CredentialHeaders.forward(requestHeaders(clientRequest), routed.route()), hop, settings.via());
     String upgrade = UpgradeHandshake.offered(clientRequest);
     if (upgrade != null) {
-      upgrades.handle(clientRequest, clientResponse, routed, backend, headers, upgrade, gate.clientAddress(clientRequest), inFlight);
+      upgrades.handle(clientRequest, clientResponse, routed, backend, headers, upgrade, clientAddress, inFlight);
       return;
     }
     BodyMode mode;
@@ -121,12 +126,15 @@ public class ClientServlet extends HttpServlet {
       Responses.text(clientResponse, 503, "Backend '" + backend.id() + "' has too many requests in progress; retry shortly.");
       return;
     }
-    String clientAddress = gate.clientAddress(clientRequest);
+    if (mode != BodyMode.NONE) {
+      // Only now that the body is taken: a body over the limit got its 413 above without a 100.
+      ContinueAnswer.send(clientResponse, clientRequest.getHeader("Expect"));
+    }
     String id = ExchangeIds.next();
     clientResponse.setHeader(Protocol.EXCHANGE_ID_HEADER, id);
     AsyncContext async = clientRequest.startAsync();
     async.setTimeout(0);
-    ServletClientLeg client = new ServletClientLeg(async);
+    ServletClientLeg client = new ServletClientLeg(async, Responses.handoff(getServletContext()));
     String method = clientRequest.getMethod();
     long bodyLength = mode == BodyMode.NONE ? 0 : chunked ? -1 : contentLength;
     if (mode == BodyMode.INLINE) {

@@ -40,9 +40,8 @@ public class DrawbridgeListener implements ServletContextListener {
       context.log("Drawbridge did not start: " + e.getMessage());
       throw new IllegalStateException("Drawbridge did not start: " + e.getMessage());
     }
+    context.setAttribute(Responses.HANDOFF_ATTRIBUTE, Handoff.forThisMachine());
     context.setAttribute(Responses.TUNNEL_ATTRIBUTE, new Tunnel(settings));
-    // Small: lanes never block, they only move what is ready between connections.
-    context.setAttribute(Handoff.ATTRIBUTE, new Handoff(Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors()))));
     StringJoiner backends = new StringJoiner(", ");
     for (BackendSettings backend : settings.backends().values()) {
       backends.add(backend.id() + " (" + backend.agentTokenSha256().size() + " agent token(s))");
@@ -78,16 +77,20 @@ public class DrawbridgeListener implements ServletContextListener {
 
   @Override
   public void contextDestroyed(ServletContextEvent event) {
-    Object tunnel = event.getServletContext().getAttribute(Responses.TUNNEL_ATTRIBUTE);
+    ServletContext context = event.getServletContext();
+    Object tunnel = context.getAttribute(Responses.TUNNEL_ATTRIBUTE);
     if (tunnel instanceof Tunnel running) {
       running.close();
-      event.getServletContext().removeAttribute(Responses.TUNNEL_ATTRIBUTE);
-      LOG.info("Drawbridge proxy stopped");
+      context.removeAttribute(Responses.TUNNEL_ATTRIBUTE);
     }
-    if (event.getServletContext().getAttribute(Handoff.ATTRIBUTE) instanceof Handoff handoff) {
-      // After the drain, whose last closings may still run in lanes.
-      handoff.stop();
-      event.getServletContext().removeAttribute(Handoff.ATTRIBUTE);
+    // Last: the drain above hands its answers to these threads.
+    Object handoff = context.getAttribute(Responses.HANDOFF_ATTRIBUTE);
+    if (handoff instanceof Handoff threads) {
+      threads.close();
+      context.removeAttribute(Responses.HANDOFF_ATTRIBUTE);
+    }
+    if (tunnel instanceof Tunnel) {
+      LOG.info("Drawbridge proxy stopped");
     }
   }
 
@@ -100,6 +103,9 @@ public class DrawbridgeListener implements ServletContextListener {
     File tempDir = (File) context.getAttribute(ServletContext.TEMPDIR);
     Path tokenFile = tempDir.toPath().resolve(TOKEN_FILE);
     String token = firstRunToken(tokenFile);
+    // The token itself is never logged: logs are often shipped to shared systems, and whoever
+    // reads it could serve the backend. The operator reads it from the file, readable only by the
+    // container's user.
     LOG.warning(
         "No configuration file is set (context parameter or system property "
             + ConfigLoader.CONFIG_PROPERTY
@@ -107,10 +113,9 @@ public class DrawbridgeListener implements ServletContextListener {
             + ConfigLoader.CONFIG_ENV
             + "); serving backend '"
             + ConfigLoader.DEFAULT_BACKEND
-            + "' with the agent token stored in "
+            + "' with the generated agent token in "
             + tokenFile
-            + ". Agent token: "
-            + token);
+            + ": give that file to the agent with --token-file.");
     return ConfigLoader.firstRun(AgentTokens.sha256(token));
   }
 

@@ -1,61 +1,84 @@
 package dev.drawbridge.proxy.web;
 
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Work that runs on the {@link Handoff} pool whenever it is woken: runs never overlap, and a wake
- * that arrives during a run makes it run once more, so no wake is lost and callbacks need no lock.
+ * Runs the work of one held request and the relays that serve it on the {@link Handoff} threads,
+ * one task at a time and in the order given, so the servlet objects it touches are never used by
+ * two of its tasks at once. Any thread may hand it work; none waits for it.
  */
-public final class Lane {
+public final class Lane implements Executor {
 
-  private static final int IDLE = 0;
-  private static final int SCHEDULED = 1;
-  private static final int RUNNING = 2;
-  private static final int RUNNING_AGAIN = 3;
+  private final Executor threads;
+  private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger pending = new AtomicInteger();
+  private final Pump own;
 
-  private final Handoff handoff;
-  private final Runnable work;
-  private final AtomicInteger state = new AtomicInteger(IDLE);
-
-  Lane(Handoff handoff, Runnable work) {
-    this.handoff = handoff;
-    this.work = work;
+  Lane(Executor threads, Runnable work) {
+    this.threads = threads;
+    this.own = work == null ? null : pump(work);
   }
 
-  /** Schedules a run; cheap, never blocks, safe from any thread and any callback. */
-  public void wake() {
-    while (true) {
-      int now = state.get();
-      switch (now) {
-        case IDLE:
-          if (state.compareAndSet(IDLE, SCHEDULED)) {
-            handoff.execute(this::run);
-            return;
-          }
-          break;
-        case RUNNING:
-          if (state.compareAndSet(RUNNING, RUNNING_AGAIN)) {
-            return;
-          }
-          break;
-        default:
-          // Already scheduled, or already due to run again.
-          return;
-      }
+  /** Queues {@code task} behind the lane's earlier tasks. */
+  @Override
+  public void execute(Runnable task) {
+    tasks.add(task);
+    if (pending.getAndIncrement() == 0) {
+      threads.execute(this::drain);
     }
   }
 
-  private void run() {
-    state.set(RUNNING);
-    try {
-      Handoff.runQuietly(work);
-    } finally {
-      if (!state.compareAndSet(RUNNING, IDLE)) {
-        // Woken during the run: go to the back of the pool's queue, so one busy lane cannot
-        // starve the others.
-        state.set(SCHEDULED);
-        handoff.execute(this::run);
+  /** A pump that runs {@code work} in this lane whenever it is woken. */
+  public Pump pump(Runnable work) {
+    return new Pump(this, work);
+  }
+
+  /** Wakes the work this lane was made for ({@link Handoff#lane(Runnable)}). */
+  public void wake() {
+    if (own == null) {
+      throw new IllegalStateException("this lane has no work of its own; hand it tasks or pumps instead");
+    }
+    own.wake();
+  }
+
+  private void drain() {
+    do {
+      Handoff.runGuarded(tasks.poll());
+    } while (pending.decrementAndGet() > 0);
+  }
+
+  /**
+   * Work that runs again whenever an event may let it make progress, such as a relay between two
+   * streams woken by either stream's listener. Wakes that arrive before a queued run starts are
+   * folded into it; a wake during a run queues one more, so no event is lost between the work's
+   * last look and its return.
+   */
+  public static final class Pump {
+
+    private final Lane lane;
+    private final Runnable work;
+    private final AtomicBoolean woken = new AtomicBoolean();
+
+    private Pump(Lane lane, Runnable work) {
+      this.lane = lane;
+      this.work = work;
+    }
+
+    /** Runs the work soon in the lane, unless a run is already queued and has not started. */
+    public void wake() {
+      if (woken.compareAndSet(false, true)) {
+        lane.execute(this::run);
       }
+    }
+
+    private void run() {
+      // Cleared before the work looks at anything, so a wake during the run queues another.
+      woken.set(false);
+      work.run();
     }
   }
 }

@@ -61,8 +61,13 @@ public class PollServlet extends HttpServlet {
     AsyncContext async = agentRequest.startAsync();
     async.setTimeout(tunnel.settings().pollWait().toMillis() + CONTAINER_TIMEOUT_MARGIN_MILLIS);
     AgentPoll poll =
-        new AgentPoll(async, caller.backend(), caller.agentId(), max, System.nanoTime() + pollWaitNanos, upgrades);
-    caller.backend().poll(poll, session);
+        new AgentPoll(async, Responses.handoff(getServletContext()), caller.backend(), caller.agentId(), max,
+            System.nanoTime() + pollWaitNanos, upgrades);
+    try {
+      caller.backend().poll(poll, session);
+    } finally {
+      poll.leftService();
+    }
   }
 
   /** True when a comma-separated feature list names {@code feature}. */

@@ -19,6 +19,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * client only when the agent's connection can take more, so a fast client cannot fill the proxy's
  * memory and a slow one holds no thread. The stream ends with an end frame only when the client's
  * body was complete; any other ending leaves it without one, which the agent treats as a failure.
+ *
+ * <p>The relay touches two connections, so all its stream I/O runs in the client's {@link Lane};
+ * the listeners of both streams only wake it (see {@link Handoff}).
  */
 final class RequestBodyRelay implements ExchangeRelay {
 
@@ -35,9 +38,12 @@ final class RequestBodyRelay implements ExchangeRelay {
   private final long maxBody;
   private final byte[] buffer = new byte[Frames.HEADER_LENGTH + CHUNK];
   private final AtomicBoolean agentDone = new AtomicBoolean();
+  private final Lane lane;
+  private final Lane.Pump pump;
+  private volatile boolean clientFinished;
+  private boolean clientListening;
   private int pending;
   private long total;
-  private boolean clientFinished;
   private boolean endWritten;
   private boolean flushNeeded;
 
@@ -46,8 +52,11 @@ final class RequestBodyRelay implements ExchangeRelay {
       AsyncContext agentAsync,
       ServletInputStream clientIn,
       ServletOutputStream agentOut,
-      long maxBody) {
+      long maxBody,
+      Lane lane) {
     this.exchange = exchange;
+    this.lane = lane;
+    this.pump = lane.pump(this::pumpGuarded);
     this.agentAsync = agentAsync;
     this.clientIn = clientIn;
     this.agentOut = agentOut;
@@ -65,17 +74,42 @@ final class RequestBodyRelay implements ExchangeRelay {
     agentResponse.setBufferSize(Frames.HEADER_LENGTH + CHUNK);
     RequestBodyRelay relay =
         new RequestBodyRelay(
-            exchange, agentAsync, client.request().getInputStream(), agentResponse.getOutputStream(), maxBody);
+            exchange, agentAsync, client.request().getInputStream(), agentResponse.getOutputStream(), maxBody,
+            client.lane());
     if (!exchange.attach(relay)) {
       relay.endAgentCall();
       return;
     }
+    // The client's connection is another one: its listener is set in the lane, and queued before
+    // anything the agent's listener can wake.
+    relay.lane.execute(relay::listenToClient);
+    // The agent's own connection, on its own request thread: the container calls back later.
     relay.agentOut.setWriteListener(relay.new AgentSide());
-    relay.clientIn.setReadListener(relay.new ClientSide());
   }
 
-  private synchronized void pump() throws IOException {
-    while (!agentDone.get()) {
+  private void listenToClient() {
+    try {
+      clientIn.setReadListener(new ClientSide());
+      clientListening = true;
+    } catch (IllegalStateException e) {
+      exchange.clientGone("The client's request ended before its body was fetched: " + e);
+      return;
+    }
+    pump.wake();
+  }
+
+  private void pumpGuarded() {
+    try {
+      pump();
+    } catch (IOException | IllegalStateException e) {
+      exchange.fail(502, "The connection to the agent broke while it read the request body.");
+      endAgentCall();
+    }
+  }
+
+  /** Moves what it can from the client to the agent; runs in the client's lane only. */
+  private void pump() throws IOException {
+    while (!agentDone.get() && clientListening) {
       // The agent's output may hold the buffer's array until its last write completes: touch
       // the buffer again only once the output is ready (its listener calls back otherwise).
       if (!agentOut.isReady()) {
@@ -132,30 +166,34 @@ final class RequestBodyRelay implements ExchangeRelay {
     }
   }
 
-  /** Ends the agent's call; without an end frame written first, the agent sees a cut body. */
+  /**
+   * Ends the agent's call; without an end frame written first, the agent sees a cut body. Any
+   * thread may end it; the call is completed in the lane.
+   */
   private void endAgentCall() {
     if (agentDone.compareAndSet(false, true)) {
-      try {
-        agentAsync.complete();
-      } catch (IllegalStateException e) {
-        // The container already ended the agent's call.
-      }
+      lane.execute(
+          () -> {
+            try {
+              agentAsync.complete();
+            } catch (IllegalStateException e) {
+              // The container already ended the agent's call.
+            }
+          });
     }
   }
 
   /** Events of the client's request body. */
   private final class ClientSide implements ReadListener {
     @Override
-    public void onDataAvailable() throws IOException {
-      pump();
+    public void onDataAvailable() {
+      pump.wake();
     }
 
     @Override
-    public void onAllDataRead() throws IOException {
-      synchronized (RequestBodyRelay.this) {
-        clientFinished = true;
-      }
-      pump();
+    public void onAllDataRead() {
+      clientFinished = true;
+      pump.wake();
     }
 
     @Override
@@ -168,8 +206,8 @@ final class RequestBodyRelay implements ExchangeRelay {
   /** Events of the agent's connection. */
   private final class AgentSide implements WriteListener {
     @Override
-    public void onWritePossible() throws IOException {
-      pump();
+    public void onWritePossible() {
+      pump.wake();
     }
 
     @Override

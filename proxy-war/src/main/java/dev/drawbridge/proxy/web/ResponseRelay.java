@@ -5,6 +5,8 @@ import dev.drawbridge.protocol.FrameReader;
 import dev.drawbridge.proxy.exchange.Exchange;
 import dev.drawbridge.proxy.exchange.ExchangeRelay;
 import dev.drawbridge.proxy.exchange.ExchangeState;
+import dev.drawbridge.proxy.http.ClientSentences.Kind;
+import dev.drawbridge.proxy.http.ResponseLength;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
@@ -22,6 +24,9 @@ import java.util.logging.Logger;
  * by {@link ResponseStart} before anything reaches the client), then body bytes as they arrive,
  * flushed whenever the agent pauses so event streams stay live. Reads from the agent only when the
  * client can take more, so a slow client slows the agent instead of filling memory.
+ *
+ * <p>The relay touches two connections, so all its stream I/O runs in the client's {@link Lane};
+ * the listeners of both streams only wake it (see {@link Handoff}).
  */
 final class ResponseRelay implements ExchangeRelay {
 
@@ -36,7 +41,11 @@ final class ResponseRelay implements ExchangeRelay {
   private final FrameReader frames = new FrameReader(true);
   private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER).flip();
   private final AtomicBoolean agentAnswered = new AtomicBoolean();
-  private final boolean bodiless;
+  private final Lane.Pump pump;
+  /** The body length the client was promised, once the head is applied. */
+  private ResponseLength length;
+  /** The thread running the pump, which answers the agent itself when it ends the exchange. */
+  private volatile Thread pumping;
   private ServletOutputStream clientOut;
   private int pendingOffset;
   private int pendingLength;
@@ -50,7 +59,7 @@ final class ResponseRelay implements ExchangeRelay {
     this.agentAsync = agentAsync;
     this.agentIn = agentIn;
     this.via = via;
-    this.bodiless = "HEAD".equals(exchange.head().method());
+    this.pump = client.lane().pump(this::pumpGuarded);
   }
 
   static void start(Exchange exchange, ServletClientLeg client, AsyncContext agentAsync, String via)
@@ -62,10 +71,28 @@ final class ResponseRelay implements ExchangeRelay {
       relay.answerAgent(410, "This exchange already ended; its client is gone or it timed out.");
       return;
     }
+    // The agent's own connection, on its own request thread: the container calls back later.
     relay.agentIn.setReadListener(relay.new AgentSide());
   }
 
-  private synchronized void pump() throws IOException {
+  private void pumpGuarded() {
+    pumping = Thread.currentThread();
+    try {
+      pump();
+    } catch (IOException | IllegalStateException e) {
+      exchange.fail(502, "The connection to the agent broke during the response.");
+      answerAgent(400, "The response stream broke.");
+    } finally {
+      pumping = null;
+      if (exchange.state().isTerminal()) {
+        // Ended while pumping (the client left during a write, say): the agent has not heard why.
+        answerAgent(410, "This exchange ended before the response was delivered (" + exchange.state() + ").");
+      }
+    }
+  }
+
+  /** Moves what it can from the agent to the client; runs in the client's lane only. */
+  private void pump() throws IOException {
     while (!agentAnswered.get()) {
       if (pendingLength > 0) {
         if (!writeToClient()) {
@@ -87,7 +114,7 @@ final class ResponseRelay implements ExchangeRelay {
       try {
         event = frames.next(buffer);
       } catch (FrameException e) {
-        exchange.fail(502, "The agent sent a malformed response.");
+        exchange.fail(502, Kind.RESPONSE_MALFORMED.sentence(exchange.id()), "Malformed response stream: " + e.getMessage());
         answerAgent(400, "Malformed response stream: " + e.getMessage());
         return;
       }
@@ -98,12 +125,18 @@ final class ResponseRelay implements ExchangeRelay {
           }
           break;
         case DATA:
-          if (!bodiless) {
-            pendingOffset = frames.dataOffset();
-            pendingLength = frames.dataLength();
+          if (!length.admit(frames.dataLength())) {
+            bodyMismatch(length.counted() + frames.dataLength());
+            return;
           }
+          pendingOffset = frames.dataOffset();
+          pendingLength = frames.dataLength();
           break;
         case END:
+          if (!length.complete()) {
+            bodyMismatch(length.counted());
+            return;
+          }
           endReached = true;
           break;
         case ABORT:
@@ -178,18 +211,34 @@ final class ResponseRelay implements ExchangeRelay {
     return true;
   }
 
+  /**
+   * The body does not match the length the client was promised: cut it (or answer 502 while
+   * nothing was sent), so no client ever reads one response into the next.
+   */
+  private void bodyMismatch(long sent) {
+    String why = length.mismatch(sent);
+    exchange.fail(502, Kind.BODY_LENGTH_MISMATCH.sentence(exchange.id()), why);
+    answerAgent(400, why);
+  }
+
   private void agentStreamCut() {
-    exchange.fail(502, "The agent's response ended before it was complete.");
+    exchange.fail(502, Kind.RESPONSE_MALFORMED.sentence(exchange.id()), "The agent's response ended without an end frame.");
     answerAgent(400, "The response stream ended without an end frame.");
   }
 
   /** Checks the head and starts the client's response; false when the exchange ended instead. */
   private boolean applyHead() throws IOException {
-    ResponseStart.Outcome outcome = ResponseStart.apply(exchange, client, frames.head(), via);
+    ResponseStart.Outcome outcome = ResponseStart.check(exchange, client, frames.head(), via);
     if (!outcome.started()) {
       answerAgent(outcome.agentStatus(), outcome.agentMessage());
       return false;
     }
+    if (client.isReleased()) {
+      exchange.clientGone("The client's request ended before the response.");
+      return false;
+    }
+    length = outcome.length(exchange.head().method());
+    ResponseStart.writeHead(client, outcome.verdict(), exchange.id());
     // What the agent sent in one read goes to the container in one piece, not cut at its default
     // 8 KiB buffer.
     client.response().setBufferSize(BUFFER);
@@ -198,11 +247,17 @@ final class ResponseRelay implements ExchangeRelay {
     return true;
   }
 
-  /** Answers the agent's call once: 204 when the response was delivered, else why not. */
+  /**
+   * Answers the agent's call once: 204 when the response was delivered, else why not. Any thread
+   * may decide the answer; it is written in the lane.
+   */
   private void answerAgent(int status, String message) {
-    if (!agentAnswered.compareAndSet(false, true)) {
-      return;
+    if (agentAnswered.compareAndSet(false, true)) {
+      client.lane().execute(() -> writeAgentAnswer(status, message));
     }
+  }
+
+  private void writeAgentAnswer(int status, String message) {
     try {
       HttpServletResponse agentResponse = (HttpServletResponse) agentAsync.getResponse();
       if (message == null) {
@@ -218,7 +273,9 @@ final class ResponseRelay implements ExchangeRelay {
 
   @Override
   public void exchangeEnded(ExchangeState state) {
-    if (state != ExchangeState.COMPLETED) {
+    // When the pump ends the exchange it answers the agent itself, with the reason (400 for a
+    // refused head or a body that breaks its length): a 410 first would hide the agent's fault.
+    if (state != ExchangeState.COMPLETED && pumping != Thread.currentThread()) {
       answerAgent(410, "This exchange ended before the response was delivered (" + state + ").");
     }
   }
@@ -226,13 +283,13 @@ final class ResponseRelay implements ExchangeRelay {
   /** Events of the agent's response stream. */
   private final class AgentSide implements ReadListener {
     @Override
-    public void onDataAvailable() throws IOException {
-      pump();
+    public void onDataAvailable() {
+      pump.wake();
     }
 
     @Override
-    public void onAllDataRead() throws IOException {
-      pump();
+    public void onAllDataRead() {
+      pump.wake();
     }
 
     @Override
@@ -245,8 +302,8 @@ final class ResponseRelay implements ExchangeRelay {
   /** Events of the client's connection. */
   private final class ClientSide implements WriteListener {
     @Override
-    public void onWritePossible() throws IOException {
-      pump();
+    public void onWritePossible() {
+      pump.wake();
     }
 
     @Override

@@ -13,7 +13,18 @@ final class Responses {
   /** Servlet context attribute holding the {@link Tunnel}. */
   static final String TUNNEL_ATTRIBUTE = Tunnel.class.getName();
 
+  /** Servlet context attribute holding the {@link Handoff} threads. */
+  static final String HANDOFF_ATTRIBUTE = Handoff.class.getName();
+
   private Responses() {}
+
+  static Handoff handoff(ServletContext context) {
+    Handoff handoff = (Handoff) context.getAttribute(HANDOFF_ATTRIBUTE);
+    if (handoff == null) {
+      throw new IllegalStateException("Drawbridge did not start; see the startup log");
+    }
+    return handoff;
+  }
 
   static Tunnel tunnel(ServletContext context) {
     Tunnel tunnel = (Tunnel) context.getAttribute(TUNNEL_ATTRIBUTE);
@@ -32,6 +43,8 @@ final class Responses {
     response.setStatus(status);
     response.setContentType("text/plain;charset=utf-8");
     response.setHeader("Cache-Control", "no-store");
+    // The body is text/plain and must stay so: no browser may sniff a script or page out of it.
+    response.setHeader("X-Content-Type-Options", "nosniff");
     response.setContentLength(body.length);
     response.getOutputStream().write(body);
   }

@@ -1,18 +1,26 @@
 package dev.drawbridge.proxy.web;
 
+import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.proxy.exchange.ClientLeg;
 import dev.drawbridge.proxy.exchange.Exchange;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * The client's request held with {@link AsyncContext}. It also listens to the container: an error
  * on the client's connection (the client went away) ends the exchange wherever it is.
+ *
+ * <p>Whoever ends the exchange may be serving another connection (an agent's call, a poll), so
+ * every answer to the client runs in the client's {@link Lane} (see {@link Handoff} for why). The
+ * relays that write the client's response run their I/O in the same lane, so nothing touches the
+ * client's response from two threads at once.
  */
 final class ServletClientLeg implements ClientLeg, AsyncListener {
 
@@ -22,9 +30,11 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
   static final String ABORT_ATTRIBUTE = "dev.drawbridge.abort";
 
   private final AsyncContext async;
+  private final HttpServletRequest request;
   private final HttpServletResponse response;
-  private final java.util.concurrent.atomic.AtomicBoolean bodyClaimed =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private final String protocol;
+  private final Lane lane;
+  private final AtomicBoolean bodyClaimed = new AtomicBoolean();
   private volatile Exchange exchange;
 
   /**
@@ -33,9 +43,23 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
    */
   private volatile boolean released;
 
-  ServletClientLeg(AsyncContext async) {
+  /**
+   * The container thread inside this request's own {@code onTimeout}, which must answer before it
+   * returns (else the container answers 500 itself): answers on it run there, not in the lane.
+   */
+  private volatile Thread timeoutThread;
+
+  ServletClientLeg(AsyncContext async, Handoff handoff) {
+    this(async, handoff.lane());
+  }
+
+  /** A leg whose answers run in {@code lane}, shared with the relay that writes its response. */
+  ServletClientLeg(AsyncContext async, Lane lane) {
     this.async = async;
+    this.request = (HttpServletRequest) async.getRequest();
     this.response = (HttpServletResponse) async.getResponse();
+    this.protocol = request.getProtocol();
+    this.lane = lane;
     async.addListener(this);
   }
 
@@ -44,12 +68,27 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
     this.exchange = boundExchange;
   }
 
+  /** The lane every task touching this client's request or response runs in. */
+  Lane lane() {
+    return lane;
+  }
+
   HttpServletResponse response() {
     return response;
   }
 
-  jakarta.servlet.http.HttpServletRequest request() {
-    return (jakarta.servlet.http.HttpServletRequest) async.getRequest();
+  HttpServletRequest request() {
+    return request;
+  }
+
+  /** The client's HTTP version, e.g. {@code HTTP/1.1}, read once while its request was live. */
+  String protocol() {
+    return protocol;
+  }
+
+  /** True once the container finished the request; its objects must not be touched then. */
+  boolean isReleased() {
+    return released;
   }
 
   /** Claims the streamed request body for one agent call; false when it was claimed before. */
@@ -71,7 +110,56 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
 
   @Override
   public void sendError(int status, String message, int retryAfterSeconds) {
+    answer(() -> answerWithError(status, message, retryAfterSeconds));
+  }
+
+  @Override
+  public void complete() {
+    answer(this::completeNow);
+  }
+
+  @Override
+  public void abort(String reason) {
+    answer(() -> abortNow(reason));
+  }
+
+  @Override
+  public void discard() {
+    answer(this::discardNow);
+  }
+
+  /**
+   * Ends the request of a client that went away. A committed response is cut, not completed: the
+   * exchange no longer knows whether its body was whole, and completing a short body would let the
+   * container keep the connection for a next response that the client, if it is there after all,
+   * would read as the rest of this one.
+   */
+  private void discardNow() {
+    if (isCommitted()) {
+      abortNow("The client went away during the response.");
+    } else {
+      completeNow();
+    }
+  }
+
+  private void answer(Runnable task) {
+    if (Thread.currentThread() == timeoutThread) {
+      task.run();
+    } else {
+      lane.execute(task);
+    }
+  }
+
+  /**
+   * Sends the error answer, or cuts the response when a relay's task in this lane committed it
+   * after the exchange's owner decided on an error answer.
+   */
+  private void answerWithError(int status, String message, int retryAfterSeconds) {
     if (released) {
+      return;
+    }
+    if (isCommitted()) {
+      abortNow(message);
       return;
     }
     try {
@@ -79,18 +167,18 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
       if (retryAfterSeconds > 0) {
         response.setHeader("Retry-After", Integer.toString(retryAfterSeconds));
       }
-      if (exchange != null) {
-        response.setHeader(dev.drawbridge.protocol.Protocol.EXCHANGE_ID_HEADER, exchange.id());
+      Exchange bound = exchange;
+      if (bound != null) {
+        response.setHeader(Protocol.EXCHANGE_ID_HEADER, bound.id());
       }
       Responses.text(response, status, message);
     } catch (IOException | IllegalStateException e) {
       LOG.log(Level.FINE, "Could not send the error answer; the client is probably gone", e);
     }
-    complete();
+    completeNow();
   }
 
-  @Override
-  public void complete() {
+  private void completeNow() {
     if (released) {
       return;
     }
@@ -102,8 +190,7 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
     }
   }
 
-  @Override
-  public void abort(String reason) {
+  private void abortNow(String reason) {
     // The Servlet API has no abort; an exception thrown from a dispatch of a committed response
     // makes the container close the connection without ending the body, so a cut stream never
     // looks complete to the client.
@@ -111,16 +198,11 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
       return;
     }
     try {
-      async.getRequest().setAttribute(ABORT_ATTRIBUTE, reason);
+      request.setAttribute(ABORT_ATTRIBUTE, reason);
       async.dispatch();
     } catch (IllegalStateException e) {
       LOG.log(Level.FINE, "Client request ended before it could be aborted", e);
     }
-  }
-
-  @Override
-  public void discard() {
-    complete();
   }
 
   @Override
@@ -138,11 +220,16 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
     // The client servlet sets no container timeout (0); its own deadlines decide. A container
     // times such a request out only when the web application stops (Tomcat does, before
     // contextDestroyed drains the tunnel), so the client gets the drain's 503 with Retry-After.
-    Exchange bound = exchange;
-    if (bound != null) {
-      bound.backend().refuseShuttingDown(bound);
-    } else {
-      complete();
+    timeoutThread = Thread.currentThread();
+    try {
+      Exchange bound = exchange;
+      if (bound != null) {
+        bound.backend().refuseShuttingDown(bound);
+      } else {
+        complete();
+      }
+    } finally {
+      timeoutThread = null;
     }
   }
 

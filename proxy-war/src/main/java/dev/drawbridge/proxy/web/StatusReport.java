@@ -13,7 +13,7 @@ import java.util.List;
 
 /**
  * The admin API's answer ({@code GET /_drawbridge/admin/api/status}), built from the tunnel at one
- * instant. The README's "JSON API" section documents every field; keep the two in step.
+ * instant. The "JSON API" section of docs/operations.md documents every field; keep the two in step.
  *
  * @param now the proxy's clock when the report was made, so readers compute ages without skew
  * @param liveExchanges exchanges queued or in flight, all backends together
@@ -53,7 +53,7 @@ public record StatusReport(
   public record AgentStatus(
       String id, String version, String remoteAddress, String connectedSince, String lastSeen, int inFlight) {}
 
-  /** One exchange that did not complete, with the one-sentence reason its client was given. */
+  /** One exchange that did not complete, with its reason: the client's sentence or the details it was spared. */
   public record FailureStatus(
       String at,
       String exchangeId,

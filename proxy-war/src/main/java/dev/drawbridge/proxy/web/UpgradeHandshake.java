@@ -115,7 +115,7 @@ final class UpgradeHandshake {
       exchange = backend.open(head, client, clientAddress);
       relay =
           new UpgradeRelay(exchange, client, ForwardedHeaders.viaEntry(clientRequest.getProtocol(), settings.via()),
-              Handoff.of(clientRequest.getServletContext()));
+              Responses.handoff(clientRequest.getServletContext()));
       client.bind(relay);
       exchange.attach(relay);
       backend.submit(exchange);
@@ -229,7 +229,7 @@ final class UpgradeHandshake {
     }
     AsyncContext async = clientRequest.startAsync();
     async.setTimeout(0);
-    ServletClientLeg leg = new ServletClientLeg(async);
+    ServletClientLeg leg = new ServletClientLeg(async, relay.lane());
     leg.bind(exchange);
     String cut = client.respondingWith(leg);
     if (cut != null) {

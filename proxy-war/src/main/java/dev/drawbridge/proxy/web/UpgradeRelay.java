@@ -8,6 +8,7 @@ import dev.drawbridge.protocol.WireJson;
 import dev.drawbridge.proxy.exchange.Exchange;
 import dev.drawbridge.proxy.exchange.ExchangeRelay;
 import dev.drawbridge.proxy.exchange.ExchangeState;
+import dev.drawbridge.proxy.http.ClientSentences;
 import dev.drawbridge.proxy.http.ResponseHeadRules;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ServletInputStream;
@@ -49,6 +50,7 @@ final class UpgradeRelay implements ExchangeRelay {
   private final UpgradeClientLeg client;
   private final String viaEntry;
   private final Lane lane;
+  private final Lane.Pump pump;
   private final UpgradeStreams streams = new UpgradeStreams(this);
   private final AtomicBoolean answerCallClaimed = new AtomicBoolean();
   private final AtomicBoolean bodyCallClaimed = new AtomicBoolean();
@@ -85,7 +87,8 @@ final class UpgradeRelay implements ExchangeRelay {
     this.exchange = exchange;
     this.client = client;
     this.viaEntry = viaEntry;
-    this.lane = handoff.lane(this::run);
+    this.lane = handoff.lane();
+    this.pump = lane.pump(this::run);
   }
 
   // ---- arrivals, each on its own connection's container thread ---------------------------------
@@ -108,7 +111,7 @@ final class UpgradeRelay implements ExchangeRelay {
     in.setReadListener(streams.agentAnswerReads());
     agentAnswer = async;
     agentIn = in;
-    lane.wake();
+    pump.wake();
   }
 
   /** The agent's request-body call, claimed, arrived. */
@@ -125,7 +128,7 @@ final class UpgradeRelay implements ExchangeRelay {
     out.setWriteListener(streams.agentBodyWrites());
     agentBody = async;
     agentOut = out;
-    lane.wake();
+    pump.wake();
   }
 
   /** The client's connection switched protocols; called on its thread by the upgrade handler. */
@@ -137,14 +140,14 @@ final class UpgradeRelay implements ExchangeRelay {
     clientConnection = connection;
     clientIn = in;
     clientOut = out;
-    lane.wake();
+    pump.wake();
   }
 
   /** The handshake was refused: the backend's response goes to {@code out}, in async mode. */
   void clientResponding(ServletOutputStream out) {
     out.setWriteListener(streams.clientWrites());
     clientOut = out;
-    lane.wake();
+    pump.wake();
   }
 
   /** The container closed the client's upgraded connection (it went away, or we closed it). */
@@ -154,13 +157,13 @@ final class UpgradeRelay implements ExchangeRelay {
 
   /** Something happened on one of the connections: run the lane. */
   void wake() {
-    lane.wake();
+    pump.wake();
   }
 
   @Override
   public void exchangeEnded(ExchangeState state) {
     ended = state;
-    lane.wake();
+    pump.wake();
   }
 
   // ---- the lane ----------------------------------------------------------------------------------
@@ -346,10 +349,11 @@ final class UpgradeRelay implements ExchangeRelay {
     }
     if (head.failure() != null) {
       answerAgent(204, null);
-      String message = head.message() == null || head.message().isBlank()
+      // The client gets the proxy's own sentence; the agent's account is for the operator.
+      String report = head.message() == null || head.message().isBlank()
           ? "The agent could not get a response from the backend (" + head.failure() + ")."
-          : AgentCaller.sanitize(head.message(), 200);
-      exchange.fail(head.failure().status(), message);
+          : "The agent reports " + head.failure() + ": " + AgentCaller.sanitize(head.message(), 200);
+      exchange.fail(head.failure().status(), ClientSentences.of(head.failure()).sentence(exchange.id()), report);
       return false;
     }
     ResponseHeadRules.Verdict verdict = ResponseHeadRules.judgeUpgrade(head, viaEntry, exchange.head().upgrade());
@@ -460,11 +464,7 @@ final class UpgradeRelay implements ExchangeRelay {
       if (downFlushNeeded) {
         flushQuietly(clientOut);
       }
-      try {
-        connection.close();
-      } catch (Exception e) {
-        LOG.log(Level.FINE, "Closing the client's upgraded connection failed; it is gone already", e);
-      }
+      UpgradedClose.close(connection, clientOut);
     }
   }
 
@@ -514,6 +514,11 @@ final class UpgradeRelay implements ExchangeRelay {
 
   Exchange exchange() {
     return exchange;
+  }
+
+  /** The lane all of this connection's I/O runs in; a relayed refusal's client leg answers in it too. */
+  Lane lane() {
+    return lane;
   }
 
   /** The relay of an upgrade exchange, which its client leg knows. */
