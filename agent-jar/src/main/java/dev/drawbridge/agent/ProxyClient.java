@@ -34,12 +34,15 @@ final class ProxyClient implements Closeable {
 
   private final PoolingHttpClientConnectionManager pool;
   private final CloseableHttpClient proxyClient;
+  /** Calls of upgraded connections: long-lived and silent at times, so without a read timeout. */
+  private final CloseableHttpClient upgradedClient;
   private final String base;
   private final String backendParam;
 
   ProxyClient(AgentConfig config) {
     this.pool = ClientFactory.proxyPool(config);
     this.proxyClient = ClientFactory.proxyClient(config, pool);
+    this.upgradedClient = ClientFactory.upgradedClient(config, UpgradedConnections.DEFAULT_MAX);
     this.base = config.proxy().toString();
     this.backendParam = URLEncoder.encode(config.backend(), StandardCharsets.UTF_8);
   }
@@ -58,6 +61,7 @@ final class ProxyClient implements Closeable {
     if (!backendUp) {
       poll.setHeader(Protocol.BACKEND_HEALTH_HEADER, Protocol.BACKEND_DOWN);
     }
+    poll.setHeader(Protocol.AGENT_FEATURES_HEADER, Protocol.FEATURE_UPGRADE);
     return poll;
   }
 
@@ -137,6 +141,22 @@ final class ProxyClient implements Closeable {
         upload, proxyResponse -> new Answer(proxyResponse.getCode(), message(proxyResponse)));
   }
 
+  /** The response call of an upgraded connection, which streams for as long as it is open. */
+  HttpPost upgradedResponseRequest(String exchangeId, HttpEntity framedStream) {
+    return responseRequest(exchangeId, framedStream);
+  }
+
+  /** Sends an upgraded connection's response call; returns when the connection ended. */
+  Answer sendUpgraded(HttpPost upload) throws IOException {
+    return upgradedClient.execute(
+        upload, proxyResponse -> new Answer(proxyResponse.getCode(), message(proxyResponse)));
+  }
+
+  /** Opens an upgraded connection's request-body call; the caller must close the response. */
+  ClassicHttpResponse openUpgraded(HttpGet clientSide) throws IOException {
+    return upgradedClient.executeOpen(null, clientSide, null);
+  }
+
   /** The proxy's answer to an upload. */
   record Answer(int status, String message) {}
 
@@ -195,5 +215,6 @@ final class ProxyClient implements Closeable {
   @Override
   public void close() {
     proxyClient.close(CloseMode.IMMEDIATE);
+    upgradedClient.close(CloseMode.IMMEDIATE);
   }
 }

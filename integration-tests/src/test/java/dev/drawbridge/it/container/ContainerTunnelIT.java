@@ -1,6 +1,7 @@
 package dev.drawbridge.it.container;
 
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,8 +15,11 @@ import dev.drawbridge.it.support.ProxyConfig;
 import dev.drawbridge.it.support.RawHttp;
 import dev.drawbridge.it.support.RecordedRequest;
 import dev.drawbridge.it.support.Responders;
+import dev.drawbridge.it.support.RawWebSocket;
 import dev.drawbridge.it.support.Tokens;
 import java.io.IOException;
+import dev.drawbridge.it.support.WebSocketBackend;
+import dev.drawbridge.it.support.WebSocketClient;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -94,8 +98,8 @@ class ContainerTunnelIT {
 
   @Test
   void deployServeUndeployAndRedeploy() throws Exception {
-    server.writeConfig(
-        ProxyConfig.singleBackend("default", Tokens.sha256Hex(agentToken)).set("maxRequestBodyBytes", MAX_BODY_BYTES));
+    server.writeConfig(withWebSocketBackend(
+        ProxyConfig.singleBackend("default", Tokens.sha256Hex(agentToken)).set("maxRequestBodyBytes", MAX_BODY_BYTES)));
     server.grantAdmin("admin", "admin-secret");
     ServerLog serverLog = server.log();
     List<Long> loaders = new ArrayList<>();
@@ -104,13 +108,17 @@ class ContainerTunnelIT {
     }
 
     try (Backend backend = Backend.start();
-        AgentProcess agent = AgentProcess.start(agentFlags(backend))) {
+        WebSocketBackend webSockets = WebSocketBackend.start();
+        AgentProcess agent = AgentProcess.start(agentFlags(backend));
+        AgentProcess webSocketAgent = AgentProcess.start(webSocketAgentFlags(webSockets))) {
       backend.respondTo("/download", Responders.chunkedDownload(DOWNLOAD_BYTES));
       backend.respondTo("/held", Responders.stall());
       deploy();
       try {
         agent.awaitLine(AgentProcess.CONNECTED, WAIT);
+        webSocketAgent.awaitLine(AgentProcess.CONNECTED, WAIT);
         requestsOfEachKindGoThrough(backend);
+        webSocketsGoThrough(webSockets);
         expectContinueIsAnsweredOnlyForABodyTheProxyTakes(backend);
         adminApiAnswers();
         heldClientGets503AndAgentIsToldToReconnect(backend, agent);
@@ -126,7 +134,7 @@ class ContainerTunnelIT {
       }
 
       for (int redeploy = 1; redeploy <= REDEPLOYS; redeploy++) {
-        server.writeConfig(ProxyConfig.singleBackend("default", Tokens.sha256Hex(agentToken)));
+        server.writeConfig(withWebSocketBackend(ProxyConfig.singleBackend("default", Tokens.sha256Hex(agentToken))));
         deploy();
         try {
           agent.awaitLine(AgentProcess.CONNECTED, WAIT);
@@ -178,6 +186,54 @@ class ContainerTunnelIT {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * A second backend, {@code ws}, for WebSockets under {@code /ws/}; everything else goes to
+   * {@code default} as before.
+   */
+  private ProxyConfig withWebSocketBackend(ProxyConfig config) {
+    return config
+        .backend("ws", Tokens.sha256Hex(agentToken))
+        .set("routes", List.of(
+            java.util.Map.of("pathPrefix", "/ws", "stripPrefix", true, "backend", "ws"),
+            java.util.Map.of("pathPrefix", "/", "backend", "default")));
+  }
+
+  private List<String> webSocketAgentFlags(WebSocketBackend webSockets) {
+    List<String> flags = new ArrayList<>(AgentProcess.flags(proxyUrl, webSockets.url(), "ws", agentToken));
+    flags.addAll(List.of("--max-backoff", "1s"));
+    return flags;
+  }
+
+  /**
+   * A WebSocket echo through the container's Servlet protocol upgrade: the JDK's client (text, a
+   * 64 KiB binary message, a close code), and a hand-written handshake without Content-Length, as
+   * browsers send it.
+   */
+  private void webSocketsGoThrough(WebSocketBackend webSockets) throws Exception {
+    URI uri = URI.create(proxyUrl.replaceFirst("^http", "ws") + "/ws/echo");
+    byte[] binary = Bodies.pattern(64 * 1024).readAllBytes();
+    try (WebSocketClient webSocket = WebSocketClient.connect(client, uri, WAIT)) {
+      webSocket.sendText("hello through " + server.kind(), WAIT);
+      webSocket.sendBinary(binary, WAIT);
+      assertEquals("hello through " + server.kind(), webSocket.take(WAIT).text());
+      assertArrayEquals(binary, webSocket.take(WAIT).binary());
+      webSocket.socket().sendClose(4001, "done").get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      assertEquals(4001, webSockets.takeEnded(WAIT).code(), "the close code reached the service");
+      assertEquals(4001, webSocket.awaitEnd(WAIT).code(), "and came back");
+    }
+    int port = URI.create(proxyUrl).getPort();
+    String path = URI.create(proxyUrl).getPath() + "/ws/echo";
+    try (RawWebSocket browserLike = RawWebSocket.connect(port, path, WAIT, "Origin: http://127.0.0.1:" + port)) {
+      assertEquals(101, browserLike.status());
+      assertTrue(browserLike.acceptMatches(), "Sec-WebSocket-Accept answers the key");
+      browserLike.sendText("no Content-Length", false);
+      assertEquals("no Content-Length", browserLike.readFrame().text());
+      browserLike.sendFrame(0x8, false, new byte[] {0x03, (byte) 0xE8});
+      assertEquals(0x8, browserLike.readFrame().opcode());
+    }
+    assertEquals(1000, webSockets.takeEnded(WAIT).code());
   }
 
   private void deploy() {

@@ -27,9 +27,9 @@ public record AdminStatus(String version, int liveExchanges, List<BackendStatus>
   /** A refused reload. */
   public record ConfigError(String at, String message) {}
 
-  /** One backend's queue, parked polls and in-flight count. */
+  /** One backend's queue, parked polls, in-flight count and open upgraded connections (WebSockets). */
   public record BackendStatus(
-      String id, int queueDepth, int waitingPolls, int inFlight, List<AgentStatus> agents) {}
+      String id, int queueDepth, int waitingPolls, int inFlight, List<AgentStatus> agents, int upgraded) {}
 
   /** One agent the proxy considers connected. */
   public record AgentStatus(

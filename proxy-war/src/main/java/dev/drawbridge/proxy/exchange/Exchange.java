@@ -25,6 +25,10 @@ import java.util.List;
  * {@link #finish}, the one place that answers or releases the client, ends attached agent streams
  * and removes the exchange from every registry; it runs outside the lock, exactly once.
  *
+ * <p>An upgrade exchange (a WebSocket handshake, {@link #isUpgrade()}) takes the same path:
+ * RESPONDING then means the backend switched protocols and bytes flow both ways, and COMPLETED
+ * that either side closed cleanly.
+ *
  * <p>{@code requeue} is the one way back: only the reaper takes it, when the owning agent was lost
  * before any of its calls for this exchange reached the proxy, and at most once per exchange.
  */
@@ -107,6 +111,11 @@ public final class Exchange {
       deliveredNanos = 0;
       return true;
     }
+  }
+
+  /** True for a protocol-switch handshake: see {@link RequestHead#upgrade()}. */
+  public boolean isUpgrade() {
+    return head.wantsUpgrade();
   }
 
   /** How often the exchange went back to the queue (0 or 1). */

@@ -14,6 +14,11 @@ public interface PendingPoll {
   /** When the poll must be answered even without work, on the tunnel's clock ({@link Tunnel#nanoTime()}). */
   long deadlineNanos();
 
+  /** True when the polling agent relays upgraded connections; only such polls get handshakes. */
+  default boolean upgrades() {
+    return false;
+  }
+
   /**
    * Answers the poll. Called at most once; every exchange passed is already delivered to this
    * agent, so an answer that cannot be written must fail them.

@@ -325,7 +325,8 @@ public final class Tunnel implements AutoCloseable {
       backend.drain();
     }
     for (Exchange exchange : List.copyOf(exchanges.values())) {
-      if (exchange.state() != ExchangeState.RESPONDING) {
+      // An upgraded connection (a WebSocket) has no end to wait for: it is closed at once.
+      if (exchange.state() != ExchangeState.RESPONDING || exchange.isUpgrade()) {
         exchange.backend().refuseShuttingDown(exchange);
       }
     }

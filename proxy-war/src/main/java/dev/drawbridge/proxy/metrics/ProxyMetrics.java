@@ -183,6 +183,11 @@ public final class ProxyMetrics implements AutoCloseable {
         .tag("backend", id)
         .strongReference(true)
         .register(registry));
+    gauges.add(Gauge.builder("drawbridge.upgraded.connections", backend, Backend::upgradedConnections)
+        .description("Upgraded connections (WebSockets) open now, handshakes included")
+        .tag("backend", id)
+        .strongReference(true)
+        .register(registry));
     gauges.add(Gauge.builder("drawbridge.agents.connected", backend, b -> b.agents().size())
         .description("Agents that polled within the poll wait plus grace")
         .tag("backend", id)

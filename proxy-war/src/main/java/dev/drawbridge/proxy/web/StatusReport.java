@@ -64,6 +64,8 @@ public record StatusReport(
    * @param waitingPolls agent long-polls held open, waiting for work
    * @param inFlight exchanges delivered to an agent and not yet ended
    * @param recent the last five minutes of ended exchanges
+   * @param upgraded upgraded connections (WebSockets) open now, handshakes included
+   * @param maxUpgraded the configured limit of {@code upgraded}, 0 for none
    */
   public record BackendStatus(
       String id,
@@ -73,7 +75,9 @@ public record StatusReport(
       int waitingPolls,
       int inFlight,
       List<AgentStatus> agents,
-      RecentStats recent) {}
+      RecentStats recent,
+      int upgraded,
+      int maxUpgraded) {}
 
   /**
    * One connected agent; times are ISO-8601 instants.
@@ -128,7 +132,9 @@ public record StatusReport(
               backend.parkedPolls(),
               inFlight,
               agents,
-              activity.stats(backend.id(), now.toEpochMilli())));
+              activity.stats(backend.id(), now.toEpochMilli()),
+              backend.upgradedConnections(),
+              backend.settings().maxUpgraded()));
     }
     List<FailureStatus> failures = new ArrayList<>();
     for (EndedExchange failed : activity.failures()) {
