@@ -44,6 +44,7 @@ public final class Agent implements AutoCloseable {
   private final CloseableHttpClient backendClient;
   private final HttpHost target;
   private final BackendHealth health;
+  private final UpgradedConnections upgraded;
   private final ThreadPoolExecutor workers;
   private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
   private final List<Poller> pollers = new ArrayList<>();
@@ -65,6 +66,7 @@ public final class Agent implements AutoCloseable {
     this.backendClient = ClientFactory.backendClient(config);
     this.target = new HttpHost(config.target().getScheme(), config.target().getHost(), config.target().getPort());
     this.health = new BackendHealth(config);
+    this.upgraded = new UpgradedConnections(UpgradedConnections.DEFAULT_MAX, proxyClient);
     this.workers = new ThreadPoolExecutor(config.concurrency(), config.concurrency(), 30, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(), threads("drawbridge-exchange-"));
     // Idle agents keep no worker threads.
@@ -100,6 +102,10 @@ public final class Agent implements AutoCloseable {
 
   /** Runs {@code clientRequest} on a worker; {@code holdsSlot} says whether it returns a capacity slot when done. */
   void dispatch(RequestHead clientRequest, boolean holdsSlot) {
+    if (clientRequest.wantsUpgrade()) {
+      dispatchUpgrade(clientRequest, holdsSlot);
+      return;
+    }
     Exchange exchange = new Exchange(clientRequest, config, proxyClient, batcher, backendClient, target, draining);
     String id = exchange.id();
     if (exchanges.putIfAbsent(id, exchange) != null) {
@@ -123,8 +129,38 @@ public final class Agent implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs a handshake on a worker, holding a slot only until the backend answered: an open upgraded
+   * connection holds neither a slot nor a worker.
+   */
+  private void dispatchUpgrade(RequestHead clientRequest, boolean holdsSlot) {
+    UpgradeExchange exchange = new UpgradeExchange(clientRequest, config, proxyClient, upgraded);
+    boolean agentDraining = draining;
+    try {
+      workers.execute(() -> {
+        try {
+          exchange.run(agentDraining);
+        } finally {
+          capacity.release(holdsSlot ? 1 : 0);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      capacity.release(holdsSlot ? 1 : 0);
+      LOG.warning("exchange " + clientRequest.id() + ": dropped because the agent has stopped; the proxy will time it out");
+    }
+  }
+
+  /** Upgraded connections (WebSockets) open now. */
+  public int upgradedConnections() {
+    return upgraded.openCount();
+  }
+
   /** The proxy says {@code id} is over (client gone, timeout): stop working on it. */
   void cancel(String id) {
+    if (upgraded.cancel(id)) {
+      LOG.fine("exchange " + id + ": upgraded connection closed by the proxy");
+      return;
+    }
     Exchange exchange = exchanges.get(id);
     if (exchange != null) {
       LOG.fine("exchange " + id + ": cancelled by the proxy");
@@ -182,6 +218,8 @@ public final class Agent implements AutoCloseable {
     draining = true;
     stopSignal.countDown();
     health.close();
+    // An upgraded connection has no end to wait for; its client sees it close and reconnects.
+    upgraded.close();
     try {
       finishPollers();
       int inFlight = Math.max(inFlightAtStart, exchanges.size());

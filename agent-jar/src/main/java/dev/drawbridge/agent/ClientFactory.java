@@ -61,6 +61,47 @@ final class ClientFactory {
     if (egress != null) {
       builder.setProxy(new HttpHost("http", egress.getHost(), egress.getPort()));
     }
+    TokenSource token = TokenSource.of(config);
+    return builder
+        .setUserAgent("drawbridge-agent/" + Protocol.SOFTWARE_VERSION)
+        // Per call, not a default header: a token file may change while the agent runs.
+        .addRequestInterceptorFirst(
+            (request, entity, context) -> request.setHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token.current()))
+        .setDefaultHeaders(
+            List.of(
+                new BasicHeader(Protocol.AGENT_ID_HEADER, config.agentId()),
+                new BasicHeader(Protocol.AGENT_INSTANCE_HEADER, instance),
+                new BasicHeader(Protocol.AGENT_VERSION_HEADER, Protocol.SOFTWARE_VERSION),
+                new BasicHeader(Protocol.PROTOCOL_HEADER, String.valueOf(Protocol.VERSION))))
+        .useSystemProperties()
+        .build();
+  }
+
+  /**
+   * Agent-to-proxy leg of upgraded connections: two calls per open connection, each streaming as
+   * long as the connection is open, so no read timeout (the proxy's idle timeout ends a silent
+   * connection) and a pool of their own, so they never starve polls and responses.
+   */
+  static CloseableHttpClient upgradedClient(AgentConfig config, int maxConnections, String instance) {
+    PoolingHttpClientConnectionManager pool =
+        PoolingHttpClientConnectionManagerBuilder.create()
+            .setTlsSocketStrategy(ProxyTls.strategy(config.transport()))
+            .useSystemProperties()
+            .setMaxConnTotal(2 * maxConnections)
+            .setMaxConnPerRoute(2 * maxConnections)
+            .setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).setSoKeepAlive(true).build())
+            .setDefaultConnectionConfig(
+                ConnectionConfig.custom()
+                    .setConnectTimeout(timeout(config.connectTimeout()))
+                    .setSocketTimeout(Timeout.DISABLED)
+                    .setValidateAfterInactivity(TimeValue.ofSeconds(2))
+                    .build())
+            .build();
+    HttpClientBuilder builder = common(pool, config.connectTimeout(), Duration.ZERO);
+    URI egress = config.transport().egressProxy();
+    if (egress != null) {
+      builder.setProxy(new HttpHost("http", egress.getHost(), egress.getPort()));
+    }
     return builder
         .setUserAgent("drawbridge-agent/" + Protocol.SOFTWARE_VERSION)
         .setDefaultHeaders(
@@ -70,6 +111,9 @@ final class ClientFactory {
                 new BasicHeader(Protocol.AGENT_INSTANCE_HEADER, instance),
                 new BasicHeader(Protocol.AGENT_VERSION_HEADER, Protocol.SOFTWARE_VERSION),
                 new BasicHeader(Protocol.PROTOCOL_HEADER, String.valueOf(Protocol.VERSION))))
+        // Never reused: each call lives as long as its connection, and a connection the proxy
+        // ended meanwhile would fail the next WebSocket's call without a retry.
+        .setConnectionReuseStrategy((request, response, context) -> false)
         .useSystemProperties()
         .build();
   }
@@ -80,11 +124,14 @@ final class ClientFactory {
    * closed would otherwise fail a client request.
    */
   static CloseableHttpClient backendClient(AgentConfig config) {
-    PoolingHttpClientConnectionManager pool =
-        pool(config.concurrency(), config.connectTimeout(), config.backendTimeout(), TimeValue.ofSeconds(1), null);
-    return common(pool, config.connectTimeout(), config.backendTimeout())
+    return common(backendPool(config), config.connectTimeout(), config.backendTimeout())
         .disableDefaultUserAgent()
         .build();
+  }
+
+  /** The connections of the agent-to-backend leg, one per exchange slot. */
+  static PoolingHttpClientConnectionManager backendPool(AgentConfig config) {
+    return pool(config.concurrency(), config.connectTimeout(), config.backendTimeout(), TimeValue.ofSeconds(1), null);
   }
 
   /** Agent-to-backend leg of the health check: one connection, never shared with client requests. */
@@ -104,6 +151,8 @@ final class ClientFactory {
         .useSystemProperties()
         .setMaxConnTotal(connections)
         .setMaxConnPerRoute(connections)
+        // No Nagle: a request head, a body frame or a poll is sent at once, not held back until the
+        // peer acknowledges the previous segment (which a delayed ACK puts off by up to 40 ms).
         .setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).setSoKeepAlive(true).build())
         .setDefaultConnectionConfig(
             ConnectionConfig.custom()

@@ -34,6 +34,8 @@ final class ProxyClient implements Closeable {
 
   private final PoolingHttpClientConnectionManager pool;
   private final CloseableHttpClient proxyClient;
+  /** Calls of upgraded connections: long-lived and silent at times, so without a read timeout. */
+  private final CloseableHttpClient upgradedClient;
   private final String base;
   private final String backendParam;
 
@@ -41,6 +43,7 @@ final class ProxyClient implements Closeable {
   ProxyClient(AgentConfig config, String instance) {
     this.pool = ClientFactory.proxyPool(config);
     this.proxyClient = ClientFactory.proxyClient(config, pool, instance);
+    this.upgradedClient = ClientFactory.upgradedClient(config, UpgradedConnections.DEFAULT_MAX, instance);
     this.base = config.proxy().toString();
     this.backendParam = URLEncoder.encode(config.backend(), StandardCharsets.UTF_8);
   }
@@ -59,6 +62,7 @@ final class ProxyClient implements Closeable {
     if (!backendUp) {
       poll.setHeader(Protocol.BACKEND_HEALTH_HEADER, Protocol.BACKEND_DOWN);
     }
+    poll.setHeader(Protocol.AGENT_FEATURES_HEADER, Protocol.FEATURE_UPGRADE);
     return poll;
   }
 
@@ -138,6 +142,22 @@ final class ProxyClient implements Closeable {
         upload, proxyResponse -> new Answer(proxyResponse.getCode(), message(proxyResponse)));
   }
 
+  /** The response call of an upgraded connection, which streams for as long as it is open. */
+  HttpPost upgradedResponseRequest(String exchangeId, HttpEntity framedStream) {
+    return responseRequest(exchangeId, framedStream);
+  }
+
+  /** Sends an upgraded connection's response call; returns when the connection ended. */
+  Answer sendUpgraded(HttpPost upload) throws IOException {
+    return upgradedClient.execute(
+        upload, proxyResponse -> new Answer(proxyResponse.getCode(), message(proxyResponse)));
+  }
+
+  /** Opens an upgraded connection's request-body call; the caller must close the response. */
+  ClassicHttpResponse openUpgraded(HttpGet clientSide) throws IOException {
+    return upgradedClient.executeOpen(null, clientSide, null);
+  }
+
   /** The proxy's answer to an upload. */
   record Answer(int status, String message) {}
 
@@ -196,5 +216,6 @@ final class ProxyClient implements Closeable {
   @Override
   public void close() {
     proxyClient.close(CloseMode.IMMEDIATE);
+    upgradedClient.close(CloseMode.IMMEDIATE);
   }
 }

@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Timeout;
  * at each hop in both directions, Via is appended, and forwarding headers describe the real client.
  * Sent on a bare socket, since java.net.http refuses to send most hop-by-hop headers.
  */
-@Timeout(60)
+@Timeout(300)
 class HeaderForwardingIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
 
   /**
    * Hop-by-hop headers the client sends; none may reach the backend. Upgrade is checked on the
@@ -158,6 +158,35 @@ class HeaderForwardingIT {
       }
       assertEquals(List.of("1.1 backend-cache", "1.1 drawbridge"), viaEntries(head.headerValues("Via")));
     }
+  }
+
+  /**
+   * A client that names Host in Connection cannot take the host out of the forwarding headers:
+   * they are added after hop-by-hop removal, from the container's own view of the request.
+   */
+  @Test
+  void hostNamedInConnectionStillReachesTheForwardingHeaders() throws Exception {
+    try (RawHttp client = RawHttp.connect(tunnel.proxy().port(), WAIT)) {
+      RawHttp.Response clientResponse =
+          client.exchange("GET", "/drawbridge/connection-host", tunnel.host(), List.of("Connection: close, Host"));
+      assertEquals(200, clientResponse.status(), clientResponse::bodyText);
+    }
+    RecordedRequest backendRequest = tunnel.backend().takeRequest(WAIT);
+    assertEquals(List.of(tunnel.host()), backendRequest.headerValues("X-Forwarded-Host"));
+    List<String> forwarded = backendRequest.headerValues("Forwarded");
+    assertEquals(1, forwarded.size(), () -> "one Forwarded header: " + forwarded);
+    assertTrue(forwarded.get(0).endsWith(";host=\"" + tunnel.host() + "\""), forwarded.get(0));
+  }
+
+  /** X-Real-IP is a forwarding header like the others: from a client that is not a trusted proxy it is replaced. */
+  @Test
+  void aClientsXRealIpIsReplacedWithItsAddress() throws Exception {
+    try (RawHttp client = RawHttp.connect(tunnel.proxy().port(), WAIT)) {
+      RawHttp.Response clientResponse =
+          client.exchange("GET", "/drawbridge/real-ip", tunnel.host(), List.of("X-Real-IP: 203.0.113.66"));
+      assertEquals(200, clientResponse.status(), clientResponse::bodyText);
+    }
+    assertEquals(List.of("127.0.0.1"), tunnel.backend().takeRequest(WAIT).headerValues("X-Real-IP"));
   }
 
   /** Via entries across all Via fields, in order (a field may hold a comma-separated list). */

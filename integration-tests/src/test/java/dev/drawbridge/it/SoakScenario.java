@@ -16,6 +16,8 @@ import dev.drawbridge.it.support.SoakTraffic;
 import dev.drawbridge.it.support.ThreadDump;
 import dev.drawbridge.it.support.Tokens;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -70,6 +72,8 @@ abstract class SoakScenario {
   private ProxyProcess proxy;
   private AgentProcess agent;
   private SoakTraffic traffic;
+  /** When the current agent process was started. */
+  private Instant agentStarted;
 
   /** Starts the proxy with {@code configJson} in a JVM of its own. */
   protected abstract ProxyProcess startProxy(String configJson);
@@ -175,6 +179,9 @@ abstract class SoakScenario {
     bounceBackend();
     noDeadlock("the backend bounced");
     pace(traffic, step);
+    // A SIGTERM before the agent's JVM even runs its main method ends it with 143, drain or not; on
+    // a starved machine that start can take longer than the step, so stop it once it polled.
+    awaitPolling();
     assertEquals(0, agent.stop(WAIT), "a drained agent exits 0");
     agent = startAgent();
     noDeadlock("the agent was stopped and restarted");
@@ -246,7 +253,18 @@ abstract class SoakScenario {
         .until(this::ownThreads, threads -> threads <= baseline + THREAD_SLACK);
   }
 
+  /** Waits until the proxy lists a session of the current agent process, which then polls. */
+  private void awaitPolling() {
+    Instant started = agentStarted;
+    await("the agent started at " + started + " polls the proxy")
+        .atMost(WAIT)
+        .until(() -> AdminStatus.read(proxy.baseUrl()).backend("default").agents().stream()
+            .anyMatch(connected -> !Instant.parse(connected.connectedSince()).isBefore(started)));
+  }
+
   private AgentProcess startAgent() {
+    // Truncated like the proxy's clock may be: a session of this process is never listed earlier.
+    agentStarted = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     List<String> flags = new ArrayList<>(AgentProcess.flags(proxy.baseUrl(), backend.url(), "default", token));
     flags.addAll(List.of(
         "--agent-id", AGENT_ID,

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.drawbridge.it.support.AdminStatus;
 import dev.drawbridge.it.support.AgentProcess;
 import dev.drawbridge.it.support.Backend;
+import dev.drawbridge.it.support.Containers;
 import dev.drawbridge.it.support.ForkedTomcat;
 import dev.drawbridge.it.support.ProxyConfig;
 import dev.drawbridge.it.support.RawHttp;
@@ -24,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * What the proxy does on purpose must not look like a failure in a real Tomcat's logs: a response
@@ -32,6 +34,7 @@ import org.junit.jupiter.api.Timeout;
  * Tomcat never recycles a request forcedly ("Encountered a non-recycled request").
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
+@EnabledIfSystemProperty(named = Containers.PROPERTY, matches = "tomcat", disabledReason = "a Tomcat test: runs with the Tomcat copy of the suite")
 class TomcatQuietLogsIT {
 
   private static final Duration WAIT = Duration.ofSeconds(30);

@@ -2,10 +2,12 @@ package dev.drawbridge.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.drawbridge.it.support.Containers;
 import dev.drawbridge.it.support.ForkedTomcat;
 import dev.drawbridge.it.support.ProxyProcess;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * {@link SoakScenario} in the real Tomcat 11 distribution configured with tomcat-conf, as operators
@@ -13,6 +15,7 @@ import java.util.regex.Pattern;
  * response is expected, not a crash) and no request Tomcat had to recycle forcedly (the proxy
  * finishes every exchange, also uploads answered before their body was read).
  */
+@EnabledIfSystemProperty(named = Containers.PROPERTY, matches = "tomcat", disabledReason = "a Tomcat test: runs with the Tomcat copy of the suite")
 class TomcatSoakIT extends SoakScenario {
 
   /** The HTTP connector's request threads, e.g. {@code http-nio-127.0.0.1-auto-1-exec-12}. */

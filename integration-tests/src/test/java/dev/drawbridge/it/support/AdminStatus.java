@@ -18,25 +18,42 @@ import java.util.List;
  * @param liveExchanges exchanges queued or in flight, all backends together
  * @param backends one entry per configured backend
  */
-public record AdminStatus(String version, int liveExchanges, List<BackendStatus> backends) {
+public record AdminStatus(String version, int liveExchanges, List<BackendStatus> backends, ConfigStatus config) {
 
-  /** One backend's queue, parked polls and in-flight count. */
+  /** The running configuration: version, hash, reloads by result, the last refused reload. */
+  public record ConfigStatus(
+      String file, long version, String sha256, String loadedAt, java.util.Map<String, Long> reloads, ConfigError lastError) {}
+
+  /** A refused reload. */
+  public record ConfigError(String at, String message) {}
+
+  /** One backend's queue, parked polls, in-flight count and open upgraded connections (WebSockets). */
   public record BackendStatus(
-      String id, int queueDepth, int waitingPolls, int inFlight, List<AgentStatus> agents) {}
+      String id, int queueDepth, int waitingPolls, int inFlight, List<AgentStatus> agents, int upgraded) {}
 
   /** One agent the proxy considers connected. */
   public record AgentStatus(
-      String id, String version, String remoteAddress, String connectedSince, String lastSeen, int inFlight) {}
+      String id, String version, String remoteAddress, String connectedSince, String lastSeen, int inFlight,
+      String token) {}
 
   /** Path of the call under the proxy's base URL. */
   public static final String PATH = "/_drawbridge/admin/api/status";
 
-  private static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
   private static final HttpClient CLIENT =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CALL_TIMEOUT).build();
 
   /** Reads the status of the proxy at {@code proxyBaseUrl} (e.g. {@code http://127.0.0.1:1234/drawbridge}). */
   public static AdminStatus read(String proxyBaseUrl) {
+    try {
+      return Json.fromJson(readJson(proxyBaseUrl), AdminStatus.class);
+    } catch (IOException e) {
+      throw new AssertionError("status API answer is not the expected JSON", e);
+    }
+  }
+
+  /** The status API's answer as it came, for what this record leaves out (recent failures). */
+  public static String readJson(String proxyBaseUrl) {
     String credentials = ProxyServer.ADMIN_USER + ":" + ProxyServer.ADMIN_PASSWORD;
     HttpRequest request =
         HttpRequest.newBuilder(URI.create(proxyBaseUrl + PATH))
@@ -51,7 +68,7 @@ public record AdminStatus(String version, int liveExchanges, List<BackendStatus>
       if (response.statusCode() != 200) {
         throw new AssertionError("status API answered " + response.statusCode() + ": " + response.body());
       }
-      return Json.fromJson(response.body(), AdminStatus.class);
+      return response.body();
     } catch (IOException e) {
       throw new AssertionError("status API call failed", e);
     } catch (InterruptedException e) {

@@ -111,6 +111,9 @@ public final class ConfigLoader {
     check.positive(config.retryAfterSeconds, "retryAfterSeconds");
     check.positive(config.idleTimeoutSeconds, "idleTimeoutSeconds");
     check.positive(config.maxPollBatch, "maxPollBatch");
+    check.positive(config.upgradeIdleTimeoutSeconds, "upgradeIdleTimeoutSeconds");
+    check.positive(config.upgradeHandshakeTimeoutSeconds, "upgradeHandshakeTimeoutSeconds");
+    check.positive(config.maxUpgradeHandshakes, "maxUpgradeHandshakes");
     check.that(config.drainGraceSeconds >= 0, "drainGraceSeconds", "must be 0 (cut at once) or more");
     check.that(
         config.requeueOnAgentLoss == JsonValue.TRUE || config.requeueOnAgentLoss == JsonValue.FALSE,
@@ -134,7 +137,11 @@ public final class ConfigLoader {
         config.maxPollBatch,
         config.requeueOnAgentLoss == JsonValue.TRUE,
         RouteLoader.validate(config.routes, backends.keySet(), source),
-        Duration.ofSeconds(config.drainGraceSeconds));
+        Duration.ofSeconds(config.drainGraceSeconds),
+        new UpgradeSettings(
+            Duration.ofSeconds(config.upgradeIdleTimeoutSeconds),
+            Duration.ofSeconds(config.upgradeHandshakeTimeoutSeconds),
+            config.maxUpgradeHandshakes));
   }
 
   private static BackendSettings validate(ConfigFile.BackendEntry entry, String key, Check check)
@@ -145,20 +152,23 @@ public final class ConfigLoader {
     List<byte[]> digests = new ArrayList<>();
     for (int i = 0; i < entry.agentTokenSha256.size(); i++) {
       String hex = entry.agentTokenSha256.get(i);
-      check.that(hex != null && SHA256_HEX.matcher(hex).matches(), key + ".agentTokenSha256[" + i + "]", "must be 64 lowercase hexadecimal characters (printf %s TOKEN | sha256sum)");
+      check.that(hex != null && SHA256_HEX.matcher(hex).matches(), key + ".agentTokenSha256[" + i + "]", "must be 64 lowercase hexadecimal characters (java -jar drawbridge-agent.jar new-token prints a token and its digest)");
       digests.add(HexFormat.of().parseHex(hex));
     }
     check.positive(entry.maxQueued, key + ".maxQueued");
     check.positive(entry.queueTimeoutSeconds, key + ".queueTimeoutSeconds");
     check.positive(entry.responseTimeoutSeconds, key + ".responseTimeoutSeconds");
     check.that(entry.maxInFlight >= 0, key + ".maxInFlight", "must be 0 (no limit) or more");
+    check.that(entry.maxUpgraded >= 0, key + ".maxUpgraded", "must be 0 (no limit) or more");
     return new BackendSettings(
         entry.id,
         List.copyOf(digests),
         entry.maxQueued,
         Duration.ofSeconds(entry.queueTimeoutSeconds),
         Duration.ofSeconds(entry.responseTimeoutSeconds),
-        entry.maxInFlight);
+        entry.maxInFlight,
+        entry.upgrades,
+        entry.maxUpgraded);
   }
 
   static boolean isIpLiteral(String text) {

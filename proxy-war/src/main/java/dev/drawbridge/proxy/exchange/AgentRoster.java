@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import java.util.logging.Logger;
 
 /**
@@ -18,21 +19,24 @@ final class AgentRoster {
   private static final Logger LOG = Logger.getLogger(AgentRoster.class.getName());
 
   private final String backendId;
+  private final LongSupplier nanoClock;
   private final ConcurrentHashMap<String, AgentSession> agents = new ConcurrentHashMap<>();
 
-  AgentRoster(String backendId) {
+  AgentRoster(String backendId, LongSupplier nanoClock) {
     this.backendId = backendId;
+    this.nanoClock = nanoClock;
   }
 
   /**
-   * Records a call from an agent process and returns its session, creating it on first contact
-   * (and marking the sessions it replaces, which the caller ends as lost). Null when this instance
-   * was itself replaced by a newer process of its agent id.
+   * Records a call from an agent process, made with the token of digest {@code tokenSha256}, and
+   * returns its session, creating it on first contact (and marking the sessions it replaces, which
+   * the caller ends as lost). Null when this instance was itself replaced by a newer process of its
+   * agent id.
    *
    * @param instance the process's instance, "" when the agent sent none
    */
-  AgentSession arrive(String agentId, String instance, String version, String remoteAddress) {
-    long now = System.nanoTime();
+  AgentSession arrive(String agentId, String instance, String version, String remoteAddress, byte[] tokenSha256) {
+    long now = nanoClock.getAsLong();
     String key = key(agentId, instance);
     AgentSession session = agents.get(key);
     if (session == null) {
@@ -52,6 +56,7 @@ final class AgentRoster {
       return null;
     }
     session.called(now);
+    session.usesToken(tokenSha256);
     return session;
   }
 

@@ -2,6 +2,7 @@ package dev.drawbridge.proxy.exchange;
 
 import dev.drawbridge.protocol.RequestHead;
 import dev.drawbridge.proxy.config.BackendSettings;
+import dev.drawbridge.proxy.config.ProxySettings;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
@@ -23,24 +24,35 @@ public final class Backend {
   /** What a client hears when every agent of its backend reports the backend down. */
   static final String UNREACHABLE = "The backend's agents report it unreachable; retry later.";
 
-  private final BackendSettings settings;
+  /** Replaced whole by a reload ({@link #update}); each new exchange reads it once. */
+  private volatile BackendSettings settings;
   private final Tunnel tunnel;
   private final LinkedHashSet<Exchange> queued = new LinkedHashSet<>();
   /** Parked polls in arrival order, each with the agent process that sent it. */
   private final LinkedHashMap<PendingPoll, AgentSession> parked = new LinkedHashMap<>();
   private final AgentRoster agents;
+  /** Upgraded connections of this backend, open or still in their handshake. */
+  private final java.util.concurrent.atomic.AtomicInteger upgraded = new java.util.concurrent.atomic.AtomicInteger();
   private boolean draining;
+  /** What a refused client hears while draining: the proxy stops, or a reload removed the backend. */
+  private String drainMessage = SHUTTING_DOWN;
+
+  /** What clients hear while the proxy shuts down. */
+  static final String SHUTTING_DOWN = "The proxy is shutting down; retry shortly.";
+
+  /** What clients hear once a reload removed their backend. */
+  static final String REMOVED = "This backend was removed from the proxy's configuration; retry later.";
 
   Backend(BackendSettings settings, Tunnel tunnel) {
     this.settings = settings;
     this.tunnel = tunnel;
-    this.agents = new AgentRoster(settings.id());
+    this.agents = new AgentRoster(settings.id(), tunnel::nanoTime);
   }
 
   /** Creates and registers an exchange for a client request; call {@link #submit} next. */
   public Exchange open(RequestHead head, ClientLeg client, String clientAddress) {
     Exchange exchange =
-        new Exchange(this, head, client, clientAddress, System.nanoTime(), tunnel.settings().retryAfterSeconds());
+        new Exchange(this, head, client, clientAddress, tunnel.nanoTime(), Limits.of(settings, tunnel.settings()));
     tunnel.register(exchange);
     return exchange;
   }
@@ -51,11 +63,11 @@ public final class Backend {
     String refusal = null;
     synchronized (this) {
       if (draining) {
-        refusal = "The proxy is shutting down; retry shortly.";
+        refusal = drainMessage;
       } else if (agents.allReportBackendDown()) {
         refusal = UNREACHABLE;
       } else {
-        target = takeParked();
+        target = takeParked(exchange);
         if (target == null) {
           if (queued.size() >= settings.maxQueued()) {
             refusal = "The queue for backend '" + id() + "' is full; retry shortly.";
@@ -84,7 +96,7 @@ public final class Backend {
   public void poll(PendingPoll poll, AgentSession session) {
     List<Exchange> taken = new ArrayList<>();
     synchronized (this) {
-      session.seen(System.nanoTime());
+      session.seen(tunnel.nanoTime());
       if (!session.reportsBackendDown() && !session.takesNoWork()) {
         taken.addAll(takeQueued(poll, session));
       }
@@ -101,25 +113,37 @@ public final class Backend {
     parked.remove(poll);
   }
 
-  /** Like {@link #session(String, String, String, String)} for an agent that sends no instance. */
-  public AgentSession session(String agentId, String version, String remoteAddress) {
-    return session(agentId, "", version, remoteAddress);
-  }
-
   /**
-   * Records a call from an agent process and returns its session, creating it on first contact. A
-   * new instance under a known agent id replaces the earlier process at once: the reaper ends it as
-   * lost on its next sweep, and meanwhile it gets no work. Returns null when {@code instance} is a
-   * process that was itself replaced, whose calls must be refused.
+   * Records a call from an agent process with the token of digest {@code tokenSha256} and returns
+   * its session, creating it on first contact. A new instance under a known agent id replaces the
+   * earlier process at once: the reaper ends it as lost on its next sweep, and meanwhile it gets no
+   * work. Returns null when {@code instance} is a process that was itself replaced, whose calls
+   * must be refused.
    *
    * @param instance the process's instance, "" when the agent sent none
    */
+  public AgentSession session(
+      String agentId, String instance, String version, String remoteAddress, byte[] tokenSha256) {
+    return agents.arrive(agentId, instance, version, remoteAddress, tokenSha256);
+  }
+
+  /** Like {@link #session(String, String, String, String, byte[])} without a tracked token (tests). */
   public AgentSession session(String agentId, String instance, String version, String remoteAddress) {
-    return agents.arrive(agentId, instance, version, remoteAddress);
+    return session(agentId, instance, version, remoteAddress, null);
+  }
+
+  /** Like {@link #session(String, String, String, String, byte[])} for an agent that sends no instance. */
+  public AgentSession session(String agentId, String version, String remoteAddress, byte[] tokenSha256) {
+    return session(agentId, "", version, remoteAddress, tokenSha256);
+  }
+
+  /** Like {@link #session(String, String, String, String)} for an agent that sends no instance (tests). */
+  public AgentSession session(String agentId, String version, String remoteAddress) {
+    return session(agentId, "", version, remoteAddress, null);
   }
 
   private boolean deliverTo(Exchange exchange, AgentSession session) {
-    if (!exchange.deliver(session, System.nanoTime())) {
+    if (!exchange.deliver(session, tunnel.nanoTime())) {
       return false;
     }
     session.addInFlight(exchange);
@@ -151,21 +175,75 @@ public final class Backend {
     }
   }
 
-  /** Takes the first parked poll that wants work and may get it; call under the lock. */
-  private Map.Entry<PendingPoll, AgentSession> takeParked() {
+  /**
+   * A parked poll that can take {@code work} (any poll wanting work when null), with its agent
+   * process, taken out; call under the lock.
+   */
+  private Map.Entry<PendingPoll, AgentSession> takeParked(Exchange work) {
     for (Iterator<Map.Entry<PendingPoll, AgentSession>> it = parked.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<PendingPoll, AgentSession> entry = it.next();
+      PendingPoll poll = entry.getKey();
       AgentSession session = entry.getValue();
-      if (entry.getKey().max() > 0 && !session.reportsBackendDown() && !session.takesNoWork()) {
+      if (poll.max() > 0 && !session.reportsBackendDown() && !session.takesNoWork()
+          && (work == null || canTake(poll, work))) {
         it.remove();
-        return Map.entry(entry.getKey(), session);
+        return Map.entry(poll, session);
       }
     }
     return null;
   }
 
+  /** Handshakes go only to agents that declared they relay upgraded connections. */
+  private static boolean canTake(PendingPoll poll, Exchange exchange) {
+    return !exchange.isUpgrade() || poll.upgrades();
+  }
+
+  /**
+   * Takes a place for one more upgraded connection; false when {@code maxUpgraded} are open
+   * already. The place is given back when the exchange ends.
+   */
+  public boolean tryAdmitUpgrade() {
+    int max = settings.maxUpgraded();
+    while (true) {
+      int now = upgraded.get();
+      if (max > 0 && now >= max) {
+        return false;
+      }
+      if (upgraded.compareAndSet(now, now + 1)) {
+        return true;
+      }
+    }
+  }
+
+  /** Gives back a place taken by {@link #tryAdmitUpgrade()} for an exchange that never opened. */
+  public void releaseUpgrade() {
+    upgraded.decrementAndGet();
+  }
+
+  /** Upgraded connections of this backend open now, handshakes included. */
+  public int upgradedConnections() {
+    return upgraded.get();
+  }
+
+  /**
+   * False when agents are connected and none of them relays upgraded connections (agents older
+   * than the feature): a handshake would only wait in the queue for nothing.
+   */
+  public boolean canRelayUpgrades() {
+    Collection<AgentSession> connected = agents.snapshot();
+    if (connected.isEmpty()) {
+      return true;
+    }
+    for (AgentSession session : connected) {
+      if (session.relaysUpgrades()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private void answer(PendingPoll poll, AgentSession session, List<Exchange> exchanges) {
-    session.answered(System.nanoTime(), exchanges.size(), poll.max(), tunnel.settings().agentGrace());
+    session.answered(tunnel.nanoTime(), exchanges.size(), poll.max(), tunnel.settings().agentGrace());
     List<String> cancelled = session.drainCancellations();
     boolean isDraining;
     synchronized (this) {
@@ -176,6 +254,9 @@ public final class Backend {
 
   /** Called by {@link Exchange} once it ended: forget it everywhere, tell its agent. */
   void exchangeEnded(Exchange exchange, ExchangeState previous) {
+    if (exchange.isUpgrade()) {
+      upgraded.decrementAndGet();
+    }
     if (previous == ExchangeState.QUEUED) {
       synchronized (this) {
         queued.remove(exchange);
@@ -313,8 +394,10 @@ public final class Backend {
     List<Map.Entry<PendingPoll, AgentSession>> toAnswer = new ArrayList<>();
     List<List<Exchange>> batches = new ArrayList<>();
     boolean accepted;
+    String refusal;
     synchronized (this) {
       accepted = !draining;
+      refusal = drainMessage;
       if (accepted) {
         // LinkedHashSet cannot insert at its head on Java 17; re-queueing is rare, so rebuild it.
         LinkedHashSet<Exchange> rest = new LinkedHashSet<>(queued);
@@ -322,7 +405,7 @@ public final class Backend {
         queued.addAll(requeued);
         queued.addAll(rest);
         Map.Entry<PendingPoll, AgentSession> poll;
-        while (!queued.isEmpty() && (poll = takeParked()) != null) {
+        while (!queued.isEmpty() && (poll = takeParked(null)) != null) {
           List<Exchange> taken = takeQueued(poll.getKey(), poll.getValue());
           toAnswer.add(poll);
           batches.add(taken);
@@ -337,7 +420,7 @@ public final class Backend {
     }
     // The proxy is draining: nobody will take these any more.
     for (Exchange exchange : requeued) {
-      exchange.refuse(503, "The proxy is shutting down; retry shortly.", tunnel.settings().retryAfterSeconds());
+      exchange.refuse(503, refusal, tunnel.settings().retryAfterSeconds());
     }
   }
 
@@ -347,6 +430,9 @@ public final class Backend {
     Iterator<Exchange> it = queued.iterator();
     while (taken.size() < poll.max() && it.hasNext()) {
       Exchange exchange = it.next();
+      if (!canTake(poll, exchange)) {
+        continue;
+      }
       it.remove();
       if (deliverTo(exchange, session)) {
         taken.add(exchange);
@@ -361,15 +447,53 @@ public final class Backend {
    * them out).
    */
   public void refuseShuttingDown(Exchange exchange) {
-    exchange.refuse(503, "The proxy is shutting down; retry shortly.", tunnel.settings().retryAfterSeconds());
+    exchange.refuse(503, SHUTTING_DOWN, tunnel.settings().retryAfterSeconds());
+  }
+
+  /** Ends an exchange of a backend a reload removed, once its drain grace is over. */
+  void refuseRemoved(Exchange exchange) {
+    exchange.refuse(503, REMOVED, tunnel.settings().retryAfterSeconds());
+  }
+
+  /**
+   * Takes settings from a reloaded configuration. Requests already queued or in flight keep the
+   * limits they arrived with; new ones get these.
+   */
+  void update(BackendSettings next) {
+    settings = next;
+  }
+
+  /**
+   * Ends at once the held polls of agents whose token this backend no longer lists, so that they
+   * call again now and hear 401 (or 403), rather than keep a poll that could still be handed work.
+   */
+  void revokeTokensNotIn(List<byte[]> digests) {
+    for (AgentSession session : agents.sessions()) {
+      byte[] used = session.tokenSha256();
+      if (used == null || dev.drawbridge.proxy.auth.AgentTokens.matchesDigest(used, digests)) {
+        continue;
+      }
+      List<PendingPoll> polls = unpark(session, true);
+      LOG.info(() -> "Agent " + AgentRoster.describe(session) + " of backend '" + id() + "' calls with a token the configuration"
+          + " no longer lists; its " + polls.size() + " held polls end now and its next call is refused");
+      for (PendingPoll poll : polls) {
+        answer(poll, session, List.of());
+      }
+    }
   }
 
   /** Stops taking work: refuses the queue, tells parked agents the proxy is draining. */
   void drain() {
+    drain(SHUTTING_DOWN);
+  }
+
+  /** Like {@link #drain()}, telling refused clients {@code message}. */
+  void drain(String message) {
     List<Exchange> refused;
     List<Map.Entry<PendingPoll, AgentSession>> polls;
     synchronized (this) {
       draining = true;
+      drainMessage = message;
       refused = new ArrayList<>(queued);
       queued.clear();
       polls = new ArrayList<>();
@@ -380,12 +504,22 @@ public final class Backend {
       answer(poll.getKey(), poll.getValue(), List.of());
     }
     for (Exchange exchange : refused) {
-      exchange.refuse(503, "The proxy is shutting down; retry shortly.", tunnel.settings().retryAfterSeconds());
+      exchange.refuse(503, message, tunnel.settings().retryAfterSeconds());
     }
+  }
+
+  /** The proxy-wide settings in force now. */
+  ProxySettings proxySettings() {
+    return tunnel.settings();
   }
 
   public String id() {
     return settings.id();
+  }
+
+  /** Now on the tunnel's clock. */
+  long nanoTime() {
+    return tunnel.nanoTime();
   }
 
   public BackendSettings settings() {

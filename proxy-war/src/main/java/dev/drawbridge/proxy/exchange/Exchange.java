@@ -25,6 +25,10 @@ import java.util.List;
  * {@link #finish}, the one place that answers or releases the client, ends attached agent streams
  * and removes the exchange from every registry; it runs outside the lock, exactly once.
  *
+ * <p>An upgrade exchange (a WebSocket handshake, {@link #isUpgrade()}) takes the same path:
+ * RESPONDING then means the backend switched protocols and bytes flow both ways, and COMPLETED
+ * that either side closed cleanly.
+ *
  * <p>{@code requeue} is the one way back: only the reaper takes it, when the owning agent was lost
  * before any of its calls for this exchange reached the proxy, and at most once per exchange.
  */
@@ -40,7 +44,8 @@ public final class Exchange {
   private final ClientLeg client;
   private final String clientAddress;
   private final long createdNanos;
-  /** What a 503 of this exchange asks the client to wait, the proxy's {@code retryAfterSeconds}. */
+  /** Its deadlines and what a 503 asks the client to wait, as configured when it arrived. */
+  private final Limits limits;
   private final int retryAfterSeconds;
   private final List<ExchangeRelay> relays = new ArrayList<>(2);
 
@@ -56,9 +61,10 @@ public final class Exchange {
   private volatile long bytesFromClient;
   private volatile long bytesToClient;
 
-  Exchange(Backend backend, RequestHead head, ClientLeg client, String clientAddress, long now, int retryAfterSeconds) {
+  Exchange(Backend backend, RequestHead head, ClientLeg client, String clientAddress, long now, Limits limits) {
     this.id = head.id();
-    this.retryAfterSeconds = retryAfterSeconds;
+    this.limits = limits;
+    this.retryAfterSeconds = limits.retryAfterSeconds();
     this.backend = backend;
     this.head = head;
     this.client = client;
@@ -107,6 +113,11 @@ public final class Exchange {
     }
   }
 
+  /** True for a protocol-switch handshake: see {@link RequestHead#upgrade()}. */
+  public boolean isUpgrade() {
+    return head.wantsUpgrade();
+  }
+
   /** How often the exchange went back to the queue (0 or 1). */
   public synchronized int requeues() {
     return requeues;
@@ -124,7 +135,7 @@ public final class Exchange {
       }
       state = ExchangeState.RESPONDING;
       status = responseStatus;
-      respondingNanos = System.nanoTime();
+      respondingNanos = backend.nanoTime();
       lastActivityNanos = respondingNanos;
       return true;
     }
@@ -132,7 +143,7 @@ public final class Exchange {
 
   /** RESPONDING to COMPLETED: the whole body reached the client's output. */
   public void complete() {
-    end(ExchangeState.COMPLETED, RESPONDING_ONLY, status, null, 0);
+    end(ExchangeState.COMPLETED, RESPONDING_ONLY, status, null, null, 0);
   }
 
   /**
@@ -141,22 +152,31 @@ public final class Exchange {
    * it (an agent that began shutting down and did not start the request, for one).
    */
   public void fail(int errorStatus, String message) {
-    end(ExchangeState.FAILED, NOT_ENDED, errorStatus, message, errorStatus == 503 ? retryAfterSeconds : 0);
+    fail(errorStatus, message, null);
+  }
+
+  /**
+   * Like {@link #fail}, for failures whose details must not reach the client (an agent's own
+   * explanation, which names internal addresses; what was wrong with a refused response): the
+   * client gets {@code clientMessage}, the access log and the admin page {@code detail}.
+   */
+  public void fail(int errorStatus, String clientMessage, String detail) {
+    end(ExchangeState.FAILED, NOT_ENDED, errorStatus, clientMessage, detail, errorStatus == 503 ? retryAfterSeconds : 0);
   }
 
   /** Like {@link #fail}, for refusals a client may retry after {@code retryAfterSeconds}. */
   public void refuse(int errorStatus, String message, int retryAfterSeconds) {
-    end(ExchangeState.FAILED, NOT_ENDED, errorStatus, message, retryAfterSeconds);
+    end(ExchangeState.FAILED, NOT_ENDED, errorStatus, message, null, retryAfterSeconds);
   }
 
   /** Ends the exchange because the deadline of {@code expected} passed. */
   void expire(ExchangeState expected, int errorStatus, String message, int retryAfterSeconds) {
-    end(ExchangeState.EXPIRED, EnumSet.of(expected), errorStatus, message, retryAfterSeconds);
+    end(ExchangeState.EXPIRED, EnumSet.of(expected), errorStatus, message, null, retryAfterSeconds);
   }
 
   /** The client went away: release everything, send nothing. */
   public void clientGone(String why) {
-    end(ExchangeState.CLIENT_GONE, NOT_ENDED, 499, why, 0);
+    end(ExchangeState.CLIENT_GONE, NOT_ENDED, 499, why, null, 0);
   }
 
   /**
@@ -173,7 +193,8 @@ public final class Exchange {
     }
   }
 
-  private void end(ExchangeState to, EnumSet<ExchangeState> from, int endStatus, String message, int retryAfter) {
+  private void end(
+      ExchangeState to, EnumSet<ExchangeState> from, int endStatus, String message, String detail, int retryAfter) {
     ExchangeState previous;
     List<ExchangeRelay> toNotify;
     synchronized (this) {
@@ -182,10 +203,10 @@ public final class Exchange {
       }
       previous = state;
       state = to;
-      endedNanos = System.nanoTime();
+      endedNanos = backend.nanoTime();
       if (to != ExchangeState.COMPLETED) {
         status = endStatus;
-        reason = message;
+        reason = detail != null ? detail : message;
       }
       toNotify = List.copyOf(relays);
     }
@@ -232,7 +253,7 @@ public final class Exchange {
 
   /** Records activity on one of the exchange's streams, postponing the idle deadline. */
   public void touch() {
-    lastActivityNanos = System.nanoTime();
+    lastActivityNanos = backend.nanoTime();
   }
 
   /** Counts client body bytes passed to the agent. */
@@ -249,6 +270,11 @@ public final class Exchange {
 
   public String id() {
     return id;
+  }
+
+  /** The deadlines fixed when the client request arrived. */
+  public Limits limits() {
+    return limits;
   }
 
   public Backend backend() {

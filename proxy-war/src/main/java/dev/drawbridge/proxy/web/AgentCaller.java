@@ -34,6 +34,18 @@ record AgentCaller(Backend backend, AgentSession session, String version, String
   static AgentCaller authenticate(
       HttpServletRequest request, HttpServletResponse response, Tunnel tunnel, String backendId)
       throws IOException {
+    byte[] presented = knownToken(request, response, tunnel);
+    return presented == null ? null : authorize(request, response, tunnel, presented, backendId);
+  }
+
+  /**
+   * The first half of {@link #authenticate}, for calls that must learn their backend from what they
+   * name (an exchange) only once the token is known good: checks the protocol version (400) and
+   * that the token is one this proxy knows (401). Returns the token's digest for {@link
+   * #authorize}, or null after an error answer was sent.
+   */
+  static byte[] knownToken(HttpServletRequest request, HttpServletResponse response, Tunnel tunnel)
+      throws IOException {
     String protocol = request.getHeader(Protocol.PROTOCOL_HEADER);
     if (!Integer.toString(Protocol.VERSION).equals(protocol)) {
       Responses.agentText(
@@ -47,14 +59,12 @@ record AgentCaller(Backend backend, AgentSession session, String version, String
       return null;
     }
     String token = AgentTokens.bearer(request.getHeader("Authorization"));
+    byte[] presented = token == null ? null : AgentTokens.sha256(token);
     boolean known = false;
-    boolean granted = false;
-    if (token != null) {
-      byte[] presented = AgentTokens.sha256(token);
-      for (Backend candidate : tunnel.backends()) {
-        boolean match = AgentTokens.matchesDigest(presented, candidate.settings().agentTokenSha256());
-        known |= match;
-        granted |= match && candidate.id().equals(backendId);
+    if (presented != null) {
+      // Backends removed by a reload still serve their agents' answers until they are retired.
+      for (Backend candidate : tunnel.backendsForAgents()) {
+        known |= AgentTokens.matchesDigest(presented, candidate.settings().agentTokenSha256());
       }
     }
     if (!known) {
@@ -64,12 +74,23 @@ record AgentCaller(Backend backend, AgentSession session, String version, String
       Responses.agentText(response, 401, "The agent token is missing or not valid.");
       return null;
     }
+    return presented;
+  }
+
+  /**
+   * The second half of {@link #authenticate}: the caller holding the known token with digest {@code
+   * presented}, if it may serve {@code backendId}; else null after answering 404 (no such backend),
+   * 403 (the token does not grant it) or 400 (a malformed agent id).
+   */
+  static AgentCaller authorize(
+      HttpServletRequest request, HttpServletResponse response, Tunnel tunnel, byte[] presented, String backendId)
+      throws IOException {
     Backend backend = backendId == null ? null : tunnel.backend(backendId);
     if (backend == null) {
       Responses.agentText(response, 404, "This proxy has no backend named '" + sanitize(String.valueOf(backendId)) + "'.");
       return null;
     }
-    if (!granted) {
+    if (!AgentTokens.matchesDigest(presented, backend.settings().agentTokenSha256())) {
       countAuthFailure(request, ProxyMetrics.NOT_ALLOWED);
       Responses.agentText(response, 403, "This agent token is not allowed to serve backend '" + backend.id() + "'.");
       return null;
@@ -90,7 +111,7 @@ record AgentCaller(Backend backend, AgentSession session, String version, String
     if (version == null || !VERSION.matcher(version).matches()) {
       version = "unknown";
     }
-    AgentSession session = backend.session(agentId, instance, version, request.getRemoteAddr());
+    AgentSession session = backend.session(agentId, instance, version, request.getRemoteAddr(), presented);
     if (session == null) {
       LOG.warning(() -> "Refused a call of agent " + agentId + " from " + request.getRemoteAddr()
           + ": a newer process took over its agent id. If two agents run with the same --agent-id, give each its own.");

@@ -27,6 +27,15 @@ public class ExchangeServlet extends HttpServlet {
     if (exchange == null) {
       return;
     }
+    if (exchange.isUpgrade()) {
+      UpgradeRelay relay = UpgradeRelay.of(exchange);
+      if (!relay.claimBodyCall()) {
+        Responses.agentText(agentResponse, 409, "The client's side of this upgraded connection was already fetched.");
+        return;
+      }
+      relay.agentBodyCall(agentRequest.startAsync());
+      return;
+    }
     if (exchange.head().body() != BodyMode.STREAM) {
       Responses.agentText(agentResponse, 409, "This exchange has no streamed request body.");
       return;
@@ -50,6 +59,15 @@ public class ExchangeServlet extends HttpServlet {
       Responses.agentText(agentResponse, 409, "This exchange was already answered.");
       return;
     }
+    if (exchange.isUpgrade()) {
+      UpgradeRelay relay = UpgradeRelay.of(exchange);
+      if (!relay.claimAnswerCall()) {
+        Responses.agentText(agentResponse, 409, "This exchange was already answered.");
+        return;
+      }
+      relay.agentAnswerCall(agentRequest.startAsync());
+      return;
+    }
     ResponseRelay.start(exchange, (ServletClientLeg) exchange.client(), agentRequest.startAsync(), via());
   }
 
@@ -62,13 +80,19 @@ public class ExchangeServlet extends HttpServlet {
   }
 
   /**
-   * The exchange named by the path if the caller may act on it, or null after answering: 404 for
-   * an unknown path or id, 410 for an exchange that already ended, 401/403 for the wrong caller.
+   * The exchange named by the path if the caller may act on it, or null after answering. The token
+   * is checked first (401), so a caller without a valid one learns nothing of which ids exist; then
+   * 404 for an unknown path or id, 410 for an exchange that ended without completing, 403 for an
+   * exchange of another backend or agent.
    */
   private Exchange lookUp(
       HttpServletRequest agentRequest, HttpServletResponse agentResponse, String expectedSuffix)
       throws IOException {
     Tunnel tunnel = Responses.tunnel(getServletContext());
+    byte[] token = AgentCaller.knownToken(agentRequest, agentResponse, tunnel);
+    if (token == null) {
+      return null;
+    }
     String path = agentRequest.getPathInfo();
     String id = null;
     if (path != null && path.endsWith(expectedSuffix)) {
@@ -84,8 +108,7 @@ public class ExchangeServlet extends HttpServlet {
       return null;
     }
     Exchange exchange = lookup.exchange();
-    AgentCaller caller =
-        AgentCaller.authenticate(agentRequest, agentResponse, tunnel, exchange.backend().id());
+    AgentCaller caller = AgentCaller.authorize(agentRequest, agentResponse, tunnel, token, exchange.backend().id());
     if (caller == null) {
       return null;
     }

@@ -69,6 +69,11 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
   private final AtomicBoolean cut = new AtomicBoolean();
 
   ServletClientLeg(AsyncContext async, Handoff handoff) {
+    this(async, handoff.lane());
+  }
+
+  /** A leg whose answers run in {@code lane}, shared with the relay that writes its response. */
+  ServletClientLeg(AsyncContext async, Lane lane) {
     this.async = async;
     this.request = (HttpServletRequest) async.getRequest();
     this.response = (HttpServletResponse) async.getResponse();
@@ -78,7 +83,7 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
     this.localPort = request.getLocalPort();
     this.remoteAddress = request.getRemoteAddr();
     this.remotePort = request.getRemotePort();
-    this.lane = handoff.lane();
+    this.lane = lane;
     async.addListener(this);
   }
 
@@ -178,12 +183,20 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
     return key;
   }
 
+  /**
+   * Ends the request of a client that went away. A committed response is cut, not completed: the
+   * exchange no longer knows whether its body was whole, and completing a short body would let the
+   * container keep the connection for a next response that the client, if it is there after all,
+   * would read as the rest of this one. An uncommitted one gets a short 400 and a closed
+   * connection, so a client that only closed its sending side and still reads never takes an
+   * empty 200 for its answer.
+   */
   private void discardNow() {
     if (released) {
       return;
     }
     if (isCommitted()) {
-      completeNow();
+      abortNow("The client went away during the response.");
       return;
     }
     try {

@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class RouterTest {
 
   private static RouteSettings route(String host, String prefix, boolean strip, String backend) {
-    return new RouteSettings(host, prefix, strip, backend, List.of(), false, AddressRules.NONE, 0, 1);
+    return new RouteSettings(host, prefix, strip, backend, List.of(), false, AddressRules.NONE, 0, 1, true);
   }
 
   /** Listed in the order that makes "first match wins" visible. */
@@ -68,6 +68,12 @@ class RouterTest {
   void withoutRoutesEverythingGoesToTheDefaultBackendUnchanged() {
     Router none = new Router(List.of(), "default");
     assertEquals(new Router.Routed(null, "default", "/a/../b?x"), none.decide(null, "/a/../b?x"));
+  }
+
+  @ParameterizedTest
+  @CsvSource({"api.example.com, /v1/users, /v1", "api.example.com, /users, ''", "h, /static/x, ''", "h, /wiki/Main, /wiki"})
+  void theStrippedPrefixIsWhatTheRouteRemoved(String host, String target, String stripped) {
+    assertEquals(stripped, ((Router.Routed) ROUTER.decide(host, target)).strippedPrefix());
   }
 
   @Test
