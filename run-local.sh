@@ -62,14 +62,18 @@ mvn -B -q -Dstyle.color=never -N dependency:copy -Dartifact="org.apache.tomcat:t
   || fail "could not fetch Tomcat $TOMCAT_VERSION from Maven Central; see $WORK/fetch-tomcat.log"
 mkdir -p "$TOMCAT"
 tar -xzf "$WORK/tomcat-$TOMCAT_VERSION.tar.gz" -C "$TOMCAT" --strip-components=1
+# Tomcat's sample applications (docs, examples, manager, its welcome page) have no place here.
+rm -rf "$TOMCAT/webapps" && mkdir "$TOMCAT/webapps"
 # Overlay: the distribution's own conf (web.xml, context.xml...) stays, ours replaces what we ship.
+# Its Catalina/localhost/ROOT.xml publishes $TOMCAT/drawbridge.war at the root.
 cp -R "$ROOT/tomcat-conf/." "$TOMCAT/conf/"
 
 # The agent gets the token; the proxy only ever sees its SHA-256.
-TOKEN=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+NEW_TOKEN=$(java -jar "$AGENT_JAR" new-token)
+TOKEN=$(sed -n 's/^token: //p' <<<"$NEW_TOKEN")
+TOKEN_SHA256=$(sed -n 's/^agentTokenSha256: //p' <<<"$NEW_TOKEN")
 TOKEN_FILE=$WORK/agent.token
 (umask 077 && printf %s "$TOKEN" > "$TOKEN_FILE")
-TOKEN_SHA256=$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)
 cat > "$TOMCAT/conf/drawbridge.json" <<JSON
 {
   "backends": [ { "id": "default", "agentTokenSha256": ["$TOKEN_SHA256"] } ]
@@ -86,12 +90,13 @@ ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
 </tomcat-users>
 XML
 )
-cp "$WAR" "$TOMCAT/webapps/drawbridge.war"
+cp "$WAR" "$TOMCAT/drawbridge.war"
 
 echo "Starting Tomcat on 127.0.0.1:$PORT..."
-# "catalina.sh run" execs java, so $! is Tomcat itself. No shutdown port: we stop it by PID.
+# "catalina.sh run" execs java, so $! is Tomcat itself. No shutdown port (tomcat-conf's default):
+# we stop it by PID.
 CATALINA_HOME=$TOMCAT CATALINA_BASE=$TOMCAT \
-  CATALINA_OPTS="-Ddrawbridge.http.address=127.0.0.1 -Ddrawbridge.http.port=$PORT -Ddrawbridge.shutdown.port=-1" \
+  CATALINA_OPTS="-Ddrawbridge.http.address=127.0.0.1 -Ddrawbridge.http.port=$PORT" \
   "$TOMCAT/bin/catalina.sh" run > "$WORK/tomcat.log" 2>&1 &
 TOMCAT_PID=$!
 STARTED_PIDS+=("$TOMCAT_PID")
@@ -104,7 +109,7 @@ wait_for "grep -q 'listening on' '$WORK/demo-backend.log'" 60 "$DEMO_PID" \
   || fail "the demo backend did not start; see $WORK/demo-backend.log"
 DEMO_URL=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/demo-backend.log" | head -1)
 
-PROXY_URL=http://127.0.0.1:$PORT/drawbridge
+PROXY_URL=http://127.0.0.1:$PORT
 wait_for "curl -sf -o /dev/null '$PROXY_URL/_drawbridge/health'" 60 "$TOMCAT_PID" \
   || fail "the proxy did not become healthy; see $WORK/tomcat.log and $TOMCAT/logs/drawbridge.log"
 
@@ -116,6 +121,13 @@ STARTED_PIDS+=("$AGENT_PID")
 wait_for "grep -q 'Connected to proxy' '$WORK/agent.log'" 60 "$AGENT_PID" \
   || fail "the agent did not connect; see $WORK/agent.log"
 
+# A few requests through the whole tunnel, so that a slow path shows at once; the first warms up.
+TIMES=()
+for _ in 1 2 3 4 5 6 7 8; do
+  TIMES+=("$(curl -sf -o /dev/null -w '%{time_total}' "$PROXY_URL/")") || fail "a request through the tunnel failed"
+done
+MEDIAN_MS=$(printf '%s\n' "${TIMES[@]:1}" | sort -n | awk '{ t[NR] = $1 } END { printf "%.1f", t[int((NR + 1) / 2)] * 1000 }')
+
 cat <<INFO
 
 Drawbridge is running.
@@ -123,6 +135,7 @@ Drawbridge is running.
   Admin page:   $PROXY_URL/_drawbridge/admin/   (user admin, password $ADMIN_PASSWORD)
   Agent token:  $TOKEN   (also in $TOKEN_FILE)
   Demo backend: $DEMO_URL (reached only through the agent)
+  Round trip:   $MEDIAN_MS ms through the tunnel (median of 7 requests to $PROXY_URL/)
   Logs:         $WORK/{tomcat,agent,demo-backend}.log and $TOMCAT/logs/drawbridge.log
 
 Press Ctrl-C to stop

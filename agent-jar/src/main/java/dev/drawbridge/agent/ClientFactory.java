@@ -53,11 +53,14 @@ final class ClientFactory {
     if (egress != null) {
       builder.setProxy(new HttpHost("http", egress.getHost(), egress.getPort()));
     }
+    TokenSource token = TokenSource.of(config);
     return builder
         .setUserAgent("drawbridge-agent/" + Protocol.SOFTWARE_VERSION)
+        // Per call, not a default header: a token file may change while the agent runs.
+        .addRequestInterceptorFirst(
+            (request, entity, context) -> request.setHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token.current()))
         .setDefaultHeaders(
             List.of(
-                new BasicHeader(HttpHeaders.AUTHORIZATION, "Bearer " + config.token()),
                 new BasicHeader(Protocol.AGENT_ID_HEADER, config.agentId()),
                 new BasicHeader(Protocol.AGENT_VERSION_HEADER, Protocol.SOFTWARE_VERSION),
                 new BasicHeader(Protocol.PROTOCOL_HEADER, String.valueOf(Protocol.VERSION))))
@@ -111,11 +114,14 @@ final class ClientFactory {
    * closed would otherwise fail a client request.
    */
   static CloseableHttpClient backendClient(AgentConfig config) {
-    PoolingHttpClientConnectionManager pool =
-        pool(config.concurrency(), config.connectTimeout(), config.backendTimeout(), TimeValue.ofSeconds(1), null);
-    return common(pool, config.connectTimeout(), config.backendTimeout())
+    return common(backendPool(config), config.connectTimeout(), config.backendTimeout())
         .disableDefaultUserAgent()
         .build();
+  }
+
+  /** The connections of the agent-to-backend leg, one per exchange slot. */
+  static PoolingHttpClientConnectionManager backendPool(AgentConfig config) {
+    return pool(config.concurrency(), config.connectTimeout(), config.backendTimeout(), TimeValue.ofSeconds(1), null);
   }
 
   /** Agent-to-backend leg of the health check: one connection, never shared with client requests. */
@@ -135,6 +141,8 @@ final class ClientFactory {
         .useSystemProperties()
         .setMaxConnTotal(connections)
         .setMaxConnPerRoute(connections)
+        // No Nagle: a request head, a body frame or a poll is sent at once, not held back until the
+        // peer acknowledges the previous segment (which a delayed ACK puts off by up to 40 ms).
         .setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).setSoKeepAlive(true).build())
         .setDefaultConnectionConfig(
             ConnectionConfig.custom()

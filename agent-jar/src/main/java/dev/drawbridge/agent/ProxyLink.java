@@ -87,11 +87,11 @@ final class ProxyLink {
     }
   }
 
-  /** The proxy said it is shutting down. */
+  /** The proxy said it is shutting down, or that a reload removed this agent's backend. */
   synchronized void proxyDraining(Duration retryIn) {
     if (change(State.PROXY_DRAINING, null)) {
-      LOG.warning("The proxy is shutting down; finishing requests in flight and reconnecting in "
-          + Durations.seconds(retryIn) + " s");
+      LOG.warning("The proxy is shutting down or no longer serves backend " + config.backend()
+          + "; finishing requests in flight and reconnecting in " + Durations.seconds(retryIn) + " s");
     }
   }
 

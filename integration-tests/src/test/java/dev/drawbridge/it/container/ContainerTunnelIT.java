@@ -1,5 +1,6 @@
 package dev.drawbridge.it.container;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -16,9 +17,11 @@ import dev.drawbridge.it.support.RecordedRequest;
 import dev.drawbridge.it.support.Responders;
 import dev.drawbridge.it.support.RawWebSocket;
 import dev.drawbridge.it.support.Tokens;
+import java.io.IOException;
 import dev.drawbridge.it.support.WebSocketBackend;
 import dev.drawbridge.it.support.WebSocketClient;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,6 +31,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
 import org.jboss.arquillian.container.test.api.Deployer;
 import org.jboss.arquillian.container.test.api.Deployment;
 import org.jboss.arquillian.container.test.api.RunAsClient;
@@ -45,16 +49,18 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * each run this class once (one failsafe execution per container, see the pom), with the WAR
  * exactly as built. The test deploys and undeploys the WAR itself, because undeploying is part of
  * what it proves: held clients get 503, agents are told to reconnect, no thread outlives the WAR,
- * a bad config file is named in one log line, and a redeploy serves again.
+ * a bad config file is named in one log line, and each of {@value #REDEPLOYS} redeploys serves
+ * again. On Tomcat, no undeploy leaves a leak Tomcat reports, and the number of web application
+ * class loaders reachable after a full GC does not grow from one redeploy to the next.
  */
 @ExtendWith(ArquillianExtension.class)
 @EnabledIfSystemProperty(named = ServerUnderTest.KIND_PROPERTY, matches = ".+")
 @RunAsClient
-@Timeout(240)
+@Timeout(900)
 class ContainerTunnelIT {
 
   private static final String DEPLOYMENT = "proxy";
-  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   private static final long UPLOAD_BYTES = 256 * 1024;
   private static final long DOWNLOAD_BYTES = 8 * 1024 * 1024;
   /** The proxy's maxRequestBodyBytes here: above UPLOAD_BYTES, so only the oversized upload is refused. */
@@ -63,6 +69,15 @@ class ContainerTunnelIT {
   /** Tomcat's warnings when a web application leaves threads, timers or thread-locals behind. */
   private static final String LEAK_WARNING =
       "web application \\[/?drawbridge\\].*(memory leak|failed to stop|failed to remove|failed to unregister)";
+
+  /** Deploy, serve, undeploy cycles after the first one; each could leave something behind. */
+  static final int REDEPLOYS = 10;
+
+  /** Tomcat's line once an undeploy is done, after whatever it found when the WAR stopped. */
+  private static final String TOMCAT_UNDEPLOYED = "HostConfig\\.undeploy Undeploying context \\[/drawbridge\\]";
+
+  /** How long a thread still finishing a request of an undeployed WAR may keep its class loader. */
+  private static final Duration LOADERS_COLLECTED_WITHIN = Duration.ofSeconds(60);
 
   private final ServerUnderTest server = ServerUnderTest.current();
   private final String proxyUrl = server.proxyBaseUrl();
@@ -87,6 +102,10 @@ class ContainerTunnelIT {
         ProxyConfig.singleBackend("default", Tokens.sha256Hex(agentToken)).set("maxRequestBodyBytes", MAX_BODY_BYTES)));
     server.grantAdmin("admin", "admin-secret");
     ServerLog serverLog = server.log();
+    List<Long> loaders = new ArrayList<>();
+    if (server.isTomcat()) {
+      loaders.add(webAppClassLoaders());
+    }
 
     try (Backend backend = Backend.start();
         WebSocketBackend webSockets = WebSocketBackend.start();
@@ -114,14 +133,58 @@ class ContainerTunnelIT {
         assertEquals(List.of(), serverLog.linesMatching(LEAK_WARNING), "Tomcat found leaks after undeploy");
       }
 
-      server.writeConfig(withWebSocketBackend(ProxyConfig.singleBackend("default", Tokens.sha256Hex(agentToken))));
-      deploy();
-      try {
-        agent.awaitLine(AgentProcess.CONNECTED, WAIT);
-        assertEquals(200, get("/after-redeploy").statusCode(), "a redeployed WAR serves again");
-      } finally {
-        undeploy();
+      for (int redeploy = 1; redeploy <= REDEPLOYS; redeploy++) {
+        server.writeConfig(withWebSocketBackend(ProxyConfig.singleBackend("default", Tokens.sha256Hex(agentToken))));
+        deploy();
+        try {
+          agent.awaitLine(AgentProcess.CONNECTED, WAIT);
+          assertEquals(200, get("/after-redeploy").statusCode(), "redeploy " + redeploy + " serves again");
+        } finally {
+          undeploy();
+        }
+        if (server.isTomcat()) {
+          loaders.add(webAppClassLoaders());
+        }
       }
+    }
+    if (server.isTomcat()) {
+      // The first undeploy, the failed deployment's and one per redeploy; each logs its leaks first.
+      serverLog.awaitLines(TOMCAT_UNDEPLOYED, 2 + REDEPLOYS, WAIT);
+      assertEquals(List.of(), serverLog.linesMatching(LEAK_WARNING), "Tomcat found leaks in " + REDEPLOYS + " redeploys");
+      classLoadersDoNotGrow(loaders);
+    }
+  }
+
+  /**
+   * A WAR that leaks keeps one more class loader reachable with every redeploy. {@code loaders}
+   * holds the count before the first deployment, then after each redeploy's undeploy: the last may
+   * not exceed the one after the first redeploy. Waits for that, since a thread may still be
+   * finishing a request of the WAR it just undeployed.
+   */
+  private void classLoadersDoNotGrow(List<Long> loaders) {
+    long afterFirstRedeploy = loaders.get(1);
+    try {
+      await("web application class loaders to be no more than after the first redeploy, " + afterFirstRedeploy)
+          .atMost(LOADERS_COLLECTED_WITHIN)
+          .pollInterval(Duration.ofSeconds(2))
+          .until(() -> webAppClassLoaders() <= afterFirstRedeploy);
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError(
+          "Web application class loaders reachable in Tomcat after a full GC grow with each redeploy (before the"
+              + " first deployment, then after each redeploy): " + loaders + "; the WAR leaks its class loader",
+          e);
+    }
+    System.out.println(
+        "Web application class loaders reachable in Tomcat after a full GC, before the first deployment and then"
+            + " after each of " + REDEPLOYS + " redeploys: " + loaders);
+  }
+
+  /** Tomcat's web application class loaders reachable after a full GC of its JVM. */
+  private long webAppClassLoaders() {
+    try (ContainerJvm jvm = ContainerJvm.connect(server.jmxPort())) {
+      return jvm.liveInstances(ContainerJvm.TOMCAT_WEBAPP_CLASS_LOADER);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -306,7 +369,7 @@ class ContainerTunnelIT {
       return client.send(
           HttpRequest.newBuilder(URI.create(proxyUrl + path)).timeout(WAIT).build(),
           HttpResponse.BodyHandlers.ofString());
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new AssertionError("GET " + path + " failed", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

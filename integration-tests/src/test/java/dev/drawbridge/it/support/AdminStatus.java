@@ -18,7 +18,14 @@ import java.util.List;
  * @param liveExchanges exchanges queued or in flight, all backends together
  * @param backends one entry per configured backend
  */
-public record AdminStatus(String version, int liveExchanges, List<BackendStatus> backends) {
+public record AdminStatus(String version, int liveExchanges, List<BackendStatus> backends, ConfigStatus config) {
+
+  /** The running configuration: version, hash, reloads by result, the last refused reload. */
+  public record ConfigStatus(
+      String file, long version, String sha256, String loadedAt, java.util.Map<String, Long> reloads, ConfigError lastError) {}
+
+  /** A refused reload. */
+  public record ConfigError(String at, String message) {}
 
   /** One backend's queue, parked polls, in-flight count and open upgraded connections (WebSockets). */
   public record BackendStatus(
@@ -26,12 +33,13 @@ public record AdminStatus(String version, int liveExchanges, List<BackendStatus>
 
   /** One agent the proxy considers connected. */
   public record AgentStatus(
-      String id, String version, String remoteAddress, String connectedSince, String lastSeen, int inFlight) {}
+      String id, String version, String remoteAddress, String connectedSince, String lastSeen, int inFlight,
+      String token) {}
 
   /** Path of the call under the proxy's base URL. */
   public static final String PATH = "/_drawbridge/admin/api/status";
 
-  private static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
   private static final HttpClient CLIENT =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CALL_TIMEOUT).build();
 

@@ -10,13 +10,14 @@ import java.util.List;
 
 /**
  * The real proxy WAR in an embedded container on 127.0.0.1 and a port the OS picks, at context
- * path {@value #CONTEXT_PATH}, reading the config file a test wrote. The container is Jetty 12 or
- * Tomcat 11, as {@link Containers#current()} says; tests see no difference but the ones written
- * down in {@link Containers}.
+ * path {@value #CONTEXT_PATH} (a sub-path deployment) unless {@link Options} says otherwise,
+ * reading the config file a test wrote. The container is Jetty 12 or Tomcat 11, as {@link
+ * Containers#current()} says; tests see no difference but the ones written down in {@link
+ * Containers}.
  */
 public final class ProxyServer implements AutoCloseable {
 
-  /** Context path of the WAR, as Tomcat gives it to {@code drawbridge.war}. */
+  /** Context path of the WAR unless a test asks for another, as Tomcat gives it to {@code drawbridge.xml}. */
   public static final String CONTEXT_PATH = "/drawbridge";
 
   /** Accept queue unless a test asks for another: tomcat-conf's {@code acceptCount}. */
@@ -55,26 +56,32 @@ public final class ProxyServer implements AutoCloseable {
    * @param acceptQueueSize connections the OS may hold for the server to accept, or 0 for 1000,
    *     the {@code acceptCount} of tomcat-conf (Jetty's own default of 50 resets connections when
    *     a few hundred clients connect at once on a busy machine)
+   * @param contextPath the WAR's context path: {@value #CONTEXT_PATH}, or "" at the root
    */
-  public record Options(Tls tls, Duration idleTimeout, int maxThreads, int acceptQueueSize) {
+  public record Options(Tls tls, Duration idleTimeout, int maxThreads, int acceptQueueSize, String contextPath) {
 
-    /** Plain HTTP, the container's idle timeout and thread pool, an accept queue of 1000. */
-    public static final Options DEFAULT = new Options(null, null, 0, 0);
+    /** Plain HTTP, the container's idle timeout and thread pool, an accept queue of 1000, at {@value #CONTEXT_PATH}. */
+    public static final Options DEFAULT = new Options(null, null, 0, 0, CONTEXT_PATH);
 
     public Options withTls(Tls value) {
-      return new Options(value, idleTimeout, maxThreads, acceptQueueSize);
+      return new Options(value, idleTimeout, maxThreads, acceptQueueSize, contextPath);
     }
 
     public Options withIdleTimeout(Duration value) {
-      return new Options(tls, value, maxThreads, acceptQueueSize);
+      return new Options(tls, value, maxThreads, acceptQueueSize, contextPath);
     }
 
     public Options withMaxThreads(int value) {
-      return new Options(tls, idleTimeout, value, acceptQueueSize);
+      return new Options(tls, idleTimeout, value, acceptQueueSize, contextPath);
     }
 
     public Options withAcceptQueueSize(int value) {
-      return new Options(tls, idleTimeout, maxThreads, value);
+      return new Options(tls, idleTimeout, maxThreads, value, contextPath);
+    }
+
+    /** Deployed at the root, as tomcat-conf's ROOT.xml publishes it. */
+    public Options atRoot() {
+      return new Options(tls, idleTimeout, maxThreads, acceptQueueSize, "");
     }
   }
 
@@ -184,10 +191,10 @@ public final class ProxyServer implements AutoCloseable {
 
   /**
    * E.g. {@code http://127.0.0.1:41234/drawbridge} ({@code https://} with {@link Tls}), without a
-   * trailing slash.
+   * trailing slash; {@code http://127.0.0.1:41234} at the root.
    */
   public String baseUrl() {
-    return (options.tls() == null ? "http" : "https") + "://127.0.0.1:" + port() + CONTEXT_PATH;
+    return (options.tls() == null ? "http" : "https") + "://127.0.0.1:" + port() + options.contextPath();
   }
 
   /** The URI of {@code pathAndQuery} under the proxy, e.g. {@code uri("/hello?x=1")}. */
@@ -197,6 +204,11 @@ public final class ProxyServer implements AutoCloseable {
 
   public int port() {
     return running.port();
+  }
+
+  /** The configuration file the proxy reads and watches, or null on a first run without one. */
+  public Path configFile() {
+    return configFile;
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.drawbridge.proxy.exchange;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import java.util.logging.Logger;
 
 /** The agents connected to one backend, and what they report about it. */
@@ -11,15 +12,20 @@ final class AgentRoster {
   private static final Logger LOG = Logger.getLogger(AgentRoster.class.getName());
 
   private final String backendId;
+  private final LongSupplier nanoClock;
   private final ConcurrentHashMap<String, AgentSession> agents = new ConcurrentHashMap<>();
 
-  AgentRoster(String backendId) {
+  AgentRoster(String backendId, LongSupplier nanoClock) {
     this.backendId = backendId;
+    this.nanoClock = nanoClock;
   }
 
-  /** Records a call from an agent and returns its session, creating it on first contact. */
-  AgentSession session(String agentId, String version, String remoteAddress) {
-    long now = System.nanoTime();
+  /**
+   * Records a call from an agent, made with the token of digest {@code tokenSha256}, and returns
+   * its session, creating it on first contact.
+   */
+  AgentSession session(String agentId, String version, String remoteAddress, byte[] tokenSha256) {
+    long now = nanoClock.getAsLong();
     AgentSession session =
         agents.computeIfAbsent(
             agentId,
@@ -28,6 +34,7 @@ final class AgentRoster {
               return new AgentSession(id, version, remoteAddress, now);
             });
     session.called(now);
+    session.usesToken(tokenSha256);
     return session;
   }
 

@@ -21,6 +21,8 @@ public final class AgentSession {
   private volatile long lastSeenNanos;
   private volatile Instant lastSeen;
   private volatile boolean leaving;
+  /** Digest of the token of the agent's latest call, to find its sessions when that token is revoked. */
+  private volatile byte[] tokenSha256;
   private volatile boolean relaysUpgrades;
   private boolean callDue;
   private long callDueNanos;
@@ -160,6 +162,26 @@ public final class AgentSession {
 
   long lastSeenNanos() {
     return lastSeenNanos;
+  }
+
+  void usesToken(byte[] digest) {
+    if (digest != null) {
+      tokenSha256 = digest;
+    }
+  }
+
+  /** The SHA-256 of the token the agent last called with, or null before its first call. */
+  byte[] tokenSha256() {
+    return tokenSha256;
+  }
+
+  /**
+   * The first 12 hexadecimal digits of that digest: enough for an operator rotating tokens to see
+   * which agents moved to the new one, too little to be of use to anyone else.
+   */
+  public String tokenFingerprint() {
+    byte[] digest = tokenSha256;
+    return digest == null ? null : java.util.HexFormat.of().formatHex(digest, 0, 6);
   }
 
   public int inFlightCount() {

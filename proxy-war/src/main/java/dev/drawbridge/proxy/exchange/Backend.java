@@ -2,6 +2,7 @@ package dev.drawbridge.proxy.exchange;
 
 import dev.drawbridge.protocol.RequestHead;
 import dev.drawbridge.proxy.config.BackendSettings;
+import dev.drawbridge.proxy.config.ProxySettings;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
@@ -21,7 +22,8 @@ public final class Backend {
   /** What a client hears when every agent of its backend reports the backend down. */
   static final String UNREACHABLE = "The backend's agents report it unreachable; retry later.";
 
-  private final BackendSettings settings;
+  /** Replaced whole by a reload ({@link #update}); each new exchange reads it once. */
+  private volatile BackendSettings settings;
   private final Tunnel tunnel;
   private final LinkedHashSet<Exchange> queued = new LinkedHashSet<>();
   private final LinkedHashSet<PendingPoll> parked = new LinkedHashSet<>();
@@ -29,17 +31,25 @@ public final class Backend {
   /** Upgraded connections of this backend, open or still in their handshake. */
   private final java.util.concurrent.atomic.AtomicInteger upgraded = new java.util.concurrent.atomic.AtomicInteger();
   private boolean draining;
+  /** What a refused client hears while draining: the proxy stops, or a reload removed the backend. */
+  private String drainMessage = SHUTTING_DOWN;
+
+  /** What clients hear while the proxy shuts down. */
+  static final String SHUTTING_DOWN = "The proxy is shutting down; retry shortly.";
+
+  /** What clients hear once a reload removed their backend. */
+  static final String REMOVED = "This backend was removed from the proxy's configuration; retry later.";
 
   Backend(BackendSettings settings, Tunnel tunnel) {
     this.settings = settings;
     this.tunnel = tunnel;
-    this.agents = new AgentRoster(settings.id());
+    this.agents = new AgentRoster(settings.id(), tunnel::nanoTime);
   }
 
   /** Creates and registers an exchange for a client request; call {@link #submit} next. */
   public Exchange open(RequestHead head, ClientLeg client, String clientAddress) {
     Exchange exchange =
-        new Exchange(this, head, client, clientAddress, System.nanoTime(), tunnel.settings().retryAfterSeconds());
+        new Exchange(this, head, client, clientAddress, tunnel.nanoTime(), Limits.of(settings, tunnel.settings()));
     tunnel.register(exchange);
     return exchange;
   }
@@ -50,7 +60,7 @@ public final class Backend {
     String refusal = null;
     synchronized (this) {
       if (draining) {
-        refusal = "The proxy is shutting down; retry shortly.";
+        refusal = drainMessage;
       } else if (agents.allReportBackendDown()) {
         refusal = UNREACHABLE;
       } else {
@@ -78,7 +88,7 @@ public final class Backend {
   public void poll(PendingPoll poll, AgentSession session) {
     List<Exchange> taken = new ArrayList<>();
     synchronized (this) {
-      session.seen(System.nanoTime());
+      session.seen(tunnel.nanoTime());
       if (!session.reportsBackendDown()) {
         taken.addAll(takeQueued(poll));
       }
@@ -95,13 +105,21 @@ public final class Backend {
     parked.remove(poll);
   }
 
-  /** Records a call from an agent and returns its session, creating it on first contact. */
+  /**
+   * Records a call from an agent with the token of digest {@code tokenSha256} and returns its
+   * session, creating it on first contact.
+   */
+  public AgentSession session(String agentId, String version, String remoteAddress, byte[] tokenSha256) {
+    return agents.session(agentId, version, remoteAddress, tokenSha256);
+  }
+
+  /** Like {@link #session(String, String, String, byte[])} for a call whose token is not tracked (tests). */
   public AgentSession session(String agentId, String version, String remoteAddress) {
-    return agents.session(agentId, version, remoteAddress);
+    return session(agentId, version, remoteAddress, null);
   }
 
   private boolean deliverTo(Exchange exchange, String agentId) {
-    if (!exchange.deliver(agentId, System.nanoTime())) {
+    if (!exchange.deliver(agentId, tunnel.nanoTime())) {
       return false;
     }
     AgentSession session = agents.get(agentId);
@@ -201,7 +219,7 @@ public final class Backend {
     AgentSession session = agents.get(poll.agentId());
     List<String> cancelled = List.of();
     if (session != null) {
-      session.answered(System.nanoTime(), exchanges.size(), poll.max(), tunnel.settings().agentGrace());
+      session.answered(tunnel.nanoTime(), exchanges.size(), poll.max(), tunnel.settings().agentGrace());
       cancelled = session.drainCancellations();
     }
     boolean isDraining;
@@ -348,8 +366,10 @@ public final class Backend {
     List<PendingPoll> toAnswer = new ArrayList<>();
     List<List<Exchange>> batches = new ArrayList<>();
     boolean accepted;
+    String refusal;
     synchronized (this) {
       accepted = !draining;
+      refusal = drainMessage;
       if (accepted) {
         // LinkedHashSet cannot insert at its head on Java 17; re-queueing is rare, so rebuild it.
         LinkedHashSet<Exchange> rest = new LinkedHashSet<>(queued);
@@ -372,7 +392,7 @@ public final class Backend {
     }
     // The proxy is draining: nobody will take these any more.
     for (Exchange exchange : requeued) {
-      exchange.refuse(503, "The proxy is shutting down; retry shortly.", tunnel.settings().retryAfterSeconds());
+      exchange.refuse(503, refusal, tunnel.settings().retryAfterSeconds());
     }
   }
 
@@ -399,15 +419,53 @@ public final class Backend {
    * them out).
    */
   public void refuseShuttingDown(Exchange exchange) {
-    exchange.refuse(503, "The proxy is shutting down; retry shortly.", tunnel.settings().retryAfterSeconds());
+    exchange.refuse(503, SHUTTING_DOWN, tunnel.settings().retryAfterSeconds());
+  }
+
+  /** Ends an exchange of a backend a reload removed, once its drain grace is over. */
+  void refuseRemoved(Exchange exchange) {
+    exchange.refuse(503, REMOVED, tunnel.settings().retryAfterSeconds());
+  }
+
+  /**
+   * Takes settings from a reloaded configuration. Requests already queued or in flight keep the
+   * limits they arrived with; new ones get these.
+   */
+  void update(BackendSettings next) {
+    settings = next;
+  }
+
+  /**
+   * Ends at once the held polls of agents whose token this backend no longer lists, so that they
+   * call again now and hear 401 (or 403), rather than keep a poll that could still be handed work.
+   */
+  void revokeTokensNotIn(List<byte[]> digests) {
+    for (AgentSession session : agents.sessions()) {
+      byte[] used = session.tokenSha256();
+      if (used == null || dev.drawbridge.proxy.auth.AgentTokens.matchesDigest(used, digests)) {
+        continue;
+      }
+      List<PendingPoll> polls = unpark(session.agentId(), true);
+      LOG.info(() -> "Agent " + session.agentId() + " of backend '" + id() + "' calls with a token the configuration"
+          + " no longer lists; its " + polls.size() + " held polls end now and its next call is refused");
+      for (PendingPoll poll : polls) {
+        answer(poll, List.of());
+      }
+    }
   }
 
   /** Stops taking work: refuses the queue, tells parked agents the proxy is draining. */
   void drain() {
+    drain(SHUTTING_DOWN);
+  }
+
+  /** Like {@link #drain()}, telling refused clients {@code message}. */
+  void drain(String message) {
     List<Exchange> refused;
     List<PendingPoll> polls;
     synchronized (this) {
       draining = true;
+      drainMessage = message;
       refused = new ArrayList<>(queued);
       queued.clear();
       polls = new ArrayList<>(parked);
@@ -417,12 +475,22 @@ public final class Backend {
       answer(poll, List.of());
     }
     for (Exchange exchange : refused) {
-      exchange.refuse(503, "The proxy is shutting down; retry shortly.", tunnel.settings().retryAfterSeconds());
+      exchange.refuse(503, message, tunnel.settings().retryAfterSeconds());
     }
+  }
+
+  /** The proxy-wide settings in force now. */
+  ProxySettings proxySettings() {
+    return tunnel.settings();
   }
 
   public String id() {
     return settings.id();
+  }
+
+  /** Now on the tunnel's clock. */
+  long nanoTime() {
+    return tunnel.nanoTime();
   }
 
   public BackendSettings settings() {

@@ -44,7 +44,8 @@ public final class Exchange {
   private final ClientLeg client;
   private final String clientAddress;
   private final long createdNanos;
-  /** What a 503 of this exchange asks the client to wait, the proxy's {@code retryAfterSeconds}. */
+  /** Its deadlines and what a 503 asks the client to wait, as configured when it arrived. */
+  private final Limits limits;
   private final int retryAfterSeconds;
   private final List<ExchangeRelay> relays = new ArrayList<>(2);
 
@@ -60,9 +61,10 @@ public final class Exchange {
   private volatile long bytesFromClient;
   private volatile long bytesToClient;
 
-  Exchange(Backend backend, RequestHead head, ClientLeg client, String clientAddress, long now, int retryAfterSeconds) {
+  Exchange(Backend backend, RequestHead head, ClientLeg client, String clientAddress, long now, Limits limits) {
     this.id = head.id();
-    this.retryAfterSeconds = retryAfterSeconds;
+    this.limits = limits;
+    this.retryAfterSeconds = limits.retryAfterSeconds();
     this.backend = backend;
     this.head = head;
     this.client = client;
@@ -133,7 +135,7 @@ public final class Exchange {
       }
       state = ExchangeState.RESPONDING;
       status = responseStatus;
-      respondingNanos = System.nanoTime();
+      respondingNanos = backend.nanoTime();
       lastActivityNanos = respondingNanos;
       return true;
     }
@@ -201,7 +203,7 @@ public final class Exchange {
       }
       previous = state;
       state = to;
-      endedNanos = System.nanoTime();
+      endedNanos = backend.nanoTime();
       if (to != ExchangeState.COMPLETED) {
         status = endStatus;
         reason = detail != null ? detail : message;
@@ -251,7 +253,7 @@ public final class Exchange {
 
   /** Records activity on one of the exchange's streams, postponing the idle deadline. */
   public void touch() {
-    lastActivityNanos = System.nanoTime();
+    lastActivityNanos = backend.nanoTime();
   }
 
   /** Counts client body bytes passed to the agent. */
@@ -268,6 +270,11 @@ public final class Exchange {
 
   public String id() {
     return id;
+  }
+
+  /** The deadlines fixed when the client request arrived. */
+  public Limits limits() {
+    return limits;
   }
 
   public Backend backend() {

@@ -11,7 +11,7 @@ public interface PendingPoll {
   /** Most exchanges the agent can take now; 0 for a poll that only listens for cancellations. */
   int max();
 
-  /** When the poll must be answered even without work, in {@link System#nanoTime()} terms. */
+  /** When the poll must be answered even without work, on the tunnel's clock ({@link Tunnel#nanoTime()}). */
   long deadlineNanos();
 
   /** True when the polling agent relays upgraded connections; only such polls get handshakes. */

@@ -15,12 +15,18 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * The running proxy core: backends, the registry of live exchanges, and the reaper that enforces
- * every deadline. One per deployed WAR; {@link #close()} drains it.
+ * every deadline. One per deployed WAR; {@link #apply} takes a reloaded configuration while
+ * traffic flows, {@link #close()} drains it.
+ *
+ * <p>Every deadline, grace period and age is read from one nanosecond clock ({@link #nanoTime()}):
+ * {@link System#nanoTime()} in production, a clock the test moves in unit tests, which also sweep
+ * themselves ({@link #sweep()}) instead of running the reaper thread, so no test races the wall clock.
  */
 public final class Tunnel implements AutoCloseable {
 
@@ -29,10 +35,20 @@ public final class Tunnel implements AutoCloseable {
   /** How often the reaper checks deadlines; bounds how late a timeout can fire. */
   private static final long SWEEP_MILLIS = 100;
 
-  private final ProxySettings settings;
-  private final Map<String, Backend> backends;
+  /** Replaced whole by {@link #apply}; readers take one snapshot per decision. */
+  private volatile ProxySettings settings;
+  /** Immutable; replaced whole by {@link #apply}, always before {@link #settings} names a new backend. */
+  private volatile Map<String, Backend> backends;
+  /** Backends a reload removed whose agents may still answer exchanges in flight, until retired. */
+  private final Map<String, Backend> retiring = new ConcurrentHashMap<>();
+  private final List<BackendListener> backendListeners = new CopyOnWriteArrayList<>();
+  private final Object applying = new Object();
   private final ConcurrentHashMap<String, Exchange> exchanges = new ConcurrentHashMap<>();
+  private final LongSupplier nanoClock;
+  /** Null when the caller sweeps itself (unit tests). */
   private final ScheduledExecutorService reaper;
+  /** The reaper's thread (a new one should it ever die), so that {@link #close} can wait for its end. */
+  private final List<Thread> reaperThreads = new CopyOnWriteArrayList<>();
   private final AccessLog accessLog = new AccessLog();
   private final ConcurrentHashMap<String, Long> recentlyEnded = new ConcurrentHashMap<>();
   private final RecentActivity recentActivity = new RecentActivity();
@@ -48,34 +64,155 @@ public final class Tunnel implements AutoCloseable {
   /** How long ids of exchanges that ended early are remembered for late agent calls. */
   private static final Duration REMEMBER_ENDED = Duration.ofMinutes(2);
 
+  /** A tunnel on the system clock whose reaper thread sweeps every {@link #SWEEP_MILLIS}. */
   public Tunnel(ProxySettings settings) {
+    this(settings, System::nanoTime, true);
+  }
+
+  /**
+   * A tunnel that reads time from {@code nanoClock} and sweeps only when {@link #sweep()} is
+   * called: for tests, which move the clock and sweep when they choose.
+   */
+  Tunnel(ProxySettings settings, LongSupplier nanoClock) {
+    this(settings, nanoClock, false);
+  }
+
+  private Tunnel(ProxySettings settings, LongSupplier nanoClock, boolean startReaper) {
     this.settings = settings;
+    this.nanoClock = nanoClock;
     Map<String, Backend> byId = new LinkedHashMap<>();
     for (BackendSettings backend : settings.backends().values()) {
       byId.put(backend.id(), new Backend(backend, this));
     }
     this.backends = java.util.Collections.unmodifiableMap(byId);
-    this.reaper =
-        Executors.newSingleThreadScheduledExecutor(
-            task -> {
-              Thread thread = new Thread(task, "drawbridge-reaper");
-              thread.setDaemon(true);
-              return thread;
-            });
-    reaper.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+    if (startReaper) {
+      this.reaper =
+          Executors.newSingleThreadScheduledExecutor(
+              task -> {
+                Thread thread = new Thread(task, "drawbridge-reaper");
+                thread.setDaemon(true);
+                reaperThreads.add(thread);
+                return thread;
+              });
+      reaper.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+    } else {
+      this.reaper = null;
+    }
+  }
+
+  /** Now on the tunnel's clock, in nanoseconds: the time base of every deadline and age. */
+  public long nanoTime() {
+    return nanoClock.getAsLong();
   }
 
   public ProxySettings settings() {
     return settings;
   }
 
-  /** The backend with this id, or null. */
+  /**
+   * The backend with this id, or null. A backend a reload just removed is still found while its
+   * exchanges finish: it refuses new requests with 503 and {@code Retry-After}.
+   */
   public Backend backend(String id) {
-    return backends.get(id);
+    Backend backend = backends.get(id);
+    return backend != null ? backend : retiring.get(id);
   }
 
+  /** The backends of the running configuration, in configuration order. */
   public Collection<Backend> backends() {
     return backends.values();
+  }
+
+  /** The running backends and those a reload removed that still finish their exchanges. */
+  public List<Backend> backendsForAgents() {
+    List<Backend> all = new java.util.ArrayList<>(backends.values());
+    all.addAll(retiring.values());
+    return all;
+  }
+
+  /** Told when a reload adds or removes a backend, e.g. to register its metrics. */
+  public interface BackendListener {
+    void added(Backend backend);
+
+    void removed(Backend backend);
+  }
+
+  public void addBackendListener(BackendListener listener) {
+    backendListeners.add(listener);
+  }
+
+  public void removeBackendListener(BackendListener listener) {
+    backendListeners.remove(listener);
+  }
+
+  /**
+   * Runs with {@code next} from now on, without touching exchanges in flight:
+   *
+   * <ul>
+   *   <li>new backends take requests at once; kept ones take their new limits for new requests;
+   *   <li>a removed backend refuses its queued and new requests with 503 and {@code Retry-After},
+   *       tells its waiting agents to go away, and lets exchanges already at its agents finish
+   *       for {@code drainGraceSeconds}, after which those still running are cut;
+   *   <li>agents whose token a backend no longer lists lose their held polls at once, and their
+   *       next call is refused by the token check, which always reads the running configuration.
+   * </ul>
+   */
+  public void apply(ProxySettings next) {
+    List<Backend> added = new java.util.ArrayList<>();
+    List<Backend> removed = new java.util.ArrayList<>();
+    synchronized (applying) {
+      Map<String, Backend> current = backends;
+      Map<String, Backend> byId = new LinkedHashMap<>();
+      for (BackendSettings backendSettings : next.backends().values()) {
+        Backend backend = current.get(backendSettings.id());
+        if (backend == null) {
+          // Also when one of that name still drains after an earlier removal: that one finishes alone.
+          backend = new Backend(backendSettings, this);
+          added.add(backend);
+        } else {
+          backend.update(backendSettings);
+        }
+        byId.put(backend.id(), backend);
+      }
+      for (Backend backend : current.values()) {
+        if (!byId.containsKey(backend.id())) {
+          removed.add(backend);
+          retiring.put(backend.id(), backend);
+        }
+      }
+      backends = java.util.Collections.unmodifiableMap(byId);
+      settings = next;
+    }
+    for (Backend backend : backends.values()) {
+      backend.revokeTokensNotIn(backend.settings().agentTokenSha256());
+    }
+    for (Backend backend : removed) {
+      retire(backend, next.drainGrace());
+    }
+    for (BackendListener listener : backendListeners) {
+      added.forEach(listener::added);
+      removed.forEach(listener::removed);
+    }
+  }
+
+  /** Drains a removed backend now and cuts what it still serves once {@code grace} is over. */
+  private void retire(Backend backend, Duration grace) {
+    LOG.info(() -> "Backend '" + backend.id() + "' was removed from the configuration: its queued requests get 503,"
+        + " its agents are told to go, and requests at its agents get up to " + grace.toSeconds() + " s to finish");
+    backend.drain(Backend.REMOVED);
+    Runnable cut = () -> {
+      for (Exchange exchange : List.copyOf(exchanges.values())) {
+        if (exchange.backend() == backend) {
+          backend.refuseRemoved(exchange);
+        }
+      }
+      retiring.remove(backend.id(), backend);
+    };
+    try {
+      reaper.schedule(cut, grace.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // The tunnel is closing; its own drain ends these exchanges.
+    }
   }
 
   /** The live exchange with this id, or null when unknown or already ended. */
@@ -100,7 +237,7 @@ public final class Tunnel implements AutoCloseable {
         }
       }
       if (exchange.state() != ExchangeState.COMPLETED) {
-        recentlyEnded.put(exchange.id(), System.nanoTime());
+        recentlyEnded.put(exchange.id(), nanoTime());
       }
       accessLog.log(exchange);
       tellEnded(exchange);
@@ -148,13 +285,14 @@ public final class Tunnel implements AutoCloseable {
     return recentlyEnded.containsKey(id);
   }
 
-  private void sweep() {
+  /** Ends whatever passed its deadline; the reaper calls it every {@link #SWEEP_MILLIS}. */
+  void sweep() {
     try {
-      long now = System.nanoTime();
+      long now = nanoTime();
       for (Exchange exchange : exchanges.values()) {
-        Deadlines.check(exchange, now, settings);
+        Deadlines.check(exchange, now);
       }
-      for (Backend backend : backends.values()) {
+      for (Backend backend : backendsForAgents()) {
         backend.sweep(now);
       }
       long forgetBefore = now - REMEMBER_ENDED.toNanos();
@@ -179,10 +317,11 @@ public final class Tunnel implements AutoCloseable {
     if (!closing.compareAndSet(false, true)) {
       return;
     }
+    long graceEnds = nanoTime() + grace.toNanos();
     LOG.info(
         () -> "Drawbridge proxy draining: new and queued requests get 503, agents are told to reconnect later,"
             + " responses in flight get up to " + grace.toSeconds() + " s to finish");
-    for (Backend backend : backends.values()) {
+    for (Backend backend : backendsForAgents()) {
       backend.drain();
     }
     for (Exchange exchange : List.copyOf(exchanges.values())) {
@@ -191,7 +330,7 @@ public final class Tunnel implements AutoCloseable {
         exchange.backend().refuseShuttingDown(exchange);
       }
     }
-    awaitNoExchanges(grace);
+    awaitNoExchanges(graceEnds);
     List<Exchange> left = List.copyOf(exchanges.values());
     if (!left.isEmpty()) {
       LOG.warning(
@@ -201,21 +340,31 @@ public final class Tunnel implements AutoCloseable {
     for (Exchange exchange : left) {
       exchange.backend().refuseShuttingDown(exchange);
     }
-    reaper.shutdownNow();
-    try {
-      reaper.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (reaper != null) {
+      reaper.shutdownNow();
+      // Until the thread itself has ended, not only the executor: a terminated executor's thread may
+      // still be exiting, and Tomcat looks for threads the application left right after the drain.
+      try {
+        for (Thread thread : reaperThreads) {
+          thread.join(TimeUnit.SECONDS.toMillis(5));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
-  private void awaitNoExchanges(Duration grace) {
-    long deadline = System.nanoTime() + grace.toNanos();
+  /**
+   * Waits until no exchange is left or the tunnel's clock reached {@code deadline}. It looks at the
+   * clock at least every {@link #SWEEP_MILLIS}, so a test clock moved forward ends the wait too.
+   */
+  private void awaitNoExchanges(long deadline) {
+    long slice = TimeUnit.MILLISECONDS.toNanos(SWEEP_MILLIS);
     synchronized (drained) {
       long left;
-      while (!exchanges.isEmpty() && (left = deadline - System.nanoTime()) > 0) {
+      while (!exchanges.isEmpty() && (left = deadline - nanoTime()) > 0) {
         try {
-          TimeUnit.NANOSECONDS.timedWait(drained, left);
+          TimeUnit.NANOSECONDS.timedWait(drained, Math.min(left, slice));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           return;

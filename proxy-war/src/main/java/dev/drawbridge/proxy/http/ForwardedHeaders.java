@@ -7,9 +7,10 @@ import java.util.Locale;
 
 /**
  * Adds the forwarding headers a backend needs to see the real client: {@code Via} (RFC 9110 section
- * 7.6.3), {@code X-Forwarded-For/Proto/Host}, {@code X-Real-IP} and RFC 7239 {@code Forwarded}.
- * Incoming forwarding headers are kept or extended only when the direct peer is a trusted proxy;
- * from anyone else they are replaced, so a client cannot forge its address.
+ * 7.6.3), {@code X-Forwarded-For/Proto/Host/Prefix}, {@code X-Real-IP} and RFC 7239 {@code
+ * Forwarded}. Incoming forwarding headers are kept or extended only when the direct peer is a
+ * trusted proxy; from anyone else they are replaced, so a client cannot forge its address or the
+ * URLs a backend builds.
  *
  * <p>Runs on the end-to-end headers, after hop-by-hop removal, and takes what it adds from the
  * container's own view of the request ({@link Hop}), never from the headers that survived: a client
@@ -20,6 +21,7 @@ public final class ForwardedHeaders {
   private static final String X_FORWARDED_FOR = "X-Forwarded-For";
   private static final String X_FORWARDED_PROTO = "X-Forwarded-Proto";
   private static final String X_FORWARDED_HOST = "X-Forwarded-Host";
+  private static final String X_FORWARDED_PREFIX = "X-Forwarded-Prefix";
   private static final String X_REAL_IP = "X-Real-IP";
   private static final String FORWARDED = "Forwarded";
   private static final String VIA = "Via";
@@ -47,6 +49,16 @@ public final class ForwardedHeaders {
    * @param via this proxy's pseudonym for {@code Via}
    */
   public static List<HeaderField> add(List<HeaderField> headers, Hop hop, String via) {
+    return add(headers, hop, via, "");
+  }
+
+  /**
+   * Like {@link #add(List, Hop, String)}, naming the public path prefix in {@code X-Forwarded-Prefix}.
+   *
+   * @param publicPrefix the path this proxy removed before the backend sees the target (context
+   *     path and a stripped route prefix, raw, no trailing slash), "" when none
+   */
+  public static List<HeaderField> add(List<HeaderField> headers, Hop hop, String via, String publicPrefix) {
     String peerAddress = hop.peerAddress();
     String scheme = hop.scheme();
     String host = hop.host();
@@ -60,6 +72,7 @@ public final class ForwardedHeaders {
     String forwardedHost = null;
     String forwarded = null;
     String realIp = null;
+    String forwardedPrefix = null;
     for (HeaderField field : headers) {
       String name = field.name().toLowerCase(Locale.ROOT);
       switch (name) {
@@ -80,6 +93,9 @@ public final class ForwardedHeaders {
         case "forwarded":
           forwarded = join(forwarded, field.value());
           break;
+        case "x-forwarded-prefix":
+          forwardedPrefix = forwardedPrefix == null ? field.value() : forwardedPrefix;
+          break;
         default:
           result.add(field);
       }
@@ -90,6 +106,7 @@ public final class ForwardedHeaders {
       forwardedHost = null;
       forwarded = null;
       realIp = null;
+      forwardedPrefix = null;
     }
     result.add(new HeaderField(X_FORWARDED_FOR, join(forwardedFor, peerAddress)));
     result.add(new HeaderField(X_FORWARDED_PROTO, forwardedProto != null ? forwardedProto : scheme));
@@ -97,10 +114,31 @@ public final class ForwardedHeaders {
     if (hostForBackend != null) {
       result.add(new HeaderField(X_FORWARDED_HOST, hostForBackend));
     }
+    String prefix = prefix(forwardedPrefix, publicPrefix);
+    if (!prefix.isEmpty()) {
+      result.add(new HeaderField(X_FORWARDED_PREFIX, prefix));
+    }
     result.add(new HeaderField(X_REAL_IP, realIp != null && !realIp.isBlank() ? realIp : hop.clientAddress()));
     result.add(new HeaderField(FORWARDED, join(forwarded, forwardedElement(peerAddress, scheme, host))));
     result.add(new HeaderField(VIA, viaEntry(hop.protocol(), via)));
     return result;
+  }
+
+  /**
+   * The public path in front of what the backend sees: a trusted proxy's own prefix (it removed
+   * that part before calling us), then ours. A lone "/" adds nothing.
+   */
+  static String prefix(String trustedPrefix, String ownPrefix) {
+    String outer = trustedPrefix == null ? "" : trimSlashes(trustedPrefix.trim());
+    return outer + trimSlashes(ownPrefix == null ? "" : ownPrefix);
+  }
+
+  private static String trimSlashes(String path) {
+    String trimmed = path;
+    while (trimmed.endsWith("/")) {
+      trimmed = trimmed.substring(0, trimmed.length() - 1);
+    }
+    return trimmed.isEmpty() || trimmed.startsWith("/") ? trimmed : "/" + trimmed;
   }
 
   /** A {@code Via} entry for a message received with {@code protocol}, e.g. {@code 1.1 drawbridge}. */

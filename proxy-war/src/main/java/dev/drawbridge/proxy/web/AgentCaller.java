@@ -2,6 +2,7 @@ package dev.drawbridge.proxy.web;
 
 import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.proxy.auth.AgentTokens;
+import dev.drawbridge.proxy.exchange.AgentSession;
 import dev.drawbridge.proxy.exchange.Backend;
 import dev.drawbridge.proxy.exchange.Tunnel;
 import dev.drawbridge.proxy.metrics.ProxyMetrics;
@@ -16,7 +17,7 @@ import java.util.regex.Pattern;
  * the token (401), the backend (404, only once the token is known good, so names do not leak), the
  * token's grant for that backend (403) and the agent id (400), answering the first failure itself.
  */
-record AgentCaller(Backend backend, String agentId, String version, String remoteAddress) {
+record AgentCaller(Backend backend, String agentId, String version, String remoteAddress, byte[] tokenSha256) {
 
   private static final Logger LOG = Logger.getLogger(AgentCaller.class.getName());
   private static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
@@ -58,7 +59,8 @@ record AgentCaller(Backend backend, String agentId, String version, String remot
     byte[] presented = token == null ? null : AgentTokens.sha256(token);
     boolean known = false;
     if (presented != null) {
-      for (Backend candidate : tunnel.backends()) {
+      // Backends removed by a reload still serve their agents' answers until they are retired.
+      for (Backend candidate : tunnel.backendsForAgents()) {
         known |= AgentTokens.matchesDigest(presented, candidate.settings().agentTokenSha256());
       }
     }
@@ -99,7 +101,12 @@ record AgentCaller(Backend backend, String agentId, String version, String remot
     if (version == null || !VERSION.matcher(version).matches()) {
       version = "unknown";
     }
-    return new AgentCaller(backend, agentId, version, request.getRemoteAddr());
+    return new AgentCaller(backend, agentId, version, request.getRemoteAddr(), presented);
+  }
+
+  /** Records this call on the agent's session, creating it on first contact. */
+  AgentSession session() {
+    return backend.session(agentId, version, remoteAddress, tokenSha256);
   }
 
   private static void countAuthFailure(HttpServletRequest request, String reason) {

@@ -36,7 +36,8 @@ public class ClientServlet extends HttpServlet {
 
   private static final long serialVersionUID = 1L;
 
-  private transient ClientGate gate;
+  /** Built from the running configuration; replaced when a reload changed it. */
+  private transient volatile ClientGate gate;
   private transient UpgradeHandshake upgrades;
   private transient InFlightLimit inFlight;
   private transient java.util.function.Consumer<EndedExchange> releaseInFlight;
@@ -77,6 +78,7 @@ public class ClientServlet extends HttpServlet {
     }
     Tunnel tunnel = Responses.tunnel(getServletContext());
     ProxySettings settings = tunnel.settings();
+    ClientGate gate = gate(settings);
     String clientTarget = rawTarget(clientRequest);
     if (ReservedPath.covers(clientTarget, Protocol.RESERVED_PREFIX)) {
       Responses.text(clientResponse, 404, reservedPathMessage(clientTarget));
@@ -88,6 +90,12 @@ public class ClientServlet extends HttpServlet {
     }
     String target = routed.target();
     Backend backend = tunnel.backend(routed.backend());
+    if (backend == null) {
+      // Routed by a configuration a reload replaced while this request was on its way in.
+      clientResponse.setHeader("Retry-After", Integer.toString(settings.retryAfterSeconds()));
+      Responses.text(clientResponse, 503, "The proxy's configuration changed as this request arrived; retry.");
+      return;
+    }
     long contentLength = clientRequest.getContentLengthLong();
     boolean chunked = clientRequest.getHeader("Transfer-Encoding") != null;
     if (settings.maxRequestBodyBytes() > 0 && contentLength > settings.maxRequestBodyBytes()) {
@@ -109,7 +117,8 @@ public class ClientServlet extends HttpServlet {
             settings.trustedProxies().contains(clientRequest.getRemoteAddr()));
     List<HeaderField> headers =
         ForwardedHeaders.add(
-            CredentialHeaders.forward(requestHeaders(clientRequest), routed.route()), hop, settings.via());
+            CredentialHeaders.forward(requestHeaders(clientRequest), routed.route()), hop, settings.via(),
+            clientRequest.getContextPath() + routed.strippedPrefix());
     String upgrade = UpgradeHandshake.offered(clientRequest);
     if (upgrade != null) {
       upgrades.handle(clientRequest, clientResponse, routed, backend, headers, upgrade, clientAddress, inFlight);
@@ -155,6 +164,19 @@ public class ClientServlet extends HttpServlet {
     } else {
       open(backend, client, clientAddress, new RequestHead(id, backend.id(), method, target, headers, mode, bodyLength, null));
     }
+  }
+
+  /**
+   * The gate of {@code settings}. Routes, address lists and rate limits of a reloaded configuration
+   * apply from the next request; rate limits start counting afresh.
+   */
+  private ClientGate gate(ProxySettings settings) {
+    ClientGate current = gate;
+    if (current.settings() != settings) {
+      current = new ClientGate(settings);
+      gate = current;
+    }
+    return current;
   }
 
   private static void open(

@@ -112,7 +112,7 @@ public class ExchangeServlet extends HttpServlet {
     if (caller == null) {
       return null;
     }
-    caller.backend().session(caller.agentId(), caller.version(), caller.remoteAddress());
+    caller.session();
     lookup = lookup.deliveredTo(caller.backend(), caller.agentId());
     if (!lookup.found()) {
       Responses.agentText(agentResponse, lookup.status(), lookup.message());

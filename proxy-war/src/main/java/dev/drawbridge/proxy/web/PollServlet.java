@@ -44,8 +44,7 @@ public class PollServlet extends HttpServlet {
       return;
     }
     max = Math.min(max, tunnel.settings().maxPollBatch());
-    AgentSession session =
-        caller.backend().session(caller.agentId(), caller.version(), caller.remoteAddress());
+    AgentSession session = caller.session();
     if ("true".equalsIgnoreCase(agentRequest.getHeader(Protocol.AGENT_LEAVING_HEADER))) {
       caller.backend().agentLeaving(session);
       byte[] empty = WireJson.write(new PollResult(List.of(), List.of(), false));
@@ -62,7 +61,7 @@ public class PollServlet extends HttpServlet {
     async.setTimeout(tunnel.settings().pollWait().toMillis() + CONTAINER_TIMEOUT_MARGIN_MILLIS);
     AgentPoll poll =
         new AgentPoll(async, Responses.handoff(getServletContext()), caller.backend(), caller.agentId(), max,
-            System.nanoTime() + pollWaitNanos, upgrades);
+            tunnel.nanoTime() + pollWaitNanos, upgrades);
     try {
       caller.backend().poll(poll, session);
     } finally {

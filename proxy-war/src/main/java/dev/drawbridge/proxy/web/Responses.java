@@ -16,6 +16,9 @@ final class Responses {
   /** Servlet context attribute holding the {@link Handoff} threads. */
   static final String HANDOFF_ATTRIBUTE = Handoff.class.getName();
 
+  /** Servlet context attribute holding the {@link dev.drawbridge.proxy.config.ConfigReloader}. */
+  static final String RELOADER_ATTRIBUTE = dev.drawbridge.proxy.config.ConfigReloader.class.getName();
+
   private Responses() {}
 
   static Handoff handoff(ServletContext context) {

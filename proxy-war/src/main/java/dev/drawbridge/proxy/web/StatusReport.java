@@ -1,6 +1,7 @@
 package dev.drawbridge.proxy.web;
 
 import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.proxy.config.ConfigReloader;
 import dev.drawbridge.proxy.exchange.AgentSession;
 import dev.drawbridge.proxy.exchange.Backend;
 import dev.drawbridge.proxy.exchange.EndedExchange;
@@ -9,7 +10,10 @@ import dev.drawbridge.proxy.exchange.RecentStats;
 import dev.drawbridge.proxy.exchange.Tunnel;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * The admin API's answer ({@code GET /_drawbridge/admin/api/status}), built from the tunnel at one
@@ -18,6 +22,7 @@ import java.util.List;
  * @param now the proxy's clock when the report was made, so readers compute ages without skew
  * @param liveExchanges exchanges queued or in flight, all backends together
  * @param recentFailures the last exchanges that did not complete, newest first
+ * @param config the running configuration and its reloads
  */
 public record StatusReport(
     String version,
@@ -25,7 +30,32 @@ public record StatusReport(
     String startedAt,
     int liveExchanges,
     List<BackendStatus> backends,
-    List<FailureStatus> recentFailures) {
+    List<FailureStatus> recentFailures,
+    ConfigStatus config) {
+
+  /**
+   * The running configuration and its reloads; times are ISO-8601 instants.
+   *
+   * @param file the configuration file, null on a first run without one
+   * @param version 1 at start, one more for each applied reload
+   * @param sha256 SHA-256 of the running file's bytes, null without a file
+   * @param loadedAt when the running configuration was loaded
+   * @param reloads reloads so far by result: applied, unchanged, invalid
+   * @param lastError the last refused reload, or null
+   */
+  public record ConfigStatus(
+      String file, long version, String sha256, String loadedAt, Map<String, Long> reloads, ConfigError lastError) {
+
+    static ConfigStatus of(ConfigReloader.Status status) {
+      Map<String, Long> reloads = new LinkedHashMap<>();
+      status.reloads().forEach((result, count) -> reloads.put(result.name().toLowerCase(Locale.ROOT), count));
+      return new ConfigStatus(status.file(), status.version(), status.sha256(), status.loadedAt().toString(), reloads,
+          status.lastError() == null ? null : new ConfigError(status.lastErrorAt().toString(), status.lastError()));
+    }
+  }
+
+  /** A refused reload: when, and the one line naming file, key and reason. */
+  public record ConfigError(String at, String message) {}
 
   /**
    * One backend.
@@ -49,9 +79,14 @@ public record StatusReport(
       int upgraded,
       int maxUpgraded) {}
 
-  /** One connected agent; times are ISO-8601 instants. */
+  /**
+   * One connected agent; times are ISO-8601 instants.
+   *
+   * @param token the first 12 hexadecimal digits of its token's SHA-256, to follow a rotation
+   */
   public record AgentStatus(
-      String id, String version, String remoteAddress, String connectedSince, String lastSeen, int inFlight) {}
+      String id, String version, String remoteAddress, String connectedSince, String lastSeen, int inFlight,
+      String token) {}
 
   /** One exchange that did not complete, with its reason: the client's sentence or the details it was spared. */
   public record FailureStatus(
@@ -67,10 +102,10 @@ public record StatusReport(
       String clientAddress,
       long totalMillis) {}
 
-  /** The tunnel's state now. */
-  public static StatusReport of(Tunnel tunnel) {
+  /** The tunnel's state now, and the configuration's when {@code config} is given. */
+  public static StatusReport of(Tunnel tunnel, ConfigReloader.Status config) {
     Instant now = Instant.now();
-    long nowNanos = System.nanoTime();
+    long nowNanos = tunnel.nanoTime();
     RecentActivity activity = tunnel.recentActivity();
     List<BackendStatus> backends = new ArrayList<>();
     for (Backend backend : tunnel.backends()) {
@@ -85,7 +120,8 @@ public record StatusReport(
                 agent.remoteAddress(),
                 agent.connectedSince().toString(),
                 agent.lastSeen().toString(),
-                agent.inFlightCount()));
+                agent.inFlightCount(),
+                agent.tokenFingerprint()));
       }
       backends.add(
           new BackendStatus(
@@ -122,6 +158,7 @@ public record StatusReport(
         tunnel.startedAt().toString(),
         tunnel.liveExchanges(),
         backends,
-        failures);
+        failures,
+        config == null ? null : ConfigStatus.of(config));
   }
 }

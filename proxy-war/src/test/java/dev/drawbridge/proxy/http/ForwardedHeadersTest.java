@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class ForwardedHeadersTest {
@@ -88,5 +89,28 @@ class ForwardedHeadersTest {
   @MethodSource("cases")
   void addsForwardingHeaders(String name, List<HeaderField> in, ForwardedHeaders.Hop hop, List<HeaderField> expected) {
     assertEquals(expected, ForwardedHeaders.add(in, hop, "drawbridge"));
+  }
+
+  @ParameterizedTest(name = "client prefix {0}, trusted {1}, own {2} -> {3}")
+  @CsvSource(nullValues = "none", value = {
+    // a sub-path deployment and a stripped route prefix name the public prefix
+    "none,   false, /drawbridge/reports, /drawbridge/reports",
+    // at the root with nothing stripped there is no prefix, and a client's own is dropped
+    "none,   false, '',                  none",
+    "/evil,  false, '',                  none",
+    // an untrusted client's prefix is replaced by ours
+    "/evil,  false, /drawbridge,         /drawbridge",
+    // a trusted proxy's prefix goes in front of ours (it removed that part before calling us)
+    "/edge/, true,  /drawbridge,         /edge/drawbridge",
+    "/edge,  true,  '',                  /edge",
+  })
+  void namesThePublicPathPrefix(String clientPrefix, boolean trusted, String ownPrefix, String expected) {
+    List<HeaderField> in = clientPrefix == null ? fields("Host", "h") : fields("Host", "h", "X-Forwarded-Prefix", clientPrefix);
+    ForwardedHeaders.Hop hop = new ForwardedHeaders.Hop("10.0.0.2", "10.0.0.2", "h", "http", "HTTP/1.1", trusted);
+    List<String> prefixes = ForwardedHeaders.add(in, hop, "drawbridge", ownPrefix).stream()
+        .filter(field -> field.name().equals("X-Forwarded-Prefix"))
+        .map(HeaderField::value)
+        .toList();
+    assertEquals(expected == null ? List.of() : List.of(expected), prefixes);
   }
 }
