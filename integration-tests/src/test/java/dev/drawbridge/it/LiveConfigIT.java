@@ -42,10 +42,10 @@ import org.junit.jupiter.api.Timeout;
  * backends. Steady traffic to the first backend runs through every change, and each of its
  * requests must come back as its own echo: a reload may never fail a request it does not concern.
  */
-@Timeout(240)
+@Timeout(480)
 class LiveConfigIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   private static final String OLD_TOKEN = Tokens.random();
   private static final String NEW_TOKEN = Tokens.random();
 

@@ -29,10 +29,10 @@ import org.junit.jupiter.api.Timeout;
  * under a sub-path and behind a route that strips its prefix, X-Forwarded-Prefix completes the
  * URLs. Each URL the service hands out is then fetched through the tunnel, as an installer would.
  */
-@Timeout(120)
+@Timeout(300)
 class PublicUrlsIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   private static final String PACKAGE = "/files/demo-1.0.tgz";
   private static final String PACKAGE_BYTES = "the package itself";
 

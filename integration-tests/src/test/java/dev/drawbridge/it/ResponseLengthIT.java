@@ -48,7 +48,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(300)
 class ResponseLengthIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   private static final long SEED = Long.getLong("response-length.seed", System.nanoTime());
   private static final int CASES = Integer.getInteger("response-length.cases", 60);
   private static final byte[] SECOND_BODY = "second".getBytes(StandardCharsets.US_ASCII);

@@ -34,10 +34,10 @@ import org.junit.jupiter.api.Timeout;
  * real WebSocket service (Jetty's) and real clients (the JDK's, and Jetty's where permessage-deflate
  * must be offered).
  */
-@Timeout(120)
+@Timeout(300)
 class WebSocketIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
 
   private static WebSocketBackend service;
   private static TunnelFixture tunnel;

@@ -31,11 +31,11 @@ import org.junit.jupiter.api.Timeout;
  * sentence, never a hang or a silent downgrade; route rules apply to the handshake; and the
  * agent's loss closes its open WebSockets.
  */
-@Timeout(120)
+@Timeout(300)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WebSocketLimitsIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
 
   private static WebSocketBackend service;
   private static TunnelFixture tunnel;
@@ -145,7 +145,9 @@ class WebSocketLimitsIT {
       assertTrue(end.code() == -1 || end.code() == 1006, "the client's connection broke: " + end);
       assertTrue(raw.serverClosed(), "the proxy closed the connection");
       Duration took = Duration.ofNanos(System.nanoTime() - killed);
-      assertTrue(took.compareTo(Duration.ofSeconds(5)) < 0, "closed within 5 s of the kill, took " + took);
+      // Room for a starved machine, still well before the agent would be found lost (pollWaitSeconds
+      // plus agentGraceSeconds, 30 s here) or the connection idle (60 s).
+      assertTrue(took.compareTo(Duration.ofSeconds(20)) < 0, "closed within 20 s of the kill, took " + took);
     } finally {
       tunnel.connectAgent(service.url(), List.of());
     }

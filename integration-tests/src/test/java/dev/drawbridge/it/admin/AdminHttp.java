@@ -16,7 +16,11 @@ import java.util.Base64;
 /** Plain GETs of the proxy's operator endpoints, with or without the realm's admin login. */
 final class AdminHttp {
 
-  static final Duration TIMEOUT = Duration.ofSeconds(30);
+  /**
+   * Generous: the first call of a fresh proxy also loads and starts JSON-B, which took more than
+   * 30 s in embedded Tomcat on a machine whose cores were all busy.
+   */
+  static final Duration TIMEOUT = Duration.ofSeconds(120);
 
   static final HttpClient CLIENT =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(TIMEOUT).build();

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Timeout;
  * page or a script (never from another site's page), and the status API and the metrics count
  * each result and show the running configuration's version and hash.
  */
-@Timeout(90)
+@Timeout(300)
 class ConfigReloadApiIT {
 
   private TunnelFixture tunnel;

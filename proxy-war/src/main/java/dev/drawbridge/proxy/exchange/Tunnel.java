@@ -42,6 +42,8 @@ public final class Tunnel implements AutoCloseable {
   private volatile Map<String, Backend> backends;
   /** Backends a reload removed whose agents may still answer exchanges in flight, until retired. */
   private final Map<String, Backend> retiring = new ConcurrentHashMap<>();
+  /** When each removed backend's grace ends, on the tunnel's clock; the sweep cuts it then. */
+  private final Map<Backend, Long> graceEnds = new ConcurrentHashMap<>();
   private final List<BackendListener> backendListeners = new CopyOnWriteArrayList<>();
   private final Object applying = new Object();
   private final ConcurrentHashMap<String, Exchange> exchanges = new ConcurrentHashMap<>();
@@ -208,18 +210,22 @@ public final class Tunnel implements AutoCloseable {
     LOG.info(() -> "Backend '" + backend.id() + "' was removed from the configuration: its queued requests get 503,"
         + " its agents are told to go, and requests at its agents get up to " + grace.toSeconds() + " s to finish");
     backend.drain(Backend.REMOVED);
-    Runnable cut = () -> {
-      for (Exchange exchange : List.copyOf(exchanges.values())) {
-        if (exchange.backend() == backend) {
-          backend.refuseRemoved(exchange);
+    // Enforced by the sweep, like every other deadline; once the tunnel closes, its drain ends them.
+    graceEnds.put(backend, nanoTime() + grace.toNanos());
+  }
+
+  /** Cuts what a removed backend still serves once its grace is over, and forgets it. */
+  private void cutRetired(long now) {
+    for (Map.Entry<Backend, Long> entry : graceEnds.entrySet()) {
+      Backend backend = entry.getKey();
+      if (now - entry.getValue() >= 0 && graceEnds.remove(backend, entry.getValue())) {
+        for (Exchange exchange : List.copyOf(exchanges.values())) {
+          if (exchange.backend() == backend) {
+            backend.refuseRemoved(exchange);
+          }
         }
+        retiring.remove(backend.id(), backend);
       }
-      retiring.remove(backend.id(), backend);
-    };
-    try {
-      reaper.schedule(cut, grace.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // The tunnel is closing; its own drain ends these exchanges.
     }
   }
 
@@ -304,6 +310,7 @@ public final class Tunnel implements AutoCloseable {
         backend.sweep(now);
       }
       abandonedClients.sweep(now, exchanges.values());
+      cutRetired(now);
       long forgetBefore = now - REMEMBER_ENDED.toNanos();
       recentlyEnded.values().removeIf(ended -> ended - forgetBefore < 0);
     } catch (RuntimeException | Error e) {
