@@ -12,8 +12,17 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class HandoffTest {
 
+  /** The window between a pool's termination and its last thread's exit is short: try often. */
+  private static final int ROUNDS = 50;
+
   @Test
   void closeReturnsOnlyOnceEveryThreadHasEnded() throws Exception {
+    for (int round = 0; round < ROUNDS; round++) {
+      closeAndCheck();
+    }
+  }
+
+  private static void closeAndCheck() throws Exception {
     List<Thread> before = handoffThreads();
     Handoff handoff = new Handoff(3);
     CountDownLatch ran = new CountDownLatch(1);
