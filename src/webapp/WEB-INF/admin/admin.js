@@ -253,7 +253,7 @@
       const seenMillis = nowMillis - Date.parse(agent.lastSeen);
       const seen = el("td", seenMillis > 30000 ? "stale" : null, ago(agent.lastSeen, nowMillis));
       seen.title = agent.lastSeen;
-      row.append(since, seen, el("td", null, number(agent.inFlight)));
+      row.append(since, seen, el("td", null, number(agent.inFlight)), nodesCell(agent.nodes || []));
       return row;
     });
     field(node, "agents").replaceChildren(...rows);
@@ -263,6 +263,22 @@
   }
 
   // On a phone each row becomes a small card; every cell then shows its column's name.
+  /** The proxy nodes an agent reports; a node it cannot reach stands out. */
+  function nodesCell(nodes) {
+    const cell = el("td", "mono");
+    if (nodes.length === 0) {
+      cell.textContent = "—";
+      return cell;
+    }
+    const attached = nodes.filter((n) => n.state === "connected").length;
+    cell.append(el("span", attached < nodes.length ? "stale" : null, attached + " of " + nodes.length));
+    for (const n of nodes) {
+      const line = el("span", "node" + (n.state === "connected" ? "" : " stale"), n.node + (n.state === "connected" ? "" : " (" + n.state + ")"));
+      cell.append(el("br"), line);
+    }
+    return cell;
+  }
+
   function labelCells(tbody) {
     const names = [...tbody.closest("table").querySelectorAll("thead th")].map((th) => th.textContent);
     for (const row of tbody.rows) {

@@ -2,9 +2,8 @@ package dev.drawbridge.agent;
 
 import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.protocol.RequestHead;
+import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,29 +22,27 @@ import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.io.CloseMode;
 
 /**
- * A running agent: {@code --polls} pollers that fetch work from the proxy, and a worker pool of
- * {@code --concurrency} threads that run each {@link Exchange}. Embeddable: tests create one,
- * {@link #start()} it and {@link #close()} it; {@link Main} adds only flags, logging and signals.
+ * A running agent: on every proxy node ({@link ProxyNodes}), {@code --polls} pollers that fetch
+ * work, and one worker pool of {@code --concurrency} threads that run each {@link Exchange}, whose
+ * slots all nodes share ({@link Capacity}). Embeddable: tests create one, {@link #start()} it and
+ * {@link #close()} it; {@link Main} adds only flags, logging and signals.
  */
 public final class Agent implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger(Agent.class.getName());
 
-  /** How long stopping pollers may take; they only wait on cancelled calls by then. */
-  private static final long POLLER_STOP_MILLIS = 5_000;
+  /** How long stopping the worker pool may take after its exchanges were aborted. */
+  private static final long WORKER_STOP_MILLIS = 5_000;
 
   private final AgentConfig config;
-  private final ProxyLink proxyLink;
   private final Capacity capacity;
-  private final ProxyClient proxyClient;
-  private final ResponseBatcher batcher;
+  private final ProxyNodes nodes;
   private final CloseableHttpClient backendClient;
   private final HttpHost target;
   private final BackendHealth health;
   private final ThreadPoolExecutor workers;
   private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
-  private final List<Poller> pollers = new ArrayList<>();
-  private final List<Thread> pollerThreads = new ArrayList<>();
+  private final ThreadFactory pollerThreads = threads("drawbridge-poll-");
   private final CountDownLatch stopSignal = new CountDownLatch(1);
   private final CompletableFuture<Throwable> fatal = new CompletableFuture<>();
   private volatile boolean draining;
@@ -53,12 +50,15 @@ public final class Agent implements AutoCloseable {
   private boolean drained;
 
   public Agent(AgentConfig config) {
+    this(config, NodeResolver.system(config.transport().egressProxy() != null));
+  }
+
+  /** An agent finding its proxy nodes with {@code resolver}, for tests. */
+  Agent(AgentConfig config, NodeResolver resolver) {
     this.config = config;
-    this.proxyLink = new ProxyLink(config);
-    this.capacity = new Capacity(config.concurrency());
-    this.proxyClient = new ProxyClient(config);
-    // The call ahead of a response may take a whole proxy timeout, and so may its own.
-    this.batcher = new ResponseBatcher(proxyClient::sendBatch, config.proxyTimeout().multipliedBy(2));
+    this.capacity = new Capacity(config.concurrency(), config.polls());
+    this.nodes = new ProxyNodes(config.proxies(), config.backend(), resolver,
+        config.transport().resolveInterval(), this::link, this::startPolling, this::letGo);
     this.backendClient = ClientFactory.backendClient(config);
     this.target = new HttpHost(config.target().getScheme(), config.target().getHost(), config.target().getPort());
     this.health = new BackendHealth(config);
@@ -80,30 +80,47 @@ public final class Agent implements AutoCloseable {
     started = true;
     LOG.info("Drawbridge agent " + Protocol.SOFTWARE_VERSION + " (protocol " + Protocol.VERSION + "): agent "
         + config.agentId() + " serving backend " + config.backend() + " -> target " + config.target()
-        + " via proxy " + config.proxy() + ", concurrency " + config.concurrency());
-    ThreadFactory pollerThreadFactory = threads("drawbridge-poll-");
-    // One extra poller only listens: it keeps the agent visible to the proxy when all slots are busy.
-    for (int i = 0; i <= config.polls(); i++) {
-      Poller poller =
-          new Poller(this, proxyClient, capacity, proxyLink, config.maxBackoff(), i == config.polls(), health);
-      Thread thread = pollerThreadFactory.newThread(poller);
-      pollers.add(poller);
-      pollerThreads.add(thread);
-      thread.start();
-    }
-    health.onChange(() -> pollers.forEach(Poller::healthChanged));
+        + " via proxy " + String.join(", ", config.proxies().stream().map(URI::toString).toList())
+        + ", concurrency " + config.concurrency() + " shared by all proxy nodes"
+        + ", names looked up again every " + Durations.format(config.transport().resolveInterval()));
+    health.onChange(() -> nodes.links().forEach(NodeLink::healthChanged));
+    nodes.start();
     health.start();
   }
 
-  /** Runs {@code clientRequest} on a worker; {@code holdsSlot} says whether it returns a capacity slot when done. */
-  void dispatch(RequestHead clientRequest, boolean holdsSlot) {
-    Exchange exchange = new Exchange(clientRequest, config, proxyClient, batcher, backendClient, target, draining);
+  private NodeLink link(ProxyNode node) {
+    return new NodeLink(config, node, nodes, nodes::report);
+  }
+
+  private void startPolling(NodeLink link) {
+    link.start(this, config, capacity, health, pollerThreads);
+  }
+
+  /** The node left DNS: no more polls to it; its exchanges finish, then its connections close. */
+  private void letGo(NodeLink link) {
+    try {
+      link.stopPolling(capacity);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    link.leave();
+    link.detach();
+  }
+
+  /**
+   * Runs {@code clientRequest}, fetched from {@code node}, on a worker; {@code holdsSlot} says
+   * whether it returns a capacity slot when done.
+   */
+  void dispatch(RequestHead clientRequest, boolean holdsSlot, NodeLink node) {
+    Exchange exchange = new Exchange(
+        clientRequest, config, node.proxyClient(), node.batcher(), backendClient, target, draining);
     String id = exchange.id();
     if (exchanges.putIfAbsent(id, exchange) != null) {
       LOG.warning("exchange " + id + ": delivered twice by the proxy; ignoring the second copy");
       capacity.release(holdsSlot ? 1 : 0);
       return;
     }
+    node.exchangeStarted();
     try {
       workers.execute(() -> {
         try {
@@ -111,19 +128,21 @@ public final class Agent implements AutoCloseable {
         } finally {
           exchanges.remove(id, exchange);
           capacity.release(holdsSlot ? 1 : 0);
+          node.exchangeEnded();
         }
       });
     } catch (RejectedExecutionException e) {
       exchanges.remove(id, exchange);
       capacity.release(holdsSlot ? 1 : 0);
+      node.exchangeEnded();
       LOG.warning("exchange " + id + ": dropped because the agent has stopped; the proxy will time it out");
     }
   }
 
-  /** The proxy says {@code id} is over (client gone, timeout): stop working on it. */
-  void cancel(String id) {
+  /** {@code node} says {@code id} is over (client gone, timeout): stop working on it. */
+  void cancel(String id, NodeLink node) {
     Exchange exchange = exchanges.get(id);
-    if (exchange != null) {
+    if (exchange != null && exchange.from(node.proxyClient())) {
       LOG.fine("exchange " + id + ": cancelled by the proxy");
       exchange.cancel();
     }
@@ -154,9 +173,14 @@ public final class Agent implements AutoCloseable {
     return exchanges.size();
   }
 
-  /** True once a poll succeeded and no later one failed. */
+  /** True while at least one proxy node's last poll succeeded. */
   public boolean isConnected() {
-    return proxyLink.state() == ProxyLink.State.CONNECTED;
+    return nodes.connected() > 0;
+  }
+
+  /** The proxy nodes and their states, as reported to each node. */
+  String nodesReport() {
+    return nodes.report();
   }
 
   /**
@@ -178,13 +202,9 @@ public final class Agent implements AutoCloseable {
     draining = true;
     stopSignal.countDown();
     health.close();
-    pollers.forEach(Poller::stop);
     try {
-      for (Thread thread : pollerThreads) {
-        thread.interrupt();
-        thread.join(POLLER_STOP_MILLIS);
-      }
-      proxyClient.leave();
+      nodes.stopPolling(capacity);
+      nodes.leave();
       int inFlight = Math.max(inFlightAtStart, exchanges.size());
       if (exchanges.size() > 0) {
         LOG.info("Stopping: waiting up to " + Durations.format(config.drainTimeout()) + " for "
@@ -199,7 +219,7 @@ public final class Agent implements AutoCloseable {
           + abandoned + " requests still in flight (raise --drain-timeout to wait longer)");
       exchanges.values().forEach(Exchange::cancel);
       workers.shutdownNow();
-      workers.awaitTermination(POLLER_STOP_MILLIS, TimeUnit.MILLISECONDS);
+      workers.awaitTermination(WORKER_STOP_MILLIS, TimeUnit.MILLISECONDS);
       return Math.max(0, inFlight - abandoned);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -212,7 +232,7 @@ public final class Agent implements AutoCloseable {
   @Override
   public void close() {
     drain();
-    proxyClient.close();
+    nodes.close();
     backendClient.close(CloseMode.IMMEDIATE);
   }
 

@@ -2,13 +2,15 @@ package dev.drawbridge.agent;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
  * Everything an {@link Agent} needs, already validated. Build one with {@link CommandLine} or
  * directly in tests.
  *
- * @param proxy proxy base URL including its context path, without a trailing slash
+ * @param proxies proxy base URLs including their context path, without a trailing slash; the agent
+ *     attaches to every address each one's host name resolves to
  * @param target backend base URL; its path (without a trailing slash) prefixes every request target
  * @param backend backend id on the proxy
  * @param token agent token; never logged, never printed by {@link #toString()}
@@ -23,10 +25,10 @@ import java.util.Objects;
  * @param maxBackoff cap of the reconnect backoff
  * @param healthPath path on the target checked with GET, starting with '/', or null for no check
  * @param healthInterval time between two health checks
- * @param transport trust store and forward proxy toward the proxy
+ * @param transport trust store, forward proxy and name lookups toward the proxy
  */
 public record AgentConfig(
-    URI proxy,
+    List<URI> proxies,
     URI target,
     String backend,
     String token,
@@ -47,7 +49,10 @@ public record AgentConfig(
   public static final int MAX_POLL_BATCH = 32;
 
   public AgentConfig {
-    Objects.requireNonNull(proxy, "proxy");
+    proxies = List.copyOf(proxies);
+    if (proxies.isEmpty()) {
+      throw new IllegalArgumentException("at least one proxy URL");
+    }
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(backend, "backend");
     Objects.requireNonNull(token, "token");
@@ -72,6 +77,20 @@ public record AgentConfig(
     polls = Math.min(polls, concurrency);
   }
 
+  /** A config with one proxy URL. */
+  public AgentConfig(URI proxy, URI target, String backend, String token, String agentId, int concurrency,
+      int polls, Duration connectTimeout, Duration backendTimeout, Duration proxyTimeout, boolean preserveHost,
+      Duration drainTimeout, Duration maxBackoff, String healthPath, Duration healthInterval,
+      ProxyTransport transport) {
+    this(List.of(proxy), target, backend, token, agentId, concurrency, polls, connectTimeout, backendTimeout,
+        proxyTimeout, preserveHost, drainTimeout, maxBackoff, healthPath, healthInterval, transport);
+  }
+
+  /** The first proxy URL, which names the proxy in messages. */
+  public URI proxy() {
+    return proxies.get(0);
+  }
+
   /** A config reaching the proxy directly and trusting the JVM's trust store. */
   public AgentConfig(URI proxy, URI target, String backend, String token, String agentId, int concurrency,
       int polls, Duration connectTimeout, Duration backendTimeout, Duration proxyTimeout, boolean preserveHost,
@@ -82,7 +101,7 @@ public record AgentConfig(
 
   /** This config serving {@code otherBackend} at {@code otherTarget}, for agents with several routes. */
   public AgentConfig forRoute(String otherBackend, URI otherTarget) {
-    return new AgentConfig(proxy, otherTarget, otherBackend, token, agentId, concurrency, polls, connectTimeout,
+    return new AgentConfig(proxies, otherTarget, otherBackend, token, agentId, concurrency, polls, connectTimeout,
         backendTimeout, proxyTimeout, preserveHost, drainTimeout, maxBackoff, healthPath, healthInterval, transport);
   }
 
@@ -109,7 +128,7 @@ public record AgentConfig(
 
   /** The same config with a backend health check on {@code path} every {@code interval}. */
   public AgentConfig withHealthCheck(String path, Duration interval) {
-    return new AgentConfig(proxy, target, backend, token, agentId, concurrency, polls, connectTimeout,
+    return new AgentConfig(proxies, target, backend, token, agentId, concurrency, polls, connectTimeout,
         backendTimeout, proxyTimeout, preserveHost, drainTimeout, maxBackoff, path, interval, transport);
   }
 
@@ -122,7 +141,7 @@ public record AgentConfig(
   @Override
   public String toString() {
     // The record default would print the token.
-    return "AgentConfig[proxy=" + proxy + ", target=" + target + ", backend=" + backend
+    return "AgentConfig[proxies=" + proxies + ", target=" + target + ", backend=" + backend
         + ", agentId=" + agentId + ", concurrency=" + concurrency + ", polls=" + polls + ", " + transport + "]";
   }
 }

@@ -4,6 +4,7 @@ import dev.drawbridge.protocol.Protocol;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import org.apache.hc.client5.http.DnsResolver;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
@@ -36,14 +37,18 @@ final class ClientFactory {
    * {@code https.proxyHost} settings, since the way out of a private network often needs them.
    */
   static CloseableHttpClient proxyClient(AgentConfig config) {
-    return proxyClient(config, proxyPool(config));
+    return proxyClient(config, proxyPool(config, new ProxyNode(config.proxy(), null)));
   }
 
-  /** The connections of the agent-to-proxy leg, for {@link #proxyClient(AgentConfig, PoolingHttpClientConnectionManager)}. */
-  static PoolingHttpClientConnectionManager proxyPool(AgentConfig config) {
+  /**
+   * The connections of the agent-to-proxy leg to one node, for {@link #proxyClient(AgentConfig,
+   * PoolingHttpClientConnectionManager)}. They go to the node's address while TLS and {@code Host}
+   * still use the URL's host name.
+   */
+  static PoolingHttpClientConnectionManager proxyPool(AgentConfig config, ProxyNode node) {
     int connections = config.polls() + 2 * config.concurrency();
     return pool(connections, config.connectTimeout(), config.proxyTimeout(), TimeValue.ofSeconds(2),
-        ProxyTls.strategy(config.transport()));
+        ProxyTls.strategy(config.transport()), PinnedDnsResolver.of(node));
   }
 
   /** The agent-to-proxy client over {@code pool}, which the caller keeps to drop idle connections. */
@@ -72,7 +77,7 @@ final class ClientFactory {
    */
   static CloseableHttpClient backendClient(AgentConfig config) {
     PoolingHttpClientConnectionManager pool =
-        pool(config.concurrency(), config.connectTimeout(), config.backendTimeout(), TimeValue.ofSeconds(1), null);
+        pool(config.concurrency(), config.connectTimeout(), config.backendTimeout(), TimeValue.ofSeconds(1), null, null);
     return common(pool, config.connectTimeout(), config.backendTimeout())
         .disableDefaultUserAgent()
         .build();
@@ -81,7 +86,7 @@ final class ClientFactory {
   /** Agent-to-backend leg of the health check: one connection, never shared with client requests. */
   static CloseableHttpClient healthClient(AgentConfig config) {
     PoolingHttpClientConnectionManager pool =
-        pool(1, config.connectTimeout(), config.healthInterval(), TimeValue.ofSeconds(1), null);
+        pool(1, config.connectTimeout(), config.healthInterval(), TimeValue.ofSeconds(1), null, null);
     return common(pool, config.connectTimeout(), config.healthInterval())
         .disableDefaultUserAgent()
         .build();
@@ -89,9 +94,10 @@ final class ClientFactory {
 
   private static PoolingHttpClientConnectionManager pool(
       int connections, Duration connectTimeout, Duration socketTimeout, TimeValue validateAfter,
-      TlsSocketStrategy tls) {
+      TlsSocketStrategy tls, DnsResolver dns) {
     return PoolingHttpClientConnectionManagerBuilder.create()
         .setTlsSocketStrategy(tls)
+        .setDnsResolver(dns)
         .useSystemProperties()
         .setMaxConnTotal(connections)
         .setMaxConnPerRoute(connections)

@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.function.Supplier;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.client5.http.config.RequestConfig;
@@ -36,12 +37,19 @@ final class ProxyClient implements Closeable {
   private final CloseableHttpClient proxyClient;
   private final String base;
   private final String backendParam;
+  private final Supplier<String> nodesReport;
 
-  ProxyClient(AgentConfig config) {
-    this.pool = ClientFactory.proxyPool(config);
+  /**
+   * A client of one proxy node.
+   *
+   * @param nodesReport the agent's nodes and their states, sent on every poll
+   */
+  ProxyClient(AgentConfig config, ProxyNode node, Supplier<String> nodesReport) {
+    this.pool = ClientFactory.proxyPool(config, node);
     this.proxyClient = ClientFactory.proxyClient(config, pool);
-    this.base = config.proxy().toString();
+    this.base = node.url().toString();
     this.backendParam = URLEncoder.encode(config.backend(), StandardCharsets.UTF_8);
+    this.nodesReport = nodesReport;
   }
 
   /** The software version the proxy named in its last successful poll answer, or null. */
@@ -57,6 +65,10 @@ final class ProxyClient implements Closeable {
         + backendParam + "&" + Protocol.MAX_PARAM + "=" + max));
     if (!backendUp) {
       poll.setHeader(Protocol.BACKEND_HEALTH_HEADER, Protocol.BACKEND_DOWN);
+    }
+    String nodes = nodesReport.get();
+    if (!nodes.isEmpty()) {
+      poll.setHeader(Protocol.AGENT_NODES_HEADER, nodes);
     }
     return poll;
   }

@@ -66,6 +66,15 @@ public final class Protocol {
    */
   public static final String AGENT_LEAVING_HEADER = "Drawbridge-Agent-Leaving";
 
+  /**
+   * Poll request header: the proxy nodes the agent is attached to, as comma-separated {@code
+   * node=state} entries (e.g. {@code edge.example.com/10.0.0.5:443=connected,
+   * edge.example.com/10.0.0.6:443=failing}). Only shown to operators: each node lists the agent with
+   * the nodes it reports, so a node the agent cannot reach shows on every other node's admin page.
+   * Optional.
+   */
+  public static final String AGENT_NODES_HEADER = "Drawbridge-Agent-Nodes";
+
   /** Value of {@link #BACKEND_HEALTH_HEADER} saying the backend is down; absent means up. */
   public static final String BACKEND_DOWN = "down";
 

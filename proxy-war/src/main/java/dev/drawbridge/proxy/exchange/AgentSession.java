@@ -1,5 +1,6 @@
 package dev.drawbridge.proxy.exchange;
 
+import dev.drawbridge.protocol.AgentNodes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,6 +22,9 @@ public final class AgentSession {
   private volatile long lastSeenNanos;
   private volatile Instant lastSeen;
   private volatile boolean leaving;
+  private volatile List<AgentNodes.Entry> reportedNodes = List.of();
+  /** The header the nodes were read from, so an unchanged report is not parsed again on every poll. */
+  private volatile String reportedNodesHeader;
   private boolean callDue;
   private long callDueNanos;
   private final java.util.concurrent.atomic.AtomicBoolean greeted = new java.util.concurrent.atomic.AtomicBoolean();
@@ -113,6 +117,22 @@ public final class AgentSession {
       drained.add(id);
     }
     return drained;
+  }
+
+  /**
+   * Records the proxy nodes the agent says it is attached to ({@code Drawbridge-Agent-Nodes}); an
+   * agent that sends none keeps an empty list.
+   */
+  public void reportNodes(String header) {
+    if (header != null && !header.equals(reportedNodesHeader)) {
+      reportedNodes = List.copyOf(AgentNodes.parse(header));
+      reportedNodesHeader = header;
+    }
+  }
+
+  /** The proxy nodes the agent last reported, with its link state to each; empty when it reports none. */
+  public List<AgentNodes.Entry> reportedNodes() {
+    return reportedNodes;
   }
 
   /** Records the agent's latest health report; true when it differs from the previous one. */

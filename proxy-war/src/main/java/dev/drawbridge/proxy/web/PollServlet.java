@@ -53,6 +53,7 @@ public class PollServlet extends HttpServlet {
       agentResponse.getOutputStream().write(empty);
       return;
     }
+    session.reportNodes(agentRequest.getHeader(Protocol.AGENT_NODES_HEADER));
     caller.backend().reportHealth(
         session, !Protocol.BACKEND_DOWN.equalsIgnoreCase(agentRequest.getHeader(Protocol.BACKEND_HEALTH_HEADER)));
     long pollWaitNanos = tunnel.settings().pollWait().toNanos();

@@ -45,9 +45,23 @@ public record StatusReport(
       List<AgentStatus> agents,
       RecentStats recent) {}
 
-  /** One connected agent; times are ISO-8601 instants. */
+  /**
+   * One connected agent; times are ISO-8601 instants.
+   *
+   * @param nodes the proxy nodes the agent reports being attached to, with its link state to each
+   *     (this node among them); empty for an agent that reports none
+   */
   public record AgentStatus(
-      String id, String version, String remoteAddress, String connectedSince, String lastSeen, int inFlight) {}
+      String id,
+      String version,
+      String remoteAddress,
+      String connectedSince,
+      String lastSeen,
+      int inFlight,
+      List<NodeStatus> nodes) {}
+
+  /** A proxy node as an agent reports it: {@code connected}, {@code starting}, {@code failing}, {@code rejected} or {@code draining}. */
+  public record NodeStatus(String node, String state) {}
 
   /** One exchange that did not complete, with the one-sentence reason its client was given. */
   public record FailureStatus(
@@ -81,7 +95,8 @@ public record StatusReport(
                 agent.remoteAddress(),
                 agent.connectedSince().toString(),
                 agent.lastSeen().toString(),
-                agent.inFlightCount()));
+                agent.inFlightCount(),
+                agent.reportedNodes().stream().map(node -> new NodeStatus(node.node(), node.state())).toList()));
       }
       backends.add(
           new BackendStatus(
