@@ -39,8 +39,14 @@ public final class ForkedProxyServer implements AutoCloseable {
     command.add(BuiltArtifacts.javaLauncher().toString());
     command.add("-Xmx" + heapMegabytes + "m");
     command.add("-XX:+ExitOnOutOfMemoryError");
+    command.addAll(Containers.current().jvmOptions());
+    // The same container, WAR, agent and tomcat-conf as this JVM's (a test's own options win).
+    System.getProperties().stringPropertyNames().stream()
+        .filter(name -> name.startsWith("drawbridge.it."))
+        .sorted()
+        .forEach(name -> command.add("-D" + name + "=" + System.getProperty(name)));
     command.addAll(jvmOptions);
-    // The test JVM's classpath holds Jetty and this class; surefire/failsafe set it to the real
+    // The test JVM's classpath holds the container and this class; surefire/failsafe set it to the real
     // test classpath even when they launch through a manifest-only jar.
     command.addAll(List.of("-cp", System.getProperty("java.class.path"), ProxyServerMain.class.getName()));
     command.addAll(List.of(configFile.toString(), workDir.toString()));

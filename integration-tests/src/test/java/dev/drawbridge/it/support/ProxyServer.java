@@ -7,22 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.eclipse.jetty.ee10.webapp.WebAppContext;
-import org.eclipse.jetty.http.UriCompliance;
-import org.eclipse.jetty.security.HashLoginService;
-import org.eclipse.jetty.security.UserStore;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.SslConnectionFactory;
-import org.eclipse.jetty.util.security.Credential;
-import org.eclipse.jetty.util.ssl.SslContextFactory;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
- * The real proxy WAR in an embedded Jetty 12 (ee10) on 127.0.0.1 and a port the OS picks, at
- * context path {@value #CONTEXT_PATH}, reading the config file a test wrote.
+ * The real proxy WAR in an embedded container on 127.0.0.1 and a port the OS picks, at context
+ * path {@value #CONTEXT_PATH}, reading the config file a test wrote. The container is Jetty 12 or
+ * Tomcat 11, as {@link Containers#current()} says; tests see no difference but the ones written
+ * down in {@link Containers}.
  */
 public final class ProxyServer implements AutoCloseable {
 
@@ -30,7 +20,7 @@ public final class ProxyServer implements AutoCloseable {
   public static final String CONTEXT_PATH = "/drawbridge";
 
   /** Accept queue unless a test asks for another: tomcat-conf's {@code acceptCount}. */
-  private static final int DEFAULT_ACCEPT_QUEUE = 1000;
+  static final int DEFAULT_ACCEPT_QUEUE = 1000;
 
   /** Context parameter naming the proxy's config file (see the contract's config section). */
   public static final String CONFIG_PARAMETER = "drawbridge.config";
@@ -41,6 +31,9 @@ public final class ProxyServer implements AutoCloseable {
   /** That user's password. */
   public static final String ADMIN_PASSWORD = "admin-secret";
 
+  /** The role the WAR's security constraint asks of admin users. */
+  static final String ADMIN_ROLE = "drawbridge-admin";
+
   /**
    * HTTPS for the connector: the server's key and certificate in {@code keyStore}; with {@code
    * trustStore}, the CAs client certificates must chain to, required when {@code needClientAuth}.
@@ -50,21 +43,22 @@ public final class ProxyServer implements AutoCloseable {
       boolean needClientAuth) {}
 
   /**
-   * How the server listens, beyond the defaults (plain HTTP, Jetty's 30 s idle timeout, thread pool
-   * and accept queue).
+   * How the server listens, beyond the defaults (plain HTTP, the container's idle timeouts, thread
+   * pool and accept queue).
    *
    * @param tls HTTPS settings, or null for plain HTTP
    * @param idleTimeout the connector's idle timeout (how long a connection may send nothing), or
-   *     null for Jetty's default
-   * @param maxThreads the threads of the server's pool, started at once and kept, or 0 for Jetty's
-   *     default pool (8 to 200 threads)
+   *     null for the container's default (Jetty: 30 s; Tomcat: tomcat-conf's connectionTimeout and
+   *     keepAliveTimeout)
+   * @param maxThreads the threads of the server's pool, started at once and kept, or 0 for the
+   *     container's default pool (Jetty: 8 to 200 threads; Tomcat: tomcat-conf's maxThreads)
    * @param acceptQueueSize connections the OS may hold for the server to accept, or 0 for 1000,
    *     the {@code acceptCount} of tomcat-conf (Jetty's own default of 50 resets connections when
    *     a few hundred clients connect at once on a busy machine)
    */
   public record Options(Tls tls, Duration idleTimeout, int maxThreads, int acceptQueueSize) {
 
-    /** Plain HTTP, Jetty's idle timeout and thread pool, an accept queue of 1000. */
+    /** Plain HTTP, the container's idle timeout and thread pool, an accept queue of 1000. */
     public static final Options DEFAULT = new Options(null, null, 0, 0);
 
     public Options withTls(Tls value) {
@@ -84,18 +78,16 @@ public final class ProxyServer implements AutoCloseable {
     }
   }
 
-  private final Server server;
-  private final WebAppContext webApp;
-  private final int port;
+  private final Containers.Container container;
+  private final RunningProxy running;
   private final Path configFile;
   private final Path workDir;
   private final Options options;
 
   private ProxyServer(
-      Server server, WebAppContext webApp, int port, Path configFile, Path workDir, Options options) {
-    this.server = server;
-    this.webApp = webApp;
-    this.port = port;
+      Containers.Container container, RunningProxy running, Path configFile, Path workDir, Options options) {
+    this.container = container;
+    this.running = running;
     this.configFile = configFile;
     this.workDir = workDir;
     this.options = options;
@@ -145,57 +137,24 @@ public final class ProxyServer implements AutoCloseable {
    */
   public ProxyServer restart() {
     stop();
-    return start(configFile, workDir, port, options);
+    return start(configFile, workDir, port(), options);
   }
 
   private static ProxyServer start(Path configFile, Path workDir, int port, Options options) {
-    // A fixed pool when sized: the thread counts a test reads are then the application's own.
-    Server server =
-        options.maxThreads() > 0
-            ? new Server(new QueuedThreadPool(options.maxThreads(), options.maxThreads()))
-            : new Server();
-    HttpConfiguration http = new HttpConfiguration();
-    // Like the Tomcat configuration: encoded characters such as %2F pass through to the backend.
-    http.setUriCompliance(UriCompliance.UNSAFE);
-    ServerConnector connector =
-        options.tls() == null
-            ? new ServerConnector(server, new HttpConnectionFactory(http))
-            : new ServerConnector(server, new SslConnectionFactory(sslContext(options.tls()), "http/1.1"),
-                new HttpConnectionFactory(http));
-    if (options.idleTimeout() != null) {
-      connector.setIdleTimeout(options.idleTimeout().toMillis());
-    }
-    connector.setAcceptQueueSize(options.acceptQueueSize() > 0 ? options.acceptQueueSize() : DEFAULT_ACCEPT_QUEUE);
-    server.addBean(adminRealm());
-    connector.setHost("127.0.0.1");
-    connector.setPort(port);
-    // A restart re-binds the port the OS gave the first start, though old connections may linger.
-    connector.setReuseAddress(true);
-    server.addConnector(connector);
-    WebAppContext webApp = proxyWebApp(configFile, workDir);
-    server.setHandler(webApp);
-    // Stopping must end held requests at once, not wait for them (Jetty's default is no wait).
-    server.setStopTimeout(0);
-    try {
-      server.start();
-    } catch (Exception e) {
-      stopQuietly(server);
-      throw new IllegalStateException("the proxy WAR did not start in Jetty", e);
-    }
-    return new ProxyServer(server, webApp, connector.getLocalPort(), configFile, workDir, options);
+    ProxyDeployment deployment = new ProxyDeployment(configFile, workDir, port, options);
+    Containers.Container container = Containers.current();
+    // Each branch names its container's classes only when taken: a run may lack the other's jars.
+    RunningProxy running =
+        switch (container) {
+          case JETTY -> JettyProxy.start(deployment);
+          case TOMCAT -> TomcatProxy.start(deployment);
+        };
+    return new ProxyServer(container, running, configFile, workDir, options);
   }
 
-  private static SslContextFactory.Server sslContext(Tls tls) {
-    SslContextFactory.Server ssl = new SslContextFactory.Server();
-    ssl.setKeyStorePath(tls.keyStore().toString());
-    ssl.setKeyStorePassword(tls.keyStorePassword());
-    if (tls.trustStore() != null) {
-      ssl.setTrustStorePath(tls.trustStore().toString());
-      ssl.setTrustStorePassword(tls.trustStorePassword());
-    }
-    // Like Tomcat's certificateVerification="required": no valid client certificate, no handshake.
-    ssl.setNeedClientAuth(tls.needClientAuth());
-    return ssl;
+  /** The container this proxy runs in. */
+  public Containers.Container container() {
+    return container;
   }
 
   /**
@@ -215,30 +174,6 @@ public final class ProxyServer implements AutoCloseable {
     return ForkedProxyServer.start(configJson, heapMegabytes, options, jvmOptions);
   }
 
-  /** The container realm the WAR's security constraint uses, as Tomcat's tomcat-users.xml would. */
-  private static HashLoginService adminRealm() {
-    UserStore users = new UserStore();
-    users.addUser(ADMIN_USER, Credential.getCredential(ADMIN_PASSWORD), new String[] {"drawbridge-admin"});
-    HashLoginService realm = new HashLoginService("Drawbridge");
-    realm.setUserStore(users);
-    return realm;
-  }
-
-  private static WebAppContext proxyWebApp(Path configFile, Path workDir) {
-    WebAppContext webApp = new WebAppContext();
-    webApp.setContextPath(CONTEXT_PATH);
-    webApp.setWar(BuiltArtifacts.proxyWar().toString());
-    webApp.setTempDirectory(workDir.resolve("webapp-tmp").toFile());
-    // Like Tomcat's work directory, kept across restarts: a first run's token lives there.
-    webApp.setTempDirectoryPersistent(true);
-    if (configFile != null) {
-      webApp.setInitParameter(CONFIG_PARAMETER, configFile.toAbsolutePath().toString());
-    }
-    // A WAR that fails to deploy must fail the test, not leave a server answering 503.
-    webApp.setThrowUnavailableOnStartupException(true);
-    return webApp;
-  }
-
   static Path createWorkDir() {
     try {
       return Files.createTempDirectory("drawbridge-proxy-");
@@ -252,7 +187,7 @@ public final class ProxyServer implements AutoCloseable {
    * trailing slash.
    */
   public String baseUrl() {
-    return (options.tls() == null ? "http" : "https") + "://127.0.0.1:" + port + CONTEXT_PATH;
+    return (options.tls() == null ? "http" : "https") + "://127.0.0.1:" + port() + CONTEXT_PATH;
   }
 
   /** The URI of {@code pathAndQuery} under the proxy, e.g. {@code uri("/hello?x=1")}. */
@@ -261,33 +196,20 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   public int port() {
-    return port;
+    return running.port();
   }
 
   /**
-   * Stops the proxy as a container stops a web application it shuts down: the WAR first, while the
-   * connector still holds every open connection (so its drain can still answer held clients and
-   * finish responses in flight), then the server, which closes what is left.
+   * Stops the proxy as its container stops a web application it shuts down: the WAR first, while
+   * open connections still stand (so its drain can still answer held clients and finish responses
+   * in flight), then the server, which closes what is left. A second call does nothing.
    */
   public void stop() {
-    try {
-      webApp.stop();
-      server.stop();
-    } catch (Exception e) {
-      throw new IllegalStateException("the proxy did not stop cleanly", e);
-    }
+    running.stop();
   }
 
   @Override
   public void close() {
     stop();
-  }
-
-  private static void stopQuietly(Server server) {
-    try {
-      server.stop();
-    } catch (Exception ignored) {
-      // Already failing to start; the start failure is the one worth reporting.
-    }
   }
 }
