@@ -314,7 +314,13 @@
     const node = $("verdict");
     const missing = report.backends.filter((b) => b.agents.length === 0).map((b) => "'" + b.id + "'");
     const queued = report.backends.reduce((n, b) => n + b.queueDepth, 0);
-    if (missing.length) {
+    if (report.phase === "leaving" || report.phase === "draining") {
+      node.className = "verdict warn";
+      node.textContent = report.phase === "leaving"
+        ? "This node is leaving its load balancer: readiness answers 503 and it still takes work, for now."
+        : "This node drains: its agents are told, new requests get 503, " + plural(report.liveExchanges, "request")
+          + " still to finish before it can be stopped.";
+    } else if (missing.length) {
       node.className = "verdict bad";
       node.textContent = "No agent is connected for backend " + missing.join(", ") + ": its requests cannot be answered.";
     } else if (report.backends.some((b) => b.queueDepth > 0 && b.oldestQueuedMillis >= 1000)) {

@@ -85,8 +85,11 @@ final class Poller implements Runnable {
       capacity.settle(node, reserved, 0);
       return;
     }
-    proxyLink.connected(proxyClient.proxyVersion());
-    backoff.reset();
+    // A draining node's answers are not a reconnection: its backoff keeps growing, its state stays.
+    if (!result.draining()) {
+      proxyLink.connected(proxyClient.proxyVersion());
+      backoff.reset();
+    }
     int used = 0;
     try {
       for (RequestHead clientRequest : result.exchanges()) {

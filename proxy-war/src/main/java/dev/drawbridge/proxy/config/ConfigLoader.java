@@ -112,6 +112,7 @@ public final class ConfigLoader {
     check.positive(config.idleTimeoutSeconds, "idleTimeoutSeconds");
     check.positive(config.maxPollBatch, "maxPollBatch");
     check.that(config.drainGraceSeconds >= 0, "drainGraceSeconds", "must be 0 (cut at once) or more");
+    check.that(config.drainDelaySeconds >= 0, "drainDelaySeconds", "must be 0 (stop taking work at once) or more");
     check.that(
         config.requeueOnAgentLoss == JsonValue.TRUE || config.requeueOnAgentLoss == JsonValue.FALSE,
         "requeueOnAgentLoss",
@@ -134,7 +135,8 @@ public final class ConfigLoader {
         config.maxPollBatch,
         config.requeueOnAgentLoss == JsonValue.TRUE,
         RouteLoader.validate(config.routes, backends.keySet(), source),
-        Duration.ofSeconds(config.drainGraceSeconds));
+        Duration.ofSeconds(config.drainGraceSeconds),
+        Duration.ofSeconds(config.drainDelaySeconds));
   }
 
   private static BackendSettings validate(ConfigFile.BackendEntry entry, String key, Check check)

@@ -18,7 +18,8 @@ public record ProxySettings(
     int maxPollBatch,
     boolean requeueOnAgentLoss,
     List<RouteSettings> routes,
-    Duration drainGrace) {
+    Duration drainGrace,
+    Duration drainDelay) {
 
   /** The backend that takes requests when no route picks another. */
   public BackendSettings defaultBackend() {

@@ -201,10 +201,19 @@ public final class Backend {
       answer(poll, List.of());
     }
     long lostAfter = tunnel.settings().pollWait().plus(tunnel.settings().agentGrace()).toNanos();
+    boolean isDraining;
+    synchronized (this) {
+      isDraining = draining;
+    }
     for (AgentSession session : agents.sessions()) {
       if (session.isLeaving() && session.inFlightCount() == 0) {
         agents.remove(session);
         LOG.info(() -> "Agent " + session.agentId() + " of backend '" + id() + "' left");
+        continue;
+      }
+      // A draining node answers polls at once and agents back off from it, so silence then is no
+      // sign of a lost agent; requests it still runs are bounded by their own deadlines.
+      if (isDraining) {
         continue;
       }
       if (session.missedExpectedCall(now)) {
@@ -344,19 +353,30 @@ public final class Backend {
     exchange.refuse(503, "The proxy is shutting down; retry shortly.", tunnel.settings().retryAfterSeconds());
   }
 
-  /** Stops taking work: refuses the queue, tells parked agents the proxy is draining. */
-  void drain() {
-    List<Exchange> refused;
+  /**
+   * Stops taking work: new client requests get 503 and every poll answer says the proxy drains.
+   * With {@code refuseQueued} (the web application stops, so no agent call will reach it any
+   * more) queued requests get 503 too; without (an operator's drain, the node keeps running) they
+   * go to the agents' next polls, and parked polls take what is queued now.
+   */
+  void drain(boolean refuseQueued) {
+    List<Exchange> refused = List.of();
     List<PendingPoll> polls;
+    List<List<Exchange>> work = new ArrayList<>();
     synchronized (this) {
       draining = true;
-      refused = new ArrayList<>(queued);
-      queued.clear();
+      if (refuseQueued) {
+        refused = new ArrayList<>(queued);
+        queued.clear();
+      }
       polls = new ArrayList<>(parked);
       parked.clear();
+      for (PendingPoll poll : polls) {
+        work.add(agents.reportsBackendDown(poll.agentId()) ? List.of() : takeQueued(poll));
+      }
     }
-    for (PendingPoll poll : polls) {
-      answer(poll, List.of());
+    for (int i = 0; i < polls.size(); i++) {
+      answer(polls.get(i), work.get(i));
     }
     for (Exchange exchange : refused) {
       exchange.refuse(503, "The proxy is shutting down; retry shortly.", tunnel.settings().retryAfterSeconds());

@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -41,6 +42,25 @@ public final class Tunnel implements AutoCloseable {
 
   /** Set by the first {@link #close(Duration)}. */
   private final AtomicBoolean closing = new AtomicBoolean();
+
+  /**
+   * Where this node is in leaving its load balancer:
+   *
+   * <pre>
+   *   SERVING --drain call--> LEAVING --drainDelaySeconds--> DRAINING
+   *      \---------------undeploy (close)-------------------/
+   * </pre>
+   *
+   * Readiness answers 503 from LEAVING on, while the node still takes work; only in DRAINING are
+   * agents told and new requests refused.
+   */
+  public enum Phase {
+    SERVING,
+    LEAVING,
+    DRAINING
+  }
+
+  private final AtomicReference<Phase> phase = new AtomicReference<>(Phase.SERVING);
 
   /** Notified whenever the last live exchange ends, for {@link #close(Duration)}. */
   private final Object drained = new Object();
@@ -148,6 +168,39 @@ public final class Tunnel implements AutoCloseable {
     return recentlyEnded.containsKey(id);
   }
 
+  /** Where this node is in leaving its load balancer. */
+  public Phase phase() {
+    return phase.get();
+  }
+
+  /**
+   * An operator's drain, so that the node can be stopped without failing a request: readiness
+   * answers 503 from now on while the node keeps taking work for {@code drainDelaySeconds}, long
+   * enough for the load balancer to take it out; then agents are told on every poll answer, new
+   * requests get 503, and requests already queued or in flight finish. False when a drain or a
+   * stop had begun already.
+   */
+  public boolean leave() {
+    if (!phase.compareAndSet(Phase.SERVING, Phase.LEAVING)) {
+      return false;
+    }
+    Duration delay = settings.drainDelay();
+    LOG.info(() -> "Drawbridge proxy leaving its load balancer: readiness answers 503 from now on; it keeps taking"
+        + " work for " + delay.toSeconds() + " s (drainDelaySeconds), then tells its agents and takes no new requests");
+    reaper.schedule(this::stopTakingWork, delay.toMillis(), TimeUnit.MILLISECONDS);
+    return true;
+  }
+
+  private void stopTakingWork() {
+    if (phase.compareAndSet(Phase.LEAVING, Phase.DRAINING)) {
+      LOG.info(() -> "Drawbridge proxy draining: agents are told, new requests get 503, the " + exchanges.size()
+          + " requests queued or in flight finish; stop the node once readiness shows liveExchanges 0");
+      for (Backend backend : backends.values()) {
+        backend.drain(false);
+      }
+    }
+  }
+
   private void sweep() {
     try {
       long now = System.nanoTime();
@@ -179,11 +232,12 @@ public final class Tunnel implements AutoCloseable {
     if (!closing.compareAndSet(false, true)) {
       return;
     }
+    phase.set(Phase.DRAINING);
     LOG.info(
         () -> "Drawbridge proxy draining: new and queued requests get 503, agents are told to reconnect later,"
             + " responses in flight get up to " + grace.toSeconds() + " s to finish");
     for (Backend backend : backends.values()) {
-      backend.drain();
+      backend.drain(true);
     }
     for (Exchange exchange : List.copyOf(exchanges.values())) {
       if (exchange.state() != ExchangeState.RESPONDING) {

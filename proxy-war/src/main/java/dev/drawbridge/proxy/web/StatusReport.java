@@ -16,6 +16,8 @@ import java.util.List;
  * instant. The "JSON API" section of docs/operations.md documents every field; keep the two in step.
  *
  * @param now the proxy's clock when the report was made, so readers compute ages without skew
+ * @param phase {@code serving}, {@code leaving} (drain call made, still taking work) or {@code
+ *     draining} (agents told, new requests refused)
  * @param liveExchanges exchanges queued or in flight, all backends together
  * @param recentFailures the last exchanges that did not complete, newest first
  */
@@ -23,6 +25,7 @@ public record StatusReport(
     String version,
     String now,
     String startedAt,
+    String phase,
     int liveExchanges,
     List<BackendStatus> backends,
     List<FailureStatus> recentFailures) {
@@ -129,6 +132,7 @@ public record StatusReport(
         Protocol.SOFTWARE_VERSION,
         now.toString(),
         tunnel.startedAt().toString(),
+        tunnel.phase().name().toLowerCase(java.util.Locale.ROOT),
         tunnel.liveExchanges(),
         backends,
         failures);
