@@ -55,26 +55,33 @@ public final class ProxyServer implements AutoCloseable {
    * @param acceptQueueSize connections the OS may hold for the server to accept, or 0 for 1000,
    *     the {@code acceptCount} of tomcat-conf (Jetty's own default of 50 resets connections when
    *     a few hundred clients connect at once on a busy machine)
+   * @param host the loopback address to listen on, 127.0.0.1 unless a test runs several nodes
+   * @param port the port to listen on, or 0 for one the OS picks
    */
-  public record Options(Tls tls, Duration idleTimeout, int maxThreads, int acceptQueueSize) {
+  public record Options(Tls tls, Duration idleTimeout, int maxThreads, int acceptQueueSize, String host, int port) {
 
-    /** Plain HTTP, the container's idle timeout and thread pool, an accept queue of 1000. */
-    public static final Options DEFAULT = new Options(null, null, 0, 0);
+    /** Plain HTTP, the container's idle timeout and thread pool, an accept queue of 1000, on 127.0.0.1. */
+    public static final Options DEFAULT = new Options(null, null, 0, 0, "127.0.0.1", 0);
 
     public Options withTls(Tls value) {
-      return new Options(value, idleTimeout, maxThreads, acceptQueueSize);
+      return new Options(value, idleTimeout, maxThreads, acceptQueueSize, host, port);
     }
 
     public Options withIdleTimeout(Duration value) {
-      return new Options(tls, value, maxThreads, acceptQueueSize);
+      return new Options(tls, value, maxThreads, acceptQueueSize, host, port);
     }
 
     public Options withMaxThreads(int value) {
-      return new Options(tls, idleTimeout, value, acceptQueueSize);
+      return new Options(tls, idleTimeout, value, acceptQueueSize, host, port);
     }
 
     public Options withAcceptQueueSize(int value) {
-      return new Options(tls, idleTimeout, maxThreads, value);
+      return new Options(tls, idleTimeout, maxThreads, value, host, port);
+    }
+
+    /** Listening on {@code address} (a loopback address) and {@code listenPort} (0: the OS picks). */
+    public Options withAddress(String address, int listenPort) {
+      return new Options(tls, idleTimeout, maxThreads, acceptQueueSize, address, listenPort);
     }
   }
 
@@ -141,7 +148,8 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   private static ProxyServer start(Path configFile, Path workDir, int port, Options options) {
-    ProxyDeployment deployment = new ProxyDeployment(configFile, workDir, port, options);
+    ProxyDeployment deployment =
+        new ProxyDeployment(configFile, workDir, port != 0 ? port : options.port(), options);
     Containers.Container container = Containers.current();
     // Each branch names its container's classes only when taken: a run may lack the other's jars.
     RunningProxy running =
@@ -187,7 +195,7 @@ public final class ProxyServer implements AutoCloseable {
    * trailing slash.
    */
   public String baseUrl() {
-    return (options.tls() == null ? "http" : "https") + "://127.0.0.1:" + port() + CONTEXT_PATH;
+    return (options.tls() == null ? "http" : "https") + "://" + options.host() + ":" + port() + CONTEXT_PATH;
   }
 
   /** The URI of {@code pathAndQuery} under the proxy, e.g. {@code uri("/hello?x=1")}. */
