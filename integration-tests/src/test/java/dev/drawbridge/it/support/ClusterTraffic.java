@@ -61,14 +61,16 @@ public final class ClusterTraffic implements AutoCloseable {
   }
 
   private final URI base;
+  private final List<String> prefixes;
   private final Duration requestTimeout;
   private final ExecutorService clients;
   private final HttpClient http;
   private final ConcurrentLinkedQueue<Outcome> outcomes = new ConcurrentLinkedQueue<>();
   private volatile boolean stopping;
 
-  private ClusterTraffic(URI base, int clientCount, Duration requestTimeout) {
+  private ClusterTraffic(URI base, List<String> prefixes, int clientCount, Duration requestTimeout) {
     this.base = base;
+    this.prefixes = List.copyOf(prefixes);
     this.requestTimeout = requestTimeout;
     this.clients = Executors.newFixedThreadPool(clientCount);
     this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(requestTimeout).build();
@@ -76,7 +78,15 @@ public final class ClusterTraffic implements AutoCloseable {
 
   /** Starts {@code clientCount} clients sending to {@code base}, each request given up after {@code requestTimeout}. */
   public static ClusterTraffic start(String base, int clientCount, Duration requestTimeout) {
-    ClusterTraffic traffic = new ClusterTraffic(URI.create(base), clientCount, requestTimeout);
+    return start(base, List.of(""), clientCount, requestTimeout);
+  }
+
+  /**
+   * Like {@link #start(String, int, Duration)}, each request's path beginning with one of {@code
+   * prefixes} picked at random, e.g. the routes of several backends.
+   */
+  public static ClusterTraffic start(String base, List<String> prefixes, int clientCount, Duration requestTimeout) {
+    ClusterTraffic traffic = new ClusterTraffic(URI.create(base), prefixes, clientCount, requestTimeout);
     for (int i = 0; i < clientCount; i++) {
       int client = i;
       traffic.clients.execute(() -> traffic.run(client));
@@ -112,7 +122,8 @@ public final class ClusterTraffic implements AutoCloseable {
   private void run(int client) {
     SplittableRandom random = new SplittableRandom(client);
     for (long seq = 0; !stopping; seq++) {
-      outcomes.add(exchange(random, "/ha/" + client + "-" + seq + "?n=" + seq));
+      String prefix = prefixes.get(random.nextInt(prefixes.size()));
+      outcomes.add(exchange(random, prefix + "/ha/" + client + "-" + seq + "?n=" + seq));
     }
   }
 

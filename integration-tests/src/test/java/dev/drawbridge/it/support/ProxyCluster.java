@@ -79,6 +79,11 @@ public final class ProxyCluster implements AutoCloseable {
     return nodes[index];
   }
 
+  /** Node {@code index} as last started. */
+  public ForkedProxyServer node(int index) {
+    return nodes[index];
+  }
+
   /** SIGKILL of node {@code index}: it vanishes with everything in flight on it. */
   public void kill(int index) {
     nodes[index].kill();
