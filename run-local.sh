@@ -95,14 +95,18 @@ mvn -B -q -Dstyle.color=never -N dependency:copy -Dartifact="org.apache.tomcat:t
   || fail "could not fetch Tomcat $TOMCAT_VERSION from Maven Central; see $WORK/fetch-tomcat.log"
 mkdir -p "$TOMCAT"
 tar -xzf "$WORK/tomcat-$TOMCAT_VERSION.tar.gz" -C "$TOMCAT" --strip-components=1
+# Tomcat's sample applications (docs, examples, manager, its welcome page) have no place here.
+rm -rf "$TOMCAT/webapps" && mkdir "$TOMCAT/webapps"
 # Overlay: the distribution's own conf (web.xml, context.xml...) stays, ours replaces what we ship.
+# Its Catalina/localhost/ROOT.xml publishes $TOMCAT/drawbridge.war at the root.
 cp -R "$ROOT/tomcat-conf/." "$TOMCAT/conf/"
 
 # The agent gets the token; the proxy only ever sees its SHA-256.
-TOKEN=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+NEW_TOKEN=$(java -jar "$AGENT_JAR" new-token)
+TOKEN=$(sed -n 's/^token: //p' <<<"$NEW_TOKEN")
+TOKEN_SHA256=$(sed -n 's/^agentTokenSha256: //p' <<<"$NEW_TOKEN")
 TOKEN_FILE=$WORK/agent.token
 (umask 077 && printf %s "$TOKEN" > "$TOKEN_FILE")
-TOKEN_SHA256=$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)
 if [ "$NODES" -eq 1 ]; then
   CLUSTER_SETTINGS=""
 else
@@ -127,37 +131,41 @@ ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
 </tomcat-users>
 XML
 )
-cp "$WAR" "$TOMCAT/webapps/drawbridge.war"
+cp "$WAR" "$TOMCAT/drawbridge.war"
 
-# Starts Tomcat node $1 from its own CATALINA_BASE $2 on its address and $PORT.
+# Starts Tomcat node $1 from its CATALINA_BASE $2 on its address and $PORT, logging to $3.
 start_node() {
   local address
   address=$(node_address "$1")
   echo "Starting Tomcat on $address:$PORT..."
-  # "catalina.sh run" execs java, so $! is Tomcat itself. No shutdown port: we stop it by PID.
+  # "catalina.sh run" execs java, so $! is Tomcat itself. No shutdown port (tomcat-conf's default):
+  # we stop it by PID.
   CATALINA_HOME=$TOMCAT CATALINA_BASE=$2 \
-    CATALINA_OPTS="-Ddrawbridge.http.address=$address -Ddrawbridge.http.port=$PORT -Ddrawbridge.shutdown.port=-1" \
-    "$TOMCAT/bin/catalina.sh" run > "$2/tomcat.log" 2>&1 &
+    CATALINA_OPTS="-Ddrawbridge.http.address=$address -Ddrawbridge.http.port=$PORT" \
+    "$TOMCAT/bin/catalina.sh" run > "$3" 2>&1 &
   NODE_PIDS+=("$!")
   STARTED_PIDS+=("$!")
 }
 
 NODE_PIDS=()
 NODE_BASES=()
+NODE_LOGS=()
 if [ "$NODES" -eq 1 ]; then
   NODE_BASES+=("$TOMCAT")
+  NODE_LOGS+=("$WORK/tomcat.log")
 else
   # One CATALINA_BASE per node over the one Tomcat: the same conf and WAR, their own logs and work.
   for n in $(seq "$NODES"); do
     base=$WORK/node$n
     mkdir -p "$base/logs" "$base/temp" "$base/work" "$base/webapps"
     cp -R "$TOMCAT/conf" "$base/conf"
-    cp "$TOMCAT/webapps/drawbridge.war" "$base/webapps/"
+    cp "$TOMCAT/drawbridge.war" "$base/"
     NODE_BASES+=("$base")
+    NODE_LOGS+=("$base/tomcat.log")
   done
 fi
 for n in $(seq "$NODES"); do
-  start_node "$n" "${NODE_BASES[n - 1]}"
+  start_node "$n" "${NODE_BASES[n - 1]}" "${NODE_LOGS[n - 1]}"
 done
 
 echo "Starting the demo backend..."
@@ -169,11 +177,11 @@ wait_for "grep -q 'listening on' '$WORK/demo-backend.log'" 60 "$DEMO_PID" \
 DEMO_URL=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$WORK/demo-backend.log" | head -1)
 
 for n in $(seq "$NODES"); do
-  NODE_URL=http://$(node_address "$n"):$PORT/drawbridge
+  NODE_URL=http://$(node_address "$n"):$PORT
   wait_for "curl -sf -o /dev/null '$NODE_URL/_drawbridge/health'" 90 "${NODE_PIDS[n - 1]}" \
-    || fail "the proxy at $NODE_URL did not become healthy; see ${NODE_BASES[n - 1]}/tomcat.log and ${NODE_BASES[n - 1]}/logs/drawbridge.log"
+    || fail "the proxy at $NODE_URL did not become healthy; see ${NODE_LOGS[n - 1]} and ${NODE_BASES[n - 1]}/logs/drawbridge.log"
 done
-PROXY_URL=http://127.0.0.1:$PORT/drawbridge
+PROXY_URL=http://127.0.0.1:$PORT
 
 echo "Starting the agent..."
 if [ "$NODES" -eq 1 ]; then
@@ -182,7 +190,7 @@ if [ "$NODES" -eq 1 ]; then
 else
   # One name for every node, as DNS would publish it: the agent attaches to each address.
   for n in $(seq "$NODES"); do echo "$(node_address "$n") $NODES_NAME"; done > "$WORK/hosts"
-  AGENT_PROXY=http://$NODES_NAME:$PORT/drawbridge
+  AGENT_PROXY=http://$NODES_NAME:$PORT
   AGENT_JVM=("-Djdk.net.hosts.file=$WORK/hosts")
 fi
 java "${AGENT_JVM[@]}" -jar "$AGENT_JAR" --proxy "$AGENT_PROXY" --target "$DEMO_URL" --backend default \
@@ -194,7 +202,7 @@ wait_for "grep -q 'Connected to proxy' '$WORK/agent.log'" 60 "$AGENT_PID" \
 
 if [ "$NODES" -gt 1 ]; then
   for n in $(seq "$NODES"); do
-    NODE_URL=http://$(node_address "$n"):$PORT/drawbridge
+    NODE_URL=http://$(node_address "$n"):$PORT
     wait_for "curl -sf -o /dev/null '$NODE_URL/_drawbridge/health/ready'" 60 "$AGENT_PID" \
       || fail "the agent did not attach to $NODE_URL; see $WORK/agent.log"
   done
@@ -203,7 +211,7 @@ if [ "$NODES" -gt 1 ]; then
   for n in $(seq "$NODES"); do
     echo "    server n$n $(node_address "$n"):$PORT check" >> "$WORK/haproxy.cfg"
   done
-  LB_BIND=127.0.0.1:$PORT LB_STATS_BIND=127.0.0.1:$STATS_PORT LB_CHECK_INTERVAL=1s DRAWBRIDGE_PATH=/drawbridge \
+  LB_BIND=127.0.0.1:$PORT LB_STATS_BIND=127.0.0.1:$STATS_PORT LB_CHECK_INTERVAL=1s DRAWBRIDGE_PATH="" \
     haproxy -db -f "$WORK/haproxy.cfg" > "$WORK/haproxy.log" 2>&1 &
   HAPROXY_PID=$!
   STARTED_PIDS+=("$HAPROXY_PID")
@@ -217,6 +225,13 @@ if [ "$NODES" -gt 1 ]; then
   done
 fi
 
+# A few requests through the whole tunnel, so that a slow path shows at once; the first warms up.
+TIMES=()
+for _ in 1 2 3 4 5 6 7 8; do
+  TIMES+=("$(curl -sf -o /dev/null -w '%{time_total}' "$PROXY_URL/")") || fail "a request through the tunnel failed"
+done
+MEDIAN_MS=$(printf '%s\n' "${TIMES[@]:1}" | sort -n | awk '{ t[NR] = $1 } END { printf "%.1f", t[int((NR + 1) / 2)] * 1000 }')
+
 if [ "$NODES" -eq 1 ]; then
   cat <<INFO
 
@@ -225,6 +240,7 @@ Drawbridge is running.
   Admin page:   $PROXY_URL/_drawbridge/admin/   (user admin, password $ADMIN_PASSWORD)
   Agent token:  $TOKEN   (also in $TOKEN_FILE)
   Demo backend: $DEMO_URL (reached only through the agent)
+  Round trip:   $MEDIAN_MS ms through the tunnel (median of 7 requests to $PROXY_URL/)
   Logs:         $WORK/{tomcat,agent,demo-backend}.log and $TOMCAT/logs/drawbridge.log
 
 Press Ctrl-C to stop
@@ -234,10 +250,11 @@ else
   echo "Drawbridge is running on $NODES nodes behind HAProxy."
   echo "  Public URL:   $PROXY_URL/   (HAProxy; its status page: http://127.0.0.1:$STATS_PORT/)"
   for n in $(seq "$NODES"); do
-    echo "  Node n$n:      http://$(node_address "$n"):$PORT/drawbridge/_drawbridge/admin/   (user admin, password $ADMIN_PASSWORD)"
+    echo "  Node n$n:      http://$(node_address "$n"):$PORT/_drawbridge/admin/   (user admin, password $ADMIN_PASSWORD)"
   done
   echo "  Agent:        attached to every node through $NODES_NAME (see $WORK/hosts and $WORK/agent.log)"
   echo "  Answered by:  ${ANSWERED_BY[*]}   ($((NODES * 2)) requests through HAProxy)"
+  echo "  Round trip:   $MEDIAN_MS ms through HAProxy and the tunnel (median of 7 requests to $PROXY_URL/)"
   echo "  Agent token:  $TOKEN   (also in $TOKEN_FILE)"
   echo "  Demo backend: $DEMO_URL (reached only through the agent)"
   echo "  Logs:         $WORK/{haproxy,agent,demo-backend}.log and $WORK/node*/{tomcat.log,logs/drawbridge.log}"
@@ -245,7 +262,7 @@ else
   echo "Take node n1 out without failing a request (readiness turns 503, HAProxy stops sending,"
   echo "then the node stops taking work and its requests in flight finish):"
   echo "  curl -u admin:$ADMIN_PASSWORD -X POST -H 'Drawbridge-Admin-Action: drain' \\"
-  echo "      http://$(node_address 1):$PORT/drawbridge/_drawbridge/admin/api/drain"
+  echo "      http://$(node_address 1):$PORT/_drawbridge/admin/api/drain"
   echo
   echo "Press Ctrl-C to stop"
 fi

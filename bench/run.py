@@ -206,7 +206,10 @@ def start_drawbridge(procs, backend_port, tomcat_version, admin_password, socket
         '<tomcat-users xmlns="http://tomcat.apache.org/xml" version="1.0">'
         '<role rolename="drawbridge-admin"/>'
         f'<user username="admin" password="{admin_password}" roles="drawbridge-admin"/></tomcat-users>')
-    shutil.copy(ROOT / "proxy-war" / "target" / "drawbridge.war", tomcat / "webapps" / "drawbridge.war")
+    # The documented sub-path deployment: the context file's name gives the path, /drawbridge.
+    contexts = tomcat / "conf" / "Catalina" / "localhost"
+    (contexts / "ROOT.xml").rename(contexts / "drawbridge.xml")
+    shutil.copy(ROOT / "proxy-war" / "target" / "drawbridge.war", tomcat / "drawbridge.war")
     # The same small file served by Tomcat itself: what one plain request costs in this container,
     # the floor under anything a servlet in it does.
     (tomcat / "webapps" / "floor").mkdir()

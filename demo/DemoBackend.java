@@ -18,7 +18,8 @@ import java.util.concurrent.Executors;
  * URL. Port 0 (the default) lets the OS choose.
  *
  * <ul>
- *   <li>{@code /} a welcome page (JSON when the client asks for application/json)
+ *   <li>{@code /} a welcome page (JSON when the client asks for application/json) naming its own
+ *       public URL, built from the Host and X-Forwarded-* headers as web applications do
  *   <li>{@code /echo} the request (method, target, headers, body) as JSON
  *   <li>{@code /events} a Server-Sent Events clock, one event per second: shows that
  *       streaming responses pass through the tunnel as they are written
@@ -27,6 +28,10 @@ import java.util.concurrent.Executors;
 public final class DemoBackend {
 
   public static void main(String[] args) throws IOException {
+    // Without it the JDK's server holds back small writes on a kept-alive connection until the
+    // previous one is acknowledged (Nagle against delayed ACK): about 40 ms on every request the
+    // agent sends over a reused connection. Read once, when the server classes load.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
     int port = args.length > 0 ? Integer.parseInt(args[0]) : 0;
     HttpServer server =
         HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
@@ -45,8 +50,10 @@ public final class DemoBackend {
       return;
     }
     String accept = String.valueOf(exchange.getRequestHeaders().getFirst("Accept"));
+    String publicUrl = publicUrl(exchange);
     if (accept.contains("application/json") && !accept.contains("text/html")) {
-      send(exchange, 200, "application/json", "{\"service\":\"demo\",\"greeting\":\"Hello through Drawbridge!\"}\n");
+      send(exchange, 200, "application/json", "{\"service\":\"demo\",\"greeting\":\"Hello through Drawbridge!\","
+          + "\"url\":" + quote(publicUrl) + "}\n");
       return;
     }
     send(exchange, 200, "text/html; charset=utf-8", """
@@ -58,12 +65,23 @@ public final class DemoBackend {
              The agent fetched your request from the proxy and brought this answer back.</p>
           <p><a href="echo?demo=1">echo</a> shows what the service received
              (look for Via and X-Forwarded-For).</p>
+          <p>This page's address, as the service builds it from Host, X-Forwarded-Proto and
+             X-Forwarded-Prefix: <code>%s</code></p>
           <p>Server time, streamed with Server-Sent Events: <b id="clock">waiting...</b></p>
           <script>
             new EventSource("events").onmessage = e => document.getElementById("clock").textContent = e.data;
           </script>
         </body></html>
-        """);
+        """.formatted(publicUrl.replace("&", "&amp;").replace("<", "&lt;")));
+  }
+
+  /** The URL a client used to reach this page, built as a web application behind a proxy does. */
+  private static String publicUrl(HttpExchange exchange) {
+    Headers headers = exchange.getRequestHeaders();
+    String proto = headers.getFirst("X-Forwarded-Proto");
+    String host = headers.getFirst("Host");
+    String prefix = headers.getFirst("X-Forwarded-Prefix");
+    return (proto == null ? "http" : proto) + "://" + host + (prefix == null ? "" : prefix) + "/";
   }
 
   private static void echo(HttpExchange exchange) throws IOException {

@@ -253,7 +253,9 @@
       const seenMillis = nowMillis - Date.parse(agent.lastSeen);
       const seen = el("td", seenMillis > 30000 ? "stale" : null, ago(agent.lastSeen, nowMillis));
       seen.title = agent.lastSeen;
-      row.append(since, seen, el("td", null, number(agent.inFlight)), nodesCell(agent.nodes || []));
+      const token = el("td", "mono", agent.token || "—");
+      token.title = "first 12 hex digits of the SHA-256 of the agent's token";
+      row.append(since, seen, el("td", null, number(agent.inFlight)), token, nodesCell(agent.nodes || []));
       return row;
     });
     field(node, "agents").replaceChildren(...rows);
@@ -308,6 +310,43 @@
     $("no-failures").hidden = rows.length > 0;
   }
 
+  // ---- configuration -----------------------------------------------------------------------
+
+  function renderConfig(config, nowMillis) {
+    if (!config) return;
+    $("config-file").textContent = config.file ? config.file : "no file: first-run defaults";
+    $("config-version").textContent = String(config.version);
+    $("config-hash").textContent = config.sha256 ? "sha256 " + config.sha256.slice(0, 12) : "";
+    $("config-loaded").textContent = ago(config.loadedAt, nowMillis);
+    $("config-loaded").title = config.loadedAt;
+    const r = config.reloads;
+    $("config-reloads").textContent = r.applied + " applied · " + r.unchanged + " unchanged · " + r.invalid + " refused";
+    const error = $("config-error");
+    // A refusal matters until a later load succeeded.
+    const current = config.lastError && Date.parse(config.lastError.at) >= Date.parse(config.loadedAt);
+    error.hidden = !current;
+    error.textContent = current
+      ? "Refused " + ago(config.lastError.at, nowMillis) + ": " + config.lastError.message
+        + ". The configuration loaded " + ago(config.loadedAt, nowMillis) + " still runs."
+      : "";
+    $("reload").hidden = !config.file;
+  }
+
+  async function reload() {
+    const result = $("config-result");
+    try {
+      const response = await fetch("api/reload", {
+        method: "POST", cache: "no-store", credentials: "same-origin",
+        headers: { "Drawbridge-Admin-Action": "reload" },
+      });
+      const type = response.headers.get("Content-Type") || "";
+      result.textContent = type.includes("json") ? (await response.json()).message : await response.text();
+    } catch (e) {
+      result.textContent = "The proxy did not answer the reload.";
+    }
+    result.hidden = false;
+  }
+
   // ---- whole page --------------------------------------------------------------------------
 
   function verdict(report) {
@@ -344,6 +383,7 @@
     verdict(report);
     for (const backend of report.backends) renderBackend(backend, nowMillis);
     renderFailures(report.recentFailures, nowMillis);
+    renderConfig(report.config, nowMillis);
   }
 
   function setConnection(state, text) {
@@ -369,6 +409,7 @@
     for (const body of document.querySelectorAll("tbody")) body.replaceChildren();
     for (const wrap of document.querySelectorAll(".table-wrap")) wrap.hidden = true;
     for (const empty of document.querySelectorAll(".empty")) empty.hidden = true;
+    $("config-error").hidden = true;
     for (const node of document.querySelectorAll(".tile")) node.classList.remove("warn", "bad");
     for (const node of document.querySelectorAll(".badge")) { node.className = "badge"; node.textContent = "unknown"; }
     for (const chart of document.querySelectorAll(".chart")) noData(chart, "disconnected");
@@ -399,5 +440,6 @@
     }
   }
 
+  $("reload").addEventListener("click", reload);
   poll();
 })();

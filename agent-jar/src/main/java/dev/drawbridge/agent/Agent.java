@@ -36,6 +36,7 @@ public final class Agent implements AutoCloseable {
 
   private final AgentConfig config;
   private final Capacity capacity;
+  private final TokenSource token;
   private final ProxyNodes nodes;
   private final CloseableHttpClient backendClient;
   private final HttpHost target;
@@ -57,6 +58,7 @@ public final class Agent implements AutoCloseable {
   Agent(AgentConfig config, NodeResolver resolver) {
     this.config = config;
     this.capacity = new Capacity(config.concurrency(), config.polls());
+    this.token = TokenSource.of(config);
     this.nodes = new ProxyNodes(config.proxies(), config.backend(), resolver,
         config.transport().resolveInterval(), this::link, this::startPolling, this::letGo);
     this.backendClient = ClientFactory.backendClient(config);
@@ -89,7 +91,7 @@ public final class Agent implements AutoCloseable {
   }
 
   private NodeLink link(ProxyNode node) {
-    return new NodeLink(config, node, nodes, nodes::report);
+    return new NodeLink(config, node, token, nodes, nodes::report);
   }
 
   private void startPolling(NodeLink link) {

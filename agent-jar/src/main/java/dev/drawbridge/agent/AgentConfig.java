@@ -20,12 +20,15 @@ import java.util.Objects;
  * @param connectTimeout connect timeout toward the proxy and the backend
  * @param backendTimeout socket and response timeout toward the backend
  * @param proxyTimeout response timeout of proxy calls; must exceed the proxy's poll wait
- * @param preserveHost send the client's Host header to the backend instead of the target's
+ * @param preserveHost send the client's Host header to the backend (the default) instead of the
+ *     target's host and port
  * @param drainTimeout how long in-flight exchanges may take to finish on shutdown
  * @param maxBackoff cap of the reconnect backoff
  * @param healthPath path on the target checked with GET, starting with '/', or null for no check
  * @param healthInterval time between two health checks
  * @param transport trust store, forward proxy and name lookups toward the proxy
+ * @param tokenFile the file {@code token} was read from, followed for changes; null for a token
+ *     given directly
  */
 public record AgentConfig(
     List<URI> proxies,
@@ -43,7 +46,8 @@ public record AgentConfig(
     Duration maxBackoff,
     String healthPath,
     Duration healthInterval,
-    ProxyTransport transport) {
+    ProxyTransport transport,
+    java.nio.file.Path tokenFile) {
 
   /** Most exchanges asked for in one poll; matches the proxy's default maxPollBatch. */
   public static final int MAX_POLL_BATCH = 32;
@@ -77,13 +81,12 @@ public record AgentConfig(
     polls = Math.min(polls, concurrency);
   }
 
-  /** A config with one proxy URL. */
+  /** A config with one proxy URL whose token was given directly, not read from a file. */
   public AgentConfig(URI proxy, URI target, String backend, String token, String agentId, int concurrency,
       int polls, Duration connectTimeout, Duration backendTimeout, Duration proxyTimeout, boolean preserveHost,
-      Duration drainTimeout, Duration maxBackoff, String healthPath, Duration healthInterval,
-      ProxyTransport transport) {
+      Duration drainTimeout, Duration maxBackoff, String healthPath, Duration healthInterval, ProxyTransport transport) {
     this(List.of(proxy), target, backend, token, agentId, concurrency, polls, connectTimeout, backendTimeout,
-        proxyTimeout, preserveHost, drainTimeout, maxBackoff, healthPath, healthInterval, transport);
+        proxyTimeout, preserveHost, drainTimeout, maxBackoff, healthPath, healthInterval, transport, null);
   }
 
   /** The first proxy URL, which names the proxy in messages. */
@@ -95,20 +98,26 @@ public record AgentConfig(
   public AgentConfig(URI proxy, URI target, String backend, String token, String agentId, int concurrency,
       int polls, Duration connectTimeout, Duration backendTimeout, Duration proxyTimeout, boolean preserveHost,
       Duration drainTimeout, Duration maxBackoff) {
-    this(proxy, target, backend, token, agentId, concurrency, polls, connectTimeout, backendTimeout, proxyTimeout,
-        preserveHost, drainTimeout, maxBackoff, null, Duration.ofSeconds(5), ProxyTransport.DEFAULT);
+    this(List.of(proxy), target, backend, token, agentId, concurrency, polls, connectTimeout, backendTimeout,
+        proxyTimeout, preserveHost, drainTimeout, maxBackoff, null, Duration.ofSeconds(5), ProxyTransport.DEFAULT, null);
   }
 
   /** This config serving {@code otherBackend} at {@code otherTarget}, for agents with several routes. */
   public AgentConfig forRoute(String otherBackend, URI otherTarget) {
-    return new AgentConfig(proxies, otherTarget, otherBackend, token, agentId, concurrency, polls, connectTimeout,
-        backendTimeout, proxyTimeout, preserveHost, drainTimeout, maxBackoff, healthPath, healthInterval, transport);
+    return forRoute(otherBackend, otherTarget, token, tokenFile);
+  }
+
+  /** Like {@link #forRoute(String, URI)}, with a token of its own (read from {@code otherTokenFile}, or null). */
+  public AgentConfig forRoute(String otherBackend, URI otherTarget, String otherToken, java.nio.file.Path otherTokenFile) {
+    return new AgentConfig(proxies, otherTarget, otherBackend, otherToken, agentId, concurrency, polls, connectTimeout,
+        backendTimeout, proxyTimeout, preserveHost, drainTimeout, maxBackoff, healthPath, healthInterval, transport,
+        otherTokenFile);
   }
 
   /** A config with the documented defaults, for embedding and tests. */
   public static AgentConfig defaults(URI proxy, URI target, String token) {
     return new AgentConfig(
-        proxy,
+        List.of(proxy),
         target,
         "default",
         token,
@@ -118,18 +127,19 @@ public record AgentConfig(
         Duration.ofSeconds(10),
         Duration.ofSeconds(60),
         Duration.ofSeconds(60),
-        false,
+        true,
         Duration.ofSeconds(30),
         Duration.ofSeconds(30),
         null,
         Duration.ofSeconds(5),
-        ProxyTransport.DEFAULT);
+        ProxyTransport.DEFAULT,
+        null);
   }
 
   /** The same config with a backend health check on {@code path} every {@code interval}. */
   public AgentConfig withHealthCheck(String path, Duration interval) {
     return new AgentConfig(proxies, target, backend, token, agentId, concurrency, polls, connectTimeout,
-        backendTimeout, proxyTimeout, preserveHost, drainTimeout, maxBackoff, path, interval, transport);
+        backendTimeout, proxyTimeout, preserveHost, drainTimeout, maxBackoff, path, interval, transport, tokenFile);
   }
 
   /** Path prefix taken from {@link #target()}, "" when it has none. */

@@ -37,12 +37,12 @@ final class ClientFactory {
    * {@code https.proxyHost} settings, since the way out of a private network often needs them.
    */
   static CloseableHttpClient proxyClient(AgentConfig config) {
-    return proxyClient(config, proxyPool(config, new ProxyNode(config.proxy(), null)));
+    return proxyClient(config, proxyPool(config, new ProxyNode(config.proxy(), null)), TokenSource.of(config));
   }
 
   /**
    * The connections of the agent-to-proxy leg to one node, for {@link #proxyClient(AgentConfig,
-   * PoolingHttpClientConnectionManager)}. They go to the node's address while TLS and {@code Host}
+   * PoolingHttpClientConnectionManager, TokenSource)}. They go to the node's address while TLS and {@code Host}
    * still use the URL's host name.
    */
   static PoolingHttpClientConnectionManager proxyPool(AgentConfig config, ProxyNode node) {
@@ -51,8 +51,11 @@ final class ClientFactory {
         ProxyTls.strategy(config.transport()), PinnedDnsResolver.of(node));
   }
 
-  /** The agent-to-proxy client over {@code pool}, which the caller keeps to drop idle connections. */
-  static CloseableHttpClient proxyClient(AgentConfig config, PoolingHttpClientConnectionManager pool) {
+  /**
+   * The agent-to-proxy client over {@code pool}, which the caller keeps to drop idle connections,
+   * sending {@code token}'s token, which the clients of all of one agent's nodes share.
+   */
+  static CloseableHttpClient proxyClient(AgentConfig config, PoolingHttpClientConnectionManager pool, TokenSource token) {
     HttpClientBuilder builder = common(pool, config.connectTimeout(), config.proxyTimeout());
     URI egress = config.transport().egressProxy();
     if (egress != null) {
@@ -60,9 +63,11 @@ final class ClientFactory {
     }
     return builder
         .setUserAgent("drawbridge-agent/" + Protocol.SOFTWARE_VERSION)
+        // Per call, not a default header: a token file may change while the agent runs.
+        .addRequestInterceptorFirst(
+            (request, entity, context) -> request.setHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token.current()))
         .setDefaultHeaders(
             List.of(
-                new BasicHeader(HttpHeaders.AUTHORIZATION, "Bearer " + config.token()),
                 new BasicHeader(Protocol.AGENT_ID_HEADER, config.agentId()),
                 new BasicHeader(Protocol.AGENT_VERSION_HEADER, Protocol.SOFTWARE_VERSION),
                 new BasicHeader(Protocol.PROTOCOL_HEADER, String.valueOf(Protocol.VERSION))))
@@ -76,11 +81,15 @@ final class ClientFactory {
    * closed would otherwise fail a client request.
    */
   static CloseableHttpClient backendClient(AgentConfig config) {
-    PoolingHttpClientConnectionManager pool =
-        pool(config.concurrency(), config.connectTimeout(), config.backendTimeout(), TimeValue.ofSeconds(1), null, null);
-    return common(pool, config.connectTimeout(), config.backendTimeout())
+    return common(backendPool(config), config.connectTimeout(), config.backendTimeout())
         .disableDefaultUserAgent()
         .build();
+  }
+
+  /** The connections of the agent-to-backend leg, one per exchange slot. */
+  static PoolingHttpClientConnectionManager backendPool(AgentConfig config) {
+    return pool(config.concurrency(), config.connectTimeout(), config.backendTimeout(), TimeValue.ofSeconds(1), null,
+        null);
   }
 
   /** Agent-to-backend leg of the health check: one connection, never shared with client requests. */
@@ -101,6 +110,8 @@ final class ClientFactory {
         .useSystemProperties()
         .setMaxConnTotal(connections)
         .setMaxConnPerRoute(connections)
+        // No Nagle: a request head, a body frame or a poll is sent at once, not held back until the
+        // peer acknowledges the previous segment (which a delayed ACK puts off by up to 40 ms).
         .setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).setSoKeepAlive(true).build())
         .setDefaultConnectionConfig(
             ConnectionConfig.custom()

@@ -12,6 +12,9 @@ sealed interface Command {
   /** {@code --version}. */
   record Version() implements Command {}
 
+  /** {@code new-token}: print a fresh token and its digest. */
+  record NewToken() implements Command {}
+
   /** Run one agent per config (one per served backend), logging at {@code logLevel}. */
   record Run(List<AgentConfig> configs, Level logLevel) implements Command {
 

@@ -23,6 +23,9 @@ import java.util.logging.Level;
 /** Turns arguments and environment variables into a {@link Command}, or a one-line {@link UsageException}. */
 final class CommandLine {
 
+  /** The command that prints a fresh agent token and its digest. */
+  static final String NEW_TOKEN = "new-token";
+
   private final FlagSources values;
 
   /** The environment, for the https_proxy convention. */
@@ -35,6 +38,12 @@ final class CommandLine {
 
   /** Parses {@code args}, falling back to {@code env} for flags not given. */
   static Command parse(String[] args, Map<String, String> env) throws UsageException {
+    if (args.length > 0 && args[0].equals(NEW_TOKEN)) {
+      if (args.length > 1) {
+        throw new UsageException(NEW_TOKEN + " takes no arguments, got '" + args[1] + "'");
+      }
+      return new Command.NewToken();
+    }
     for (String arg : args) {
       if (arg.equals("--help") || arg.equals("-h")) {
         return new Command.Help();
@@ -47,10 +56,16 @@ final class CommandLine {
     return new Command.Run(line.configs(), line.logLevel());
   }
 
+  /** The agent's token and the file it came from (null when given directly). */
+  private record Token(String text, Path file) {}
+
+  /** Separates a route's own token file from its URL: {@code wiki=http://10.0.0.5:8080,token-file=/etc/wiki.token}. */
+  static final String ROUTE_TOKEN_FILE = ",token-file=";
+
   /** One config per served backend: the --route list, else --backend with --target. */
   private List<AgentConfig> configs() throws UsageException {
     if (values.routes().isEmpty()) {
-      return List.of(config(url(Flag.TARGET)));
+      return List.of(config(url(Flag.TARGET), token()));
     }
     for (Flag single : new Flag[] {Flag.TARGET, Flag.BACKEND}) {
       if (values.has(single)) {
@@ -68,14 +83,22 @@ final class CommandLine {
       if (!seen.add(backend)) {
         throw new UsageException(route.source() + ": backend '" + backend + "' is given more than once");
       }
-      URI target = url(route.source(), route.text().substring(equals + 1));
-      AgentConfig base = configs.isEmpty() ? config(target) : configs.get(0);
-      configs.add(base.forRoute(backend, target));
+      String rest = route.text().substring(equals + 1);
+      int tokenAt = rest.indexOf(ROUTE_TOKEN_FILE);
+      Token token = tokenAt < 0
+          ? null
+          : tokenFile(route.source() + " (" + backend + ")", rest.substring(tokenAt + ROUTE_TOKEN_FILE.length()));
+      URI target = url(route.source(), tokenAt < 0 ? rest : rest.substring(0, tokenAt));
+      if (token == null) {
+        token = token();
+      }
+      AgentConfig base = configs.isEmpty() ? config(target, token) : configs.get(0);
+      configs.add(base.forRoute(backend, target, token.text(), token.file()));
     }
     return configs;
   }
 
-  private AgentConfig config(URI target) throws UsageException {
+  private AgentConfig config(URI target, Token token) throws UsageException {
     List<URI> proxies = proxies();
     URI proxy = proxies.get(0);
     String backend = text(Flag.BACKEND, "default");
@@ -92,21 +115,22 @@ final class CommandLine {
         proxies,
         target,
         backend.trim(),
-        token(),
+        token.text(),
         agentId.trim(),
         integer(Flag.CONCURRENCY, 64, 1, 100_000),
         integer(Flag.POLLS, 2, 1, 1_000),
         duration(Flag.CONNECT_TIMEOUT, "10s", false),
         duration(Flag.BACKEND_TIMEOUT, "60s", false),
         duration(Flag.PROXY_TIMEOUT, "60s", false),
-        bool(Flag.PRESERVE_HOST),
+        preserveHost(),
         duration(Flag.DRAIN_TIMEOUT, "30s", true),
         duration(Flag.MAX_BACKOFF, "30s", false),
         healthPath(),
         duration(Flag.HEALTH_INTERVAL, "5s", false),
         new ProxyTransport(trustStore(), text(Flag.TRUST_STORE_PASSWORD, null), EgressProxy.choose(
             proxy, text(Flag.EGRESS_PROXY, null), source(Flag.EGRESS_PROXY), env),
-            duration(Flag.RESOLVE_INTERVAL, "30s", false)));
+            duration(Flag.RESOLVE_INTERVAL, "30s", false)),
+        token.file());
   }
 
   /** The --proxy URLs, each checked; one egress choice (the first URL's) serves them all. */
@@ -128,6 +152,23 @@ final class CommandLine {
       proxies.add(proxy);
     }
     return proxies;
+  }
+
+  /**
+   * Whether the backend gets the client's Host. Preserving is the default because a backend that
+   * builds absolute URLs from Host (redirects, links, download URLs) then builds public ones.
+   */
+  private boolean preserveHost() throws UsageException {
+    String text = text(Flag.HOST_HEADER, "preserve").trim().toLowerCase(Locale.ROOT);
+    switch (text) {
+      case "preserve":
+        return true;
+      case "rewrite":
+        return false;
+      default:
+        throw new UsageException(source(Flag.HOST_HEADER) + ": '" + text(Flag.HOST_HEADER, "")
+            + "' is not preserve or rewrite");
+    }
   }
 
   /** The health check path, or null when none is set ("none" also disables it). */
@@ -230,7 +271,7 @@ final class CommandLine {
     }
   }
 
-  private String token() throws UsageException {
+  private Token token() throws UsageException {
     FlagSources.Value token = values.get(Flag.TOKEN);
     FlagSources.Value file = values.get(Flag.TOKEN_FILE);
     if (token != null && file != null) {
@@ -239,17 +280,22 @@ final class CommandLine {
     }
     if (token == null && file == null) {
       throw new UsageException("--token or --token-file is required (or set "
-          + Flag.TOKEN.env() + " or " + Flag.TOKEN_FILE.env() + ")");
+          + Flag.TOKEN.env() + " or " + Flag.TOKEN_FILE.env()
+          + (values.routes().isEmpty() ? ")" : ", or give each --route its own token-file)"));
     }
-    String text;
-    String where;
-    if (token != null) {
-      text = token.text().trim();
-      where = token.source();
-    } else {
-      where = file.source();
-      text = readTokenFile(where, file.text()).trim();
+    if (token == null) {
+      return tokenFile(file.source(), file.text());
     }
+    return new Token(checkedToken(token.source(), token.text().trim()), null);
+  }
+
+  /** The token held in {@code file}, which the agent then follows for changes. */
+  private static Token tokenFile(String where, String file) throws UsageException {
+    String text = readTokenFile(where, file).trim();
+    return new Token(checkedToken(where, text), Path.of(file.trim()).toAbsolutePath());
+  }
+
+  private static String checkedToken(String where, String text) throws UsageException {
     if (text.isEmpty()) {
       throw new UsageException(where + ": the token is empty");
     }

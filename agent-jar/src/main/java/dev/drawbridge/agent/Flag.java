@@ -35,10 +35,10 @@ enum Flag {
       "DURATION",
       "60s",
       "Longest wait for an answer from the proxy; must exceed the proxy's poll wait (pollWaitSeconds, 20 s by default)."),
-  PRESERVE_HOST(
-      "BOOL",
-      "false",
-      "Send the client's Host header to the backend instead of the target's host (X-Forwarded-Host carries it either way)."),
+  HOST_HEADER(
+      "MODE",
+      "preserve",
+      "Host header the backend gets: 'preserve' passes the client's, 'rewrite' sends the target's host and port (X-Forwarded-Host carries the client's either way)."),
   DRAIN_TIMEOUT(
       "DURATION", "30s", "On SIGTERM, how long requests in flight may take to finish before the agent exits."),
   MAX_BACKOFF("DURATION", "30s", "Longest wait between two attempts to reconnect to the proxy."),
@@ -110,9 +110,9 @@ enum Flag {
     return this == ROUTE;
   }
 
-  /** True for flags that may appear without a value ({@code --preserve-host} means true). */
+  /** True for flags that may appear without a value ({@code --allow-insecure-http} means true). */
   boolean isSwitch() {
-    return this == PRESERVE_HOST || this == ALLOW_INSECURE_HTTP;
+    return this == ALLOW_INSECURE_HTTP;
   }
 
   /** The flag spelled {@code --name}, or null. */

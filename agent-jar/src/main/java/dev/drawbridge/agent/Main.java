@@ -45,6 +45,10 @@ public final class Main {
       out.print(Usage.text());
       return EXIT_OK;
     }
+    if (command instanceof Command.NewToken) {
+      out.print(NewToken.text());
+      return EXIT_OK;
+    }
     if (command instanceof Command.Version) {
       out.println("drawbridge-agent " + Protocol.SOFTWARE_VERSION + " (protocol " + Protocol.VERSION + ")");
       return EXIT_OK;

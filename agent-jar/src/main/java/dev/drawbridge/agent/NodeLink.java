@@ -27,9 +27,10 @@ final class NodeLink implements Capacity.Owner {
   private volatile boolean detached;
   private boolean closed;
 
-  NodeLink(AgentConfig config, ProxyNode node, ProxyLink.Attachments attachments, Supplier<String> nodesReport) {
+  NodeLink(AgentConfig config, ProxyNode node, TokenSource token, ProxyLink.Attachments attachments,
+      Supplier<String> nodesReport) {
     this.node = node;
-    this.proxyClient = new ProxyClient(config, node, nodesReport);
+    this.proxyClient = new ProxyClient(config, node, token, nodesReport);
     // The call ahead of a response may take a whole proxy timeout, and so may its own.
     this.batcher = new ResponseBatcher(proxyClient::sendBatch, config.proxyTimeout().multipliedBy(2));
     this.link = new ProxyLink(config, node, attachments);

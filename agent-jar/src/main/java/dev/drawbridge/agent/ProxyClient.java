@@ -42,11 +42,12 @@ final class ProxyClient implements Closeable {
   /**
    * A client of one proxy node.
    *
+   * @param token the agent's token, the same for all its nodes
    * @param nodesReport the agent's nodes and their states, sent on every poll
    */
-  ProxyClient(AgentConfig config, ProxyNode node, Supplier<String> nodesReport) {
+  ProxyClient(AgentConfig config, ProxyNode node, TokenSource token, Supplier<String> nodesReport) {
     this.pool = ClientFactory.proxyPool(config, node);
-    this.proxyClient = ClientFactory.proxyClient(config, pool);
+    this.proxyClient = ClientFactory.proxyClient(config, pool, token);
     this.base = node.url().toString();
     this.backendParam = URLEncoder.encode(config.backend(), StandardCharsets.UTF_8);
     this.nodesReport = nodesReport;

@@ -106,11 +106,12 @@ final class ProxyLink {
     }
   }
 
-  /** The proxy said it is shutting down. */
+  /** The proxy said it is shutting down, or that a reload removed this agent's backend. */
   synchronized void proxyDraining(Duration retryIn) {
     if (change(State.PROXY_DRAINING, null)) {
-      LOG.warning("The proxy is shutting down at " + node.describe()
-          + "; finishing requests in flight and reconnecting in " + Durations.seconds(retryIn) + " s" + attached());
+      LOG.warning("The proxy is shutting down at " + node.describe() + " or no longer serves backend "
+          + config.backend() + "; finishing requests in flight and reconnecting in " + Durations.seconds(retryIn)
+          + " s" + attached());
     }
   }
 

@@ -51,7 +51,7 @@ class CommandLineTest {
     assertEquals(Duration.ofSeconds(10), config.connectTimeout());
     assertEquals(Duration.ofSeconds(60), config.backendTimeout());
     assertEquals(Duration.ofSeconds(60), config.proxyTimeout());
-    assertFalse(config.preserveHost());
+    assertTrue(config.preserveHost(), "the client's Host by default, as tunnels do");
     assertEquals(Duration.ofSeconds(30), config.drainTimeout());
     assertEquals(Duration.ofSeconds(30), config.maxBackoff());
     assertEquals(null, config.healthPath(), "no health check unless asked");
@@ -64,7 +64,7 @@ class CommandLineTest {
   void everyFlag() throws Exception {
     Command.Run command = run("--proxy=https://edge.example.com/db/ --target http://10.0.0.5:8080/app/ --backend wiki"
         + " --token-file " + tokenFile + " --agent-id rack-7 --concurrency 8 --polls 3 --connect-timeout 500ms"
-        + " --backend-timeout 2m --proxy-timeout 45 --preserve-host --drain-timeout 0 --max-backoff 1m --log-level debug"
+        + " --backend-timeout 2m --proxy-timeout 45 --host-header rewrite --drain-timeout 0 --max-backoff 1m --log-level debug"
         + " --health-path /status?deep=1 --health-interval 750ms",
         Map.of());
     AgentConfig config = command.config();
@@ -78,7 +78,7 @@ class CommandLineTest {
     assertEquals(Duration.ofMillis(500), config.connectTimeout());
     assertEquals(Duration.ofMinutes(2), config.backendTimeout());
     assertEquals(Duration.ofSeconds(45), config.proxyTimeout());
-    assertTrue(config.preserveHost());
+    assertFalse(config.preserveHost());
     assertEquals(Duration.ZERO, config.drainTimeout());
     assertEquals(Duration.ofMinutes(1), config.maxBackoff());
     assertEquals("/status?deep=1", config.healthPath());
@@ -127,6 +127,26 @@ class CommandLineTest {
   }
 
   @Test
+  void eachRouteMayHaveItsOwnTokenFile() throws Exception {
+    Path wikiToken = Files.writeString(dir.resolve("wiki.token"), "wiki-token\n");
+    Path apiToken = Files.writeString(dir.resolve("api.token"), "api-token");
+    Command.Run command = run("--proxy https://p --route wiki=http://10.0.0.5:8080,token-file=" + wikiToken
+        + " --route api=https://10.0.0.6/v2,token-file=" + apiToken, Map.of());
+    AgentConfig wiki = command.configs().get(0);
+    AgentConfig api = command.configs().get(1);
+    assertEquals(List.of("wiki-token", "api-token"), List.of(wiki.token(), api.token()));
+    assertEquals(List.of(wikiToken.toAbsolutePath(), apiToken.toAbsolutePath()), List.of(wiki.tokenFile(), api.tokenFile()));
+    assertEquals("http://10.0.0.5:8080", wiki.target().toString());
+    Command.Run mixed = run("--proxy https://p --token shared --route wiki=http://w,token-file=" + wikiToken
+        + " --route api=http://a", Map.of());
+    assertEquals(List.of("wiki-token", "shared"), mixed.configs().stream().map(AgentConfig::token).toList());
+    assertEquals(null, mixed.configs().get(1).tokenFile(), "a token given directly is not followed");
+    UsageException missing = assertThrows(UsageException.class,
+        () -> run("--proxy https://p --route wiki=http://w,token-file=" + dir.resolve("none.token"), Map.of()));
+    assertTrue(missing.getMessage().startsWith("--route (wiki): cannot read token file"), missing.getMessage());
+  }
+
+  @Test
   void egressProxyFromFlagOrTheConventionalVariables() throws UsageException {
     assertEquals(URI.create("http://squid:3128"),
         config(REQUIRED + " --egress-proxy http://squid:3128").transport().egressProxy());
@@ -170,7 +190,7 @@ class CommandLineTest {
     env.put("DRAWBRIDGE_CONNECT_TIMEOUT", "1s");
     env.put("DRAWBRIDGE_BACKEND_TIMEOUT", "2s");
     env.put("DRAWBRIDGE_PROXY_TIMEOUT", "3s");
-    env.put("DRAWBRIDGE_PRESERVE_HOST", "yes");
+    env.put("DRAWBRIDGE_HOST_HEADER", "Rewrite");
     env.put("DRAWBRIDGE_DRAIN_TIMEOUT", "4s");
     env.put("DRAWBRIDGE_MAX_BACKOFF", "5s");
     env.put("DRAWBRIDGE_LOG_LEVEL", "warn");
@@ -185,7 +205,7 @@ class CommandLineTest {
     assertEquals(List.of(5, 4), List.of(config.concurrency(), config.polls()));
     assertEquals(List.of(Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofSeconds(4), Duration.ofSeconds(5)),
         List.of(config.connectTimeout(), config.backendTimeout(), config.proxyTimeout(), config.drainTimeout(), config.maxBackoff()));
-    assertTrue(config.preserveHost());
+    assertFalse(config.preserveHost());
     assertEquals(Level.WARNING, command.logLevel());
   }
 
@@ -215,12 +235,18 @@ class CommandLineTest {
   }
 
   @Test
-  void preserveHostSwitchForms() throws Exception {
-    assertTrue(config(REQUIRED + " --preserve-host").preserveHost());
-    assertTrue(config("--preserve-host " + REQUIRED).preserveHost(), "a following flag is not its value");
-    assertTrue(config(REQUIRED + " --preserve-host true").preserveHost());
-    assertFalse(config(REQUIRED + " --preserve-host false").preserveHost());
-    assertFalse(config(REQUIRED + " --preserve-host=off").preserveHost());
+  void newTokenIsACommandOfItsOwn() throws Exception {
+    assertEquals(new Command.NewToken(), CommandLine.parse(new String[] {"new-token"}, Map.of()));
+    UsageException e = assertThrows(UsageException.class,
+        () -> CommandLine.parse(new String[] {"new-token", "--proxy", "https://p"}, Map.of()));
+    assertEquals("new-token takes no arguments, got '--proxy'", e.getMessage());
+  }
+
+  @Test
+  void hostHeaderModes() throws Exception {
+    assertTrue(config(REQUIRED + " --host-header preserve").preserveHost());
+    assertFalse(config(REQUIRED + " --host-header=rewrite").preserveHost());
+    assertFalse(config(REQUIRED + " --host-header REWRITE ").preserveHost());
   }
 
   @Test
@@ -294,7 +320,8 @@ class CommandLineTest {
         Arguments.of(REQUIRED + " --health-interval 0", Map.of(), "--health-interval: must be more than zero"),
         Arguments.of(REQUIRED, Map.of("DRAWBRIDGE_DRAIN_TIMEOUT", "soon"),
             "DRAWBRIDGE_DRAIN_TIMEOUT: 'soon' is not a duration (use e.g. 500ms, 10s, 2m or a number of seconds)"),
-        Arguments.of(REQUIRED + " --preserve-host=maybe", Map.of(), "--preserve-host: 'maybe' is not true or false"),
+        Arguments.of(REQUIRED + " --host-header=keep", Map.of(), "--host-header: 'keep' is not preserve or rewrite"),
+        Arguments.of(REQUIRED + " --preserve-host", Map.of(), "unknown flag --preserve-host"),
         Arguments.of(REQUIRED.replace("https://proxy:8080/drawbridge", "https://a/d,,https://b/d"), Map.of(),
             "--proxy: 'https://a/d,,https://b/d' has an empty entry; separate URLs with single commas"),
         Arguments.of(REQUIRED.replace("https://proxy:8080/drawbridge", "https://a/d,https://a/d/"), Map.of(),

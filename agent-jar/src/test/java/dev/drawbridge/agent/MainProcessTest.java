@@ -63,6 +63,21 @@ class MainProcessTest {
         + Usage.hint() + "\n", new String(agent.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
   }
 
+  @Test
+  void newTokenPrintsATokenAndItsDigestAndNothingElse() throws Exception {
+    agent = javaMain("new-token").start();
+    assertTrue(agent.waitFor(20, TimeUnit.SECONDS));
+    assertEquals(0, agent.exitValue());
+    String[] lines = new String(agent.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split("\n", -1);
+    assertEquals(3, lines.length, "two lines, each ended");
+    assertTrue(lines[0].matches("token: [A-Za-z0-9_-]{43}"), lines[0]);
+    String token = lines[0].substring("token: ".length());
+    java.security.MessageDigest sha256 = java.security.MessageDigest.getInstance("SHA-256");
+    String digest = java.util.HexFormat.of().formatHex(sha256.digest(token.getBytes(StandardCharsets.US_ASCII)));
+    assertEquals("agentTokenSha256: " + digest, lines[1]);
+    assertEquals("", lines[2]);
+  }
+
   /** The agent's main class in a fresh JVM on this test's class path, stdout and stderr merged. */
   private static ProcessBuilder javaMain(String... args) {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),

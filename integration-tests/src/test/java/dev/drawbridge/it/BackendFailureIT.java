@@ -1,8 +1,10 @@
 package dev.drawbridge.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.drawbridge.it.support.AdminStatus;
 import dev.drawbridge.it.support.Responders;
 import dev.drawbridge.it.support.TunnelFixture;
 import java.net.InetAddress;
@@ -18,7 +20,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The agent cannot get an answer from its backend: refused connection gives 502, a backend slower
- * than --backend-timeout gives 504, each with one sentence for the client.
+ * than --backend-timeout gives 504, each with one sentence of the proxy's for the client; the
+ * agent's own account, which names the backend, reaches only the operator.
  */
 @Timeout(60)
 class BackendFailureIT {
@@ -39,13 +42,21 @@ class BackendFailureIT {
   @Test
   void unreachableBackendGives502() throws Exception {
     tunnel = TunnelFixture.startWithoutAgent(config -> config);
-    tunnel.connectAgent("http://127.0.0.1:" + closedPort(), List.of());
+    String backendUrl = "http://127.0.0.1:" + closedPort();
+    tunnel.connectAgent(backendUrl, List.of());
 
     HttpResponse<String> clientResponse = get("/anything");
 
     assertEquals(502, clientResponse.statusCode(), clientResponse::body);
     NoAgentIT.assertOneSentence(clientResponse.body());
-    assertTrue(clientResponse.body().contains("refused"), clientResponse::body);
+    String exchangeId = clientResponse.headers().firstValue("Drawbridge-Exchange-Id").orElseThrow();
+    assertTrue(clientResponse.body().contains("could not be reached") && clientResponse.body().contains(exchangeId),
+        clientResponse::body);
+    // The backend's internal address is the operator's business: the admin page has it, the client not.
+    assertFalse(clientResponse.body().contains(backendUrl), clientResponse::body);
+    assertEquals("nosniff", clientResponse.headers().firstValue("X-Content-Type-Options").orElse(null));
+    String adminStatus = AdminStatus.readJson(tunnel.proxy().baseUrl());
+    assertTrue(adminStatus.contains(exchangeId) && adminStatus.contains(backendUrl + " refused the connection"), adminStatus);
     tunnel.awaitIdle(WAIT);
   }
 

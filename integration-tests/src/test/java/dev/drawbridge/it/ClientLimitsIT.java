@@ -57,6 +57,33 @@ class ClientLimitsIT {
     assertEquals(List.of(), tunnel.backend().drainRequests(), "nothing reached the backend");
   }
 
+  /**
+   * A client that asks before uploading hears 413 at once, with no 100 inviting the upload, and
+   * hears 100 for a body the proxy takes. (The same on a real Tomcat with tomcat-conf:
+   * ContainerTunnelIT.)
+   */
+  @Test
+  void expectContinueIsAnsweredWith413ForABodyOverTheLimitAnd100ForOneWithin() throws Exception {
+    try (RawHttp client = RawHttp.connect(tunnel.proxy().port(), WAIT)) {
+      client.write("POST /drawbridge/too-large HTTP/1.1\r\nHost: " + tunnel.host() + "\r\nContent-Length: " + (LIMIT + 1)
+          + "\r\nExpect: 100-continue\r\n\r\n");
+      RawHttp.Head head = client.readHead();
+      assertEquals(413, head.status(), () -> "the first answer: " + head);
+    }
+    try (RawHttp client = RawHttp.connect(tunnel.proxy().port(), WAIT)) {
+      client.write("POST /drawbridge/within HTTP/1.1\r\nHost: " + tunnel.host() + "\r\nContent-Length: " + LIMIT
+          + "\r\nExpect: 100-continue\r\n\r\n");
+      RawHttp.Head interim = client.readHead();
+      assertEquals(100, interim.status(), () -> "the first answer: " + interim);
+      client.write("z".repeat(LIMIT));
+      RawHttp.Response response = client.readResponse("POST");
+      assertEquals(200, response.status(), response::bodyText);
+    }
+    RecordedRequest upload = tunnel.backend().takeRequest(WAIT);
+    assertEquals("/within", upload.target());
+    assertEquals(LIMIT, upload.bodyLength());
+  }
+
   @Test
   void aChunkedBodyThatGrowsOverTheLimitIs413() throws Exception {
     try (RawHttp client = RawHttp.connect(tunnel.proxy().port(), WAIT)) {

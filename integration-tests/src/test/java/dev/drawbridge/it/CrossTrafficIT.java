@@ -47,9 +47,23 @@ class CrossTrafficIT {
   private static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
   private static final Duration WATCH_EVERY = Duration.ofMillis(500);
 
+  /** Mixed traffic: batched small answers, streamed downloads and streamed uploads at once. */
   @Test
   void crossingTrafficCompletesWithoutDeadlock() throws Exception {
-    List<String> agentFlags = List.of("--concurrency", "48", "--polls", "6");
+    crossTraffic(List.of("--concurrency", "48", "--polls", "6"), IN_FLIGHT, 4);
+  }
+
+  /**
+   * Small answers only, with more polls parked than requests in flight: each client's request
+   * answers a parked poll from the client's thread, and each answer comes back in a batch on
+   * another of the agents' connections, the crossing that deadlocked on Tomcat.
+   */
+  @Test
+  void clientsAnsweringParkedPollsCompleteWithoutDeadlock() throws Exception {
+    crossTraffic(List.of("--concurrency", "64", "--polls", "16"), 24, 1);
+  }
+
+  private void crossTraffic(List<String> agentFlags, int inFlight, int kinds) throws Exception {
     try (TunnelFixture tunnel = TunnelFixture.start(config -> config, agentFlags)) {
       tunnel.backend()
           .respondTo("/small", Responders.fixed(200, "text/plain", "small"))
@@ -64,7 +78,7 @@ class CrossTrafficIT {
         ExecutorService clientThreads = Executors.newFixedThreadPool(8);
         ScheduledExecutorService watchdog = startWatchdog(deadlock);
         try {
-          run(tunnel, clientThreads, deadlock);
+          run(tunnel, clientThreads, deadlock, inFlight, kinds);
         } finally {
           watchdog.shutdownNow();
           clientThreads.shutdownNow();
@@ -75,11 +89,13 @@ class CrossTrafficIT {
     }
   }
 
-  private static void run(TunnelFixture tunnel, ExecutorService clientThreads, AtomicReference<String> deadlock)
+  /** Sends {@link #REQUESTS}, {@code inFlight} at once, of the first {@code kinds} kinds in turn. */
+  private static void run(
+      TunnelFixture tunnel, ExecutorService clientThreads, AtomicReference<String> deadlock, int inFlight, int kinds)
       throws Exception {
     HttpClient client =
         HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(clientThreads).build();
-    Semaphore slots = new Semaphore(IN_FLIGHT);
+    Semaphore slots = new Semaphore(inFlight);
     byte[] upload = Bodies.pattern(128 * 1024).readAllBytes();
     byte[] streamed = Bodies.pattern(STREAMED_BYTES).readAllBytes();
     List<CompletableFuture<Void>> calls = new ArrayList<>();
@@ -88,7 +104,7 @@ class CrossTrafficIT {
         throw new AssertionError("no request finished within " + CALL_TIMEOUT + " (" + i + " sent)");
       }
       CompletableFuture<Void> call =
-          switch (i % 4) {
+          switch (kinds == 1 ? 0 : i % kinds) {
             case 0, 1 -> client
                 .sendAsync(get(tunnel.uri("/small?i=" + i)), HttpResponse.BodyHandlers.ofString())
                 .thenAccept(response -> assertEquals("200 small", response.statusCode() + " " + response.body()));

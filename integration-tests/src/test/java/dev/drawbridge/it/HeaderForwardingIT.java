@@ -160,6 +160,35 @@ class HeaderForwardingIT {
     }
   }
 
+  /**
+   * A client that names Host in Connection cannot take the host out of the forwarding headers:
+   * they are added after hop-by-hop removal, from the container's own view of the request.
+   */
+  @Test
+  void hostNamedInConnectionStillReachesTheForwardingHeaders() throws Exception {
+    try (RawHttp client = RawHttp.connect(tunnel.proxy().port(), WAIT)) {
+      RawHttp.Response clientResponse =
+          client.exchange("GET", "/drawbridge/connection-host", tunnel.host(), List.of("Connection: close, Host"));
+      assertEquals(200, clientResponse.status(), clientResponse::bodyText);
+    }
+    RecordedRequest backendRequest = tunnel.backend().takeRequest(WAIT);
+    assertEquals(List.of(tunnel.host()), backendRequest.headerValues("X-Forwarded-Host"));
+    List<String> forwarded = backendRequest.headerValues("Forwarded");
+    assertEquals(1, forwarded.size(), () -> "one Forwarded header: " + forwarded);
+    assertTrue(forwarded.get(0).endsWith(";host=\"" + tunnel.host() + "\""), forwarded.get(0));
+  }
+
+  /** X-Real-IP is a forwarding header like the others: from a client that is not a trusted proxy it is replaced. */
+  @Test
+  void aClientsXRealIpIsReplacedWithItsAddress() throws Exception {
+    try (RawHttp client = RawHttp.connect(tunnel.proxy().port(), WAIT)) {
+      RawHttp.Response clientResponse =
+          client.exchange("GET", "/drawbridge/real-ip", tunnel.host(), List.of("X-Real-IP: 203.0.113.66"));
+      assertEquals(200, clientResponse.status(), clientResponse::bodyText);
+    }
+    assertEquals(List.of("127.0.0.1"), tunnel.backend().takeRequest(WAIT).headerValues("X-Real-IP"));
+  }
+
   /** Via entries across all Via fields, in order (a field may hold a comma-separated list). */
   private static List<String> viaEntries(List<String> fields) {
     return fields.stream().flatMap(f -> java.util.Arrays.stream(f.split(","))).map(String::trim).toList();

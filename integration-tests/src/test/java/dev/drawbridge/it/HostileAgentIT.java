@@ -97,13 +97,15 @@ class HostileAgentIT {
     assertEquals(502, response.statusCode(), response::body);
     assertEquals(1, response.body().strip().lines().count(), "one sentence");
     assertFalse(response.body().contains(secret), "nothing the agent sent reaches the client");
+    assertEquals("nosniff", response.headers().firstValue("X-Content-Type-Options").orElse(null));
     assertTrue(response.headers().map().keySet().stream().noneMatch(name -> name.equalsIgnoreCase("Set-Cookie")));
   }
 
   /**
    * Not hostile, but only a hand-made agent can send each failure report on demand: each reaches
-   * the client as its documented status; only a draining agent's, which means the request was never
-   * started, says when to retry.
+   * the client as its documented status with the proxy's own sentence for it, naming the exchange;
+   * only a draining agent's, which means the request was never started, says when to retry. The
+   * agent's account goes to the proxy's log.
    */
   @ParameterizedTest
   @CsvSource({"BACKEND_UNREACHABLE, 502, false", "BACKEND_TIMEOUT, 504, false", "BAD_BACKEND_RESPONSE, 502, false",
@@ -111,12 +113,39 @@ class HostileAgentIT {
   void anAgentsFailureReportReachesTheClientAsItsDocumentedStatus(Failure failure, int status, boolean retryAfter)
       throws Exception {
     Delivered delivered = deliver();
-    String report = "The agent reports " + failure + ".";
-    answer(delivered.id(), "agent-a", head(Json.toJson(ResponseHead.failed(failure, report))));
+    String report = "The backend at http://10.0.0.5:8080 failed with " + failure + ".";
+    assertEquals(204, answer(delivered.id(), "agent-a", head(Json.toJson(ResponseHead.failed(failure, report)))));
     HttpResponse<String> response = delivered.client().get(WAIT.toSeconds(), TimeUnit.SECONDS);
     assertEquals(status, response.statusCode(), response::body);
-    assertEquals(report, response.body().strip());
+    assertEquals(1, response.body().strip().lines().count(), "one sentence");
+    assertTrue(response.body().contains(delivered.id()), () -> "names the exchange: " + response.body());
+    assertFalse(response.body().contains("10.0.0.5"), () -> "the agent's report stays with the operator: " + response.body());
+    assertEquals("nosniff", response.headers().firstValue("X-Content-Type-Options").orElse(null));
     assertEquals(retryAfter, response.headers().firstValue("Retry-After").isPresent(), "Retry-After");
+    await().atMost(WAIT).until(() -> logged(delivered.id(), report));
+  }
+
+  /** An agent's failure message made to look like a page is never shown to the client at all. */
+  @Test
+  void anAgentsFailureMessageNeverReachesTheClient() throws Exception {
+    Delivered delivered = deliver();
+    String message = "<script>alert(document.cookie)</script> http://10.0.0.5:8080 internal secret";
+    answer(delivered.id(), "agent-a", head(Json.toJson(ResponseHead.failed(Failure.BACKEND_UNREACHABLE, message))));
+    HttpResponse<String> response = delivered.client().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    assertEquals(502, response.statusCode(), response::body);
+    for (String secret : List.of("<script", "10.0.0.5", "secret")) {
+      assertFalse(response.body().contains(secret), () -> secret + " reached the client: " + response.body());
+    }
+    assertEquals("text/plain;charset=utf-8", response.headers().firstValue("Content-Type").orElse("").replace(" ", "").toLowerCase());
+    assertEquals("nosniff", response.headers().firstValue("X-Content-Type-Options").orElse(null));
+    await().atMost(WAIT).until(() -> logged(delivered.id(), "internal secret"));
+  }
+
+  /** True once the proxy's log has a line naming exchange {@code id} that holds {@code text}. */
+  private static boolean logged(String id, String text) {
+    synchronized (proxyLog) {
+      return proxyLog.stream().anyMatch(line -> line.contains(id) && line.contains(text));
+    }
   }
 
   @ParameterizedTest
@@ -180,9 +209,36 @@ class HostileAgentIT {
     HttpResponse<String> response = delivered.client().get(WAIT.toSeconds(), TimeUnit.SECONDS);
     assertEquals(200, response.statusCode());
     assertEquals("hi", response.body());
-    int replay = answer(delivered.id(), "agent-a", frames(okHead(), Frames.end()));
-    assertTrue(replay == 409 || replay == 404 || replay == 410, "a replayed answer is refused, got " + replay);
+    // A completed exchange is forgotten at once: a replay finds no exchange of that id.
+    assertEquals(404, answer(delivered.id(), "agent-a", frames(okHead(), Frames.end())), "a replayed answer");
     assertEquals(404, answer("AAAAAAAAAAAAAAAAAAAAAA", "agent-a", frames(okHead(), Frames.end())));
+  }
+
+  /**
+   * The token is checked before the exchange id, so a caller without a valid token learns nothing
+   * of which ids exist: a live one, an ended one and an unknown one all answer 401.
+   */
+  @Test
+  void withoutAValidTokenEveryExchangeIdAnswers401() throws Exception {
+    Delivered ended = deliver();
+    answer(ended.id(), "agent-a", "garbage".getBytes(StandardCharsets.UTF_8));
+    assertClientGot502(ended, "garbage");
+    Delivered live = deliver();
+    for (String id : List.of(live.id(), ended.id(), "AAAAAAAAAAAAAAAAAAAAAA")) {
+      for (String suffix : List.of(Protocol.RESPONSE_SUFFIX, Protocol.REQUEST_BODY_SUFFIX)) {
+        HttpRequest.Builder call = agentCall(Protocol.exchangePath(id, suffix), "agent-a", "wrong-" + tunnel.token());
+        HttpResponse<String> answer =
+            http.send(
+                suffix.equals(Protocol.RESPONSE_SUFFIX)
+                    ? call.POST(HttpRequest.BodyPublishers.ofByteArray(frames(okHead(), Frames.end()))).build()
+                    : call.GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, answer.statusCode(), () -> id + suffix + ": " + answer.body());
+      }
+    }
+    assertFalse(live.client().isDone(), "a refused caller changes nothing");
+    assertEquals(204, answer(live.id(), "agent-a", frames(okHead(), Frames.end())));
+    assertEquals(200, live.client().get(WAIT.toSeconds(), TimeUnit.SECONDS).statusCode());
   }
 
   @Test
@@ -214,11 +270,11 @@ class HostileAgentIT {
   }
 
   /**
-   * A refused answer gets 400 while the proxy is still reading it, or 410 once the proxy already
-   * failed the exchange (the client has its 502) and the agent should stop.
+   * A refused answer gets 400, so the agent can tell "your response was bad" from "the client left"
+   * (410), though the proxy ended the exchange (the client has its 502) before it answered.
    */
   private static void assertRefused(int status) {
-    assertTrue(status == 400 || status == 410, "a refused answer is 400 or 410, got " + status);
+    assertEquals(400, status, "a refused answer");
   }
 
   @Test

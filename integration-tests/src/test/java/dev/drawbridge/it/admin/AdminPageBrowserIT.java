@@ -22,13 +22,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
-import org.openqa.selenium.HasAuthentication;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
-import org.openqa.selenium.UsernameAndPassword;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
+import java.util.Base64;
+import java.util.Map;
+import java.nio.charset.StandardCharsets;
 import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -70,7 +71,14 @@ class AdminPageBrowserIT {
     tunnel.backend().respondByDefault(Responders.fixed(200, "text/plain", "hello"));
     tunnel.backend().respondTo("/hang-up", Responders.disconnect());
     browser = chromium();
-    ((HasAuthentication) browser).register(UsernameAndPassword.of(ProxyServer.ADMIN_USER, ProxyServer.ADMIN_PASSWORD));
+    // Every request of the page carries the admin's credentials, set through chromedriver's own
+    // DevTools passthrough: Selenium's typed DevTools route works only with the few Chromium
+    // versions it was built for, and Debian ships others.
+    String basic = Base64.getEncoder().encodeToString(
+        (ProxyServer.ADMIN_USER + ":" + ProxyServer.ADMIN_PASSWORD).getBytes(StandardCharsets.UTF_8));
+    ((ChromeDriver) browser).executeCdpCommand("Network.enable", Map.of());
+    ((ChromeDriver) browser).executeCdpCommand(
+        "Network.setExtraHTTPHeaders", Map.of("headers", Map.of("Authorization", "Basic " + basic)));
 
     browser.get(tunnel.proxy().baseUrl() + "/_drawbridge/admin/");
     awaitText("#connection", "Live");
@@ -104,6 +112,16 @@ class AdminPageBrowserIT {
     awaitText("#failures .status", "502");
     awaitText("[data-backend='default'] [data-field='failures']", "1");
     screenshot("admin-drained.png");
+
+    // The configuration card: a refused file shows with its reason, Reload now answers on the page.
+    awaitText("#config-version", "1");
+    java.nio.file.Files.writeString(tunnel.proxy().configFile(), "{\"backends\": [], \"pollWaitSeconds\": 5}");
+    browser.findElement(By.id("reload")).click();
+    new WebDriverWait(browser, WAIT).until(driver -> driver.findElement(By.id("config-error")).isDisplayed());
+    assertTrue(browser.findElement(By.id("config-error")).getText().contains("key 'backends': list at least one backend"),
+        browser.findElement(By.id("config-error")).getText());
+    assertTrue(browser.findElement(By.id("config-result")).getText().contains("list at least one backend"));
+    screenshot("admin-config-refused.png");
 
     // Phone width; tall, so the screenshot shows the whole page rather than the first screen.
     browser.manage().window().setSize(new Dimension(390, 1900));

@@ -10,6 +10,7 @@ import dev.drawbridge.it.support.Backend;
 import dev.drawbridge.it.support.Bodies;
 import dev.drawbridge.it.support.BuiltArtifacts;
 import dev.drawbridge.it.support.ProxyConfig;
+import dev.drawbridge.it.support.RawHttp;
 import dev.drawbridge.it.support.RecordedRequest;
 import dev.drawbridge.it.support.Responders;
 import dev.drawbridge.it.support.Tokens;
@@ -52,6 +53,8 @@ class ContainerTunnelIT {
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static final long UPLOAD_BYTES = 256 * 1024;
   private static final long DOWNLOAD_BYTES = 8 * 1024 * 1024;
+  /** The proxy's maxRequestBodyBytes here: above UPLOAD_BYTES, so only the oversized upload is refused. */
+  private static final long MAX_BODY_BYTES = 1024 * 1024;
 
   /** Tomcat's warnings when a web application leaves threads, timers or thread-locals behind. */
   private static final String LEAK_WARNING =
@@ -76,7 +79,8 @@ class ContainerTunnelIT {
 
   @Test
   void deployServeUndeployAndRedeploy() throws Exception {
-    server.writeConfig(ProxyConfig.singleBackend("default", Tokens.sha256Hex(agentToken)));
+    server.writeConfig(
+        ProxyConfig.singleBackend("default", Tokens.sha256Hex(agentToken)).set("maxRequestBodyBytes", MAX_BODY_BYTES));
     server.grantAdmin("admin", "admin-secret");
     ServerLog serverLog = server.log();
 
@@ -88,6 +92,7 @@ class ContainerTunnelIT {
       try {
         agent.awaitLine(AgentProcess.CONNECTED, WAIT);
         requestsOfEachKindGoThrough(backend);
+        expectContinueIsAnsweredOnlyForABodyTheProxyTakes(backend);
         adminApiAnswers();
         heldClientGets503AndAgentIsToldToReconnect(backend, agent);
       } finally {
@@ -162,6 +167,36 @@ class ContainerTunnelIT {
       assertEquals(Bodies.patternSha256(DOWNLOAD_BYTES), received.sha256());
     }
     backend.takeRequest(WAIT);
+  }
+
+  /**
+   * A client that asks before uploading ({@code Expect: 100-continue}) is told 413 at once when its
+   * declared body is over {@code maxRequestBodyBytes}, without a 100 that would invite the upload
+   * (tomcat-conf's {@code continueResponseTiming="onRead"}); a body the proxy takes gets its 100
+   * and goes through.
+   */
+  private void expectContinueIsAnsweredOnlyForABodyTheProxyTakes(Backend backend) throws Exception {
+    String host = "127.0.0.1:" + server.httpPort();
+    try (RawHttp client = RawHttp.connect(server.httpPort(), WAIT)) {
+      client.write("POST /drawbridge/too-large HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: " + (MAX_BODY_BYTES + 1)
+          + "\r\nExpect: 100-continue\r\n\r\n");
+      RawHttp.Head head = server.isTomcat() ? client.readHead() : client.readFinalHead();
+      assertEquals(413, head.status(), () -> "the first answer to an oversized body: " + head);
+    }
+    byte[] body = new byte[1000];
+    java.util.Arrays.fill(body, (byte) 'x');
+    try (RawHttp client = RawHttp.connect(server.httpPort(), WAIT)) {
+      client.write("POST /drawbridge/expect-continue HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: " + body.length
+          + "\r\nExpect: 100-continue\r\n\r\n");
+      RawHttp.Head interim = client.readHead();
+      assertEquals(100, interim.status(), () -> "a body the proxy takes is asked for: " + interim);
+      client.write(body);
+      RawHttp.Response response = client.readResponse("POST");
+      assertEquals(200, response.status(), response::bodyText);
+    }
+    RecordedRequest upload = backend.takeRequest(WAIT);
+    assertEquals("/expect-continue", upload.target());
+    assertEquals(body.length, upload.bodyLength());
   }
 
   /** The status API answers the realm's drawbridge-admin user and shows the connected agent. */

@@ -18,7 +18,14 @@ import java.util.List;
  * @param liveExchanges exchanges queued or in flight, all backends together
  * @param backends one entry per configured backend
  */
-public record AdminStatus(String version, int liveExchanges, List<BackendStatus> backends) {
+public record AdminStatus(String version, int liveExchanges, List<BackendStatus> backends, ConfigStatus config) {
+
+  /** The running configuration: version, hash, reloads by result, the last refused reload. */
+  public record ConfigStatus(
+      String file, long version, String sha256, String loadedAt, java.util.Map<String, Long> reloads, ConfigError lastError) {}
+
+  /** A refused reload. */
+  public record ConfigError(String at, String message) {}
 
   /** One backend's queue, parked polls and in-flight count. */
   public record BackendStatus(
@@ -27,7 +34,7 @@ public record AdminStatus(String version, int liveExchanges, List<BackendStatus>
   /** One agent the proxy considers connected, with the proxy nodes it reports being attached to. */
   public record AgentStatus(
       String id, String version, String remoteAddress, String connectedSince, String lastSeen, int inFlight,
-      List<NodeStatus> nodes) {}
+      String token, List<NodeStatus> nodes) {}
 
   /** A proxy node as an agent reports it, and its link's state. */
   public record NodeStatus(String node, String state) {}
@@ -41,6 +48,15 @@ public record AdminStatus(String version, int liveExchanges, List<BackendStatus>
 
   /** Reads the status of the proxy at {@code proxyBaseUrl} (e.g. {@code http://127.0.0.1:1234/drawbridge}). */
   public static AdminStatus read(String proxyBaseUrl) {
+    try {
+      return Json.fromJson(readJson(proxyBaseUrl), AdminStatus.class);
+    } catch (IOException e) {
+      throw new AssertionError("status API answer is not the expected JSON", e);
+    }
+  }
+
+  /** The status API's answer as it came, for what this record leaves out (recent failures). */
+  public static String readJson(String proxyBaseUrl) {
     String credentials = ProxyServer.ADMIN_USER + ":" + ProxyServer.ADMIN_PASSWORD;
     HttpRequest request =
         HttpRequest.newBuilder(URI.create(proxyBaseUrl + PATH))
@@ -55,7 +71,7 @@ public record AdminStatus(String version, int liveExchanges, List<BackendStatus>
       if (response.statusCode() != 200) {
         throw new AssertionError("status API answered " + response.statusCode() + ": " + response.body());
       }
-      return Json.fromJson(response.body(), AdminStatus.class);
+      return response.body();
     } catch (IOException e) {
       throw new AssertionError("status API call failed", e);
     } catch (InterruptedException e) {

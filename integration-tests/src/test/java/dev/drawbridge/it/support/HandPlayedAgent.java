@@ -68,6 +68,44 @@ public final class HandPlayedAgent {
     throw new AssertionError("no exchange was delivered within " + wait);
   }
 
+  /**
+   * Polls as {@code agentId} until one exchange is delivered, for clients the test drives itself
+   * (on a raw socket, say).
+   */
+  public RequestHead nextExchange(String agentId) throws Exception {
+    long deadline = System.nanoTime() + wait.toNanos();
+    while (System.nanoTime() < deadline) {
+      HttpResponse<byte[]> poll =
+          http.send(
+              agentCall(Protocol.POLL_PATH + "?backend=default&max=1", agentId, tunnel.token())
+                  .POST(HttpRequest.BodyPublishers.noBody())
+                  .build(),
+              HttpResponse.BodyHandlers.ofByteArray());
+      assertEquals(200, poll.statusCode());
+      List<RequestHead> exchanges = Json.fromBytes(poll.body(), PollResult.class).exchanges();
+      if (!exchanges.isEmpty()) {
+        return exchanges.get(0);
+      }
+    }
+    throw new AssertionError("no exchange was delivered within " + wait);
+  }
+
+  /**
+   * Opens a response call for exchange {@code id} on a bare socket, its body chunked: the test
+   * writes the frames as chunks when it chooses ({@link RawHttp#writeChunk}), ends them ({@link
+   * RawHttp#endChunks}) and reads the proxy's answer ({@link RawHttp#readResponse}).
+   */
+  public RawHttp openResponseCall(String id, String agentId) throws java.io.IOException {
+    RawHttp call = RawHttp.connect(tunnel.proxy().port(), wait);
+    call.write("POST " + URI.create(tunnel.proxy().baseUrl()).getPath() + Protocol.exchangePath(id, Protocol.RESPONSE_SUFFIX)
+        + " HTTP/1.1\r\nHost: " + tunnel.host() + "\r\nAuthorization: Bearer " + tunnel.token()
+        + "\r\n" + Protocol.AGENT_ID_HEADER + ": " + agentId
+        + "\r\n" + Protocol.PROTOCOL_HEADER + ": " + Protocol.VERSION
+        + "\r\nContent-Type: " + Protocol.FRAMES_TYPE
+        + "\r\nTransfer-Encoding: chunked\r\n\r\n");
+    return call;
+  }
+
   /** Answers exchange {@code id} in its own response call; returns the proxy's status. */
   public int answer(String id, String agentId, byte[] body) throws Exception {
     return http.send(

@@ -90,7 +90,8 @@ final class JettyProxy implements RunningProxy {
 
   private static WebAppContext proxyWebApp(ProxyDeployment deployment) {
     WebAppContext webApp = new WebAppContext();
-    webApp.setContextPath(ProxyServer.CONTEXT_PATH);
+    String contextPath = deployment.options().contextPath();
+    webApp.setContextPath(contextPath.isEmpty() ? "/" : contextPath);
     webApp.setWar(BuiltArtifacts.proxyWar().toString());
     webApp.setTempDirectory(deployment.workDir().resolve("webapp-tmp").toFile());
     // Like Tomcat's work directory, kept across restarts: a first run's token lives there.

@@ -17,13 +17,13 @@ import java.util.regex.Pattern;
  * The lines a child process prints on stdout and stderr. They are echoed with a prefix (so a
  * failed test's report shows them), kept for diagnostics, and queued for {@link #awaitLine}.
  */
-final class ProcessOutput {
+public final class ProcessOutput {
 
   private final String name;
   private final BlockingQueue<String> unread = new LinkedBlockingQueue<>();
   private final List<String> all = new CopyOnWriteArrayList<>();
 
-  ProcessOutput(String name, Process process) {
+  public ProcessOutput(String name, Process process) {
     this.name = name;
     pump(process.getInputStream(), "out");
     pump(process.getErrorStream(), "err");
@@ -33,7 +33,7 @@ final class ProcessOutput {
    * Waits for the next line matching {@code regex} (found anywhere in the line); lines before it
    * are passed over. Fails with everything the process printed if none comes in time.
    */
-  String awaitLine(String regex, Duration timeout) {
+  public String awaitLine(String regex, Duration timeout) {
     Pattern pattern = Pattern.compile(regex);
     long deadline = System.nanoTime() + timeout.toNanos();
     try {
@@ -55,12 +55,12 @@ final class ProcessOutput {
   }
 
   /** Passes over every line printed so far: {@link #awaitLine} then sees only later ones. */
-  void skipPrinted() {
+  public void skipPrinted() {
     unread.clear();
   }
 
   /** Every line printed so far, both streams interleaved in arrival order. */
-  List<String> lines() {
+  public List<String> lines() {
     return List.copyOf(all);
   }
 

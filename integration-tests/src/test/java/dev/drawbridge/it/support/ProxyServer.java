@@ -10,13 +10,14 @@ import java.util.List;
 
 /**
  * The real proxy WAR in an embedded container on 127.0.0.1 and a port the OS picks, at context
- * path {@value #CONTEXT_PATH}, reading the config file a test wrote. The container is Jetty 12 or
- * Tomcat 11, as {@link Containers#current()} says; tests see no difference but the ones written
- * down in {@link Containers}.
+ * path {@value #CONTEXT_PATH} (a sub-path deployment) unless {@link Options} says otherwise,
+ * reading the config file a test wrote. The container is Jetty 12 or Tomcat 11, as {@link
+ * Containers#current()} says; tests see no difference but the ones written down in {@link
+ * Containers}.
  */
 public final class ProxyServer implements AutoCloseable {
 
-  /** Context path of the WAR, as Tomcat gives it to {@code drawbridge.war}. */
+  /** Context path of the WAR unless a test asks for another, as Tomcat gives it to {@code drawbridge.xml}. */
   public static final String CONTEXT_PATH = "/drawbridge";
 
   /** Accept queue unless a test asks for another: tomcat-conf's {@code acceptCount}. */
@@ -55,33 +56,43 @@ public final class ProxyServer implements AutoCloseable {
    * @param acceptQueueSize connections the OS may hold for the server to accept, or 0 for 1000,
    *     the {@code acceptCount} of tomcat-conf (Jetty's own default of 50 resets connections when
    *     a few hundred clients connect at once on a busy machine)
+   * @param contextPath the WAR's context path: {@value #CONTEXT_PATH}, or "" at the root
    * @param host the loopback address to listen on, 127.0.0.1 unless a test runs several nodes
    * @param port the port to listen on, or 0 for one the OS picks
    */
-  public record Options(Tls tls, Duration idleTimeout, int maxThreads, int acceptQueueSize, String host, int port) {
+  public record Options(Tls tls, Duration idleTimeout, int maxThreads, int acceptQueueSize, String contextPath,
+      String host, int port) {
 
-    /** Plain HTTP, the container's idle timeout and thread pool, an accept queue of 1000, on 127.0.0.1. */
-    public static final Options DEFAULT = new Options(null, null, 0, 0, "127.0.0.1", 0);
+    /**
+     * Plain HTTP, the container's idle timeout and thread pool, an accept queue of 1000, at {@value
+     * #CONTEXT_PATH} on 127.0.0.1 and a port the OS picks.
+     */
+    public static final Options DEFAULT = new Options(null, null, 0, 0, CONTEXT_PATH, "127.0.0.1", 0);
 
     public Options withTls(Tls value) {
-      return new Options(value, idleTimeout, maxThreads, acceptQueueSize, host, port);
+      return new Options(value, idleTimeout, maxThreads, acceptQueueSize, contextPath, host, port);
     }
 
     public Options withIdleTimeout(Duration value) {
-      return new Options(tls, value, maxThreads, acceptQueueSize, host, port);
+      return new Options(tls, value, maxThreads, acceptQueueSize, contextPath, host, port);
     }
 
     public Options withMaxThreads(int value) {
-      return new Options(tls, idleTimeout, value, acceptQueueSize, host, port);
+      return new Options(tls, idleTimeout, value, acceptQueueSize, contextPath, host, port);
     }
 
     public Options withAcceptQueueSize(int value) {
-      return new Options(tls, idleTimeout, maxThreads, value, host, port);
+      return new Options(tls, idleTimeout, maxThreads, value, contextPath, host, port);
+    }
+
+    /** Deployed at the root, as tomcat-conf's ROOT.xml publishes it. */
+    public Options atRoot() {
+      return new Options(tls, idleTimeout, maxThreads, acceptQueueSize, "", host, port);
     }
 
     /** Listening on {@code address} (a loopback address) and {@code listenPort} (0: the OS picks). */
     public Options withAddress(String address, int listenPort) {
-      return new Options(tls, idleTimeout, maxThreads, acceptQueueSize, address, listenPort);
+      return new Options(tls, idleTimeout, maxThreads, acceptQueueSize, contextPath, address, listenPort);
     }
   }
 
@@ -192,10 +203,10 @@ public final class ProxyServer implements AutoCloseable {
 
   /**
    * E.g. {@code http://127.0.0.1:41234/drawbridge} ({@code https://} with {@link Tls}), without a
-   * trailing slash.
+   * trailing slash; {@code http://127.0.0.1:41234} at the root.
    */
   public String baseUrl() {
-    return (options.tls() == null ? "http" : "https") + "://" + options.host() + ":" + port() + CONTEXT_PATH;
+    return (options.tls() == null ? "http" : "https") + "://" + options.host() + ":" + port() + options.contextPath();
   }
 
   /** The URI of {@code pathAndQuery} under the proxy, e.g. {@code uri("/hello?x=1")}. */
@@ -205,6 +216,11 @@ public final class ProxyServer implements AutoCloseable {
 
   public int port() {
     return running.port();
+  }
+
+  /** The configuration file the proxy reads and watches, or null on a first run without one. */
+  public Path configFile() {
+    return configFile;
   }
 
   /**

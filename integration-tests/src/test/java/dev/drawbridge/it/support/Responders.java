@@ -38,6 +38,20 @@ public final class Responders {
     return (request, response, callback) -> send(response, callback, status, contentType, body);
   }
 
+  /**
+   * 200 with the absolute URL of {@code path} as text, built the way web applications behind a
+   * proxy build links, redirects and a package registry its download URLs: scheme from
+   * X-Forwarded-Proto, authority from Host, then X-Forwarded-Prefix in front of the path.
+   */
+  public static Responder absoluteUrlOf(String path) {
+    return (request, response, callback) -> {
+      String scheme = request.header("X-Forwarded-Proto").orElse("http");
+      String prefix = request.header("X-Forwarded-Prefix").orElse("");
+      String url = scheme + "://" + request.header("Host").orElseThrow() + prefix + path;
+      send(response, callback, 200, "text/plain", url);
+    };
+  }
+
   /** {@code length} pattern bytes (see {@link Bodies}) with a Content-Length, generated as sent. */
   public static Responder download(long length) {
     return (request, response, callback) -> {

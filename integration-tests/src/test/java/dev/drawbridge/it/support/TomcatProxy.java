@@ -140,7 +140,7 @@ final class TomcatProxy implements RunningProxy {
     ContextConfig config = new ContextConfig();
     config.setDefaultWebXml(tomcat.noDefaultWebXmlPath());
     Context context = tomcat.addWebapp(
-        tomcat.getHost(), ProxyServer.CONTEXT_PATH, BuiltArtifacts.proxyWar().toString(), config);
+        tomcat.getHost(), deployment.options().contextPath(), BuiltArtifacts.proxyWar().toString(), config);
     context.addLifecycleListener(event -> {
       if (Lifecycle.BEFORE_START_EVENT.equals(event.getType())) {
         distributionDefaults(context);

@@ -147,7 +147,7 @@ public final class ConfigLoader {
     List<byte[]> digests = new ArrayList<>();
     for (int i = 0; i < entry.agentTokenSha256.size(); i++) {
       String hex = entry.agentTokenSha256.get(i);
-      check.that(hex != null && SHA256_HEX.matcher(hex).matches(), key + ".agentTokenSha256[" + i + "]", "must be 64 lowercase hexadecimal characters (printf %s TOKEN | sha256sum)");
+      check.that(hex != null && SHA256_HEX.matcher(hex).matches(), key + ".agentTokenSha256[" + i + "]", "must be 64 lowercase hexadecimal characters (java -jar drawbridge-agent.jar new-token prints a token and its digest)");
       digests.add(HexFormat.of().parseHex(hex));
     }
     check.positive(entry.maxQueued, key + ".maxQueued");

@@ -17,8 +17,11 @@ final class AgentRoster {
     this.backendId = backendId;
   }
 
-  /** Records a call from an agent and returns its session, creating it on first contact. */
-  AgentSession session(String agentId, String version, String remoteAddress) {
+  /**
+   * Records a call from an agent, made with the token of digest {@code tokenSha256}, and returns
+   * its session, creating it on first contact.
+   */
+  AgentSession session(String agentId, String version, String remoteAddress, byte[] tokenSha256) {
     long now = System.nanoTime();
     AgentSession session =
         agents.computeIfAbsent(
@@ -28,6 +31,7 @@ final class AgentRoster {
               return new AgentSession(id, version, remoteAddress, now);
             });
     session.called(now);
+    session.usesToken(tokenSha256);
     return session;
   }
 

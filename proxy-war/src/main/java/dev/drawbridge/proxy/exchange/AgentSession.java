@@ -25,6 +25,8 @@ public final class AgentSession {
   private volatile List<AgentNodes.Entry> reportedNodes = List.of();
   /** The header the nodes were read from, so an unchanged report is not parsed again on every poll. */
   private volatile String reportedNodesHeader;
+  /** Digest of the token of the agent's latest call, to find its sessions when that token is revoked. */
+  private volatile byte[] tokenSha256;
   private boolean callDue;
   private long callDueNanos;
   private final java.util.concurrent.atomic.AtomicBoolean greeted = new java.util.concurrent.atomic.AtomicBoolean();
@@ -169,6 +171,26 @@ public final class AgentSession {
 
   long lastSeenNanos() {
     return lastSeenNanos;
+  }
+
+  void usesToken(byte[] digest) {
+    if (digest != null) {
+      tokenSha256 = digest;
+    }
+  }
+
+  /** The SHA-256 of the token the agent last called with, or null before its first call. */
+  byte[] tokenSha256() {
+    return tokenSha256;
+  }
+
+  /**
+   * The first 12 hexadecimal digits of that digest: enough for an operator rotating tokens to see
+   * which agents moved to the new one, too little to be of use to anyone else.
+   */
+  public String tokenFingerprint() {
+    byte[] digest = tokenSha256;
+    return digest == null ? null : java.util.HexFormat.of().formatHex(digest, 0, 6);
   }
 
   public int inFlightCount() {

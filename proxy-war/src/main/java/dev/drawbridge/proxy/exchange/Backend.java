@@ -21,12 +21,21 @@ public final class Backend {
   /** What a client hears when every agent of its backend reports the backend down. */
   static final String UNREACHABLE = "The backend's agents report it unreachable; retry later.";
 
-  private final BackendSettings settings;
+  /** Replaced whole by a reload ({@link #update}); each new exchange reads it once. */
+  private volatile BackendSettings settings;
   private final Tunnel tunnel;
   private final LinkedHashSet<Exchange> queued = new LinkedHashSet<>();
   private final LinkedHashSet<PendingPoll> parked = new LinkedHashSet<>();
   private final AgentRoster agents;
   private boolean draining;
+  /** What a refused client hears while draining: the proxy stops, or a reload removed the backend. */
+  private String drainMessage = SHUTTING_DOWN;
+
+  /** What clients hear while the proxy shuts down. */
+  static final String SHUTTING_DOWN = "The proxy is shutting down; retry shortly.";
+
+  /** What clients hear once a reload removed their backend. */
+  static final String REMOVED = "This backend was removed from the proxy's configuration; retry later.";
 
   Backend(BackendSettings settings, Tunnel tunnel) {
     this.settings = settings;
@@ -37,7 +46,7 @@ public final class Backend {
   /** Creates and registers an exchange for a client request; call {@link #submit} next. */
   public Exchange open(RequestHead head, ClientLeg client, String clientAddress) {
     Exchange exchange =
-        new Exchange(this, head, client, clientAddress, System.nanoTime(), tunnel.settings().retryAfterSeconds());
+        new Exchange(this, head, client, clientAddress, System.nanoTime(), Limits.of(settings, tunnel.settings()));
     tunnel.register(exchange);
     return exchange;
   }
@@ -48,7 +57,7 @@ public final class Backend {
     String refusal = null;
     synchronized (this) {
       if (draining) {
-        refusal = "The proxy is shutting down; retry shortly.";
+        refusal = drainMessage;
       } else if (agents.allReportBackendDown()) {
         refusal = UNREACHABLE;
       } else {
@@ -93,9 +102,17 @@ public final class Backend {
     parked.remove(poll);
   }
 
-  /** Records a call from an agent and returns its session, creating it on first contact. */
+  /**
+   * Records a call from an agent with the token of digest {@code tokenSha256} and returns its
+   * session, creating it on first contact.
+   */
+  public AgentSession session(String agentId, String version, String remoteAddress, byte[] tokenSha256) {
+    return agents.session(agentId, version, remoteAddress, tokenSha256);
+  }
+
+  /** Like {@link #session(String, String, String, byte[])} for a call whose token is not tracked (tests). */
   public AgentSession session(String agentId, String version, String remoteAddress) {
-    return agents.session(agentId, version, remoteAddress);
+    return session(agentId, version, remoteAddress, null);
   }
 
   private boolean deliverTo(Exchange exchange, String agentId) {
@@ -302,8 +319,10 @@ public final class Backend {
     List<PendingPoll> toAnswer = new ArrayList<>();
     List<List<Exchange>> batches = new ArrayList<>();
     boolean accepted;
+    String refusal;
     synchronized (this) {
       accepted = !draining;
+      refusal = drainMessage;
       if (accepted) {
         // LinkedHashSet cannot insert at its head on Java 17; re-queueing is rare, so rebuild it.
         LinkedHashSet<Exchange> rest = new LinkedHashSet<>(queued);
@@ -326,7 +345,7 @@ public final class Backend {
     }
     // The proxy is draining: nobody will take these any more.
     for (Exchange exchange : requeued) {
-      exchange.refuse(503, "The proxy is shutting down; retry shortly.", tunnel.settings().retryAfterSeconds());
+      exchange.refuse(503, refusal, tunnel.settings().retryAfterSeconds());
     }
   }
 
@@ -350,21 +369,65 @@ public final class Backend {
    * them out).
    */
   public void refuseShuttingDown(Exchange exchange) {
-    exchange.refuse(503, "The proxy is shutting down; retry shortly.", tunnel.settings().retryAfterSeconds());
+    exchange.refuse(503, SHUTTING_DOWN, tunnel.settings().retryAfterSeconds());
+  }
+
+  /** Ends an exchange of a backend a reload removed, once its drain grace is over. */
+  void refuseRemoved(Exchange exchange) {
+    exchange.refuse(503, REMOVED, tunnel.settings().retryAfterSeconds());
   }
 
   /**
-   * Stops taking work: new client requests get 503 and every poll answer says the proxy drains.
-   * With {@code refuseQueued} (the web application stops, so no agent call will reach it any
-   * more) queued requests get 503 too; without (an operator's drain, the node keeps running) they
-   * go to the agents' next polls, and parked polls take what is queued now.
+   * Takes settings from a reloaded configuration. Requests already queued or in flight keep the
+   * limits they arrived with; new ones get these.
    */
-  void drain(boolean refuseQueued) {
+  void update(BackendSettings next) {
+    settings = next;
+  }
+
+  /**
+   * Ends at once the held polls of agents whose token this backend no longer lists, so that they
+   * call again now and hear 401 (or 403), rather than keep a poll that could still be handed work.
+   */
+  void revokeTokensNotIn(List<byte[]> digests) {
+    for (AgentSession session : agents.sessions()) {
+      byte[] used = session.tokenSha256();
+      if (used == null || dev.drawbridge.proxy.auth.AgentTokens.matchesDigest(used, digests)) {
+        continue;
+      }
+      List<PendingPoll> polls = unpark(session.agentId(), true);
+      LOG.info(() -> "Agent " + session.agentId() + " of backend '" + id() + "' calls with a token the configuration"
+          + " no longer lists; its " + polls.size() + " held polls end now and its next call is refused");
+      for (PendingPoll poll : polls) {
+        answer(poll, List.of());
+      }
+    }
+  }
+
+  /** Stops taking work: refuses the queue, tells parked agents the proxy is draining. */
+  void drain() {
+    drain(SHUTTING_DOWN, true);
+  }
+
+  /** Like {@link #drain()}, telling refused clients {@code message}. */
+  void drain(String message) {
+    drain(message, true);
+  }
+
+  /**
+   * Stops taking work: new client requests get 503 with {@code message} and every poll answer says
+   * the proxy drains. With {@code refuseQueued} (the web application stops, so no agent call will
+   * reach it any more, or a reload removed the backend) queued requests get it too; without (an
+   * operator's drain, the node keeps running) they go to the agents' next polls, and parked polls
+   * take what is queued now.
+   */
+  void drain(String message, boolean refuseQueued) {
     List<Exchange> refused = List.of();
     List<PendingPoll> polls;
     List<List<Exchange>> work = new ArrayList<>();
     synchronized (this) {
       draining = true;
+      drainMessage = message;
       if (refuseQueued) {
         refused = new ArrayList<>(queued);
         queued.clear();
@@ -379,7 +442,7 @@ public final class Backend {
       answer(polls.get(i), work.get(i));
     }
     for (Exchange exchange : refused) {
-      exchange.refuse(503, "The proxy is shutting down; retry shortly.", tunnel.settings().retryAfterSeconds());
+      exchange.refuse(503, message, tunnel.settings().retryAfterSeconds());
     }
   }
 

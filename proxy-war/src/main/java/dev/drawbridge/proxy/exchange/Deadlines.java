@@ -1,47 +1,45 @@
 package dev.drawbridge.proxy.exchange;
 
-import dev.drawbridge.proxy.config.BackendSettings;
-import dev.drawbridge.proxy.config.ProxySettings;
-
 /**
  * The deadline of each exchange state and what the client is told when it passes. The reaper
- * calls {@link #check} for every live exchange on each sweep.
+ * calls {@link #check} for every live exchange on each sweep. The deadlines are the exchange's own
+ * {@link Limits}, so a reloaded configuration never moves them.
  */
 final class Deadlines {
 
   private Deadlines() {}
 
   /** Ends the exchange if the deadline of its current state passed. */
-  static void check(Exchange exchange, long now, ProxySettings proxy) {
+  static void check(Exchange exchange, long now) {
     Backend backend = exchange.backend();
-    BackendSettings settings = backend.settings();
+    Limits limits = exchange.limits();
     switch (exchange.state()) {
       case QUEUED:
-        if (now - exchange.createdNanos() > settings.queueTimeout().toNanos()) {
+        if (now - exchange.createdNanos() > limits.queueTimeout().toNanos()) {
           String message =
               backend.hasAgents()
                   ? "No agent took the request for backend '" + backend.id() + "' within "
-                      + settings.queueTimeout().toSeconds() + " s; retry later."
+                      + limits.queueTimeout().toSeconds() + " s; retry later."
                   : "No agent is connected for backend '" + backend.id() + "'; retry later.";
-          exchange.expire(ExchangeState.QUEUED, 503, message, proxy.retryAfterSeconds());
+          exchange.expire(ExchangeState.QUEUED, 503, message, limits.retryAfterSeconds());
         }
         break;
       case DELIVERED:
         // Measured from the last body activity, like a read timeout: a long upload still counts.
-        if (now - exchange.lastActivityNanos() > settings.responseTimeout().toNanos()) {
+        if (now - exchange.lastActivityNanos() > limits.responseTimeout().toNanos()) {
           exchange.expire(
               ExchangeState.DELIVERED,
               504,
-              "The backend did not answer within " + settings.responseTimeout().toSeconds() + " s.",
+              "The backend did not answer within " + limits.responseTimeout().toSeconds() + " s.",
               0);
         }
         break;
       case RESPONDING:
-        if (now - exchange.lastActivityNanos() > proxy.idleTimeout().toNanos()) {
+        if (now - exchange.lastActivityNanos() > limits.idleTimeout().toNanos()) {
           exchange.expire(
               ExchangeState.RESPONDING,
               504,
-              "The response stalled for " + proxy.idleTimeout().toSeconds() + " s.",
+              "The response stalled for " + limits.idleTimeout().toSeconds() + " s.",
               0);
         }
         break;

@@ -9,7 +9,8 @@ import java.util.concurrent.TimeUnit;
  *
  * @param status the status the client got: the backend's, or the proxy's error (499 when the client left)
  * @param outcome the terminal state
- * @param reason the one-sentence reason when the exchange did not complete, else null
+ * @param reason why the exchange did not complete (the client's sentence, or the details it was
+ *     spared, such as an agent's own report), else null
  * @param agentId the agent that owned it, or null when no agent took it
  * @param queueNanos time queued before an agent took it (until it ended, if none did)
  * @param agentNanos time from delivery to the end, 0 when never delivered

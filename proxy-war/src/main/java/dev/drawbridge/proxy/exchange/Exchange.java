@@ -40,7 +40,8 @@ public final class Exchange {
   private final ClientLeg client;
   private final String clientAddress;
   private final long createdNanos;
-  /** What a 503 of this exchange asks the client to wait, the proxy's {@code retryAfterSeconds}. */
+  /** Its deadlines and what a 503 asks the client to wait, as configured when it arrived. */
+  private final Limits limits;
   private final int retryAfterSeconds;
   private final List<ExchangeRelay> relays = new ArrayList<>(2);
 
@@ -56,9 +57,10 @@ public final class Exchange {
   private volatile long bytesFromClient;
   private volatile long bytesToClient;
 
-  Exchange(Backend backend, RequestHead head, ClientLeg client, String clientAddress, long now, int retryAfterSeconds) {
+  Exchange(Backend backend, RequestHead head, ClientLeg client, String clientAddress, long now, Limits limits) {
     this.id = head.id();
-    this.retryAfterSeconds = retryAfterSeconds;
+    this.limits = limits;
+    this.retryAfterSeconds = limits.retryAfterSeconds();
     this.backend = backend;
     this.head = head;
     this.client = client;
@@ -132,7 +134,7 @@ public final class Exchange {
 
   /** RESPONDING to COMPLETED: the whole body reached the client's output. */
   public void complete() {
-    end(ExchangeState.COMPLETED, RESPONDING_ONLY, status, null, 0);
+    end(ExchangeState.COMPLETED, RESPONDING_ONLY, status, null, null, 0);
   }
 
   /**
@@ -141,22 +143,31 @@ public final class Exchange {
    * it (an agent that began shutting down and did not start the request, for one).
    */
   public void fail(int errorStatus, String message) {
-    end(ExchangeState.FAILED, NOT_ENDED, errorStatus, message, errorStatus == 503 ? retryAfterSeconds : 0);
+    fail(errorStatus, message, null);
+  }
+
+  /**
+   * Like {@link #fail}, for failures whose details must not reach the client (an agent's own
+   * explanation, which names internal addresses; what was wrong with a refused response): the
+   * client gets {@code clientMessage}, the access log and the admin page {@code detail}.
+   */
+  public void fail(int errorStatus, String clientMessage, String detail) {
+    end(ExchangeState.FAILED, NOT_ENDED, errorStatus, clientMessage, detail, errorStatus == 503 ? retryAfterSeconds : 0);
   }
 
   /** Like {@link #fail}, for refusals a client may retry after {@code retryAfterSeconds}. */
   public void refuse(int errorStatus, String message, int retryAfterSeconds) {
-    end(ExchangeState.FAILED, NOT_ENDED, errorStatus, message, retryAfterSeconds);
+    end(ExchangeState.FAILED, NOT_ENDED, errorStatus, message, null, retryAfterSeconds);
   }
 
   /** Ends the exchange because the deadline of {@code expected} passed. */
   void expire(ExchangeState expected, int errorStatus, String message, int retryAfterSeconds) {
-    end(ExchangeState.EXPIRED, EnumSet.of(expected), errorStatus, message, retryAfterSeconds);
+    end(ExchangeState.EXPIRED, EnumSet.of(expected), errorStatus, message, null, retryAfterSeconds);
   }
 
   /** The client went away: release everything, send nothing. */
   public void clientGone(String why) {
-    end(ExchangeState.CLIENT_GONE, NOT_ENDED, 499, why, 0);
+    end(ExchangeState.CLIENT_GONE, NOT_ENDED, 499, why, null, 0);
   }
 
   /**
@@ -173,7 +184,8 @@ public final class Exchange {
     }
   }
 
-  private void end(ExchangeState to, EnumSet<ExchangeState> from, int endStatus, String message, int retryAfter) {
+  private void end(
+      ExchangeState to, EnumSet<ExchangeState> from, int endStatus, String message, String detail, int retryAfter) {
     ExchangeState previous;
     List<ExchangeRelay> toNotify;
     synchronized (this) {
@@ -185,7 +197,7 @@ public final class Exchange {
       endedNanos = System.nanoTime();
       if (to != ExchangeState.COMPLETED) {
         status = endStatus;
-        reason = message;
+        reason = detail != null ? detail : message;
       }
       toNotify = List.copyOf(relays);
     }
@@ -249,6 +261,11 @@ public final class Exchange {
 
   public String id() {
     return id;
+  }
+
+  /** The deadlines fixed when the client request arrived. */
+  public Limits limits() {
+    return limits;
   }
 
   public Backend backend() {

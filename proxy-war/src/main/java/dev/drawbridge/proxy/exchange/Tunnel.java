@@ -21,7 +21,8 @@ import java.util.logging.Logger;
 
 /**
  * The running proxy core: backends, the registry of live exchanges, and the reaper that enforces
- * every deadline. One per deployed WAR; {@link #close()} drains it.
+ * every deadline. One per deployed WAR; {@link #apply} takes a reloaded configuration while
+ * traffic flows, {@link #close()} drains it.
  */
 public final class Tunnel implements AutoCloseable {
 
@@ -30,8 +31,14 @@ public final class Tunnel implements AutoCloseable {
   /** How often the reaper checks deadlines; bounds how late a timeout can fire. */
   private static final long SWEEP_MILLIS = 100;
 
-  private final ProxySettings settings;
-  private final Map<String, Backend> backends;
+  /** Replaced whole by {@link #apply}; readers take one snapshot per decision. */
+  private volatile ProxySettings settings;
+  /** Immutable; replaced whole by {@link #apply}, always before {@link #settings} names a new backend. */
+  private volatile Map<String, Backend> backends;
+  /** Backends a reload removed whose agents may still answer exchanges in flight, until retired. */
+  private final Map<String, Backend> retiring = new ConcurrentHashMap<>();
+  private final List<BackendListener> backendListeners = new CopyOnWriteArrayList<>();
+  private final Object applying = new Object();
   private final ConcurrentHashMap<String, Exchange> exchanges = new ConcurrentHashMap<>();
   private final ScheduledExecutorService reaper;
   private final AccessLog accessLog = new AccessLog();
@@ -89,13 +96,114 @@ public final class Tunnel implements AutoCloseable {
     return settings;
   }
 
-  /** The backend with this id, or null. */
+  /**
+   * The backend with this id, or null. A backend a reload just removed is still found while its
+   * exchanges finish: it refuses new requests with 503 and {@code Retry-After}.
+   */
   public Backend backend(String id) {
-    return backends.get(id);
+    Backend backend = backends.get(id);
+    return backend != null ? backend : retiring.get(id);
   }
 
+  /** The backends of the running configuration, in configuration order. */
   public Collection<Backend> backends() {
     return backends.values();
+  }
+
+  /** The running backends and those a reload removed that still finish their exchanges. */
+  public List<Backend> backendsForAgents() {
+    List<Backend> all = new java.util.ArrayList<>(backends.values());
+    all.addAll(retiring.values());
+    return all;
+  }
+
+  /** Told when a reload adds or removes a backend, e.g. to register its metrics. */
+  public interface BackendListener {
+    void added(Backend backend);
+
+    void removed(Backend backend);
+  }
+
+  public void addBackendListener(BackendListener listener) {
+    backendListeners.add(listener);
+  }
+
+  public void removeBackendListener(BackendListener listener) {
+    backendListeners.remove(listener);
+  }
+
+  /**
+   * Runs with {@code next} from now on, without touching exchanges in flight:
+   *
+   * <ul>
+   *   <li>new backends take requests at once; kept ones take their new limits for new requests;
+   *   <li>a removed backend refuses its queued and new requests with 503 and {@code Retry-After},
+   *       tells its waiting agents to go away, and lets exchanges already at its agents finish
+   *       for {@code drainGraceSeconds}, after which those still running are cut;
+   *   <li>agents whose token a backend no longer lists lose their held polls at once, and their
+   *       next call is refused by the token check, which always reads the running configuration.
+   * </ul>
+   */
+  public void apply(ProxySettings next) {
+    List<Backend> added = new java.util.ArrayList<>();
+    List<Backend> removed = new java.util.ArrayList<>();
+    synchronized (applying) {
+      Map<String, Backend> current = backends;
+      Map<String, Backend> byId = new LinkedHashMap<>();
+      for (BackendSettings backendSettings : next.backends().values()) {
+        Backend backend = current.get(backendSettings.id());
+        if (backend == null) {
+          // Also when one of that name still drains after an earlier removal: that one finishes alone.
+          backend = new Backend(backendSettings, this);
+          added.add(backend);
+        } else {
+          backend.update(backendSettings);
+        }
+        byId.put(backend.id(), backend);
+      }
+      for (Backend backend : current.values()) {
+        if (!byId.containsKey(backend.id())) {
+          removed.add(backend);
+          retiring.put(backend.id(), backend);
+        }
+      }
+      backends = java.util.Collections.unmodifiableMap(byId);
+      settings = next;
+    }
+    for (Backend backend : backends.values()) {
+      backend.revokeTokensNotIn(backend.settings().agentTokenSha256());
+    }
+    for (Backend backend : removed) {
+      retire(backend, next.drainGrace());
+    }
+    if (phase.get() == Phase.DRAINING) {
+      // A node that drains takes no work, whichever backends a reload brings.
+      added.forEach(backend -> backend.drain(Backend.SHUTTING_DOWN, false));
+    }
+    for (BackendListener listener : backendListeners) {
+      added.forEach(listener::added);
+      removed.forEach(listener::removed);
+    }
+  }
+
+  /** Drains a removed backend now and cuts what it still serves once {@code grace} is over. */
+  private void retire(Backend backend, Duration grace) {
+    LOG.info(() -> "Backend '" + backend.id() + "' was removed from the configuration: its queued requests get 503,"
+        + " its agents are told to go, and requests at its agents get up to " + grace.toSeconds() + " s to finish");
+    backend.drain(Backend.REMOVED);
+    Runnable cut = () -> {
+      for (Exchange exchange : List.copyOf(exchanges.values())) {
+        if (exchange.backend() == backend) {
+          backend.refuseRemoved(exchange);
+        }
+      }
+      retiring.remove(backend.id(), backend);
+    };
+    try {
+      reaper.schedule(cut, grace.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // The tunnel is closing; its own drain ends these exchanges.
+    }
   }
 
   /** The live exchange with this id, or null when unknown or already ended. */
@@ -195,8 +303,8 @@ public final class Tunnel implements AutoCloseable {
     if (phase.compareAndSet(Phase.LEAVING, Phase.DRAINING)) {
       LOG.info(() -> "Drawbridge proxy draining: agents are told, new requests get 503, the " + exchanges.size()
           + " requests queued or in flight finish; stop the node once readiness shows liveExchanges 0");
-      for (Backend backend : backends.values()) {
-        backend.drain(false);
+      for (Backend backend : backendsForAgents()) {
+        backend.drain(Backend.SHUTTING_DOWN, false);
       }
     }
   }
@@ -205,9 +313,9 @@ public final class Tunnel implements AutoCloseable {
     try {
       long now = System.nanoTime();
       for (Exchange exchange : exchanges.values()) {
-        Deadlines.check(exchange, now, settings);
+        Deadlines.check(exchange, now);
       }
-      for (Backend backend : backends.values()) {
+      for (Backend backend : backendsForAgents()) {
         backend.sweep(now);
       }
       long forgetBefore = now - REMEMBER_ENDED.toNanos();
@@ -236,8 +344,8 @@ public final class Tunnel implements AutoCloseable {
     LOG.info(
         () -> "Drawbridge proxy draining: new and queued requests get 503, agents are told to reconnect later,"
             + " responses in flight get up to " + grace.toSeconds() + " s to finish");
-    for (Backend backend : backends.values()) {
-      backend.drain(true);
+    for (Backend backend : backendsForAgents()) {
+      backend.drain();
     }
     for (Exchange exchange : List.copyOf(exchanges.values())) {
       if (exchange.state() != ExchangeState.RESPONDING) {

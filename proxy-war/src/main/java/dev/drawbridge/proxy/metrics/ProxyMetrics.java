@@ -6,7 +6,12 @@ import dev.drawbridge.proxy.exchange.Backend;
 import dev.drawbridge.proxy.exchange.EndedExchange;
 import dev.drawbridge.proxy.exchange.ExchangeState;
 import dev.drawbridge.proxy.exchange.Tunnel;
+import dev.drawbridge.proxy.config.ConfigReloader;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.TimeGauge;
@@ -64,8 +69,31 @@ public final class ProxyMetrics implements AutoCloseable {
   private final Consumer<EndedExchange> onEnded = this::recordEnded;
   private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
   private final Map<String, BackendMeters> backendMeters = new ConcurrentHashMap<>();
+  /** The gauges of each backend, removed with it when a reload removes the backend. */
+  private final Map<Backend, List<Meter>> backendGauges = new ConcurrentHashMap<>();
+  private final Tunnel.BackendListener onBackendChange =
+      new Tunnel.BackendListener() {
+        @Override
+        public void added(Backend backend) {
+          registerBackend(backend);
+        }
 
+        @Override
+        public void removed(Backend backend) {
+          List<Meter> gauges = backendGauges.remove(backend);
+          if (gauges != null) {
+            gauges.forEach(registry::remove);
+          }
+        }
+      };
+
+  /** Metrics of {@code tunnel} without configuration reloads, for tests. */
   public ProxyMetrics(Tunnel tunnel) {
+    this(tunnel, null);
+  }
+
+  /** Metrics of {@code tunnel} and of the reloads of {@code config}, when given. */
+  public ProxyMetrics(Tunnel tunnel, ConfigReloader config) {
     this.tunnel = tunnel;
     for (MeterBinder binder :
         List.of(
@@ -94,20 +122,58 @@ public final class ProxyMetrics implements AutoCloseable {
     for (Backend backend : tunnel.backends()) {
       registerBackend(backend);
     }
+    tunnel.addBackendListener(onBackendChange);
+    if (config != null) {
+      registerConfig(config);
+    }
     for (String reason : List.of(UNKNOWN_TOKEN, NOT_ALLOWED)) {
       authFailures(reason);
     }
     tunnel.addEndListener(onEnded);
   }
 
+  /**
+   * The running configuration's version and hash, and reloads by result. The hash is a label of an
+   * info gauge, so a dashboard shows which file runs on each node.
+   */
+  private void registerConfig(ConfigReloader config) {
+    Gauge.builder("drawbridge.config.version", config, c -> c.status().version())
+        .description("1 for the configuration the proxy started with, one more for each reload applied")
+        .strongReference(true)
+        .register(registry);
+    for (ConfigReloader.Result result : ConfigReloader.Result.values()) {
+      FunctionCounter.builder("drawbridge.config.reloads", config, c -> c.status().reloads().get(result))
+          .description("Configuration reloads by result: applied, unchanged (same file), invalid (refused, the running one stays)")
+          .tag("result", result.name().toLowerCase(Locale.ROOT))
+          .register(registry);
+    }
+    Gauge.builder("drawbridge.config.loaded", config, c -> c.status().loadedAt().toEpochMilli() / 1000.0)
+        .description("When the running configuration was loaded, in seconds since the epoch")
+        .baseUnit("timestamp_seconds")
+        .strongReference(true)
+        .register(registry);
+    MultiGauge info = MultiGauge.builder("drawbridge.config.info")
+        .description("Always 1; the sha256 label names the running configuration file's content")
+        .register(registry);
+    Runnable showHash = () -> info.register(
+        List.of(MultiGauge.Row.of(Tags.of("sha256", String.valueOf(config.status().sha256())), 1)), true);
+    showHash.run();
+    configInfo = showHash;
+  }
+
+  /** Re-labels the configuration's info gauge; run on every scrape, cheap when nothing changed. */
+  private Runnable configInfo = () -> {};
+
   private void registerBackend(Backend backend) {
+    List<Meter> gauges = new java.util.ArrayList<>();
+    backendGauges.put(backend, gauges);
     String id = backend.id();
-    Gauge.builder("drawbridge.queue.depth", backend, Backend::queueDepth)
+    gauges.add(Gauge.builder("drawbridge.queue.depth", backend, Backend::queueDepth)
         .description("Client requests waiting for an agent")
         .tag("backend", id)
         .strongReference(true)
-        .register(registry);
-    TimeGauge.builder(
+        .register(registry));
+    gauges.add(TimeGauge.builder(
             "drawbridge.queue.oldest.age",
             backend,
             TimeUnit.MILLISECONDS,
@@ -115,25 +181,25 @@ public final class ProxyMetrics implements AutoCloseable {
         .description("How long the oldest queued client request has waited")
         .tag("backend", id)
         .strongReference(true)
-        .register(registry);
-    Gauge.builder("drawbridge.polls.waiting", backend, Backend::parkedPolls)
+        .register(registry));
+    gauges.add(Gauge.builder("drawbridge.polls.waiting", backend, Backend::parkedPolls)
         .description("Agent long-polls held open, waiting for work")
         .tag("backend", id)
         .strongReference(true)
-        .register(registry);
-    Gauge.builder("drawbridge.agents.connected", backend, b -> b.agents().size())
+        .register(registry));
+    gauges.add(Gauge.builder("drawbridge.agents.connected", backend, b -> b.agents().size())
         .description("Agents that polled within the poll wait plus grace")
         .tag("backend", id)
         .strongReference(true)
-        .register(registry);
-    Gauge.builder(
+        .register(registry));
+    gauges.add(Gauge.builder(
             "drawbridge.exchanges.in.flight",
             backend,
             b -> b.agents().stream().mapToInt(AgentSession::inFlightCount).sum())
         .description("Exchanges delivered to an agent and not yet ended")
         .tag("backend", id)
         .strongReference(true)
-        .register(registry);
+        .register(registry));
   }
 
   private void recordEnded(EndedExchange exchange) {
@@ -217,6 +283,7 @@ public final class ProxyMetrics implements AutoCloseable {
         accept != null && accept.contains("application/openmetrics-text")
             ? OPEN_METRICS
             : TEXT_FORMAT;
+    configInfo.run();
     registry.scrape(out, contentType);
     return contentType;
   }
@@ -229,6 +296,7 @@ public final class ProxyMetrics implements AutoCloseable {
   @Override
   public void close() {
     tunnel.removeEndListener(onEnded);
+    tunnel.removeBackendListener(onBackendChange);
     // JvmGcMetrics registered GC notification listeners with the platform MBeans: left alone they
     // would keep this web application's class loader alive after undeploy.
     gcMetrics.close();

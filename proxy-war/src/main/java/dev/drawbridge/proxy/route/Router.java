@@ -17,7 +17,13 @@ public final class Router {
   public sealed interface Decision {}
 
   /** Forward to {@code backend}, as {@code target}; {@code route} is null when no routes exist. */
-  public record Routed(RouteSettings route, String backend, String target) implements Decision {}
+  public record Routed(RouteSettings route, String backend, String target) implements Decision {
+
+    /** The part of the path the route removed ({@code stripPrefix}), "" when it removed none. */
+    public String strippedPrefix() {
+      return route != null && route.stripPrefix() && !route.pathPrefix().equals("/") ? route.pathPrefix() : "";
+    }
+  }
 
   /** Routes exist and none matches: 404. */
   public record NoRoute() implements Decision {}

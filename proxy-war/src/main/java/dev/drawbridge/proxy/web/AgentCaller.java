@@ -2,6 +2,7 @@ package dev.drawbridge.proxy.web;
 
 import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.proxy.auth.AgentTokens;
+import dev.drawbridge.proxy.exchange.AgentSession;
 import dev.drawbridge.proxy.exchange.Backend;
 import dev.drawbridge.proxy.exchange.Tunnel;
 import dev.drawbridge.proxy.metrics.ProxyMetrics;
@@ -16,7 +17,7 @@ import java.util.regex.Pattern;
  * the token (401), the backend (404, only once the token is known good, so names do not leak), the
  * token's grant for that backend (403) and the agent id (400), answering the first failure itself.
  */
-record AgentCaller(Backend backend, String agentId, String version, String remoteAddress) {
+record AgentCaller(Backend backend, String agentId, String version, String remoteAddress, byte[] tokenSha256) {
 
   private static final Logger LOG = Logger.getLogger(AgentCaller.class.getName());
   private static final Pattern AGENT_ID = Pattern.compile("[A-Za-z0-9._:@-]{1,128}");
@@ -29,6 +30,18 @@ record AgentCaller(Backend backend, String agentId, String version, String remot
    */
   static AgentCaller authenticate(
       HttpServletRequest request, HttpServletResponse response, Tunnel tunnel, String backendId)
+      throws IOException {
+    byte[] presented = knownToken(request, response, tunnel);
+    return presented == null ? null : authorize(request, response, tunnel, presented, backendId);
+  }
+
+  /**
+   * The first half of {@link #authenticate}, for calls that must learn their backend from what they
+   * name (an exchange) only once the token is known good: checks the protocol version (400) and
+   * that the token is one this proxy knows (401). Returns the token's digest for {@link
+   * #authorize}, or null after an error answer was sent.
+   */
+  static byte[] knownToken(HttpServletRequest request, HttpServletResponse response, Tunnel tunnel)
       throws IOException {
     String protocol = request.getHeader(Protocol.PROTOCOL_HEADER);
     if (!Integer.toString(Protocol.VERSION).equals(protocol)) {
@@ -43,14 +56,12 @@ record AgentCaller(Backend backend, String agentId, String version, String remot
       return null;
     }
     String token = AgentTokens.bearer(request.getHeader("Authorization"));
+    byte[] presented = token == null ? null : AgentTokens.sha256(token);
     boolean known = false;
-    boolean granted = false;
-    if (token != null) {
-      byte[] presented = AgentTokens.sha256(token);
-      for (Backend candidate : tunnel.backends()) {
-        boolean match = AgentTokens.matchesDigest(presented, candidate.settings().agentTokenSha256());
-        known |= match;
-        granted |= match && candidate.id().equals(backendId);
+    if (presented != null) {
+      // Backends removed by a reload still serve their agents' answers until they are retired.
+      for (Backend candidate : tunnel.backendsForAgents()) {
+        known |= AgentTokens.matchesDigest(presented, candidate.settings().agentTokenSha256());
       }
     }
     if (!known) {
@@ -60,12 +71,23 @@ record AgentCaller(Backend backend, String agentId, String version, String remot
       Responses.agentText(response, 401, "The agent token is missing or not valid.");
       return null;
     }
+    return presented;
+  }
+
+  /**
+   * The second half of {@link #authenticate}: the caller holding the known token with digest {@code
+   * presented}, if it may serve {@code backendId}; else null after answering 404 (no such backend),
+   * 403 (the token does not grant it) or 400 (a malformed agent id).
+   */
+  static AgentCaller authorize(
+      HttpServletRequest request, HttpServletResponse response, Tunnel tunnel, byte[] presented, String backendId)
+      throws IOException {
     Backend backend = backendId == null ? null : tunnel.backend(backendId);
     if (backend == null) {
       Responses.agentText(response, 404, "This proxy has no backend named '" + sanitize(String.valueOf(backendId)) + "'.");
       return null;
     }
-    if (!granted) {
+    if (!AgentTokens.matchesDigest(presented, backend.settings().agentTokenSha256())) {
       countAuthFailure(request, ProxyMetrics.NOT_ALLOWED);
       Responses.agentText(response, 403, "This agent token is not allowed to serve backend '" + backend.id() + "'.");
       return null;
@@ -79,7 +101,12 @@ record AgentCaller(Backend backend, String agentId, String version, String remot
     if (version == null || !VERSION.matcher(version).matches()) {
       version = "unknown";
     }
-    return new AgentCaller(backend, agentId, version, request.getRemoteAddr());
+    return new AgentCaller(backend, agentId, version, request.getRemoteAddr(), presented);
+  }
+
+  /** Records this call on the agent's session, creating it on first contact. */
+  AgentSession session() {
+    return backend.session(agentId, version, remoteAddress, tokenSha256);
   }
 
   private static void countAuthFailure(HttpServletRequest request, String reason) {

@@ -5,7 +5,9 @@ import dev.drawbridge.protocol.BatchedResponse;
 import dev.drawbridge.proxy.exchange.Exchange;
 import dev.drawbridge.proxy.exchange.ExchangeState;
 import dev.drawbridge.proxy.exchange.Tunnel;
+import dev.drawbridge.proxy.http.ClientSentences.Kind;
 import dev.drawbridge.proxy.http.ResponseHeadRules;
+import dev.drawbridge.proxy.http.ResponseLength;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
 import java.io.IOException;
@@ -55,14 +57,14 @@ final class BatchedDelivery implements WriteListener {
     if (!outcome.started()) {
       return outcome.agentMessage() == null ? null : refusal(id, outcome.agentStatus(), outcome.agentMessage());
     }
-    boolean bodiless = "HEAD".equals(exchange.head().method());
-    if (!bodiless && outcome.contentLength() >= 0 && outcome.contentLength() != response.bodyLength()) {
-      exchange.fail(502, "The backend's response body did not match its Content-Length.");
-      return refusal(id, 400, "The body of " + response.bodyLength() + " bytes does not match Content-Length "
-          + outcome.contentLength() + ".");
+    ResponseLength length = outcome.length(exchange.head().method());
+    if (!length.fitsWhole(response.bodyLength())) {
+      String why = length.mismatch(response.bodyLength());
+      exchange.fail(502, Kind.BODY_LENGTH_MISMATCH.sentence(id), why);
+      return refusal(id, 400, why);
     }
     BatchedDelivery delivery =
-        new BatchedDelivery(exchange, client, response, outcome.verdict(), bodiless || response.bodyLength() == 0);
+        new BatchedDelivery(exchange, client, response, outcome.verdict(), response.bodyLength() == 0);
     client.lane().execute(delivery::start);
     return null;
   }

@@ -26,11 +26,13 @@ final class ClientGate {
   /** Realm named in the fallback challenge; the WAR's web.xml declares BASIC with this realm. */
   static final String CHALLENGE_REALM = "Drawbridge";
 
+  private final ProxySettings settings;
   private final Router router;
   private final java.util.Set<String> trustedProxies;
   private final Map<RouteSettings, RateLimiter> limiters = new IdentityHashMap<>();
 
   ClientGate(ProxySettings settings) {
+    this.settings = settings;
     this.router = new Router(settings.routes(), settings.defaultBackend().id());
     this.trustedProxies = java.util.Set.copyOf(settings.trustedProxies());
     for (RouteSettings route : settings.routes()) {
@@ -38,6 +40,11 @@ final class ClientGate {
         limiters.put(route, new RateLimiter(route.ratePerSecond(), route.rateBurst(), RateLimiter.DEFAULT_MAX_CLIENTS, System::nanoTime));
       }
     }
+  }
+
+  /** The configuration this gate was built from; a reload builds a new gate. */
+  ProxySettings settings() {
+    return settings;
   }
 
   /** The route for this request, or null after an error answer was sent. */

@@ -14,6 +14,7 @@ import dev.drawbridge.proxy.exchange.ExchangeIds;
 import dev.drawbridge.proxy.exchange.Tunnel;
 import dev.drawbridge.proxy.http.CredentialHeaders;
 import dev.drawbridge.proxy.http.ForwardedHeaders;
+import dev.drawbridge.proxy.http.ReservedPath;
 import dev.drawbridge.proxy.route.Router;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
@@ -35,7 +36,8 @@ public class ClientServlet extends HttpServlet {
 
   private static final long serialVersionUID = 1L;
 
-  private transient ClientGate gate;
+  /** Built from the running configuration; replaced when a reload changed it. */
+  private transient volatile ClientGate gate;
   private transient InFlightLimit inFlight;
   private transient java.util.function.Consumer<EndedExchange> releaseInFlight;
 
@@ -74,8 +76,9 @@ public class ClientServlet extends HttpServlet {
     }
     Tunnel tunnel = Responses.tunnel(getServletContext());
     ProxySettings settings = tunnel.settings();
+    ClientGate gate = gate(settings);
     String clientTarget = rawTarget(clientRequest);
-    if (clientTarget.equals(Protocol.RESERVED_PREFIX) || clientTarget.startsWith(Protocol.RESERVED_PREFIX + "/")) {
+    if (ReservedPath.covers(clientTarget, Protocol.RESERVED_PREFIX)) {
       Responses.text(clientResponse, 404, reservedPathMessage(clientTarget));
       return;
     }
@@ -85,6 +88,12 @@ public class ClientServlet extends HttpServlet {
     }
     String target = routed.target();
     Backend backend = tunnel.backend(routed.backend());
+    if (backend == null) {
+      // Routed by a configuration a reload replaced while this request was on its way in.
+      clientResponse.setHeader("Retry-After", Integer.toString(settings.retryAfterSeconds()));
+      Responses.text(clientResponse, 503, "The proxy's configuration changed as this request arrived; retry.");
+      return;
+    }
     long contentLength = clientRequest.getContentLengthLong();
     boolean chunked = clientRequest.getHeader("Transfer-Encoding") != null;
     if (settings.maxRequestBodyBytes() > 0 && contentLength > settings.maxRequestBodyBytes()) {
@@ -95,14 +104,19 @@ public class ClientServlet extends HttpServlet {
           "The request body of " + contentLength + " bytes exceeds the limit of " + settings.maxRequestBodyBytes() + " bytes.");
       return;
     }
-    List<HeaderField> headers =
-        ForwardedHeaders.add(
-            CredentialHeaders.forward(requestHeaders(clientRequest), routed.route()),
+    String clientAddress = gate.clientAddress(clientRequest);
+    ForwardedHeaders.Hop hop =
+        new ForwardedHeaders.Hop(
             clientRequest.getRemoteAddr(),
+            clientAddress,
+            clientRequest.getHeader("Host"),
             clientRequest.getScheme(),
             clientRequest.getProtocol(),
-            settings.trustedProxies().contains(clientRequest.getRemoteAddr()),
-            settings.via());
+            settings.trustedProxies().contains(clientRequest.getRemoteAddr()));
+    List<HeaderField> headers =
+        ForwardedHeaders.add(
+            CredentialHeaders.forward(requestHeaders(clientRequest), routed.route()), hop, settings.via(),
+            clientRequest.getContextPath() + routed.strippedPrefix());
     BodyMode mode;
     if (contentLength > 0) {
       mode = contentLength <= settings.inlineBodyMaxBytes() ? BodyMode.INLINE : BodyMode.STREAM;
@@ -114,7 +128,10 @@ public class ClientServlet extends HttpServlet {
       Responses.text(clientResponse, 503, "Backend '" + backend.id() + "' has too many requests in progress; retry shortly.");
       return;
     }
-    String clientAddress = gate.clientAddress(clientRequest);
+    if (mode != BodyMode.NONE) {
+      // Only now that the body is taken: a body over the limit got its 413 above without a 100.
+      ContinueAnswer.send(clientResponse, clientRequest.getHeader("Expect"));
+    }
     String id = ExchangeIds.next();
     clientResponse.setHeader(Protocol.EXCHANGE_ID_HEADER, id);
     AsyncContext async = clientRequest.startAsync();
@@ -140,6 +157,19 @@ public class ClientServlet extends HttpServlet {
     } else {
       open(backend, client, clientAddress, new RequestHead(id, backend.id(), method, target, headers, mode, bodyLength, null));
     }
+  }
+
+  /**
+   * The gate of {@code settings}. Routes, address lists and rate limits of a reloaded configuration
+   * apply from the next request; rate limits start counting afresh.
+   */
+  private ClientGate gate(ProxySettings settings) {
+    ClientGate current = gate;
+    if (current.settings() != settings) {
+      current = new ClientGate(settings);
+      gate = current;
+    }
+    return current;
   }
 
   private static void open(

@@ -5,6 +5,8 @@ import dev.drawbridge.proxy.auth.AgentTokens;
 import dev.drawbridge.proxy.config.BackendSettings;
 import dev.drawbridge.proxy.config.ConfigException;
 import dev.drawbridge.proxy.config.ConfigLoader;
+import dev.drawbridge.proxy.config.ConfigReloader;
+import dev.drawbridge.proxy.config.ConfigWatcher;
 import dev.drawbridge.proxy.config.ProxySettings;
 import dev.drawbridge.proxy.exchange.Tunnel;
 import jakarta.servlet.ServletContext;
@@ -16,13 +18,20 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
 import java.util.StringJoiner;
 import java.util.logging.Logger;
 
-/** Starts the tunnel when the WAR is deployed and drains it when it is undeployed. */
+/**
+ * Starts the tunnel when the WAR is deployed, watches its configuration file while it runs, and
+ * drains it when it is undeployed.
+ */
 public class DrawbridgeListener implements ServletContextListener {
 
   private static final Logger LOG = Logger.getLogger(DrawbridgeListener.class.getName());
+
+  /** Servlet context attribute holding the {@link ConfigWatcher}, when there is a file to watch. */
+  private static final String WATCHER_ATTRIBUTE = ConfigWatcher.class.getName();
 
   /** File, in the web application's temporary directory, holding a first run's agent token. */
   static final String TOKEN_FILE = "drawbridge-agent.token";
@@ -30,9 +39,9 @@ public class DrawbridgeListener implements ServletContextListener {
   @Override
   public void contextInitialized(ServletContextEvent event) {
     ServletContext context = event.getServletContext();
-    ProxySettings settings;
+    ConfigReloader reloader;
     try {
-      settings = loadSettings(context);
+      reloader = loadSettings(context);
     } catch (ConfigException e) {
       LOG.severe("Drawbridge did not start: " + e.getMessage());
       // Also in the container's own log (catalina.log, server.log), which operators read first
@@ -41,7 +50,15 @@ public class DrawbridgeListener implements ServletContextListener {
       throw new IllegalStateException("Drawbridge did not start: " + e.getMessage());
     }
     context.setAttribute(Responses.HANDOFF_ATTRIBUTE, Handoff.forThisMachine());
-    context.setAttribute(Responses.TUNNEL_ATTRIBUTE, new Tunnel(settings));
+    ProxySettings settings = reloader.current();
+    Tunnel tunnel = new Tunnel(settings);
+    reloader.onApply(tunnel::apply);
+    context.setAttribute(Responses.TUNNEL_ATTRIBUTE, tunnel);
+    context.setAttribute(Responses.RELOADER_ATTRIBUTE, reloader);
+    ConfigWatcher watcher = ConfigWatcher.start(reloader);
+    if (watcher != null) {
+      context.setAttribute(WATCHER_ATTRIBUTE, watcher);
+    }
     StringJoiner backends = new StringJoiner(", ");
     for (BackendSettings backend : settings.backends().values()) {
       backends.add(backend.id() + " (" + backend.agentTokenSha256().size() + " agent token(s))");
@@ -72,12 +89,19 @@ public class DrawbridgeListener implements ServletContextListener {
             + "); health at "
             + base
             + Protocol.RESERVED_PREFIX
-            + "/health");
+            + "/health"
+            + (watcher == null ? "" : "; configuration changes to " + reloader.file() + " apply without a restart"));
   }
 
   @Override
   public void contextDestroyed(ServletContextEvent event) {
     ServletContext context = event.getServletContext();
+    // First: no reload may start while the tunnel drains.
+    if (context.getAttribute(WATCHER_ATTRIBUTE) instanceof ConfigWatcher watcher) {
+      watcher.close();
+      context.removeAttribute(WATCHER_ATTRIBUTE);
+    }
+    context.removeAttribute(Responses.RELOADER_ATTRIBUTE);
     Object tunnel = context.getAttribute(Responses.TUNNEL_ATTRIBUTE);
     if (tunnel instanceof Tunnel running) {
       running.close();
@@ -94,15 +118,18 @@ public class DrawbridgeListener implements ServletContextListener {
     }
   }
 
-  private static ProxySettings loadSettings(ServletContext context) throws ConfigException {
+  private static ConfigReloader loadSettings(ServletContext context) throws ConfigException {
     Path file = ConfigLoader.locate(context.getInitParameter(ConfigLoader.CONFIG_PROPERTY));
     if (file != null) {
       LOG.info("Drawbridge reads its configuration from " + file);
-      return ConfigLoader.load(file);
+      return ConfigReloader.load(file, Clock.systemUTC());
     }
     File tempDir = (File) context.getAttribute(ServletContext.TEMPDIR);
     Path tokenFile = tempDir.toPath().resolve(TOKEN_FILE);
     String token = firstRunToken(tokenFile);
+    // The token itself is never logged: logs are often shipped to shared systems, and whoever
+    // reads it could serve the backend. The operator reads it from the file, readable only by the
+    // container's user.
     LOG.warning(
         "No configuration file is set (context parameter or system property "
             + ConfigLoader.CONFIG_PROPERTY
@@ -110,11 +137,10 @@ public class DrawbridgeListener implements ServletContextListener {
             + ConfigLoader.CONFIG_ENV
             + "); serving backend '"
             + ConfigLoader.DEFAULT_BACKEND
-            + "' with the agent token stored in "
+            + "' with the generated agent token in "
             + tokenFile
-            + ". Agent token: "
-            + token);
-    return ConfigLoader.firstRun(AgentTokens.sha256(token));
+            + ": give that file to the agent with --token-file.");
+    return ConfigReloader.fixed(ConfigLoader.firstRun(AgentTokens.sha256(token)), Clock.systemUTC());
   }
 
   /** The token kept from an earlier first run, or a new one written for the next. */

@@ -19,7 +19,11 @@ record ExchangeLookup(Exchange exchange, int status, String message) {
     return exchange != null;
   }
 
-  /** The live exchange {@code id}; 404 for an unknown id, 410 for one that ended recently. */
+  /**
+   * The live exchange {@code id}; 410 for one that ended without completing in the last two
+   * minutes (the agent should stop working on it), else 404: a completed exchange is forgotten at
+   * once, since its agent already heard it was delivered.
+   */
   static ExchangeLookup find(Tunnel tunnel, String id) {
     Exchange exchange = ExchangeIds.isWellFormed(id) ? tunnel.exchange(id) : null;
     if (exchange != null) {

@@ -62,13 +62,19 @@ public class ExchangeServlet extends HttpServlet {
   }
 
   /**
-   * The exchange named by the path if the caller may act on it, or null after answering: 404 for
-   * an unknown path or id, 410 for an exchange that already ended, 401/403 for the wrong caller.
+   * The exchange named by the path if the caller may act on it, or null after answering. The token
+   * is checked first (401), so a caller without a valid one learns nothing of which ids exist; then
+   * 404 for an unknown path or id, 410 for an exchange that ended without completing, 403 for an
+   * exchange of another backend or agent.
    */
   private Exchange lookUp(
       HttpServletRequest agentRequest, HttpServletResponse agentResponse, String expectedSuffix)
       throws IOException {
     Tunnel tunnel = Responses.tunnel(getServletContext());
+    byte[] token = AgentCaller.knownToken(agentRequest, agentResponse, tunnel);
+    if (token == null) {
+      return null;
+    }
     String path = agentRequest.getPathInfo();
     String id = null;
     if (path != null && path.endsWith(expectedSuffix)) {
@@ -84,12 +90,11 @@ public class ExchangeServlet extends HttpServlet {
       return null;
     }
     Exchange exchange = lookup.exchange();
-    AgentCaller caller =
-        AgentCaller.authenticate(agentRequest, agentResponse, tunnel, exchange.backend().id());
+    AgentCaller caller = AgentCaller.authorize(agentRequest, agentResponse, tunnel, token, exchange.backend().id());
     if (caller == null) {
       return null;
     }
-    caller.backend().session(caller.agentId(), caller.version(), caller.remoteAddress());
+    caller.session();
     lookup = lookup.deliveredTo(caller.backend(), caller.agentId());
     if (!lookup.found()) {
       Responses.agentText(agentResponse, lookup.status(), lookup.message());

@@ -18,7 +18,9 @@ public class OperationsListener implements ServletContextListener {
   @Override
   public void contextInitialized(ServletContextEvent event) {
     ServletContext context = event.getServletContext();
-    context.setAttribute(METRICS_ATTRIBUTE, new ProxyMetrics(Responses.tunnel(context)));
+    Object reloader = context.getAttribute(Responses.RELOADER_ATTRIBUTE);
+    context.setAttribute(METRICS_ATTRIBUTE, new ProxyMetrics(Responses.tunnel(context),
+        reloader instanceof dev.drawbridge.proxy.config.ConfigReloader config ? config : null));
   }
 
   @Override

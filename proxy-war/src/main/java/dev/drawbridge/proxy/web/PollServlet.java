@@ -44,8 +44,7 @@ public class PollServlet extends HttpServlet {
       return;
     }
     max = Math.min(max, tunnel.settings().maxPollBatch());
-    AgentSession session =
-        caller.backend().session(caller.agentId(), caller.version(), caller.remoteAddress());
+    AgentSession session = caller.session();
     if ("true".equalsIgnoreCase(agentRequest.getHeader(Protocol.AGENT_LEAVING_HEADER))) {
       caller.backend().agentLeaving(session);
       byte[] empty = WireJson.write(new PollResult(List.of(), List.of(), false));

@@ -26,7 +26,7 @@ public class ResponseBatchServlet extends HttpServlet {
     if (caller == null) {
       return;
     }
-    caller.backend().session(caller.agentId(), caller.version(), caller.remoteAddress());
+    caller.session();
     BatchRelay.start(tunnel, caller, agentRequest.startAsync());
   }
 }

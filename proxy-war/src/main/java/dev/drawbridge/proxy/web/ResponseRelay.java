@@ -5,6 +5,8 @@ import dev.drawbridge.protocol.FrameReader;
 import dev.drawbridge.proxy.exchange.Exchange;
 import dev.drawbridge.proxy.exchange.ExchangeRelay;
 import dev.drawbridge.proxy.exchange.ExchangeState;
+import dev.drawbridge.proxy.http.ClientSentences.Kind;
+import dev.drawbridge.proxy.http.ResponseLength;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
@@ -39,8 +41,11 @@ final class ResponseRelay implements ExchangeRelay {
   private final FrameReader frames = new FrameReader(true);
   private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER).flip();
   private final AtomicBoolean agentAnswered = new AtomicBoolean();
-  private final boolean bodiless;
   private final Lane.Pump pump;
+  /** The body length the client was promised, once the head is applied. */
+  private ResponseLength length;
+  /** The thread running the pump, which answers the agent itself when it ends the exchange. */
+  private volatile Thread pumping;
   private ServletOutputStream clientOut;
   private int pendingOffset;
   private int pendingLength;
@@ -54,7 +59,6 @@ final class ResponseRelay implements ExchangeRelay {
     this.agentAsync = agentAsync;
     this.agentIn = agentIn;
     this.via = via;
-    this.bodiless = "HEAD".equals(exchange.head().method());
     this.pump = client.lane().pump(this::pumpGuarded);
   }
 
@@ -72,11 +76,18 @@ final class ResponseRelay implements ExchangeRelay {
   }
 
   private void pumpGuarded() {
+    pumping = Thread.currentThread();
     try {
       pump();
     } catch (IOException | IllegalStateException e) {
       exchange.fail(502, "The connection to the agent broke during the response.");
       answerAgent(400, "The response stream broke.");
+    } finally {
+      pumping = null;
+      if (exchange.state().isTerminal()) {
+        // Ended while pumping (the client left during a write, say): the agent has not heard why.
+        answerAgent(410, "This exchange ended before the response was delivered (" + exchange.state() + ").");
+      }
     }
   }
 
@@ -103,7 +114,7 @@ final class ResponseRelay implements ExchangeRelay {
       try {
         event = frames.next(buffer);
       } catch (FrameException e) {
-        exchange.fail(502, "The agent sent a malformed response.");
+        exchange.fail(502, Kind.RESPONSE_MALFORMED.sentence(exchange.id()), "Malformed response stream: " + e.getMessage());
         answerAgent(400, "Malformed response stream: " + e.getMessage());
         return;
       }
@@ -114,12 +125,18 @@ final class ResponseRelay implements ExchangeRelay {
           }
           break;
         case DATA:
-          if (!bodiless) {
-            pendingOffset = frames.dataOffset();
-            pendingLength = frames.dataLength();
+          if (!length.admit(frames.dataLength())) {
+            bodyMismatch(length.counted() + frames.dataLength());
+            return;
           }
+          pendingOffset = frames.dataOffset();
+          pendingLength = frames.dataLength();
           break;
         case END:
+          if (!length.complete()) {
+            bodyMismatch(length.counted());
+            return;
+          }
           endReached = true;
           break;
         case ABORT:
@@ -194,8 +211,18 @@ final class ResponseRelay implements ExchangeRelay {
     return true;
   }
 
+  /**
+   * The body does not match the length the client was promised: cut it (or answer 502 while
+   * nothing was sent), so no client ever reads one response into the next.
+   */
+  private void bodyMismatch(long sent) {
+    String why = length.mismatch(sent);
+    exchange.fail(502, Kind.BODY_LENGTH_MISMATCH.sentence(exchange.id()), why);
+    answerAgent(400, why);
+  }
+
   private void agentStreamCut() {
-    exchange.fail(502, "The agent's response ended before it was complete.");
+    exchange.fail(502, Kind.RESPONSE_MALFORMED.sentence(exchange.id()), "The agent's response ended without an end frame.");
     answerAgent(400, "The response stream ended without an end frame.");
   }
 
@@ -210,6 +237,7 @@ final class ResponseRelay implements ExchangeRelay {
       exchange.clientGone("The client's request ended before the response.");
       return false;
     }
+    length = outcome.length(exchange.head().method());
     ResponseStart.writeHead(client, outcome.verdict(), exchange.id());
     // What the agent sent in one read goes to the container in one piece, not cut at its default
     // 8 KiB buffer.
@@ -245,7 +273,9 @@ final class ResponseRelay implements ExchangeRelay {
 
   @Override
   public void exchangeEnded(ExchangeState state) {
-    if (state != ExchangeState.COMPLETED) {
+    // When the pump ends the exchange it answers the agent itself, with the reason (400 for a
+    // refused head or a body that breaks its length): a 410 first would hide the agent's fault.
+    if (state != ExchangeState.COMPLETED && pumping != Thread.currentThread()) {
       answerAgent(410, "This exchange ended before the response was delivered (" + state + ").");
     }
   }

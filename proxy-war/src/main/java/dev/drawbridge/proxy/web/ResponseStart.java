@@ -6,8 +6,11 @@ import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.protocol.ResponseHead;
 import dev.drawbridge.protocol.WireJson;
 import dev.drawbridge.proxy.exchange.Exchange;
+import dev.drawbridge.proxy.http.ClientSentences;
+import dev.drawbridge.proxy.http.ClientSentences.Kind;
 import dev.drawbridge.proxy.http.ForwardedHeaders;
 import dev.drawbridge.proxy.http.ResponseHeadRules;
+import dev.drawbridge.proxy.http.ResponseLength;
 import jakarta.servlet.http.HttpServletResponse;
 import java.util.Set;
 import java.util.TreeSet;
@@ -44,6 +47,11 @@ final class ResponseStart {
     long contentLength() {
       return verdict == null ? -1 : verdict.contentLength();
     }
+
+    /** The body length the client is promised, to count the body against; only when started. */
+    ResponseLength length(String requestMethod) {
+      return ResponseLength.of(requestMethod, verdict.status(), verdict.contentLength());
+    }
   }
 
   private ResponseStart() {}
@@ -54,17 +62,17 @@ final class ResponseStart {
     try {
       head = WireJson.readResponseHead(headJson);
     } catch (FrameException e) {
-      exchange.fail(502, "The agent sent a malformed response head.");
+      exchange.fail(502, Kind.RESPONSE_REFUSED.sentence(exchange.id()), "The agent sent a malformed response head: " + e.getMessage());
       return Outcome.refused(400, "Malformed response head: " + e.getMessage());
     }
     if (head.failure() != null) {
-      exchange.fail(head.failure().status(), clientMessage(head));
+      exchange.fail(head.failure().status(), ClientSentences.of(head.failure()).sentence(exchange.id()), agentsReport(head));
       return Outcome.ENDED;
     }
     ResponseHeadRules.Verdict verdict =
         ResponseHeadRules.judge(head, ForwardedHeaders.viaEntry(client.protocol(), via));
     if (!verdict.accepted()) {
-      exchange.fail(502, "The backend's response was refused: it had " + verdict.error() + ".");
+      exchange.fail(502, Kind.RESPONSE_REFUSED.sentence(exchange.id()), "The backend's response was refused: it had " + verdict.error() + ".");
       return Outcome.refused(400, "Response head refused: it had " + verdict.error() + ".");
     }
     if (!exchange.startResponse(verdict.status())) {
@@ -95,11 +103,12 @@ final class ResponseStart {
     }
   }
 
-  private static String clientMessage(ResponseHead head) {
+  /** The agent's own account of a failure, for the log and the admin page only. */
+  private static String agentsReport(ResponseHead head) {
     String message = head.message();
     if (message == null || message.isBlank()) {
       return "The agent could not get a response from the backend (" + head.failure() + ").";
     }
-    return AgentCaller.sanitize(message, 200);
+    return "The agent reports " + head.failure() + ": " + AgentCaller.sanitize(message, 200);
   }
 }

@@ -16,6 +16,9 @@ final class Responses {
   /** Servlet context attribute holding the {@link Handoff} threads. */
   static final String HANDOFF_ATTRIBUTE = Handoff.class.getName();
 
+  /** Servlet context attribute holding the {@link dev.drawbridge.proxy.config.ConfigReloader}. */
+  static final String RELOADER_ATTRIBUTE = dev.drawbridge.proxy.config.ConfigReloader.class.getName();
+
   private Responses() {}
 
   static Handoff handoff(ServletContext context) {
@@ -43,6 +46,8 @@ final class Responses {
     response.setStatus(status);
     response.setContentType("text/plain;charset=utf-8");
     response.setHeader("Cache-Control", "no-store");
+    // The body is text/plain and must stay so: no browser may sniff a script or page out of it.
+    response.setHeader("X-Content-Type-Options", "nosniff");
     response.setContentLength(body.length);
     response.getOutputStream().write(body);
   }

@@ -120,7 +120,21 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
 
   @Override
   public void discard() {
-    answer(this::completeNow);
+    answer(this::discardNow);
+  }
+
+  /**
+   * Ends the request of a client that went away. A committed response is cut, not completed: the
+   * exchange no longer knows whether its body was whole, and completing a short body would let the
+   * container keep the connection for a next response that the client, if it is there after all,
+   * would read as the rest of this one.
+   */
+  private void discardNow() {
+    if (isCommitted()) {
+      abortNow("The client went away during the response.");
+    } else {
+      completeNow();
+    }
   }
 
   private void answer(Runnable task) {

@@ -1,6 +1,7 @@
 package dev.drawbridge.proxy.web;
 
 import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.proxy.config.ConfigReloader;
 import dev.drawbridge.proxy.exchange.AgentSession;
 import dev.drawbridge.proxy.exchange.Backend;
 import dev.drawbridge.proxy.exchange.EndedExchange;
@@ -9,7 +10,10 @@ import dev.drawbridge.proxy.exchange.RecentStats;
 import dev.drawbridge.proxy.exchange.Tunnel;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * The admin API's answer ({@code GET /_drawbridge/admin/api/status}), built from the tunnel at one
@@ -20,6 +24,7 @@ import java.util.List;
  *     draining} (agents told, new requests refused)
  * @param liveExchanges exchanges queued or in flight, all backends together
  * @param recentFailures the last exchanges that did not complete, newest first
+ * @param config the running configuration and its reloads
  */
 public record StatusReport(
     String version,
@@ -28,7 +33,32 @@ public record StatusReport(
     String phase,
     int liveExchanges,
     List<BackendStatus> backends,
-    List<FailureStatus> recentFailures) {
+    List<FailureStatus> recentFailures,
+    ConfigStatus config) {
+
+  /**
+   * The running configuration and its reloads; times are ISO-8601 instants.
+   *
+   * @param file the configuration file, null on a first run without one
+   * @param version 1 at start, one more for each applied reload
+   * @param sha256 SHA-256 of the running file's bytes, null without a file
+   * @param loadedAt when the running configuration was loaded
+   * @param reloads reloads so far by result: applied, unchanged, invalid
+   * @param lastError the last refused reload, or null
+   */
+  public record ConfigStatus(
+      String file, long version, String sha256, String loadedAt, Map<String, Long> reloads, ConfigError lastError) {
+
+    static ConfigStatus of(ConfigReloader.Status status) {
+      Map<String, Long> reloads = new LinkedHashMap<>();
+      status.reloads().forEach((result, count) -> reloads.put(result.name().toLowerCase(Locale.ROOT), count));
+      return new ConfigStatus(status.file(), status.version(), status.sha256(), status.loadedAt().toString(), reloads,
+          status.lastError() == null ? null : new ConfigError(status.lastErrorAt().toString(), status.lastError()));
+    }
+  }
+
+  /** A refused reload: when, and the one line naming file, key and reason. */
+  public record ConfigError(String at, String message) {}
 
   /**
    * One backend.
@@ -51,6 +81,7 @@ public record StatusReport(
   /**
    * One connected agent; times are ISO-8601 instants.
    *
+   * @param token the first 12 hexadecimal digits of its token's SHA-256, to follow a rotation
    * @param nodes the proxy nodes the agent reports being attached to, with its link state to each
    *     (this node among them); empty for an agent that reports none
    */
@@ -61,12 +92,13 @@ public record StatusReport(
       String connectedSince,
       String lastSeen,
       int inFlight,
+      String token,
       List<NodeStatus> nodes) {}
 
   /** A proxy node as an agent reports it: {@code connected}, {@code starting}, {@code failing}, {@code rejected} or {@code draining}. */
   public record NodeStatus(String node, String state) {}
 
-  /** One exchange that did not complete, with the one-sentence reason its client was given. */
+  /** One exchange that did not complete, with its reason: the client's sentence or the details it was spared. */
   public record FailureStatus(
       String at,
       String exchangeId,
@@ -80,8 +112,8 @@ public record StatusReport(
       String clientAddress,
       long totalMillis) {}
 
-  /** The tunnel's state now. */
-  public static StatusReport of(Tunnel tunnel) {
+  /** The tunnel's state now, and the configuration's when {@code config} is given. */
+  public static StatusReport of(Tunnel tunnel, ConfigReloader.Status config) {
     Instant now = Instant.now();
     long nowNanos = System.nanoTime();
     RecentActivity activity = tunnel.recentActivity();
@@ -99,6 +131,7 @@ public record StatusReport(
                 agent.connectedSince().toString(),
                 agent.lastSeen().toString(),
                 agent.inFlightCount(),
+                agent.tokenFingerprint(),
                 agent.reportedNodes().stream().map(node -> new NodeStatus(node.node(), node.state())).toList()));
       }
       backends.add(
@@ -132,9 +165,10 @@ public record StatusReport(
         Protocol.SOFTWARE_VERSION,
         now.toString(),
         tunnel.startedAt().toString(),
-        tunnel.phase().name().toLowerCase(java.util.Locale.ROOT),
+        tunnel.phase().name().toLowerCase(Locale.ROOT),
         tunnel.liveExchanges(),
         backends,
-        failures);
+        failures,
+        config == null ? null : ConfigStatus.of(config));
   }
 }

@@ -1,5 +1,6 @@
 package dev.drawbridge.proxy.fuzz;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
@@ -13,11 +14,13 @@ import dev.drawbridge.protocol.HeaderValidation;
 import dev.drawbridge.protocol.ResponseHead;
 import dev.drawbridge.protocol.WireJson;
 import dev.drawbridge.proxy.http.ResponseHeadRules;
+import dev.drawbridge.proxy.http.ResponseLength;
 import java.nio.ByteBuffer;
 
 /**
  * Everything an agent's response call feeds the proxy, decoded as the proxy decodes it: frames cut
- * at arbitrary read boundaries, the JSON head, and the head rules. The only allowed failure is a
+ * at arbitrary read boundaries, the JSON head, the head rules, and the body length held against the
+ * head's declared length. The only allowed failure is a
  * {@link FrameException} (400 to the agent); any other exception, or an accepted head carrying a
  * header the client must never see, is a finding. Without {@code JAZZER_FUZZ=1} this replays the
  * inputs under {@code src/test/resources/.../AgentResponseFuzzTestInputs/} (crash inputs are kept
@@ -73,6 +76,74 @@ class AgentResponseFuzzTest {
     } catch (FrameException expected) {
       // Malformed batch: the proxy answers 400; the responses before it stand.
     }
+  }
+
+  /**
+   * The length rule as the streamed relay applies it: a head declares a length, data is counted
+   * against it, and the end is accepted only at that length. Whatever the agent sends, a body
+   * accepted as complete holds exactly the declared bytes (none for HEAD, 204 and 304), and no byte
+   * past the declared length is ever let through. The first input byte picks the client's method.
+   */
+  @FuzzTest(maxDuration = "30s")
+  void aBodyEndsNormallyOnlyAtItsDeclaredLength(byte[] input) {
+    if (input.length == 0) {
+      return;
+    }
+    String method = (input[0] & 1) == 0 ? "GET" : "HEAD";
+    FrameReader reader = new FrameReader(true);
+    ByteBuffer in = ByteBuffer.wrap(input, 1, input.length - 1);
+    ResponseLength length = null;
+    long passed = 0;
+    try {
+      while (true) {
+        FrameReader.Event event = reader.next(in);
+        switch (event) {
+          case HEAD:
+            ResponseHead head = WireJson.readResponseHead(reader.head());
+            if (head.failure() != null) {
+              return;
+            }
+            ResponseHeadRules.Verdict verdict = ResponseHeadRules.judge(head, "1.1 drawbridge");
+            if (!verdict.accepted()) {
+              return;
+            }
+            length = ResponseLength.of(method, verdict.status(), verdict.contentLength());
+            if (ResponseLength.mustBeEmpty(method, verdict.status())) {
+              assertEquals(0, length.expected(), "a body that must be empty has length 0");
+            }
+            break;
+          case DATA:
+            if (!length.admit(reader.dataLength())) {
+              assertTrue(length.expected() >= 0 && passed + reader.dataLength() > length.expected(), "refused only past the length");
+              return;
+            }
+            passed += reader.dataLength();
+            assertTrue(length.expected() < 0 || passed <= length.expected(), "never past the declared length");
+            break;
+          case END:
+            if (length.complete()) {
+              assertTrue(length.expected() < 0 || passed == length.expected(), "complete only at the declared length");
+            }
+            return;
+          default:
+            return;
+        }
+      }
+    } catch (FrameException expected) {
+      // Malformed stream or head: the agent gets 400, the client 502.
+    }
+  }
+
+  /** The batched form of the same rule: a whole body is delivered only at its declared length. */
+  @FuzzTest(maxDuration = "30s")
+  void aBatchedBodyIsDeliveredOnlyAtItsDeclaredLength(FuzzedDataProvider data) {
+    String method = data.consumeBoolean() ? "HEAD" : "GET";
+    int status = data.consumeInt(200, 599);
+    long declared = data.consumeLong(-1, Frames.MAX_BATCHED_BODY * 2L);
+    int body = data.consumeInt(0, Frames.MAX_BATCHED_BODY);
+    boolean fits = ResponseLength.of(method, status, declared).fitsWhole(body);
+    boolean empty = ResponseLength.mustBeEmpty(method, status);
+    assertEquals(empty ? body == 0 : declared < 0 || declared == body, fits, method + " " + status + " " + declared + " " + body);
   }
 
   @FuzzTest(maxDuration = "30s")

@@ -70,6 +70,12 @@ class RouterTest {
     assertEquals(new Router.Routed(null, "default", "/a/../b?x"), none.decide(null, "/a/../b?x"));
   }
 
+  @ParameterizedTest
+  @CsvSource({"api.example.com, /v1/users, /v1", "api.example.com, /users, ''", "h, /static/x, ''", "h, /wiki/Main, /wiki"})
+  void theStrippedPrefixIsWhatTheRouteRemoved(String host, String target, String stripped) {
+    assertEquals(stripped, ((Router.Routed) ROUTER.decide(host, target)).strippedPrefix());
+  }
+
   @Test
   void dotsInsideSegmentsAreFine() {
     assertEquals("static", ((Router.Routed) ROUTER.decide("h", "/static/a..b/.well-known/x.y")).backend());
