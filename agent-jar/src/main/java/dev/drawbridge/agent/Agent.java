@@ -185,15 +185,16 @@ public final class Agent implements AutoCloseable {
     return nodes.report();
   }
 
-  /**
-   * Stops polling (outstanding polls are aborted) and lets exchanges in flight finish for up to
-   * {@code --drain-timeout}; the rest are aborted. Returns how many finished.
-   */
   /** True once {@link #drain()} has begun. */
   public boolean isDraining() {
     return draining;
   }
 
+  /**
+   * Stops polling every node (outstanding polls are aborted), says goodbye to each, and lets
+   * exchanges in flight finish for up to {@code --drain-timeout}; the rest are aborted. Returns how
+   * many finished.
+   */
   public synchronized int drain() {
     if (drained) {
       return 0;
