@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import base64
 import hashlib
+import json
 import os
 import pathlib
 import re
@@ -100,7 +101,9 @@ http {{
 
 def start_backend(procs, files, echo_port):
     port = free_port()
+    ws_port = free_port()
     procs.start("echo-backend", ["java", str(BENCH / "EchoBackend.java"), str(echo_port)])
+    procs.start("websocket-echo", ["java", str(BENCH / "WebSocketEcho.java"), str(ws_port)])
     procs.start("backend-nginx", write_nginx("backend-nginx", port, f"""
     location = /small {{ alias {files}/small.txt; }}
     location = /big {{ alias {files}/big.bin; }}
@@ -109,6 +112,13 @@ def start_backend(procs, files, echo_port):
       proxy_pass http://127.0.0.1:{echo_port};
       proxy_http_version 1.1;
       proxy_set_header Connection "";
+    }}
+    location = /ws {{
+      proxy_pass http://127.0.0.1:{ws_port};
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection "upgrade";
+      proxy_read_timeout 600s;
     }}"""))
     wait_for(f"http://127.0.0.1:{port}/small", 30)
     wait_for(f"http://127.0.0.1:{echo_port}/", 60)
@@ -120,6 +130,13 @@ def start_reverse_nginx(procs, backend_port):
     # An ordinary reverse proxy, tuned as an operator would: keep-alive upstream, 64k buffers,
     # buffering off so large bodies stream like they do through Drawbridge.
     procs.start("reverse-nginx", write_nginx("reverse-nginx", port, f"""
+    location = /ws {{
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection "upgrade";
+      proxy_read_timeout 600s;
+    }}
     location / {{
       proxy_pass http://backend;
       proxy_http_version 1.1;
@@ -329,7 +346,18 @@ def measure(base, files, seconds):
     result["10 MiB GET c=4 MB/s"] = wrk(f"{base}/big", 4, seconds)["mbps"]
     result["1 KiB POST echo c=16 req/s"] = wrk(f"{base}/echo", 16, seconds, BENCH / "post.lua")["rps"]
     result["50 MiB upload MB/s"] = upload_mbps(f"{base}/upload", files / "upload.bin")
+    ws = websocket_load(base.replace("http://", "ws://", 1) + "/ws", 16, seconds, 64)
+    result["WebSocket 64 B round trip p50 ms"] = ws["p50"]
+    result["WebSocket 64 B round trip p99 ms"] = ws["p99"]
+    result["WebSocket 64 B echo c=16 msg/s"] = ws["mps"]
     return result
+
+
+def websocket_load(url, connections, seconds, size):
+    """Round trips of one WebSocket, then echoed messages per second over several (bench/WebSocketLoad.java)."""
+    out = subprocess.run(["java", str(BENCH / "WebSocketLoad.java"), url, str(connections), str(seconds), str(size)],
+                         check=True, capture_output=True, text=True, timeout=seconds + 120).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 async def hold_requests(port, path, count, host):

@@ -220,6 +220,9 @@
     field(node, "oldestQueued").parentElement.classList.toggle("warn", backend.oldestQueuedMillis >= 1000);
     field(node, "waitingPolls").textContent = number(backend.waitingPolls);
     field(node, "inFlight").textContent = number(backend.inFlight);
+    field(node, "upgraded").textContent = number(backend.upgraded);
+    field(node, "upgradedMax").textContent = backend.maxUpgraded > 0 ? "open, of " + number(backend.maxUpgraded) + " max" : "open";
+    field(node, "upgraded").parentElement.classList.toggle("warn", backend.maxUpgraded > 0 && backend.upgraded >= backend.maxUpgraded);
     field(node, "rate").textContent = number(recent.ratePerSecond, recent.ratePerSecond < 10 ? 1 : 0);
     field(node, "requests").textContent = number(recent.requests) + " in the last " + Math.round(recent.windowSeconds / 60) + " min";
     const latency = field(node, "latency");

@@ -41,6 +41,7 @@ public final class Agent implements AutoCloseable {
   private final CloseableHttpClient backendClient;
   private final HttpHost target;
   private final BackendHealth health;
+  private final UpgradedConnections upgraded;
   private final ThreadPoolExecutor workers;
   private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
   private final ThreadFactory pollerThreads = threads("drawbridge-poll-");
@@ -64,6 +65,7 @@ public final class Agent implements AutoCloseable {
     this.backendClient = ClientFactory.backendClient(config);
     this.target = new HttpHost(config.target().getScheme(), config.target().getHost(), config.target().getPort());
     this.health = new BackendHealth(config);
+    this.upgraded = new UpgradedConnections(UpgradedConnections.DEFAULT_MAX);
     this.workers = new ThreadPoolExecutor(config.concurrency(), config.concurrency(), 30, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(), threads("drawbridge-exchange-"));
     // Idle agents keep no worker threads.
@@ -114,6 +116,10 @@ public final class Agent implements AutoCloseable {
    * whether it returns a capacity slot when done.
    */
   void dispatch(RequestHead clientRequest, boolean holdsSlot, NodeLink node) {
+    if (clientRequest.wantsUpgrade()) {
+      dispatchUpgrade(clientRequest, holdsSlot, node);
+      return;
+    }
     Exchange exchange = new Exchange(
         clientRequest, config, node.proxyClient(), node.batcher(), backendClient, target, draining);
     String id = exchange.id();
@@ -141,8 +147,38 @@ public final class Agent implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs a handshake on a worker, holding a slot only until the backend answered: an open upgraded
+   * connection holds neither a slot nor a worker. It lives on {@code node}, which delivered it.
+   */
+  private void dispatchUpgrade(RequestHead clientRequest, boolean holdsSlot, NodeLink node) {
+    UpgradeExchange exchange = new UpgradeExchange(clientRequest, config, node.proxyClient(), upgraded);
+    boolean agentDraining = draining;
+    try {
+      workers.execute(() -> {
+        try {
+          exchange.run(agentDraining);
+        } finally {
+          capacity.release(holdsSlot ? 1 : 0);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      capacity.release(holdsSlot ? 1 : 0);
+      LOG.warning("exchange " + clientRequest.id() + ": dropped because the agent has stopped; the proxy will time it out");
+    }
+  }
+
+  /** Upgraded connections (WebSockets) open now. */
+  public int upgradedConnections() {
+    return upgraded.openCount();
+  }
+
   /** {@code node} says {@code id} is over (client gone, timeout): stop working on it. */
   void cancel(String id, NodeLink node) {
+    if (upgraded.cancel(id)) {
+      LOG.fine("exchange " + id + ": upgraded connection closed by the proxy");
+      return;
+    }
     Exchange exchange = exchanges.get(id);
     if (exchange != null && exchange.from(node.proxyClient())) {
       LOG.fine("exchange " + id + ": cancelled by the proxy");
@@ -205,6 +241,8 @@ public final class Agent implements AutoCloseable {
     draining = true;
     stopSignal.countDown();
     health.close();
+    // An upgraded connection has no end to wait for; its client sees it close and reconnects.
+    upgraded.close();
     try {
       nodes.stopPolling(capacity);
       nodes.leave();

@@ -76,6 +76,50 @@ final class ClientFactory {
   }
 
   /**
+   * Agent-to-proxy leg of upgraded connections: two calls per open connection, each streaming as
+   * long as the connection is open, so no read timeout (the proxy's idle timeout ends a silent
+   * connection) and a pool of their own, so they never starve polls and responses. Like the other
+   * calls, they go to {@code node}'s address and send {@code token}'s token.
+   */
+  static CloseableHttpClient upgradedClient(AgentConfig config, int maxConnections, ProxyNode node, TokenSource token) {
+    PoolingHttpClientConnectionManager pool =
+        PoolingHttpClientConnectionManagerBuilder.create()
+            .setTlsSocketStrategy(ProxyTls.strategy(config.transport()))
+            .setDnsResolver(PinnedDnsResolver.of(node))
+            .useSystemProperties()
+            .setMaxConnTotal(2 * maxConnections)
+            .setMaxConnPerRoute(2 * maxConnections)
+            .setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).setSoKeepAlive(true).build())
+            .setDefaultConnectionConfig(
+                ConnectionConfig.custom()
+                    .setConnectTimeout(timeout(config.connectTimeout()))
+                    .setSocketTimeout(Timeout.DISABLED)
+                    .setValidateAfterInactivity(TimeValue.ofSeconds(2))
+                    .build())
+            .build();
+    HttpClientBuilder builder = common(pool, config.connectTimeout(), Duration.ZERO);
+    URI egress = config.transport().egressProxy();
+    if (egress != null) {
+      builder.setProxy(new HttpHost("http", egress.getHost(), egress.getPort()));
+    }
+    return builder
+        .setUserAgent("drawbridge-agent/" + Protocol.SOFTWARE_VERSION)
+        // Per call, as for the other calls: a token file may change while the agent runs.
+        .addRequestInterceptorFirst(
+            (request, entity, context) -> request.setHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token.current()))
+        .setDefaultHeaders(
+            List.of(
+                new BasicHeader(Protocol.AGENT_ID_HEADER, config.agentId()),
+                new BasicHeader(Protocol.AGENT_VERSION_HEADER, Protocol.SOFTWARE_VERSION),
+                new BasicHeader(Protocol.PROTOCOL_HEADER, String.valueOf(Protocol.VERSION))))
+        // Never reused: each call lives as long as its connection, and a connection the proxy
+        // ended meanwhile would fail the next WebSocket's call without a retry.
+        .setConnectionReuseStrategy((request, response, context) -> false)
+        .useSystemProperties()
+        .build();
+  }
+
+  /**
    * Agent-to-backend leg. Adds no User-Agent (the client's own is forwarded), and validates pooled
    * connections idle for more than a second: with retries off, a keep-alive connection the backend
    * closed would otherwise fail a client request.

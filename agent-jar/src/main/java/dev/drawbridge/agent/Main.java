@@ -59,18 +59,27 @@ public final class Main {
     AgentGroup agent;
     try {
       agent = new AgentGroup(runCommand.configs());
-      agent.start();
     } catch (RuntimeException e) {
       log.log(Level.SEVERE, "Cannot start the agent: " + e.getMessage(), e);
       return EXIT_FATAL;
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    // Before the polls start: a SIGTERM that comes while they start still drains (the drain waits
+    // for the start) and exits 0, instead of ending the JVM with 143 beside running polls.
+    Thread shutdownHook = new Thread(() -> {
       int drained = agent.drain();
       log.info("Drained " + drained + " exchanges; exiting");
       System.out.flush();
       // Without halt the JVM reports 128+SIGTERM = 143; a drained agent stopped normally.
       Runtime.getRuntime().halt(exitStatus);
-    }, "drawbridge-shutdown"));
+    }, "drawbridge-shutdown");
+    Runtime.getRuntime().addShutdownHook(shutdownHook);
+    try {
+      agent.start();
+    } catch (RuntimeException e) {
+      Runtime.getRuntime().removeShutdownHook(shutdownHook);
+      log.log(Level.SEVERE, "Cannot start the agent: " + e.getMessage(), e);
+      return EXIT_FATAL;
+    }
     Thread waiter = new Thread(() -> {
       try {
         Throwable failure = agent.awaitFatal();

@@ -35,6 +35,8 @@ final class ProxyClient implements Closeable {
 
   private final PoolingHttpClientConnectionManager pool;
   private final CloseableHttpClient proxyClient;
+  /** Calls of upgraded connections: long-lived and silent at times, so without a read timeout. */
+  private final CloseableHttpClient upgradedClient;
   private final String base;
   private final String backendParam;
   private final Supplier<String> nodesReport;
@@ -48,6 +50,7 @@ final class ProxyClient implements Closeable {
   ProxyClient(AgentConfig config, ProxyNode node, TokenSource token, Supplier<String> nodesReport) {
     this.pool = ClientFactory.proxyPool(config, node);
     this.proxyClient = ClientFactory.proxyClient(config, pool, token);
+    this.upgradedClient = ClientFactory.upgradedClient(config, UpgradedConnections.DEFAULT_MAX, node, token);
     this.base = node.url().toString();
     this.backendParam = URLEncoder.encode(config.backend(), StandardCharsets.UTF_8);
     this.nodesReport = nodesReport;
@@ -67,6 +70,7 @@ final class ProxyClient implements Closeable {
     if (!backendUp) {
       poll.setHeader(Protocol.BACKEND_HEALTH_HEADER, Protocol.BACKEND_DOWN);
     }
+    poll.setHeader(Protocol.AGENT_FEATURES_HEADER, Protocol.FEATURE_UPGRADE);
     String nodes = nodesReport.get();
     if (!nodes.isEmpty()) {
       poll.setHeader(Protocol.AGENT_NODES_HEADER, nodes);
@@ -150,6 +154,22 @@ final class ProxyClient implements Closeable {
         upload, proxyResponse -> new Answer(proxyResponse.getCode(), message(proxyResponse)));
   }
 
+  /** The response call of an upgraded connection, which streams for as long as it is open. */
+  HttpPost upgradedResponseRequest(String exchangeId, HttpEntity framedStream) {
+    return responseRequest(exchangeId, framedStream);
+  }
+
+  /** Sends an upgraded connection's response call; returns when the connection ended. */
+  Answer sendUpgraded(HttpPost upload) throws IOException {
+    return upgradedClient.execute(
+        upload, proxyResponse -> new Answer(proxyResponse.getCode(), message(proxyResponse)));
+  }
+
+  /** Opens an upgraded connection's request-body call; the caller must close the response. */
+  ClassicHttpResponse openUpgraded(HttpGet clientSide) throws IOException {
+    return upgradedClient.executeOpen(null, clientSide, null);
+  }
+
   /** The proxy's answer to an upload. */
   record Answer(int status, String message) {}
 
@@ -208,5 +228,6 @@ final class ProxyClient implements Closeable {
   @Override
   public void close() {
     proxyClient.close(CloseMode.IMMEDIATE);
+    upgradedClient.close(CloseMode.IMMEDIATE);
   }
 }

@@ -1,5 +1,6 @@
 package dev.drawbridge.agent;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -35,8 +36,10 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The real agent between a scripted proxy and a real backend, both embedded Jetty. */
+@Timeout(60)
 class AgentEndToEndTest {
 
   private static final String TOKEN = "s3cret-agent-token";
@@ -347,11 +350,7 @@ class AgentEndToEndTest {
     assertEquals("data: one\n\n", upload.chunk());
     CompletableFuture<Integer> drained = CompletableFuture.supplyAsync(agent::drain);
     // Release the backend only once the drain has counted the exchange in flight.
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!agent.isDraining() && System.nanoTime() < deadline) {
-      Thread.onSpinWait();
-    }
-    assertTrue(agent.isDraining());
+    await().atMost(Duration.ofSeconds(30)).until(agent::isDraining);
     assertFalse(upload.end.isDone());
     backend.sseRelease.countDown();
     assertEquals(1, drained.get(10, TimeUnit.SECONDS));

@@ -16,11 +16,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingDeque;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -30,12 +34,15 @@ import org.eclipse.jetty.util.Callback;
 
 /**
  * A scripted stand-in for the proxy, at context path {@code /drawbridge}: polls answer with what
- * the test queued (or nothing after a short hold), request bodies are served as queued, and every
- * response upload is decoded frame by frame as it arrives so tests can watch streaming.
+ * the test queued (or nothing after a short hold), never with more exchanges than the poll's {@code
+ * max}, as the real proxy; request bodies are served as queued, and every response upload is decoded
+ * frame by frame as it arrives so tests can watch streaming.
  */
 final class FakeProxy extends Handler.Abstract {
 
   static final String CONTEXT = "/drawbridge";
+
+  private static final Pattern MAX_PARAM = Pattern.compile("(?:^|&)max=(\\d+)");
 
   /** A poll as the proxy saw it. */
   record Poll(String query, HttpFields headers) {}
@@ -68,7 +75,7 @@ final class FakeProxy extends Handler.Abstract {
     }
   }
 
-  final BlockingQueue<PollResult> scriptedPolls = new LinkedBlockingQueue<>();
+  private final BlockingDeque<PollResult> scriptedPolls = new LinkedBlockingDeque<>();
   final BlockingQueue<Poll> polls = new LinkedBlockingQueue<>();
   /** Polls saying the agent is shutting down or letting go of this proxy. */
   final BlockingQueue<Poll> goodbyes = new LinkedBlockingQueue<>();
@@ -182,8 +189,20 @@ final class FakeProxy extends Handler.Abstract {
     if (result == null) {
       result = new PollResult(List.of(), List.of(), false);
     }
+    int max = maxOf(query);
+    if (result.exchanges().size() > max) {
+      // The agent reserved slots for max exchanges only; the rest wait, first in line, for its next poll.
+      List<RequestHead> exchanges = result.exchanges();
+      scriptedPolls.addFirst(new PollResult(exchanges.subList(max, exchanges.size()), List.of(), false));
+      result = new PollResult(exchanges.subList(0, max), result.cancelled(), result.draining());
+    }
     response.getHeaders().put("Content-Type", Protocol.JSON_TYPE);
     response.write(true, ByteBuffer.wrap(WireJson.write(result)), callback);
+  }
+
+  private static int maxOf(String query) {
+    Matcher max = MAX_PARAM.matcher(String.valueOf(query));
+    return max.find() ? Integer.parseInt(max.group(1)) : 0;
   }
 
   private static void readUpload(InputStream in, Upload upload) {

@@ -93,8 +93,11 @@ class ResponseBatcherTest {
     for (int i = 0; i < 5; i++) {
       String id = "waiting-" + i;
       outcomes.add(exchanges.submit(() -> batcher.send(id, frame(id))));
+      // One at a time as well: each runs on a thread of its own, so submitted together they could
+      // reach the queue in any order, and the batch keeps the order in which they arrived.
+      int queued = i + 1;
+      await().atMost(Duration.ofSeconds(10)).until(() -> batcher.queued() == queued);
     }
-    await().atMost(Duration.ofSeconds(10)).until(() -> batcher.queued() == 5);
     release.countDown();
     for (Future<ResponseBatcher.Outcome> outcome : outcomes) {
       assertTrue(outcome.get(10, TimeUnit.SECONDS).delivered());

@@ -22,10 +22,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** The agent API refuses callers it cannot trust, and the agent says why it was refused. */
-@Timeout(60)
+@Timeout(300)
 class AgentAuthIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   private static final String GOOD_TOKEN = Tokens.random();
   private static final String OTHER_BACKEND_TOKEN = Tokens.random();
 

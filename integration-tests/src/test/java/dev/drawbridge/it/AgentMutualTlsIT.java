@@ -37,13 +37,14 @@ import org.junit.jupiter.api.io.TempDir;
  * jar. The agent trusts the proxy with {@code --trust-store} and presents its certificate with the
  * JVM's standard {@code -Djavax.net.ssl.keyStore}/{@code -Djavax.net.ssl.keyStorePassword}.
  */
-@Timeout(value = 90, unit = TimeUnit.SECONDS)
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class AgentMutualTlsIT {
 
   private static final String PASSWORD = "changeit";
   private static final int QUEUE_TIMEOUT_SECONDS = 2;
-  private static final Duration MARGIN = Duration.ofSeconds(3);
-  private static final Duration WAIT = Duration.ofSeconds(30);
+  /** Beyond the queue timeout, for a starved machine. */
+  private static final Duration MARGIN = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
 
   @TempDir static Path dir;
   /** The CA that signs both the proxy's certificate and the agent's. */
@@ -51,8 +52,13 @@ class AgentMutualTlsIT {
   private static Path serverKeys;
   private static Path agentKeys;
 
-  /** A CA, a server certificate for 127.0.0.1/localhost and a client certificate, all signed by it. */
+  /**
+   * A CA, a server certificate for 127.0.0.1/localhost and a client certificate, all signed by it.
+   * Thirteen keytool runs, each a JVM of its own: on a machine whose cores are all busy that takes
+   * minutes, hence a limit of its own.
+   */
   @BeforeAll
+  @Timeout(value = 900, unit = TimeUnit.SECONDS)
   static void makeCertificates() throws Exception {
     Path caKeys = dir.resolve("ca.p12");
     Path caCert = dir.resolve("ca.crt");
@@ -96,7 +102,7 @@ class AgentMutualTlsIT {
     command.addAll(List.of(args));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     String output = new String(process.getInputStream().readAllBytes());
-    assertTrue(process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0, () -> command + ": " + output);
+    assertTrue(process.waitFor(120, TimeUnit.SECONDS) && process.exitValue() == 0, () -> command + ": " + output);
   }
 
   /** The proxy on HTTPS, refusing any handshake without a client certificate from the CA. */

@@ -23,10 +23,10 @@ import org.junit.jupiter.api.Timeout;
  * than --backend-timeout gives 504, each with one sentence of the proxy's for the client; the
  * agent's own account, which names the backend, reaches only the operator.
  */
-@Timeout(60)
+@Timeout(300)
 class BackendFailureIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
 
   private final HttpClient client =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(WAIT).build();
@@ -72,7 +72,8 @@ class BackendFailureIT {
 
     assertEquals(504, clientResponse.statusCode(), clientResponse::body);
     NoAgentIT.assertOneSentence(clientResponse.body());
-    assertTrue(elapsed.compareTo(Duration.ofSeconds(1 + 5)) <= 0, () -> "504 after " + elapsed);
+    // The agent's 1 s, with room for a starved machine; the proxy's own response timeout is 60 s.
+    assertTrue(elapsed.compareTo(Duration.ofSeconds(1 + 25)) <= 0, () -> "504 after " + elapsed);
     assertEquals("/slow", tunnel.backend().takeRequest(WAIT).target());
     tunnel.awaitIdle(WAIT);
   }

@@ -26,10 +26,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * (up to 64 KiB with a Content-Length), streamed (larger, or chunked of unknown length), with and
  * without {@code Expect: 100-continue}. Bodies are generated patterns compared by SHA-256.
  */
-@Timeout(60)
+@Timeout(300)
 class BodiesIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
 
   /** The backend answered before the client got its response, so its record is already there. */
   private static final Duration ALREADY = Duration.ofSeconds(2);

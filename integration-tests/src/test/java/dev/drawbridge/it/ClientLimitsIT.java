@@ -18,10 +18,10 @@ import org.junit.jupiter.api.Timeout;
  * What a client cannot push through: bodies over {@code maxRequestBodyBytes} (declared or
  * chunked) get 413, and a request framed two ways at once never reaches the backend as two.
  */
-@Timeout(60)
+@Timeout(300)
 class ClientLimitsIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   private static final int LIMIT = 1000;
 
   private static TunnelFixture tunnel;

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Many clients at once, each with its own target and body: nobody gets somebody else's answer. */
-@Timeout(90)
+@Timeout(300)
 class ConcurrentClientsIT {
 
   private static final int CLIENTS = 200;

@@ -21,10 +21,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Agent restarts and drains, proxy restarts, queue overflow: each with its client-visible outcome. */
-@Timeout(90)
+@Timeout(300)
 class FaultsIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
 
   private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private final CountDownLatch releaseBackend = new CountDownLatch(1);
@@ -73,21 +73,21 @@ class FaultsIT {
   void aFullQueueAnswers503WithRetryAfterAtOnce() throws Exception {
     tunnel =
         TunnelFixture.startWithoutAgent(
-            config -> config.backendSetting("maxQueued", 2).set("retryAfterSeconds", 4));
+            // Queued requests wait far longer than this test may run: an answer proves a refusal.
+            config -> config.backendSetting("maxQueued", 2).backendSetting("queueTimeoutSeconds", 3600)
+                .set("retryAfterSeconds", 4));
     List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();
     for (int i = 0; i < 2; i++) {
       held.add(client.sendAsync(request("/held-" + i), HttpResponse.BodyHandlers.ofString()));
     }
     await("two requests queued").atMost(WAIT).until(() -> tunnel.status().totalQueued() == 2);
 
-    long started = System.nanoTime();
     HttpResponse<String> refused = get("/one-too-many");
-    Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
 
     assertEquals(503, refused.statusCode(), refused::body);
     assertEquals("4", refused.headers().firstValue("Retry-After").orElse("(none)"));
     assertEquals("The queue for backend 'default' is full; retry shortly.", refused.body().strip());
-    assertTrue(elapsed.compareTo(Duration.ofSeconds(2)) < 0, () -> "refused after " + elapsed);
+    assertEquals(2, tunnel.status().totalQueued(), "the refused request was never queued");
     held.forEach(h -> h.cancel(true));
   }
 

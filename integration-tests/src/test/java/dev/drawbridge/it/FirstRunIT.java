@@ -26,10 +26,10 @@ import org.junit.jupiter.api.Timeout;
  * backend {@code default} with a random agent token it writes to its work directory and keeps; its
  * log says where that file is, never what the token is.
  */
-@Timeout(60)
+@Timeout(300)
 class FirstRunIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration WAIT = Duration.ofSeconds(60);
 
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(WAIT).build();
 

@@ -41,10 +41,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * against a real delivered exchange: every crafted response gets a defined status, the client a
  * 502 with one sentence, and nothing the agent sent (or its token) leaks to the client or the log.
  */
-@Timeout(60)
+@Timeout(300)
 class HostileAgentIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   private static TunnelFixture tunnel;
   private static final List<String> proxyLog = java.util.Collections.synchronizedList(new ArrayList<>());
   private static final Handler capture =

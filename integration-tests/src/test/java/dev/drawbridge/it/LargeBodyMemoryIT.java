@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Timeout;
  * body dies of OutOfMemoryError (the child exits on it) instead of passing. The test JVM streams
  * both bodies too: generated as sent, hashed as received.
  */
-@Timeout(120)
+@Timeout(300)
 class LargeBodyMemoryIT {
 
   private static final long BODY_BYTES = 50L * 1024 * 1024;

@@ -2,7 +2,6 @@ package dev.drawbridge.it;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.drawbridge.it.support.AgentProcess;
 import dev.drawbridge.it.support.RecordedRequest;
@@ -24,10 +23,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Several agents per backend: re-queueing after an agent's loss, and the agents' health checks. */
-@Timeout(60)
+@Timeout(300)
 class ManyAgentsIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   private static final String UNREACHABLE = "The backend's agents report it unreachable; retry later.";
 
   private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -89,16 +88,16 @@ class ManyAgentsIT {
 
     healthy.set(false);
     tunnel.agent().awaitLine("Backend health check GET .*/health failed", WAIT);
-    await("the proxy refuses at once")
+    // That the refusal comes at submission, without queueing, is ExchangeTest's to show with a
+    // clock of its own; here the answer must come through the real agent, proxy and client.
+    await("the proxy refuses")
         .atMost(WAIT)
         .untilAsserted(
             () -> {
-              long started = System.nanoTime();
               HttpResponse<String> refused = get("/while-down");
               assertEquals(503, refused.statusCode(), refused::body);
               assertEquals(UNREACHABLE, refused.body().strip());
               assertEquals("3", refused.headers().firstValue("Retry-After").orElse("(none)"));
-              assertTrue(Duration.ofNanos(System.nanoTime() - started).compareTo(Duration.ofSeconds(2)) < 0, "not queued");
             });
 
     healthy.set(true);

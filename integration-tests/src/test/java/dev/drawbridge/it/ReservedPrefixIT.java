@@ -20,10 +20,10 @@ import org.junit.jupiter.params.provider.ValueSource;
  * reaches the backend, and none reaches a proxy endpoint without its login: the answer is the
  * proxy's 404, or the container's own 400 or 401 where it refuses or maps the spelling itself.
  */
-@Timeout(60)
+@Timeout(300)
 class ReservedPrefixIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   private static final Set<Integer> REFUSALS = Set.of(400, 401, 404);
   private static TunnelFixture tunnel;
 

@@ -32,10 +32,10 @@ import org.junit.jupiter.api.Timeout;
  * exchanges in one call, each checked like its own response call, and a defined answer for every
  * malformed or misdirected entry.
  */
-@Timeout(60)
+@Timeout(300)
 class ResponseBatchIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   private static TunnelFixture tunnel;
   private static HandPlayedAgent agent;
 

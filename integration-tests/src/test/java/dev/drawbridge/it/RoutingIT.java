@@ -28,10 +28,10 @@ import org.junit.jupiter.api.Timeout;
  * container's realm (credential not forwarded), CIDR lists (403), rate limits (429) and
  * maxInFlight (503).
  */
-@Timeout(60)
+@Timeout(300)
 class RoutingIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(20);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   private static TunnelFixture tunnel;
   private static AgentProcess agent;
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(WAIT).build();

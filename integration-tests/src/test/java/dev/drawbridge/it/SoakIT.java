@@ -41,7 +41,7 @@ class SoakIT {
   private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
   /** How long the backend stays down when it bounces. */
   private static final Duration BACKEND_OUTAGE = Duration.ofMillis(500);
-  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   /** What "back near the baseline" allows: JVM threads that come and go, pooled connections, GC noise. */
   private static final int THREAD_SLACK = 6;
   private static final int FILE_SLACK = 24;
@@ -51,6 +51,8 @@ class SoakIT {
   private Backend backend;
   private ForkedProxyServer proxy;
   private AgentProcess agent;
+  private final java.util.concurrent.atomic.AtomicInteger agentsStarted = new java.util.concurrent.atomic.AtomicInteger();
+  private String lastAgentId;
   private SoakTraffic traffic;
 
   @AfterEach
@@ -120,9 +122,13 @@ class SoakIT {
     pace(traffic, step);
     agent.kill();
     agent = startAgent();
+    String agentId = lastAgentId;
     pace(traffic, step);
     bounceBackend();
     pace(traffic, step);
+    // A SIGTERM before the agent's JVM even runs its main method ends it with 143, drain or not; on
+    // a starved machine that start can take longer than the step, so stop it once it polled.
+    awaitPolling(agentId);
     assertEquals(0, agent.stop(WAIT), "a drained agent exits 0");
     agent = startAgent();
     pace(traffic, step);
@@ -165,9 +171,19 @@ class SoakIT {
     return ProcessStats.take(proxy.pid());
   }
 
+  /** Waits until the proxy has seen a poll of the agent {@code agentId}. */
+  private void awaitPolling(String agentId) {
+    await("agent " + agentId + " polls the proxy")
+        .atMost(WAIT)
+        .until(() -> AdminStatus.read(proxy.baseUrl()).backend("default").agents().stream()
+            .anyMatch(connected -> connected.id().equals(agentId)));
+  }
+
   private AgentProcess startAgent() {
+    lastAgentId = "soak-agent-" + agentsStarted.incrementAndGet();
     List<String> flags = new ArrayList<>(AgentProcess.flags(proxy.baseUrl(), backend.url(), "default", token));
     flags.addAll(List.of(
+        "--agent-id", lastAgentId,
         "--log-level", "warn",
         "--max-backoff", "1s",
         "--connect-timeout", "2s",

@@ -17,10 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The whole tunnel once: client, proxy WAR in Jetty, real agent jar, backend. */
-@Timeout(60)
+@Timeout(300)
 class TunnelSmokeIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration WAIT = Duration.ofSeconds(60);
 
   private final HttpClient client = HttpClient.newBuilder().connectTimeout(WAIT).build();
 

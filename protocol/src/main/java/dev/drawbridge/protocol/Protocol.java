@@ -75,6 +75,23 @@ public final class Protocol {
    */
   public static final String AGENT_NODES_HEADER = "Drawbridge-Agent-Nodes";
 
+  /**
+   * Poll request header: the optional protocol features the agent supports, comma-separated. The
+   * proxy hands an agent only work it declared it can do, so agents older than a feature keep
+   * working and never see it.
+   */
+  public static final String AGENT_FEATURES_HEADER = "Drawbridge-Agent-Features";
+
+  /**
+   * Feature: the agent relays upgraded connections. An exchange whose {@link RequestHead#upgrade()}
+   * is set is one: the agent sends the handshake to the backend itself and always answers with a
+   * streamed response call (never in a batch). On a {@code 101} head the response call's data
+   * frames carry the backend's bytes after the switch, and the request-body call's data frames the
+   * client's bytes; each direction ends with an end frame when its sender closed cleanly, or an
+   * abort frame, and the connection ends when either direction ends.
+   */
+  public static final String FEATURE_UPGRADE = "upgrade";
+
   /** Value of {@link #BACKEND_HEALTH_HEADER} saying the backend is down; absent means up. */
   public static final String BACKEND_DOWN = "down";
 

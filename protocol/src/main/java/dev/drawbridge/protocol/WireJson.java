@@ -122,6 +122,7 @@ public final class WireJson {
     writeString(out, "inlineBody", head.inlineBody());
     writeString(out, "method", head.method());
     writeString(out, "target", head.target());
+    writeString(out, "upgrade", head.upgrade());
     out.writeEnd();
   }
 
@@ -202,6 +203,7 @@ public final class WireJson {
     BodyMode body = null;
     long bodyLength = 0;
     String inlineBody = null;
+    String upgrade = null;
     while (in.nextProperty()) {
       switch (in.property()) {
         case "id" -> id = in.string();
@@ -212,10 +214,11 @@ public final class WireJson {
         case "body" -> body = in.constant(BodyMode.class);
         case "bodyLength" -> bodyLength = in.longValue();
         case "inlineBody" -> inlineBody = in.string();
+        case "upgrade" -> upgrade = in.string();
         default -> in.skipValue();
       }
     }
-    return new RequestHead(id, backend, method, target, headers, body, bodyLength, inlineBody);
+    return new RequestHead(id, backend, method, target, headers, body, bodyLength, inlineBody, upgrade);
   }
 
   private static HeaderField readHeaderField(JsonCursor in) throws FrameException {

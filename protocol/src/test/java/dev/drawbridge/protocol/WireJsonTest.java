@@ -44,6 +44,7 @@ class WireJsonTest {
         new PollResult(List.of(INLINE, STREAM), List.of("gone-1", "gone-2"), true),
         new PollResult(List.of(new RequestHead("id-3", "d", "GET", "/", HEADERS, BodyMode.NONE, -1, null)), List.of(), false),
         new PollResult(List.of(BARE), null, false),
+        new PollResult(List.of(new RequestHead("id-5", "d", "GET", "/ws", HEADERS, BodyMode.NONE, 0, null, "websocket")), List.of(), false),
         new PollResult(List.of(new RequestHead("id-4", "d", "GET", "*", null, null, Long.MIN_VALUE, "")), List.of(), true),
         new PollResult(List.of(), List.of(), false),
         new PollResult(null, null, false),

@@ -39,13 +39,13 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * them; then see the page say "disconnected" when the proxy stops. Screenshots land in {@link
  * #SCREENSHOTS} for people to look at.
  */
-@Timeout(120)
+@Timeout(300)
 class AdminPageBrowserIT {
 
   static final Path SCREENSHOTS = Path.of("target", "screenshots");
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   private static final int WAITING_REQUESTS = 3;
 
   private TunnelFixture tunnel;
@@ -67,7 +67,7 @@ class AdminPageBrowserIT {
   @Test
   void queueDepthRisesWithoutAnAgentAndFallsWhenOneDrainsIt() throws Exception {
     assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER), "chromium and chromium-driver are not installed (.ci/run installs them)");
-    tunnel = TunnelFixture.startWithoutAgent(config -> config.backendSetting("queueTimeoutSeconds", 60));
+    tunnel = TunnelFixture.startWithoutAgent(config -> config.backendSetting("queueTimeoutSeconds", 600));
     tunnel.backend().respondByDefault(Responders.fixed(200, "text/plain", "hello"));
     tunnel.backend().respondTo("/hang-up", Responders.disconnect());
     browser = chromium();

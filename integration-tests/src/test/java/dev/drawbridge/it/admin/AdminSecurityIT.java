@@ -3,9 +3,16 @@ package dev.drawbridge.it.admin;
 import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.drawbridge.it.support.AdminStatus;
+import dev.drawbridge.it.support.Containers;
+import dev.drawbridge.it.support.ProxyConfig;
+import dev.drawbridge.it.support.ProxyServer;
+import dev.drawbridge.it.support.Tokens;
 import dev.drawbridge.it.support.TunnelFixture;
+import java.net.URI;
 import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -17,7 +24,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The operator views are closed without a login, and the page sends its security headers. */
-@Timeout(60)
+@Timeout(300)
 class AdminSecurityIT {
 
   private static TunnelFixture tunnel;
@@ -54,6 +61,21 @@ class AdminSecurityIT {
 
     HttpResponse<String> wrongPassword = AdminHttp.get(tunnel.uri(path), AdminHttp.basic("admin", "guess"));
     assertEquals(401, wrongPassword.statusCode());
+    // One wrong guess does not lock the operator out (and resets Tomcat's lock-out count).
+    assertNotEquals(401, AdminHttp.get(tunnel.uri(path), AdminHttp.adminLogin()).statusCode());
+  }
+
+  @Test
+  void wrongPasswordsInARowLockTheUserOutWhereTheContainerRealmDoes() throws Exception {
+    int lockAfter = Containers.adminLockOutAfterFailures();
+    try (ProxyServer proxy = ProxyServer.start(ProxyConfig.singleBackend("default", Tokens.sha256Hex(Tokens.random())))) {
+      URI status = proxy.uri(AdminStatus.PATH);
+      for (int i = 0; i < Math.max(lockAfter, 5); i++) {
+        assertEquals(401, AdminHttp.get(status, AdminHttp.basic("admin", "guess-" + i)).statusCode());
+      }
+      int withRightPassword = AdminHttp.get(status, AdminHttp.adminLogin()).statusCode();
+      assertEquals(lockAfter > 0 ? 401 : 200, withRightPassword, "the right password after the wrong ones");
+    }
   }
 
   @Test

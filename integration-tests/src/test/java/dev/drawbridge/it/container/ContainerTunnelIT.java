@@ -1,5 +1,7 @@
 package dev.drawbridge.it.container;
 
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,8 +15,13 @@ import dev.drawbridge.it.support.ProxyConfig;
 import dev.drawbridge.it.support.RawHttp;
 import dev.drawbridge.it.support.RecordedRequest;
 import dev.drawbridge.it.support.Responders;
+import dev.drawbridge.it.support.RawWebSocket;
 import dev.drawbridge.it.support.Tokens;
+import java.io.IOException;
+import dev.drawbridge.it.support.WebSocketBackend;
+import dev.drawbridge.it.support.WebSocketClient;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,6 +31,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.core.ConditionTimeoutException;
 import org.jboss.arquillian.container.test.api.Deployer;
 import org.jboss.arquillian.container.test.api.Deployment;
 import org.jboss.arquillian.container.test.api.RunAsClient;
@@ -41,16 +49,18 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * each run this class once (one failsafe execution per container, see the pom), with the WAR
  * exactly as built. The test deploys and undeploys the WAR itself, because undeploying is part of
  * what it proves: held clients get 503, agents are told to reconnect, no thread outlives the WAR,
- * a bad config file is named in one log line, and a redeploy serves again.
+ * a bad config file is named in one log line, and each of {@value #REDEPLOYS} redeploys serves
+ * again. On Tomcat, no undeploy leaves a leak Tomcat reports, and the number of web application
+ * class loaders reachable after a full GC does not grow from one redeploy to the next.
  */
 @ExtendWith(ArquillianExtension.class)
 @EnabledIfSystemProperty(named = ServerUnderTest.KIND_PROPERTY, matches = ".+")
 @RunAsClient
-@Timeout(240)
+@Timeout(900)
 class ContainerTunnelIT {
 
   private static final String DEPLOYMENT = "proxy";
-  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Duration WAIT = Duration.ofSeconds(60);
   private static final long UPLOAD_BYTES = 256 * 1024;
   private static final long DOWNLOAD_BYTES = 8 * 1024 * 1024;
   /** The proxy's maxRequestBodyBytes here: above UPLOAD_BYTES, so only the oversized upload is refused. */
@@ -59,6 +69,15 @@ class ContainerTunnelIT {
   /** Tomcat's warnings when a web application leaves threads, timers or thread-locals behind. */
   private static final String LEAK_WARNING =
       "web application \\[/?drawbridge\\].*(memory leak|failed to stop|failed to remove|failed to unregister)";
+
+  /** Deploy, serve, undeploy cycles after the first one; each could leave something behind. */
+  static final int REDEPLOYS = 10;
+
+  /** Tomcat's line once an undeploy is done, after whatever it found when the WAR stopped. */
+  private static final String TOMCAT_UNDEPLOYED = "HostConfig\\.undeploy Undeploying context \\[/drawbridge\\]";
+
+  /** How long a thread still finishing a request of an undeployed WAR may keep its class loader. */
+  private static final Duration LOADERS_COLLECTED_WITHIN = Duration.ofSeconds(60);
 
   private final ServerUnderTest server = ServerUnderTest.current();
   private final String proxyUrl = server.proxyBaseUrl();
@@ -79,19 +98,27 @@ class ContainerTunnelIT {
 
   @Test
   void deployServeUndeployAndRedeploy() throws Exception {
-    server.writeConfig(
-        ProxyConfig.singleBackend("default", Tokens.sha256Hex(agentToken)).set("maxRequestBodyBytes", MAX_BODY_BYTES));
+    server.writeConfig(withWebSocketBackend(
+        ProxyConfig.singleBackend("default", Tokens.sha256Hex(agentToken)).set("maxRequestBodyBytes", MAX_BODY_BYTES)));
     server.grantAdmin("admin", "admin-secret");
     ServerLog serverLog = server.log();
+    List<Long> loaders = new ArrayList<>();
+    if (server.isTomcat()) {
+      loaders.add(webAppClassLoaders());
+    }
 
     try (Backend backend = Backend.start();
-        AgentProcess agent = AgentProcess.start(agentFlags(backend))) {
+        WebSocketBackend webSockets = WebSocketBackend.start();
+        AgentProcess agent = AgentProcess.start(agentFlags(backend));
+        AgentProcess webSocketAgent = AgentProcess.start(webSocketAgentFlags(webSockets))) {
       backend.respondTo("/download", Responders.chunkedDownload(DOWNLOAD_BYTES));
       backend.respondTo("/held", Responders.stall());
       deploy();
       try {
         agent.awaitLine(AgentProcess.CONNECTED, WAIT);
+        webSocketAgent.awaitLine(AgentProcess.CONNECTED, WAIT);
         requestsOfEachKindGoThrough(backend);
+        webSocketsGoThrough(webSockets);
         expectContinueIsAnsweredOnlyForABodyTheProxyTakes(backend);
         adminApiAnswers();
         heldClientGets503AndAgentIsToldToReconnect(backend, agent);
@@ -106,15 +133,107 @@ class ContainerTunnelIT {
         assertEquals(List.of(), serverLog.linesMatching(LEAK_WARNING), "Tomcat found leaks after undeploy");
       }
 
-      server.writeConfig(ProxyConfig.singleBackend("default", Tokens.sha256Hex(agentToken)));
-      deploy();
-      try {
-        agent.awaitLine(AgentProcess.CONNECTED, WAIT);
-        assertEquals(200, get("/after-redeploy").statusCode(), "a redeployed WAR serves again");
-      } finally {
-        undeploy();
+      for (int redeploy = 1; redeploy <= REDEPLOYS; redeploy++) {
+        server.writeConfig(withWebSocketBackend(ProxyConfig.singleBackend("default", Tokens.sha256Hex(agentToken))));
+        deploy();
+        try {
+          agent.awaitLine(AgentProcess.CONNECTED, WAIT);
+          assertEquals(200, get("/after-redeploy").statusCode(), "redeploy " + redeploy + " serves again");
+        } finally {
+          undeploy();
+        }
+        if (server.isTomcat()) {
+          loaders.add(webAppClassLoaders());
+        }
       }
     }
+    if (server.isTomcat()) {
+      // The first undeploy, the failed deployment's and one per redeploy; each logs its leaks first.
+      serverLog.awaitLines(TOMCAT_UNDEPLOYED, 2 + REDEPLOYS, WAIT);
+      assertEquals(List.of(), serverLog.linesMatching(LEAK_WARNING), "Tomcat found leaks in " + REDEPLOYS + " redeploys");
+      classLoadersDoNotGrow(loaders);
+    }
+  }
+
+  /**
+   * A WAR that leaks keeps one more class loader reachable with every redeploy. {@code loaders}
+   * holds the count before the first deployment, then after each redeploy's undeploy: the last may
+   * not exceed the one after the first redeploy. Waits for that, since a thread may still be
+   * finishing a request of the WAR it just undeployed.
+   */
+  private void classLoadersDoNotGrow(List<Long> loaders) {
+    long afterFirstRedeploy = loaders.get(1);
+    try {
+      await("web application class loaders to be no more than after the first redeploy, " + afterFirstRedeploy)
+          .atMost(LOADERS_COLLECTED_WITHIN)
+          .pollInterval(Duration.ofSeconds(2))
+          .until(() -> webAppClassLoaders() <= afterFirstRedeploy);
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError(
+          "Web application class loaders reachable in Tomcat after a full GC grow with each redeploy (before the"
+              + " first deployment, then after each redeploy): " + loaders + "; the WAR leaks its class loader",
+          e);
+    }
+    System.out.println(
+        "Web application class loaders reachable in Tomcat after a full GC, before the first deployment and then"
+            + " after each of " + REDEPLOYS + " redeploys: " + loaders);
+  }
+
+  /** Tomcat's web application class loaders reachable after a full GC of its JVM. */
+  private long webAppClassLoaders() {
+    try (ContainerJvm jvm = ContainerJvm.connect(server.jmxPort())) {
+      return jvm.liveInstances(ContainerJvm.TOMCAT_WEBAPP_CLASS_LOADER);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * A second backend, {@code ws}, for WebSockets under {@code /ws/}; everything else goes to
+   * {@code default} as before.
+   */
+  private ProxyConfig withWebSocketBackend(ProxyConfig config) {
+    return config
+        .backend("ws", Tokens.sha256Hex(agentToken))
+        .set("routes", List.of(
+            java.util.Map.of("pathPrefix", "/ws", "stripPrefix", true, "backend", "ws"),
+            java.util.Map.of("pathPrefix", "/", "backend", "default")));
+  }
+
+  private List<String> webSocketAgentFlags(WebSocketBackend webSockets) {
+    List<String> flags = new ArrayList<>(AgentProcess.flags(proxyUrl, webSockets.url(), "ws", agentToken));
+    flags.addAll(List.of("--max-backoff", "1s"));
+    return flags;
+  }
+
+  /**
+   * A WebSocket echo through the container's Servlet protocol upgrade: the JDK's client (text, a
+   * 64 KiB binary message, a close code), and a hand-written handshake without Content-Length, as
+   * browsers send it.
+   */
+  private void webSocketsGoThrough(WebSocketBackend webSockets) throws Exception {
+    URI uri = URI.create(proxyUrl.replaceFirst("^http", "ws") + "/ws/echo");
+    byte[] binary = Bodies.pattern(64 * 1024).readAllBytes();
+    try (WebSocketClient webSocket = WebSocketClient.connect(client, uri, WAIT)) {
+      webSocket.sendText("hello through " + server.kind(), WAIT);
+      webSocket.sendBinary(binary, WAIT);
+      assertEquals("hello through " + server.kind(), webSocket.take(WAIT).text());
+      assertArrayEquals(binary, webSocket.take(WAIT).binary());
+      webSocket.socket().sendClose(4001, "done").get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      assertEquals(4001, webSockets.takeEnded(WAIT).code(), "the close code reached the service");
+      assertEquals(4001, webSocket.awaitEnd(WAIT).code(), "and came back");
+    }
+    int port = URI.create(proxyUrl).getPort();
+    String path = URI.create(proxyUrl).getPath() + "/ws/echo";
+    try (RawWebSocket browserLike = RawWebSocket.connect(port, path, WAIT, "Origin: http://127.0.0.1:" + port)) {
+      assertEquals(101, browserLike.status());
+      assertTrue(browserLike.acceptMatches(), "Sec-WebSocket-Accept answers the key");
+      browserLike.sendText("no Content-Length", false);
+      assertEquals("no Content-Length", browserLike.readFrame().text());
+      browserLike.sendFrame(0x8, false, new byte[] {0x03, (byte) 0xE8});
+      assertEquals(0x8, browserLike.readFrame().opcode());
+    }
+    assertEquals(1000, webSockets.takeEnded(WAIT).code());
   }
 
   private void deploy() {
@@ -246,7 +365,7 @@ class ContainerTunnelIT {
       return client.send(
           HttpRequest.newBuilder(URI.create(proxyUrl + path)).timeout(WAIT).build(),
           HttpResponse.BodyHandlers.ofString());
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       throw new AssertionError("GET " + path + " failed", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

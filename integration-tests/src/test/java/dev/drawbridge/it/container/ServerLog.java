@@ -55,6 +55,13 @@ final class ServerLog {
         .orElseThrow();
   }
 
+  /** Waits up to {@code timeout} until at least {@code count} new lines match {@code regex}. */
+  void awaitLines(String regex, int count, Duration timeout) {
+    await(count + " lines matching /" + regex + "/ in the logs under " + directory)
+        .atMost(timeout)
+        .until(() -> linesMatching(regex).size() >= count);
+  }
+
   /** New lines matching {@code regex}, as written so far. */
   List<String> linesMatching(String regex) {
     Pattern pattern = Pattern.compile(regex);

@@ -19,8 +19,9 @@ import java.security.NoSuchAlgorithmException;
  * @param kind {@code tomcat} (10.1 or 11) or {@code wildfly}
  * @param home the unpacked distribution ({@code CATALINA_HOME} or {@code JBOSS_HOME})
  * @param httpPort the HTTP port the build reserved for it, on 127.0.0.1
+ * @param jmxPort the JMX port Arquillian started it with (Tomcat), 0 when the build set none
  */
-record ServerUnderTest(String kind, Path home, int httpPort) {
+record ServerUnderTest(String kind, Path home, int httpPort, int jmxPort) {
 
   /** Set by the container executions of the pom; the scenario is skipped without it. */
   static final String KIND_PROPERTY = "drawbridge.it.container";
@@ -29,7 +30,8 @@ record ServerUnderTest(String kind, Path home, int httpPort) {
     return new ServerUnderTest(
         System.getProperty(KIND_PROPERTY),
         Path.of(required("drawbridge.it.containerHome")).toAbsolutePath(),
-        Integer.parseInt(required("drawbridge.it.httpPort")));
+        Integer.parseInt(required("drawbridge.it.httpPort")),
+        Integer.getInteger("drawbridge.it.jmxPort", 0));
   }
 
   boolean isTomcat() {

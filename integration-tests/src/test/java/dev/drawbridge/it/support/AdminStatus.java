@@ -27,9 +27,9 @@ public record AdminStatus(String version, int liveExchanges, List<BackendStatus>
   /** A refused reload. */
   public record ConfigError(String at, String message) {}
 
-  /** One backend's queue, parked polls and in-flight count. */
+  /** One backend's queue, parked polls, in-flight count and open upgraded connections (WebSockets). */
   public record BackendStatus(
-      String id, int queueDepth, int waitingPolls, int inFlight, List<AgentStatus> agents) {}
+      String id, int queueDepth, int waitingPolls, int inFlight, List<AgentStatus> agents, int upgraded) {}
 
   /** One agent the proxy considers connected, with the proxy nodes it reports being attached to. */
   public record AgentStatus(
@@ -42,7 +42,7 @@ public record AdminStatus(String version, int liveExchanges, List<BackendStatus>
   /** Path of the call under the proxy's base URL. */
   public static final String PATH = "/_drawbridge/admin/api/status";
 
-  private static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration CALL_TIMEOUT = Duration.ofSeconds(60);
   private static final HttpClient CLIENT =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CALL_TIMEOUT).build();
 

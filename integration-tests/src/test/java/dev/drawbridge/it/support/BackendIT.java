@@ -19,10 +19,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** The scripted backend on its own, so a harness bug never passes for a proxy bug. */
-@Timeout(30)
+@Timeout(120)
 class BackendIT {
 
-  private static final Duration WAIT = Duration.ofSeconds(10);
+  private static final Duration WAIT = Duration.ofSeconds(60);
 
   private final HttpClient client = HttpClient.newHttpClient();
 

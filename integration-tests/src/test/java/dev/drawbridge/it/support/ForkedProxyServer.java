@@ -106,13 +106,19 @@ public final class ForkedProxyServer implements AutoCloseable {
     }
   }
 
-  /** Asks the child to stop by closing its stdin; kills it by PID if it does not exit in time. */
+  /**
+   * Asks the child to stop by closing its stdin; kills it by PID if it does not exit in time. Fails
+   * when a child that was still running did not stop cleanly (see {@link ProxyServerMain}).
+   */
   public void stop() {
     try {
+      boolean wasAlive = process.isAlive();
       process.getOutputStream().close();
       if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
         ProcessHandle.of(process.pid()).ifPresent(ProcessHandle::destroyForcibly);
         process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      } else if (wasAlive && process.exitValue() == ProxyServerMain.STOP_FAILED) {
+        throw new IllegalStateException("the forked proxy did not stop cleanly; its output:\n" + String.join("\n", lines()));
       }
     } catch (IOException e) {
       process.destroyForcibly();

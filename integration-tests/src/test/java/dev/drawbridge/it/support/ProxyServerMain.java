@@ -23,6 +23,9 @@ public final class ProxyServerMain {
    */
   public static final String QUIET_ACCESS_LOG = "-Ddrawbridge.it.quietAccessLog=true";
 
+  /** Exit status when the proxy did not stop cleanly (e.g. its container found leaked threads). */
+  static final int STOP_FAILED = 3;
+
   /** Held here: java.util.logging keeps loggers only weakly, and with them their levels. */
   private static final Logger ACCESS_LOG = Logger.getLogger("dev.drawbridge.access");
 
@@ -56,7 +59,13 @@ public final class ProxyServerMain {
     while (System.in.read() != -1) {
       // Nothing is ever sent; we only wait for the end of the stream.
     }
-    proxy.stop();
+    try {
+      proxy.stop();
+    } catch (RuntimeException e) {
+      // The parent reads the exit status: a proxy that did not stop cleanly fails its test.
+      e.printStackTrace();
+      System.exit(STOP_FAILED);
+    }
     System.exit(0);
   }
 

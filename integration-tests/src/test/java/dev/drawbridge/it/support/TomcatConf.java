@@ -6,11 +6,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import javax.xml.parsers.DocumentBuilderFactory;
+import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.NamedNodeMap;
 import org.w3c.dom.NodeList;
@@ -47,15 +50,32 @@ final class TomcatConf {
     for (int i = 0; i < connectors.getLength(); i++) {
       Element connector = (Element) connectors.item(i);
       if (!"true".equalsIgnoreCase(connector.getAttribute("SSLEnabled"))) {
-        Map<String, String> attributes = new LinkedHashMap<>();
-        NamedNodeMap all = connector.getAttributes();
-        for (int j = 0; j < all.getLength(); j++) {
-          attributes.put(all.item(j).getNodeName(), resolve(all.item(j).getNodeValue()));
-        }
-        return attributes;
+        return attributes(connector);
       }
     }
     throw new IllegalStateException("tomcat-conf/server.xml has no plain HTTP Connector");
+  }
+
+  /**
+   * The attributes of the {@code <Context>} in tomcat-conf's one context descriptor
+   * ({@code Catalina/localhost/*.xml}), properties resolved, without {@code docBase} and {@code
+   * path}: the harness deploys the built WAR at the context path a test asks for.
+   */
+  static Map<String, String> contextDescriptor() {
+    Path descriptors = directory().resolve("Catalina/localhost");
+    List<Path> files;
+    try (Stream<Path> listed = Files.list(descriptors)) {
+      files = listed.filter(file -> file.getFileName().toString().endsWith(".xml")).toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (files.size() != 1) {
+      throw new IllegalStateException("expected one context descriptor in " + descriptors + ", found " + files);
+    }
+    Map<String, String> attributes = attributes(parse(files.get(0)).getDocumentElement());
+    attributes.remove("docBase");
+    attributes.remove("path");
+    return attributes;
   }
 
   /**
@@ -76,14 +96,28 @@ final class TomcatConf {
     return skip;
   }
 
-  private static org.w3c.dom.Document serverXml() {
+  private static Document serverXml() {
+    return parse(directory().resolve("server.xml"));
+  }
+
+  private static Document parse(Path file) {
     try {
       DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
       factory.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
-      return factory.newDocumentBuilder().parse(directory().resolve("server.xml").toFile());
+      return factory.newDocumentBuilder().parse(file.toFile());
     } catch (Exception e) {
-      throw new IllegalStateException("tomcat-conf/server.xml cannot be read: " + e.getMessage(), e);
+      throw new IllegalStateException(file + " cannot be read: " + e.getMessage(), e);
     }
+  }
+
+  /** An element's attributes in file order, properties resolved. */
+  private static Map<String, String> attributes(Element element) {
+    Map<String, String> attributes = new LinkedHashMap<>();
+    NamedNodeMap all = element.getAttributes();
+    for (int i = 0; i < all.getLength(); i++) {
+      attributes.put(all.item(i).getNodeName(), resolve(all.item(i).getNodeValue()));
+    }
+    return attributes;
   }
 
   private static String resolve(String value) {

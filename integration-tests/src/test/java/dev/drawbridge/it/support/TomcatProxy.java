@@ -7,8 +7,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import org.apache.catalina.Context;
 import org.apache.catalina.Lifecycle;
 import org.apache.catalina.LifecycleException;
@@ -31,25 +29,20 @@ import org.apache.tomcat.util.scan.StandardJarScanner;
 /**
  * The proxy WAR in an embedded Tomcat 11 set up as the shipped tomcat-conf sets up the
  * distribution: server.xml's HTTP connector attributes, its leak-prevention listeners, a lock-out
- * realm around the users, catalina.properties' scan exclusions, the WAR unpacked under the host's
- * appBase, and the distribution's shutdown order.
+ * realm around the users, catalina.properties' scan exclusions, the context descriptor's
+ * attributes (the WAR run from its file), and the distribution's shutdown order.
  */
 final class TomcatProxy implements RunningProxy {
 
-  /**
-   * Tomcat's start and stop chatter (INFO), which Jetty's harness keeps quiet too; warnings stay.
-   * Held here: java.util.logging keeps loggers only weakly, and with them their levels.
-   */
-  private static final List<Logger> QUIET_LOGGERS = quietLoggers("org.apache.catalina", "org.apache.coyote",
-      "org.apache.tomcat");
-
   private final Tomcat tomcat;
   private final int port;
+  private final TomcatLogWatch log;
   private final AtomicBoolean stopped = new AtomicBoolean();
 
-  private TomcatProxy(Tomcat tomcat, int port) {
+  private TomcatProxy(Tomcat tomcat, int port, TomcatLogWatch log) {
     this.tomcat = tomcat;
     this.port = port;
+    this.log = log;
   }
 
   static RunningProxy start(ProxyDeployment deployment) {
@@ -65,20 +58,21 @@ final class TomcatProxy implements RunningProxy {
     tomcat.setConnector(connector);
     tomcat.getHost().setAppBase(base.resolve("webapps").toString());
     Context context = proxyContext(tomcat, deployment);
+    TomcatLogWatch log = TomcatLogWatch.start();
     try {
       tomcat.start();
     } catch (LifecycleException e) {
-      destroyQuietly(tomcat);
+      destroyQuietly(tomcat, log);
       throw new IllegalStateException("the proxy WAR did not start in Tomcat", e);
     }
     // Tomcat logs a context that fails to start and serves 404 for it; a test must fail instead.
     if (context.getState() != LifecycleState.STARTED || connector.getState() != LifecycleState.STARTED) {
-      destroyQuietly(tomcat);
+      destroyQuietly(tomcat, log);
       throw new IllegalStateException(
           "the proxy WAR did not start in Tomcat (context " + context.getState() + ", connector "
               + connector.getState() + "); see the log above");
     }
-    return new TomcatProxy(tomcat, connector.getLocalPort());
+    return new TomcatProxy(tomcat, connector.getLocalPort(), log);
   }
 
   /** server.xml's plain HTTP connector with the test's address, port and options on top. */
@@ -146,6 +140,12 @@ final class TomcatProxy implements RunningProxy {
         distributionDefaults(context);
       }
     });
+    // As tomcat-conf's context descriptor sets it up (e.g. the WAR run from its file, not unpacked).
+    TomcatConf.contextDescriptor().forEach((name, value) -> {
+      if (!IntrospectionUtils.setProperty(context, name, value)) {
+        throw new IllegalStateException("Tomcat's Context has no attribute " + name + " (tomcat-conf/Catalina/localhost)");
+      }
+    });
     // Like the Jetty harness's temp directory: kept across restarts, a first run's token lives there.
     ((StandardContext) context).setWorkDir(deployment.workDir().resolve("webapp-tmp").toString());
     if (deployment.configFile() != null) {
@@ -185,23 +185,29 @@ final class TomcatProxy implements RunningProxy {
   /**
    * Stops as {@code catalina.sh stop} does: the connector pauses (accepts nothing new, answers new
    * requests on open connections with 503), the WAR stops while open connections stand, then the
-   * connector closes them.
+   * connector closes them. Fails if Tomcat logged, while it ran the WAR, a warning an operator would
+   * have to act on (see {@link TomcatLogWatch}), such as a thread the WAR left running.
    */
   @Override
   public void stop() {
     if (!stopped.compareAndSet(false, true)) {
       return;
     }
-    try {
+    try (log) {
       tomcat.stop();
       tomcat.destroy();
     } catch (LifecycleException e) {
       throw new IllegalStateException("the proxy did not stop cleanly", e);
     }
+    List<String> unexpected = log.unexpected();
+    if (!unexpected.isEmpty()) {
+      throw new IllegalStateException(
+          "Tomcat logged warnings while it ran the proxy WAR (see the log above): " + String.join("; ", unexpected));
+    }
   }
 
-  private static void destroyQuietly(Tomcat tomcat) {
-    try {
+  private static void destroyQuietly(Tomcat tomcat, TomcatLogWatch log) {
+    try (log) {
       tomcat.stop();
       tomcat.destroy();
     } catch (LifecycleException | RuntimeException ignored) {
@@ -215,12 +221,6 @@ final class TomcatProxy implements RunningProxy {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  private static List<Logger> quietLoggers(String... names) {
-    List<Logger> loggers = java.util.Arrays.stream(names).map(Logger::getLogger).toList();
-    loggers.forEach(logger -> logger.setLevel(Level.WARNING));
-    return loggers;
   }
 
   /** tomcat-conf wraps the user realm in a LockOutRealm; so does this server. */

@@ -10,4 +10,6 @@ public record BackendSettings(
     int maxQueued,
     Duration queueTimeout,
     Duration responseTimeout,
-    int maxInFlight) {}
+    int maxInFlight,
+    boolean upgrades,
+    int maxUpgraded) {}

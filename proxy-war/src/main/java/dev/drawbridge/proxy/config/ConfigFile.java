@@ -56,6 +56,15 @@ public class ConfigFile {
    */
   public int drainDelaySeconds = 10;
 
+  /** Seconds an upgraded connection (a WebSocket) may carry no byte either way before it is closed. */
+  public int upgradeIdleTimeoutSeconds = 600;
+
+  /** Seconds a protocol-switch handshake may take, queue and backend included, before 503 or 504. */
+  public int upgradeHandshakeTimeoutSeconds = 20;
+
+  /** Most handshakes waiting for the backend's answer at once, each holding a container thread. */
+  public int maxUpgradeHandshakes = 64;
+
   /** Rules picking a backend per request, first match wins; none means the first backend takes all. */
   public List<RouteEntry> routes = new ArrayList<>();
 
@@ -79,6 +88,12 @@ public class ConfigFile {
 
     /** Most client requests of this backend held at once, queued or at an agent; more get 503. */
     public int maxInFlight = 10_000;
+
+    /** Relay protocol switches (WebSockets) to this backend; false refuses them with 501. */
+    public boolean upgrades = true;
+
+    /** Most upgraded connections (and handshakes) of this backend open at once; more get 503. */
+    public int maxUpgraded = 1000;
   }
 
   /** One route; see {@link RouteSettings} for the meaning of each key. */
@@ -113,5 +128,8 @@ public class ConfigFile {
 
     /** Requests one client address may make in a burst before the rate applies. */
     public int rateLimitBurst = 0;
+
+    /** Relay protocol switches (WebSockets) on this route; false refuses them with 501. */
+    public boolean upgrades = true;
   }
 }

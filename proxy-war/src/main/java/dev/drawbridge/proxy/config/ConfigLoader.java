@@ -111,6 +111,9 @@ public final class ConfigLoader {
     check.positive(config.retryAfterSeconds, "retryAfterSeconds");
     check.positive(config.idleTimeoutSeconds, "idleTimeoutSeconds");
     check.positive(config.maxPollBatch, "maxPollBatch");
+    check.positive(config.upgradeIdleTimeoutSeconds, "upgradeIdleTimeoutSeconds");
+    check.positive(config.upgradeHandshakeTimeoutSeconds, "upgradeHandshakeTimeoutSeconds");
+    check.positive(config.maxUpgradeHandshakes, "maxUpgradeHandshakes");
     check.that(config.drainGraceSeconds >= 0, "drainGraceSeconds", "must be 0 (cut at once) or more");
     check.that(config.drainDelaySeconds >= 0, "drainDelaySeconds", "must be 0 (stop taking work at once) or more");
     check.that(
@@ -136,7 +139,11 @@ public final class ConfigLoader {
         config.requeueOnAgentLoss == JsonValue.TRUE,
         RouteLoader.validate(config.routes, backends.keySet(), source),
         Duration.ofSeconds(config.drainGraceSeconds),
-        Duration.ofSeconds(config.drainDelaySeconds));
+        Duration.ofSeconds(config.drainDelaySeconds),
+        new UpgradeSettings(
+            Duration.ofSeconds(config.upgradeIdleTimeoutSeconds),
+            Duration.ofSeconds(config.upgradeHandshakeTimeoutSeconds),
+            config.maxUpgradeHandshakes));
   }
 
   private static BackendSettings validate(ConfigFile.BackendEntry entry, String key, Check check)
@@ -154,13 +161,16 @@ public final class ConfigLoader {
     check.positive(entry.queueTimeoutSeconds, key + ".queueTimeoutSeconds");
     check.positive(entry.responseTimeoutSeconds, key + ".responseTimeoutSeconds");
     check.that(entry.maxInFlight >= 0, key + ".maxInFlight", "must be 0 (no limit) or more");
+    check.that(entry.maxUpgraded >= 0, key + ".maxUpgraded", "must be 0 (no limit) or more");
     return new BackendSettings(
         entry.id,
         List.copyOf(digests),
         entry.maxQueued,
         Duration.ofSeconds(entry.queueTimeoutSeconds),
         Duration.ofSeconds(entry.responseTimeoutSeconds),
-        entry.maxInFlight);
+        entry.maxInFlight,
+        entry.upgrades,
+        entry.maxUpgraded);
   }
 
   static boolean isIpLiteral(String text) {

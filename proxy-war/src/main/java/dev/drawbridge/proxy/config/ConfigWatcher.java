@@ -51,7 +51,7 @@ public final class ConfigWatcher implements AutoCloseable {
     Path directory = file.toAbsolutePath().getParent();
     WatchService watch;
     try {
-      watch = FileSystems.getDefault().newWatchService();
+      watch = newWatchService();
       directory.register(watch, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
           StandardWatchEventKinds.ENTRY_DELETE);
     } catch (IOException | RuntimeException e) {
@@ -62,6 +62,23 @@ public final class ConfigWatcher implements AutoCloseable {
     ConfigWatcher watcher = new ConfigWatcher(reloader, watch);
     watcher.thread.start();
     return watcher;
+  }
+
+  /**
+   * A watch service whose thread (the JDK starts one, "FileSystemWatchService") does not carry the
+   * web application's class loader. Closing the service ends that thread a moment later, so Tomcat,
+   * which looks for threads holding the application's loader right after an undeploy, would find it
+   * still there and warn of a likely memory leak; nor should a JDK thread pin the loader meanwhile.
+   */
+  private static WatchService newWatchService() throws IOException {
+    Thread current = Thread.currentThread();
+    ClassLoader application = current.getContextClassLoader();
+    current.setContextClassLoader(ClassLoader.getPlatformClassLoader());
+    try {
+      return FileSystems.getDefault().newWatchService();
+    } finally {
+      current.setContextClassLoader(application);
+    }
   }
 
   private void run() {

@@ -19,7 +19,8 @@ public record ProxySettings(
     boolean requeueOnAgentLoss,
     List<RouteSettings> routes,
     Duration drainGrace,
-    Duration drainDelay) {
+    Duration drainDelay,
+    UpgradeSettings upgrades) {
 
   /** The backend that takes requests when no route picks another. */
   public BackendSettings defaultBackend() {

@@ -59,7 +59,7 @@ final class RouteLoader {
     // A burst below one would refuse every request; default it to one second's worth.
     int burst = Math.max(entry.rateLimitBurst, (int) Math.max(1, Math.ceil(entry.rateLimitPerSecond)));
     return new RouteSettings(host, prefix, entry.stripPrefix, entry.backend, roles, entry.forwardCredentials,
-        addresses, entry.rateLimitPerSecond, entry.rateLimitBurst > 0 ? entry.rateLimitBurst : burst);
+        addresses, entry.rateLimitPerSecond, entry.rateLimitBurst > 0 ? entry.rateLimitBurst : burst, entry.upgrades);
   }
 
   private static List<Cidr> cidrs(List<String> texts, String key, String source) throws ConfigException {

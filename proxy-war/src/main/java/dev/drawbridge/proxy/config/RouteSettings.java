@@ -19,6 +19,7 @@ import java.util.List;
  * @param addresses client address allow and deny lists
  * @param ratePerSecond sustained requests per second per client address; 0 = no limit
  * @param rateBurst requests a client address may make at once before the rate applies
+ * @param upgrades relay protocol switches (WebSockets) on this route
  */
 public record RouteSettings(
     String host,
@@ -29,7 +30,8 @@ public record RouteSettings(
     boolean forwardCredentials,
     AddressRules addresses,
     double ratePerSecond,
-    int rateBurst) {
+    int rateBurst,
+    boolean upgrades) {
 
   /** True when the route limits how often one client address may call it. */
   public boolean rateLimited() {

@@ -49,6 +49,7 @@ final class AccessLog {
             + agentMillis
             + " totalMs="
             + millis(ended - created)
+            + (exchange.isUpgrade() ? " upgrade=" + quote(exchange.head().upgrade()) : "")
             + " client="
             + exchange.clientAddress()
             + " agent="

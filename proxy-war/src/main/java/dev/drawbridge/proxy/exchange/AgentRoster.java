@@ -3,6 +3,7 @@ package dev.drawbridge.proxy.exchange;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import java.util.logging.Logger;
 
 /** The agents connected to one backend, and what they report about it. */
@@ -11,10 +12,12 @@ final class AgentRoster {
   private static final Logger LOG = Logger.getLogger(AgentRoster.class.getName());
 
   private final String backendId;
+  private final LongSupplier nanoClock;
   private final ConcurrentHashMap<String, AgentSession> agents = new ConcurrentHashMap<>();
 
-  AgentRoster(String backendId) {
+  AgentRoster(String backendId, LongSupplier nanoClock) {
     this.backendId = backendId;
+    this.nanoClock = nanoClock;
   }
 
   /**
@@ -22,7 +25,7 @@ final class AgentRoster {
    * its session, creating it on first contact.
    */
   AgentSession session(String agentId, String version, String remoteAddress, byte[] tokenSha256) {
-    long now = System.nanoTime();
+    long now = nanoClock.getAsLong();
     AgentSession session =
         agents.computeIfAbsent(
             agentId,

@@ -27,6 +27,7 @@ public final class AgentSession {
   private volatile String reportedNodesHeader;
   /** Digest of the token of the agent's latest call, to find its sessions when that token is revoked. */
   private volatile byte[] tokenSha256;
+  private volatile boolean relaysUpgrades;
   private boolean callDue;
   private long callDueNanos;
   private final java.util.concurrent.atomic.AtomicBoolean greeted = new java.util.concurrent.atomic.AtomicBoolean();
@@ -80,6 +81,16 @@ public final class AgentSession {
    */
   boolean greet() {
     return greeted.compareAndSet(false, true);
+  }
+
+  /** Records whether the agent's last poll declared that it relays upgraded connections. */
+  public void relaysUpgrades(boolean declared) {
+    relaysUpgrades = declared;
+  }
+
+  /** True when the agent's last poll declared that it relays upgraded connections. */
+  public boolean relaysUpgrades() {
+    return relaysUpgrades;
   }
 
   /** Marks the agent as shutting down: it finishes its work and takes no more. */

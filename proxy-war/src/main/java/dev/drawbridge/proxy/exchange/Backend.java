@@ -2,6 +2,7 @@ package dev.drawbridge.proxy.exchange;
 
 import dev.drawbridge.protocol.RequestHead;
 import dev.drawbridge.proxy.config.BackendSettings;
+import dev.drawbridge.proxy.config.ProxySettings;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
@@ -27,6 +28,8 @@ public final class Backend {
   private final LinkedHashSet<Exchange> queued = new LinkedHashSet<>();
   private final LinkedHashSet<PendingPoll> parked = new LinkedHashSet<>();
   private final AgentRoster agents;
+  /** Upgraded connections of this backend, open or still in their handshake. */
+  private final java.util.concurrent.atomic.AtomicInteger upgraded = new java.util.concurrent.atomic.AtomicInteger();
   private boolean draining;
   /** What a refused client hears while draining: the proxy stops, or a reload removed the backend. */
   private String drainMessage = SHUTTING_DOWN;
@@ -40,13 +43,13 @@ public final class Backend {
   Backend(BackendSettings settings, Tunnel tunnel) {
     this.settings = settings;
     this.tunnel = tunnel;
-    this.agents = new AgentRoster(settings.id());
+    this.agents = new AgentRoster(settings.id(), tunnel::nanoTime);
   }
 
   /** Creates and registers an exchange for a client request; call {@link #submit} next. */
   public Exchange open(RequestHead head, ClientLeg client, String clientAddress) {
     Exchange exchange =
-        new Exchange(this, head, client, clientAddress, System.nanoTime(), Limits.of(settings, tunnel.settings()));
+        new Exchange(this, head, client, clientAddress, tunnel.nanoTime(), Limits.of(settings, tunnel.settings()));
     tunnel.register(exchange);
     return exchange;
   }
@@ -61,7 +64,7 @@ public final class Backend {
       } else if (agents.allReportBackendDown()) {
         refusal = UNREACHABLE;
       } else {
-        target = takeParked(true);
+        target = takeParked(exchange);
         if (target == null) {
           if (queued.size() >= settings.maxQueued()) {
             refusal = "The queue for backend '" + id() + "' is full; retry shortly.";
@@ -85,7 +88,7 @@ public final class Backend {
   public void poll(PendingPoll poll, AgentSession session) {
     List<Exchange> taken = new ArrayList<>();
     synchronized (this) {
-      session.seen(System.nanoTime());
+      session.seen(tunnel.nanoTime());
       if (!session.reportsBackendDown()) {
         taken.addAll(takeQueued(poll));
       }
@@ -116,7 +119,7 @@ public final class Backend {
   }
 
   private boolean deliverTo(Exchange exchange, String agentId) {
-    if (!exchange.deliver(agentId, System.nanoTime())) {
+    if (!exchange.deliver(agentId, tunnel.nanoTime())) {
       return false;
     }
     AgentSession session = agents.get(agentId);
@@ -151,10 +154,11 @@ public final class Backend {
     }
   }
 
-  private PendingPoll takeParked(boolean wantsWork) {
+  /** A parked poll that can take {@code work} (any poll wanting work when null), taken out. */
+  private PendingPoll takeParked(Exchange work) {
     for (Iterator<PendingPoll> it = parked.iterator(); it.hasNext(); ) {
       PendingPoll poll = it.next();
-      if (!wantsWork || (poll.max() > 0 && !agents.reportsBackendDown(poll.agentId()))) {
+      if (poll.max() > 0 && !agents.reportsBackendDown(poll.agentId()) && (work == null || canTake(poll, work))) {
         it.remove();
         return poll;
       }
@@ -162,11 +166,60 @@ public final class Backend {
     return null;
   }
 
+  /** Handshakes go only to agents that declared they relay upgraded connections. */
+  private static boolean canTake(PendingPoll poll, Exchange exchange) {
+    return !exchange.isUpgrade() || poll.upgrades();
+  }
+
+  /**
+   * Takes a place for one more upgraded connection; false when {@code maxUpgraded} are open
+   * already. The place is given back when the exchange ends.
+   */
+  public boolean tryAdmitUpgrade() {
+    int max = settings.maxUpgraded();
+    while (true) {
+      int now = upgraded.get();
+      if (max > 0 && now >= max) {
+        return false;
+      }
+      if (upgraded.compareAndSet(now, now + 1)) {
+        return true;
+      }
+    }
+  }
+
+  /** Gives back a place taken by {@link #tryAdmitUpgrade()} for an exchange that never opened. */
+  public void releaseUpgrade() {
+    upgraded.decrementAndGet();
+  }
+
+  /** Upgraded connections of this backend open now, handshakes included. */
+  public int upgradedConnections() {
+    return upgraded.get();
+  }
+
+  /**
+   * False when agents are connected and none of them relays upgraded connections (agents older
+   * than the feature): a handshake would only wait in the queue for nothing.
+   */
+  public boolean canRelayUpgrades() {
+    Collection<AgentSession> connected = agents.snapshot();
+    if (connected.isEmpty()) {
+      return true;
+    }
+    for (AgentSession session : connected) {
+      if (session.relaysUpgrades()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private void answer(PendingPoll poll, List<Exchange> exchanges) {
     AgentSession session = agents.get(poll.agentId());
     List<String> cancelled = List.of();
     if (session != null) {
-      session.answered(System.nanoTime(), exchanges.size(), poll.max(), tunnel.settings().agentGrace());
+      session.answered(tunnel.nanoTime(), exchanges.size(), poll.max(), tunnel.settings().agentGrace());
       cancelled = session.drainCancellations();
     }
     boolean isDraining;
@@ -178,6 +231,9 @@ public final class Backend {
 
   /** Called by {@link Exchange} once it ended: forget it everywhere, tell its agent. */
   void exchangeEnded(Exchange exchange, ExchangeState previous) {
+    if (exchange.isUpgrade()) {
+      upgraded.decrementAndGet();
+    }
     if (previous == ExchangeState.QUEUED) {
       synchronized (this) {
         queued.remove(exchange);
@@ -330,7 +386,7 @@ public final class Backend {
         queued.addAll(requeued);
         queued.addAll(rest);
         PendingPoll poll;
-        while (!queued.isEmpty() && (poll = takeParked(true)) != null) {
+        while (!queued.isEmpty() && (poll = takeParked(null)) != null) {
           List<Exchange> taken = takeQueued(poll);
           toAnswer.add(poll);
           batches.add(taken);
@@ -355,6 +411,9 @@ public final class Backend {
     Iterator<Exchange> it = queued.iterator();
     while (taken.size() < poll.max() && it.hasNext()) {
       Exchange exchange = it.next();
+      if (!canTake(poll, exchange)) {
+        continue;
+      }
       it.remove();
       if (deliverTo(exchange, poll.agentId())) {
         taken.add(exchange);
@@ -446,8 +505,18 @@ public final class Backend {
     }
   }
 
+  /** The proxy-wide settings in force now. */
+  ProxySettings proxySettings() {
+    return tunnel.settings();
+  }
+
   public String id() {
     return settings.id();
+  }
+
+  /** Now on the tunnel's clock. */
+  long nanoTime() {
+    return tunnel.nanoTime();
   }
 
   public BackendSettings settings() {

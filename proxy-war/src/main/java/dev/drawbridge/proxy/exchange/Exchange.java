@@ -25,6 +25,10 @@ import java.util.List;
  * {@link #finish}, the one place that answers or releases the client, ends attached agent streams
  * and removes the exchange from every registry; it runs outside the lock, exactly once.
  *
+ * <p>An upgrade exchange (a WebSocket handshake, {@link #isUpgrade()}) takes the same path:
+ * RESPONDING then means the backend switched protocols and bytes flow both ways, and COMPLETED
+ * that either side closed cleanly.
+ *
  * <p>{@code requeue} is the one way back: only the reaper takes it, when the owning agent was lost
  * before any of its calls for this exchange reached the proxy, and at most once per exchange.
  */
@@ -109,6 +113,11 @@ public final class Exchange {
     }
   }
 
+  /** True for a protocol-switch handshake: see {@link RequestHead#upgrade()}. */
+  public boolean isUpgrade() {
+    return head.wantsUpgrade();
+  }
+
   /** How often the exchange went back to the queue (0 or 1). */
   public synchronized int requeues() {
     return requeues;
@@ -126,7 +135,7 @@ public final class Exchange {
       }
       state = ExchangeState.RESPONDING;
       status = responseStatus;
-      respondingNanos = System.nanoTime();
+      respondingNanos = backend.nanoTime();
       lastActivityNanos = respondingNanos;
       return true;
     }
@@ -194,7 +203,7 @@ public final class Exchange {
       }
       previous = state;
       state = to;
-      endedNanos = System.nanoTime();
+      endedNanos = backend.nanoTime();
       if (to != ExchangeState.COMPLETED) {
         status = endStatus;
         reason = detail != null ? detail : message;
@@ -244,7 +253,7 @@ public final class Exchange {
 
   /** Records activity on one of the exchange's streams, postponing the idle deadline. */
   public void touch() {
-    lastActivityNanos = System.nanoTime();
+    lastActivityNanos = backend.nanoTime();
   }
 
   /** Counts client body bytes passed to the agent. */

@@ -11,8 +11,13 @@ public interface PendingPoll {
   /** Most exchanges the agent can take now; 0 for a poll that only listens for cancellations. */
   int max();
 
-  /** When the poll must be answered even without work, in {@link System#nanoTime()} terms. */
+  /** When the poll must be answered even without work, on the tunnel's clock ({@link Tunnel#nanoTime()}). */
   long deadlineNanos();
+
+  /** True when the polling agent relays upgraded connections; only such polls get handshakes. */
+  default boolean upgrades() {
+    return false;
+  }
 
   /**
    * Answers the poll. Called at most once; every exchange passed is already delivered to this

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -23,6 +24,10 @@ import java.util.logging.Logger;
  * The running proxy core: backends, the registry of live exchanges, and the reaper that enforces
  * every deadline. One per deployed WAR; {@link #apply} takes a reloaded configuration while
  * traffic flows, {@link #close()} drains it.
+ *
+ * <p>Every deadline, grace period and age is read from one nanosecond clock ({@link #nanoTime()}):
+ * {@link System#nanoTime()} in production, a clock the test moves in unit tests, which also sweep
+ * themselves ({@link #sweep()}) instead of running the reaper thread, so no test races the wall clock.
  */
 public final class Tunnel implements AutoCloseable {
 
@@ -40,7 +45,11 @@ public final class Tunnel implements AutoCloseable {
   private final List<BackendListener> backendListeners = new CopyOnWriteArrayList<>();
   private final Object applying = new Object();
   private final ConcurrentHashMap<String, Exchange> exchanges = new ConcurrentHashMap<>();
+  private final LongSupplier nanoClock;
+  /** Null when the caller sweeps itself (unit tests). */
   private final ScheduledExecutorService reaper;
+  /** The reaper's thread (a new one should it ever die), so that {@link #close} can wait for its end. */
+  private final List<Thread> reaperThreads = new CopyOnWriteArrayList<>();
   private final AccessLog accessLog = new AccessLog();
   private final ConcurrentHashMap<String, Long> recentlyEnded = new ConcurrentHashMap<>();
   private final RecentActivity recentActivity = new RecentActivity();
@@ -75,21 +84,45 @@ public final class Tunnel implements AutoCloseable {
   /** How long ids of exchanges that ended early are remembered for late agent calls. */
   private static final Duration REMEMBER_ENDED = Duration.ofMinutes(2);
 
+  /** A tunnel on the system clock whose reaper thread sweeps every {@link #SWEEP_MILLIS}. */
   public Tunnel(ProxySettings settings) {
+    this(settings, System::nanoTime, true);
+  }
+
+  /**
+   * A tunnel that reads time from {@code nanoClock} and sweeps only when {@link #sweep()} is
+   * called: for tests, which move the clock and sweep when they choose.
+   */
+  Tunnel(ProxySettings settings, LongSupplier nanoClock) {
+    this(settings, nanoClock, false);
+  }
+
+  private Tunnel(ProxySettings settings, LongSupplier nanoClock, boolean startReaper) {
     this.settings = settings;
+    this.nanoClock = nanoClock;
     Map<String, Backend> byId = new LinkedHashMap<>();
     for (BackendSettings backend : settings.backends().values()) {
       byId.put(backend.id(), new Backend(backend, this));
     }
     this.backends = java.util.Collections.unmodifiableMap(byId);
-    this.reaper =
-        Executors.newSingleThreadScheduledExecutor(
-            task -> {
-              Thread thread = new Thread(task, "drawbridge-reaper");
-              thread.setDaemon(true);
-              return thread;
-            });
-    reaper.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+    if (startReaper) {
+      this.reaper =
+          Executors.newSingleThreadScheduledExecutor(
+              task -> {
+                Thread thread = new Thread(task, "drawbridge-reaper");
+                thread.setDaemon(true);
+                reaperThreads.add(thread);
+                return thread;
+              });
+      reaper.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+    } else {
+      this.reaper = null;
+    }
+  }
+
+  /** Now on the tunnel's clock, in nanoseconds: the time base of every deadline and age. */
+  public long nanoTime() {
+    return nanoClock.getAsLong();
   }
 
   public ProxySettings settings() {
@@ -228,7 +261,7 @@ public final class Tunnel implements AutoCloseable {
         }
       }
       if (exchange.state() != ExchangeState.COMPLETED) {
-        recentlyEnded.put(exchange.id(), System.nanoTime());
+        recentlyEnded.put(exchange.id(), nanoTime());
       }
       accessLog.log(exchange);
       tellEnded(exchange);
@@ -309,9 +342,10 @@ public final class Tunnel implements AutoCloseable {
     }
   }
 
-  private void sweep() {
+  /** Ends whatever passed its deadline; the reaper calls it every {@link #SWEEP_MILLIS}. */
+  void sweep() {
     try {
-      long now = System.nanoTime();
+      long now = nanoTime();
       for (Exchange exchange : exchanges.values()) {
         Deadlines.check(exchange, now);
       }
@@ -341,6 +375,7 @@ public final class Tunnel implements AutoCloseable {
       return;
     }
     phase.set(Phase.DRAINING);
+    long graceEnds = nanoTime() + grace.toNanos();
     LOG.info(
         () -> "Drawbridge proxy draining: new and queued requests get 503, agents are told to reconnect later,"
             + " responses in flight get up to " + grace.toSeconds() + " s to finish");
@@ -348,11 +383,12 @@ public final class Tunnel implements AutoCloseable {
       backend.drain();
     }
     for (Exchange exchange : List.copyOf(exchanges.values())) {
-      if (exchange.state() != ExchangeState.RESPONDING) {
+      // An upgraded connection (a WebSocket) has no end to wait for: it is closed at once.
+      if (exchange.state() != ExchangeState.RESPONDING || exchange.isUpgrade()) {
         exchange.backend().refuseShuttingDown(exchange);
       }
     }
-    awaitNoExchanges(grace);
+    awaitNoExchanges(graceEnds);
     List<Exchange> left = List.copyOf(exchanges.values());
     if (!left.isEmpty()) {
       LOG.warning(
@@ -362,21 +398,31 @@ public final class Tunnel implements AutoCloseable {
     for (Exchange exchange : left) {
       exchange.backend().refuseShuttingDown(exchange);
     }
-    reaper.shutdownNow();
-    try {
-      reaper.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (reaper != null) {
+      reaper.shutdownNow();
+      // Until the thread itself has ended, not only the executor: a terminated executor's thread may
+      // still be exiting, and Tomcat looks for threads the application left right after the drain.
+      try {
+        for (Thread thread : reaperThreads) {
+          thread.join(TimeUnit.SECONDS.toMillis(5));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
-  private void awaitNoExchanges(Duration grace) {
-    long deadline = System.nanoTime() + grace.toNanos();
+  /**
+   * Waits until no exchange is left or the tunnel's clock reached {@code deadline}. It looks at the
+   * clock at least every {@link #SWEEP_MILLIS}, so a test clock moved forward ends the wait too.
+   */
+  private void awaitNoExchanges(long deadline) {
+    long slice = TimeUnit.MILLISECONDS.toNanos(SWEEP_MILLIS);
     synchronized (drained) {
       long left;
-      while (!exchanges.isEmpty() && (left = deadline - System.nanoTime()) > 0) {
+      while (!exchanges.isEmpty() && (left = deadline - nanoTime()) > 0) {
         try {
-          TimeUnit.NANOSECONDS.timedWait(drained, left);
+          TimeUnit.NANOSECONDS.timedWait(drained, Math.min(left, slice));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           return;

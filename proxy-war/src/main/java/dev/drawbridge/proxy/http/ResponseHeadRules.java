@@ -33,6 +33,54 @@ public final class ResponseHeadRules {
   }
 
   /**
+   * Judges the backend's answer to a protocol-switch handshake. A {@code 101} must name in its
+   * {@code Upgrade} header only protocols the client offered (RFC 9110 section 7.8), and that
+   * header is kept, since the client needs it; the caller adds {@code Connection: Upgrade}. Any
+   * other status is judged as an ordinary response and relayed as one.
+   *
+   * @param offered the client's {@code Upgrade} value
+   */
+  public static Verdict judgeUpgrade(ResponseHead head, String viaEntry, String offered) {
+    if (head.status() != 101) {
+      return judge(head, viaEntry);
+    }
+    List<HeaderField> fields = head.headers() == null ? List.of() : head.headers();
+    if (fields.size() > MAX_HEADERS) {
+      return Verdict.refuse("more than " + MAX_HEADERS + " header fields");
+    }
+    String upgrade = null;
+    for (HeaderField field : fields) {
+      if (field == null || !HeaderValidation.isValidName(field.name())) {
+        return Verdict.refuse("an invalid header name");
+      }
+      if (!HeaderValidation.isValidValue(field.value())) {
+        return Verdict.refuse("an invalid value in header " + field.name());
+      }
+      if (field.name().equalsIgnoreCase("upgrade")) {
+        upgrade = upgrade == null ? field.value() : upgrade + ", " + field.value();
+      }
+    }
+    if (upgrade == null || upgrade.isBlank()) {
+      return Verdict.refuse("status 101 without an Upgrade header");
+    }
+    java.util.Set<String> offeredTokens = UpgradeTokens.parse(offered);
+    for (String token : UpgradeTokens.parse(upgrade)) {
+      if (!offeredTokens.contains(token)) {
+        return Verdict.refuse("a switch to a protocol the client did not offer");
+      }
+    }
+    List<HeaderField> kept = new ArrayList<>(fields.size() + 2);
+    for (HeaderField field : HopByHop.endToEnd(fields)) {
+      if (!field.name().equalsIgnoreCase("content-length")) {
+        kept.add(field);
+      }
+    }
+    kept.add(new HeaderField("Upgrade", upgrade.trim()));
+    kept.add(new HeaderField("Via", viaEntry));
+    return new Verdict(101, kept, -1, null);
+  }
+
+  /**
    * Judges a backend response head (one without a failure).
    *
    * @param viaEntry this proxy's {@code Via} entry, appended to the response

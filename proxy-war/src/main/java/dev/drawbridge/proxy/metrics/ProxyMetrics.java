@@ -177,13 +177,18 @@ public final class ProxyMetrics implements AutoCloseable {
             "drawbridge.queue.oldest.age",
             backend,
             TimeUnit.MILLISECONDS,
-            b -> b.oldestQueuedMillis(System.nanoTime()))
+            b -> b.oldestQueuedMillis(tunnel.nanoTime()))
         .description("How long the oldest queued client request has waited")
         .tag("backend", id)
         .strongReference(true)
         .register(registry));
     gauges.add(Gauge.builder("drawbridge.polls.waiting", backend, Backend::parkedPolls)
         .description("Agent long-polls held open, waiting for work")
+        .tag("backend", id)
+        .strongReference(true)
+        .register(registry));
+    gauges.add(Gauge.builder("drawbridge.upgraded.connections", backend, Backend::upgradedConnections)
+        .description("Upgraded connections (WebSockets) open now, handshakes included")
         .tag("backend", id)
         .strongReference(true)
         .register(registry));
@@ -222,8 +227,23 @@ public final class ProxyMetrics implements AutoCloseable {
   private record BackendMeters(
       Map<RequestKind, Counter> requests, Timer queueWait, Timer duration, Counter bytesIn, Counter bytesOut) {}
 
-  /** What the requests counter tells ended exchanges apart by. */
-  private record RequestKind(String statusClass, ExchangeState outcome) {}
+  /**
+   * What the requests counter tells ended exchanges apart by. Its equals and hashCode are written
+   * out: on Java 17 the generated ones leave a cached method handle in the JDK that refers to this
+   * class, which keeps an undeployed WAR's class loader reachable until another WAR replaces it
+   * (JDK-8078641, fixed in Java 18).
+   */
+  private record RequestKind(String statusClass, ExchangeState outcome) {
+    @Override
+    public boolean equals(Object other) {
+      return other instanceof RequestKind kind && kind.outcome == outcome && kind.statusClass.equals(statusClass);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * statusClass.hashCode() + outcome.ordinal();
+    }
+  }
 
   private Counter requestCounter(String backend, RequestKind kind) {
     return Counter.builder("drawbridge.requests")

@@ -32,6 +32,7 @@ final class AgentPoll implements PendingPoll, AsyncListener {
   private final String agentId;
   private final int max;
   private final long deadlineNanos;
+  private final boolean upgrades;
   private final AtomicBoolean answered = new AtomicBoolean();
 
   /**
@@ -41,7 +42,9 @@ final class AgentPoll implements PendingPoll, AsyncListener {
   private volatile Thread serviceThread = Thread.currentThread();
 
   AgentPoll(
-      AsyncContext async, Handoff handoff, Backend backend, String agentId, int max, long deadlineNanos) {
+      AsyncContext async, Handoff handoff, Backend backend, String agentId, int max, long deadlineNanos,
+      boolean upgrades) {
+    this.upgrades = upgrades;
     this.async = async;
     this.handoff = handoff;
     this.backend = backend;
@@ -64,6 +67,11 @@ final class AgentPoll implements PendingPoll, AsyncListener {
   @Override
   public long deadlineNanos() {
     return deadlineNanos;
+  }
+
+  @Override
+  public boolean upgrades() {
+    return upgrades;
   }
 
   @Override

@@ -52,6 +52,11 @@ final class BatchedDelivery implements WriteListener {
     if (exchange.state() != ExchangeState.DELIVERED) {
       return refusal(id, 409, "This exchange was already answered.");
     }
+    if (exchange.isUpgrade()) {
+      // Its answer starts an upgraded connection, which only a response call of its own can carry.
+      exchange.fail(502, "The agent answered the handshake in a way this proxy cannot relay.");
+      return refusal(id, 400, "Answer a protocol-switch exchange with its own response call, not in a batch.");
+    }
     ServletClientLeg client = (ServletClientLeg) exchange.client();
     ResponseStart.Outcome outcome = ResponseStart.check(exchange, client, response.head(), via);
     if (!outcome.started()) {

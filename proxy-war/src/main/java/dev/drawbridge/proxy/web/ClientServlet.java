@@ -38,6 +38,7 @@ public class ClientServlet extends HttpServlet {
 
   /** Built from the running configuration; replaced when a reload changed it. */
   private transient volatile ClientGate gate;
+  private transient UpgradeHandshake upgrades;
   private transient InFlightLimit inFlight;
   private transient java.util.function.Consumer<EndedExchange> releaseInFlight;
 
@@ -45,6 +46,7 @@ public class ClientServlet extends HttpServlet {
   public void init() {
     Tunnel tunnel = Responses.tunnel(getServletContext());
     gate = new ClientGate(tunnel.settings());
+    upgrades = new UpgradeHandshake(tunnel.settings());
     inFlight = new InFlightLimit();
     releaseInFlight = ended -> inFlight.release(ended.backendId());
     tunnel.addEndListener(releaseInFlight);
@@ -117,6 +119,11 @@ public class ClientServlet extends HttpServlet {
         ForwardedHeaders.add(
             CredentialHeaders.forward(requestHeaders(clientRequest), routed.route()), hop, settings.via(),
             clientRequest.getContextPath() + routed.strippedPrefix());
+    String upgrade = UpgradeHandshake.offered(clientRequest);
+    if (upgrade != null) {
+      upgrades.handle(clientRequest, clientResponse, routed, backend, headers, upgrade, clientAddress, inFlight);
+      return;
+    }
     BodyMode mode;
     if (contentLength > 0) {
       mode = contentLength <= settings.inlineBodyMaxBytes() ? BodyMode.INLINE : BodyMode.STREAM;

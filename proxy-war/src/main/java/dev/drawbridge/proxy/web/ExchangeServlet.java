@@ -27,6 +27,15 @@ public class ExchangeServlet extends HttpServlet {
     if (exchange == null) {
       return;
     }
+    if (exchange.isUpgrade()) {
+      UpgradeRelay relay = UpgradeRelay.of(exchange);
+      if (!relay.claimBodyCall()) {
+        Responses.agentText(agentResponse, 409, "The client's side of this upgraded connection was already fetched.");
+        return;
+      }
+      relay.agentBodyCall(agentRequest.startAsync());
+      return;
+    }
     if (exchange.head().body() != BodyMode.STREAM) {
       Responses.agentText(agentResponse, 409, "This exchange has no streamed request body.");
       return;
@@ -48,6 +57,15 @@ public class ExchangeServlet extends HttpServlet {
     }
     if (exchange.state() != ExchangeState.DELIVERED) {
       Responses.agentText(agentResponse, 409, "This exchange was already answered.");
+      return;
+    }
+    if (exchange.isUpgrade()) {
+      UpgradeRelay relay = UpgradeRelay.of(exchange);
+      if (!relay.claimAnswerCall()) {
+        Responses.agentText(agentResponse, 409, "This exchange was already answered.");
+        return;
+      }
+      relay.agentAnswerCall(agentRequest.startAsync());
       return;
     }
     ResponseRelay.start(exchange, (ServletClientLeg) exchange.client(), agentRequest.startAsync(), via());

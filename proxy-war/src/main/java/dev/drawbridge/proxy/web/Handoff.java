@@ -1,5 +1,7 @@
 package dev.drawbridge.proxy.web;
 
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
@@ -52,6 +54,8 @@ public final class Handoff implements AutoCloseable {
   private static final long STOP_WAIT_MILLIS = 5_000;
 
   private final ThreadPoolExecutor pool;
+  /** Every thread the pool started, so that {@link #close} can wait until each has ended. */
+  private final List<Thread> startedThreads = new CopyOnWriteArrayList<>();
 
   /**
    * Starts {@code threads} hand-off threads. Tasks are short and never block for long (a hand-off
@@ -67,6 +71,7 @@ public final class Handoff implements AutoCloseable {
         task -> {
           Thread thread = new Thread(task, "drawbridge-handoff-" + number.incrementAndGet());
           thread.setDaemon(true);
+          startedThreads.add(thread);
           return thread;
         };
     this.pool =
@@ -102,7 +107,11 @@ public final class Handoff implements AutoCloseable {
     }
   }
 
-  /** Stops the threads once the tasks handed over so far ran, waiting a bounded time. */
+  /**
+   * Stops the threads once the tasks handed over so far ran, waiting a bounded time until each
+   * thread has ended, not only the pool: a terminated pool's threads may still be exiting, and
+   * Tomcat looks for threads the application left running as soon as the undeploy's listeners return.
+   */
   @Override
   public void close() {
     pool.shutdown();
@@ -111,6 +120,11 @@ public final class Handoff implements AutoCloseable {
         LOG.warning("Hand-off threads still busy after " + STOP_WAIT_MILLIS + " ms at undeploy; interrupting them");
         pool.shutdownNow();
         pool.awaitTermination(STOP_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+      }
+      // A terminated pool's threads may still be exiting, and a container looks for threads the
+      // application left as soon as the undeploy's listeners return.
+      for (Thread thread : startedThreads) {
+        thread.join(STOP_WAIT_MILLIS);
       }
     } catch (InterruptedException e) {
       pool.shutdownNow();

@@ -53,17 +53,33 @@ public class PollServlet extends HttpServlet {
       return;
     }
     session.reportNodes(agentRequest.getHeader(Protocol.AGENT_NODES_HEADER));
+    boolean upgrades = declares(agentRequest.getHeader(Protocol.AGENT_FEATURES_HEADER), Protocol.FEATURE_UPGRADE);
+    session.relaysUpgrades(upgrades);
     caller.backend().reportHealth(
         session, !Protocol.BACKEND_DOWN.equalsIgnoreCase(agentRequest.getHeader(Protocol.BACKEND_HEALTH_HEADER)));
     long pollWaitNanos = tunnel.settings().pollWait().toNanos();
     AsyncContext async = agentRequest.startAsync();
     async.setTimeout(tunnel.settings().pollWait().toMillis() + CONTAINER_TIMEOUT_MARGIN_MILLIS);
     AgentPoll poll =
-        new AgentPoll(async, Responses.handoff(getServletContext()), caller.backend(), caller.agentId(), max, System.nanoTime() + pollWaitNanos);
+        new AgentPoll(async, Responses.handoff(getServletContext()), caller.backend(), caller.agentId(), max,
+            tunnel.nanoTime() + pollWaitNanos, upgrades);
     try {
       caller.backend().poll(poll, session);
     } finally {
       poll.leftService();
     }
+  }
+
+  /** True when a comma-separated feature list names {@code feature}. */
+  static boolean declares(String features, String feature) {
+    if (features == null) {
+      return false;
+    }
+    for (String part : features.split(",")) {
+      if (part.trim().equalsIgnoreCase(feature)) {
+        return true;
+      }
+    }
+    return false;
   }
 }

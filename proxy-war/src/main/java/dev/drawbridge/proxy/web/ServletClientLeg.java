@@ -50,11 +50,16 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
   private volatile Thread timeoutThread;
 
   ServletClientLeg(AsyncContext async, Handoff handoff) {
+    this(async, handoff.lane());
+  }
+
+  /** A leg whose answers run in {@code lane}, shared with the relay that writes its response. */
+  ServletClientLeg(AsyncContext async, Lane lane) {
     this.async = async;
     this.request = (HttpServletRequest) async.getRequest();
     this.response = (HttpServletResponse) async.getResponse();
     this.protocol = request.getProtocol();
-    this.lane = handoff.lane();
+    this.lane = lane;
     async.addListener(this);
   }
 

@@ -67,6 +67,8 @@ public record StatusReport(
    * @param waitingPolls agent long-polls held open, waiting for work
    * @param inFlight exchanges delivered to an agent and not yet ended
    * @param recent the last five minutes of ended exchanges
+   * @param upgraded upgraded connections (WebSockets) open now, handshakes included
+   * @param maxUpgraded the configured limit of {@code upgraded}, 0 for none
    */
   public record BackendStatus(
       String id,
@@ -76,7 +78,9 @@ public record StatusReport(
       int waitingPolls,
       int inFlight,
       List<AgentStatus> agents,
-      RecentStats recent) {}
+      RecentStats recent,
+      int upgraded,
+      int maxUpgraded) {}
 
   /**
    * One connected agent; times are ISO-8601 instants.
@@ -115,7 +119,7 @@ public record StatusReport(
   /** The tunnel's state now, and the configuration's when {@code config} is given. */
   public static StatusReport of(Tunnel tunnel, ConfigReloader.Status config) {
     Instant now = Instant.now();
-    long nowNanos = System.nanoTime();
+    long nowNanos = tunnel.nanoTime();
     RecentActivity activity = tunnel.recentActivity();
     List<BackendStatus> backends = new ArrayList<>();
     for (Backend backend : tunnel.backends()) {
@@ -143,7 +147,9 @@ public record StatusReport(
               backend.parkedPolls(),
               inFlight,
               agents,
-              activity.stats(backend.id(), now.toEpochMilli())));
+              activity.stats(backend.id(), now.toEpochMilli()),
+              backend.upgradedConnections(),
+              backend.settings().maxUpgraded()));
     }
     List<FailureStatus> failures = new ArrayList<>();
     for (EndedExchange failed : activity.failures()) {

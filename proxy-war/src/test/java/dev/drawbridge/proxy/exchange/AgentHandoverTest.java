@@ -10,7 +10,6 @@ import dev.drawbridge.proxy.config.ConfigLoader;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -21,6 +20,7 @@ import org.junit.jupiter.api.Timeout;
  * dead peer only when it writes to it. So a request can be handed to a dead agent's poll. An agent
  * whose poll had room for more calls again at once after reading the answer; one that does not
  * within {@code agentGraceSeconds} is lost then, long before {@code pollWaitSeconds} run out.
+ * Time moves only when a test moves the {@link ManualClock}.
  */
 @Timeout(30)
 class AgentHandoverTest {
@@ -29,10 +29,10 @@ class AgentHandoverTest {
   private static final Duration GRACE = Duration.ofSeconds(1);
   /** Longer than any test: the loss seen here can only come from the missed call. */
   private static final int POLL_WAIT_SECONDS = 60;
-  /** A bound for the loss: the grace, the reaper's sweep and a slow machine's scheduling. */
-  private static final Duration LOST_WITHIN = GRACE.plusSeconds(3);
+  private static final Duration A_MOMENT = Duration.ofMillis(1);
   private static final String LOST = "error 502 retry 0: The agent serving this request was lost before it answered.";
 
+  private final ManualClock clock = new ManualClock();
   private Tunnel tunnel;
   private Backend backend;
   private AgentSession doomed;
@@ -44,7 +44,8 @@ class AgentHandoverTest {
             ConfigLoader.parse(
                 "{\"backends\":[{\"id\":\"app\",\"agentTokenSha256\":[\"" + DIGEST + "\"]}],\"pollWaitSeconds\":"
                     + POLL_WAIT_SECONDS + ",\"agentGraceSeconds\":" + GRACE.toSeconds() + "}",
-                "test"));
+                "test"),
+            clock);
     backend = tunnel.backend("app");
     doomed = backend.session("agent-1", "1", "127.0.0.1");
     doomed.greet();
@@ -62,13 +63,13 @@ class AgentHandoverTest {
     FakeClient client = new FakeClient();
     Exchange exchange = open(client, "GET");
 
-    long handedOver = System.nanoTime();
     backend.submit(exchange);
     assertEquals(List.of(exchange.id()), taking.answers.poll(5, TimeUnit.SECONDS));
-    Awaitility.await().atMost(LOST_WITHIN).until(() -> exchange.state() == ExchangeState.QUEUED);
-    Duration lostAfter = Duration.ofNanos(System.nanoTime() - handedOver);
+    later(GRACE);
+    assertEquals(ExchangeState.DELIVERED, exchange.state(), "not lost before the grace passed");
+    later(A_MOMENT);
+    assertEquals(ExchangeState.QUEUED, exchange.state(), "lost once the grace passed");
 
-    assertTrue(lostAfter.compareTo(GRACE) >= 0, () -> "lost only once the grace passed: " + lostAfter);
     assertTrue(backend.agents().isEmpty(), "the agent is gone");
     assertEquals(List.of(), stillWaiting.answers.poll(5, TimeUnit.SECONDS), "its other poll is let go, empty");
     AgentSession survivor = backend.session("agent-2", "1", "127.0.0.1");
@@ -87,8 +88,11 @@ class AgentHandoverTest {
 
     backend.submit(exchange);
     assertEquals(List.of(exchange.id()), taking.answers.poll(5, TimeUnit.SECONDS));
+    later(GRACE);
+    assertNull(client.events.poll(), "not before the grace passed");
+    later(A_MOMENT);
 
-    assertEquals(LOST, client.events.poll(LOST_WITHIN.toMillis(), TimeUnit.MILLISECONDS));
+    assertEquals(LOST, client.events.poll());
   }
 
   @Test
@@ -102,7 +106,8 @@ class AgentHandoverTest {
     // The poller that took the work asks again, as a live agent's does.
     park("agent-1", 3);
 
-    assertNull(client.events.poll(GRACE.multipliedBy(2).toMillis(), TimeUnit.MILLISECONDS), "nothing happens");
+    later(GRACE.multipliedBy(2));
+    assertNull(client.events.poll(), "nothing happens");
     assertEquals(ExchangeState.DELIVERED, exchange.state());
     assertEquals(1, backend.agents().size());
   }
@@ -116,8 +121,15 @@ class AgentHandoverTest {
     backend.submit(exchange);
     assertEquals(List.of(exchange.id()), taking.answers.poll(5, TimeUnit.SECONDS));
 
-    assertNull(client.events.poll(GRACE.multipliedBy(2).toMillis(), TimeUnit.MILLISECONDS), "nothing happens");
+    later(GRACE.multipliedBy(2));
+    assertNull(client.events.poll(), "nothing happens");
     assertEquals(ExchangeState.DELIVERED, exchange.state());
+  }
+
+  /** Moves the clock on by {@code duration}, then enforces every deadline as the reaper would. */
+  private void later(Duration duration) {
+    clock.advance(duration);
+    tunnel.sweep();
   }
 
   /** A poll of {@code agentId}, arriving as a call: parked, or answered at once when work waits. */

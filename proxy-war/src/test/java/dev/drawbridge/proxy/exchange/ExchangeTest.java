@@ -12,15 +12,23 @@ import dev.drawbridge.proxy.config.ProxySettings;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
-/** The exchange state machine and its backend queue, without any servlet container. */
+/**
+ * The exchange state machine and its backend queue, without any servlet container. Time moves only
+ * when a test moves the {@link ManualClock}, and deadlines are enforced only when it sweeps.
+ */
+@Timeout(30)
 class ExchangeTest {
 
   private static final String DIGEST = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  /** The configured pollWaitSeconds plus agentGraceSeconds: an agent silent longer is lost. */
+  private static final Duration SILENCE_LOSES_AGENT = Duration.ofSeconds(2);
+  private static final Duration A_MOMENT = Duration.ofMillis(1);
 
+  private final ManualClock clock = new ManualClock();
   private Tunnel tunnel;
 
   private Backend backend(int maxQueued, int queueTimeoutSeconds, int responseTimeoutSeconds) throws Exception {
@@ -35,7 +43,7 @@ class ExchangeTest {
                 + ",\"queueTimeoutSeconds\":" + queueTimeoutSeconds + ",\"responseTimeoutSeconds\":" + responseTimeoutSeconds
                 + "}],\"pollWaitSeconds\":1,\"agentGraceSeconds\":1,\"retryAfterSeconds\":7,\"requeueOnAgentLoss\":" + requeue + "}",
             "test");
-    tunnel = new Tunnel(settings);
+    tunnel = new Tunnel(settings, clock);
     return tunnel.backend("app");
   }
 
@@ -103,13 +111,22 @@ class ExchangeTest {
     assertEquals("error 503 retry 7: The queue for backend 'app' is full; retry shortly.", refused.events.poll(5, TimeUnit.SECONDS));
   }
 
+  /** Moves the clock on by {@code duration}, then enforces every deadline as the reaper would. */
+  private void later(Duration duration) {
+    clock.advance(duration);
+    tunnel.sweep();
+  }
+
   @Test
   void aQueuedRequestExpiresWith503WhenNoAgentIsConnected() throws Exception {
     Backend backend = backend(10, 1, 30);
     FakeClient client = new FakeClient();
     Exchange exchange = open(backend, client);
     backend.submit(exchange);
-    assertEquals("error 503 retry 7: No agent is connected for backend 'app'; retry later.", client.events.poll(5, TimeUnit.SECONDS));
+    later(Duration.ofSeconds(1));
+    assertNull(client.events.poll(), "not before the queue timeout passed");
+    later(A_MOMENT);
+    assertEquals("error 503 retry 7: No agent is connected for backend 'app'; retry later.", client.events.poll());
     assertEquals(ExchangeState.EXPIRED, exchange.state());
     assertEquals(0, backend.queueDepth());
     assertNull(tunnel.exchange(exchange.id()));
@@ -133,7 +150,10 @@ class ExchangeTest {
     Exchange exchange = open(backend, client);
     backend.submit(exchange);
     backend.poll(new FakePoll("agent-1", 1), connected(backend));
-    assertEquals("error 504 retry 0: The backend did not answer within 1 s.", client.events.poll(5, TimeUnit.SECONDS));
+    later(Duration.ofSeconds(1));
+    assertNull(client.events.poll(), "not before the response timeout passed");
+    later(A_MOMENT);
+    assertEquals("error 504 retry 0: The backend did not answer within 1 s.", client.events.poll());
   }
 
   @Test
@@ -208,8 +228,23 @@ class ExchangeTest {
     FakePoll poll = new FakePoll("agent-1", 1);
     backend.poll(poll, connected(backend));
     assertEquals(List.of(exchange.id()), poll.answers.poll(5, TimeUnit.SECONDS));
-    assertEquals("error 502 retry 0: The agent serving this request was lost before it answered.", client.events.poll(10, TimeUnit.SECONDS));
+    later(SILENCE_LOSES_AGENT);
+    assertNull(client.events.poll(), "still within pollWaitSeconds plus agentGraceSeconds");
+    later(A_MOMENT);
+    assertEquals("error 502 retry 0: The agent serving this request was lost before it answered.", client.events.poll());
     assertTrue(backend.agents().isEmpty());
+  }
+
+  @Test
+  void aParkedPollIsAnsweredEmptyWhenItsWaitEnds() throws Exception {
+    Backend backend = backend(10, 30, 30);
+    FakePoll poll = new FakePoll("agent-1", 4, clock.getAsLong() + Duration.ofSeconds(1).toNanos());
+    backend.poll(poll, connected(backend));
+    later(Duration.ofSeconds(1).minus(A_MOMENT));
+    assertEquals(1, backend.parkedPolls());
+    later(A_MOMENT);
+    assertEquals(List.of(), poll.answers.poll());
+    assertEquals(0, backend.parkedPolls());
   }
 
   private static Exchange open(Backend backend, FakeClient client, String method, BodyMode body) {
@@ -240,7 +275,7 @@ class ExchangeTest {
     assertEquals(ExchangeState.QUEUED, exchange.state());
     assertNull(exchange.agentId());
     assertEquals(1, exchange.requeues());
-    assertTrue(exchange.deliver("agent-2", System.nanoTime()));
+    assertTrue(exchange.deliver("agent-2", clock.getAsLong()));
     assertFalse(exchange.requeue("agent-2"), "at most once");
     assertTrue(exchange.startResponse(200));
     assertFalse(exchange.requeue("agent-2"), "never once responding");
@@ -278,6 +313,8 @@ class ExchangeTest {
     backend.submit(exchange);
     deliverToDoomedAgent(backend, exchange, "agent-1");
     backend.submit(behind);
+    // The survivor calls a second later than the doomed agent, so it is lost a second later too.
+    clock.advance(Duration.ofSeconds(1));
     AgentSession survivor = backend.session("agent-2", "1", "127.0.0.1");
     survivor.greet();
     FakePoll waiting = new FakePoll("agent-2", 1);
@@ -286,12 +323,14 @@ class ExchangeTest {
     assertEquals(List.of(behind.id()), waiting.answers.poll(5, TimeUnit.SECONDS));
     FakePoll next = new FakePoll("agent-2", 1);
     backend.poll(next, survivor);
-    assertEquals(List.of(exchange.id()), next.answers.poll(10, TimeUnit.SECONDS));
+    later(Duration.ofSeconds(1).plus(A_MOMENT));
+    assertEquals(List.of(exchange.id()), next.answers.poll());
     assertEquals("agent-2", exchange.agentId());
     assertEquals(ExchangeState.DELIVERED, exchange.state());
     assertNull(client.events.poll(), "the client saw nothing");
     // Lost a second time: now the client gets the 502.
-    assertEquals("error 502 retry 0: The agent serving this request was lost before it answered.", client.events.poll(10, TimeUnit.SECONDS));
+    later(SILENCE_LOSES_AGENT);
+    assertEquals("error 502 retry 0: The agent serving this request was lost before it answered.", client.events.poll());
     assertEquals(1, exchange.requeues());
   }
 
@@ -303,7 +342,8 @@ class ExchangeTest {
     deliverToDoomedAgent(backend, first, "agent-1");
     Exchange second = open(backend, new FakeClient());
     backend.submit(second);
-    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> first.state() == ExchangeState.QUEUED);
+    later(SILENCE_LOSES_AGENT.plus(A_MOMENT));
+    assertEquals(ExchangeState.QUEUED, first.state());
     assertEquals(2, backend.queueDepth());
     AgentSession survivor = backend.session("agent-2", "1", "127.0.0.1");
     survivor.greet();
@@ -319,7 +359,8 @@ class ExchangeTest {
     Exchange exchange = open(backend, post, "POST", BodyMode.INLINE);
     backend.submit(exchange);
     deliverToDoomedAgent(backend, exchange, "agent-1");
-    assertEquals("error 502 retry 0: The agent serving this request was lost before it answered.", post.events.poll(10, TimeUnit.SECONDS));
+    later(SILENCE_LOSES_AGENT.plus(A_MOMENT));
+    assertEquals("error 502 retry 0: The agent serving this request was lost before it answered.", post.events.poll());
     assertEquals(0, exchange.requeues());
   }
 
@@ -330,7 +371,8 @@ class ExchangeTest {
     Exchange exchange = open(backend, client);
     backend.submit(exchange);
     deliverToDoomedAgent(backend, exchange, "agent-1");
-    assertEquals("error 502 retry 0: The agent serving this request was lost before it answered.", client.events.poll(10, TimeUnit.SECONDS));
+    later(SILENCE_LOSES_AGENT.plus(A_MOMENT));
+    assertEquals("error 502 retry 0: The agent serving this request was lost before it answered.", client.events.poll());
   }
 
   private static final String UNREACHABLE = "error 503 retry 7: The backend's agents report it unreachable; retry later.";

@@ -4,20 +4,31 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A poll whose answers land in a queue, one list per answer: exchange ids, "cancelled id" lines,
- * and a last line "draining" when the answer says the proxy drains. Its deadline never comes.
+ * and a last line "draining" when the answer says the proxy drains. Its deadline never comes unless
+ * the test gives it one.
  */
 final class FakePoll implements PendingPoll {
+
+  /** A deadline no {@link ManualClock} reaches. */
+  private static final long NEVER = Long.MAX_VALUE;
+
   final BlockingQueue<List<String>> answers = new LinkedBlockingQueue<>();
   private final String agentId;
   private final int max;
+  private final long deadlineNanos;
 
   FakePoll(String agentId, int max) {
+    this(agentId, max, NEVER);
+  }
+
+  /** A poll whose wait ends at {@code deadlineNanos} on the tunnel's clock. */
+  FakePoll(String agentId, int max, long deadlineNanos) {
     this.agentId = agentId;
     this.max = max;
+    this.deadlineNanos = deadlineNanos;
   }
 
   @Override
@@ -32,7 +43,7 @@ final class FakePoll implements PendingPoll {
 
   @Override
   public long deadlineNanos() {
-    return System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+    return deadlineNanos;
   }
 
   @Override

@@ -17,7 +17,7 @@ class CredentialHeadersTest {
       List.of(new HeaderField("Accept", "*/*"), new HeaderField("authorization", "Basic dTpw"), new HeaderField("X-A", "1"));
 
   private static RouteSettings route(List<String> roles, boolean forward) {
-    return new RouteSettings(null, null, false, "b", roles, forward, AddressRules.NONE, 0, 1);
+    return new RouteSettings(null, null, false, "b", roles, forward, AddressRules.NONE, 0, 1, true);
   }
 
   @Test

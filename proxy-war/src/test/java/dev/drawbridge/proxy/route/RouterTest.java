@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class RouterTest {
 
   private static RouteSettings route(String host, String prefix, boolean strip, String backend) {
-    return new RouteSettings(host, prefix, strip, backend, List.of(), false, AddressRules.NONE, 0, 1);
+    return new RouteSettings(host, prefix, strip, backend, List.of(), false, AddressRules.NONE, 0, 1, true);
   }
 
   /** Listed in the order that makes "first match wins" visible. */

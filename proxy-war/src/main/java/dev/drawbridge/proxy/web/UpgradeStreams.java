@@ -1,0 +1,151 @@
+package dev.drawbridge.proxy.web;
+
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.WriteListener;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The container callbacks of an {@link UpgradeRelay}'s connections. Each runs on its own
+ * connection's thread (or inline on whichever thread touched that connection), so each only
+ * records what happened and wakes the relay's lane: none touches a stream.
+ */
+final class UpgradeStreams {
+
+  /** Prefix of a failure that is the client's, not the agent's. */
+  static final String CLIENT = "client: ";
+
+  private final UpgradeRelay relay;
+  private final AtomicReference<String> failure = new AtomicReference<>();
+  private volatile boolean clientInputEnded;
+
+  UpgradeStreams(UpgradeRelay relay) {
+    this.relay = relay;
+  }
+
+  /** The first failure recorded, once; null when none. */
+  String takeFailure() {
+    return failure.getAndSet(null);
+  }
+
+  /** True once the client's side of an upgraded connection reached its end. */
+  boolean clientInputEnded() {
+    return clientInputEnded;
+  }
+
+  private void failed(String what, Throwable cause) {
+    failure.compareAndSet(null, what + ": " + cause);
+    relay.wake();
+  }
+
+  /** The container closed the client's connection: as good as the client's end of input. */
+  void clientClosed() {
+    clientInputEnded = true;
+    relay.wake();
+  }
+
+  ReadListener clientReads() {
+    return new ReadListener() {
+      @Override
+      public void onDataAvailable() {
+        relay.wake();
+      }
+
+      @Override
+      public void onAllDataRead() {
+        clientInputEnded = true;
+        relay.wake();
+      }
+
+      @Override
+      public void onError(Throwable cause) {
+        failed(CLIENT + "the client's connection broke", cause);
+      }
+    };
+  }
+
+  WriteListener clientWrites() {
+    return new WriteListener() {
+      @Override
+      public void onWritePossible() {
+        relay.wake();
+      }
+
+      @Override
+      public void onError(Throwable cause) {
+        failed(CLIENT + "the client's connection broke", cause);
+      }
+    };
+  }
+
+  ReadListener agentAnswerReads() {
+    return new ReadListener() {
+      @Override
+      public void onDataAvailable() {
+        relay.wake();
+      }
+
+      @Override
+      public void onAllDataRead() {
+        relay.wake();
+      }
+
+      @Override
+      public void onError(Throwable cause) {
+        failed("the agent's response call broke", cause);
+      }
+    };
+  }
+
+  WriteListener agentBodyWrites() {
+    return new WriteListener() {
+      @Override
+      public void onWritePossible() {
+        relay.wake();
+      }
+
+      @Override
+      public void onError(Throwable cause) {
+        failed("the agent's request-body call broke", cause);
+      }
+    };
+  }
+
+  AsyncListener agentAnswerEvents() {
+    return new AgentCallEvents("the agent's response call");
+  }
+
+  AsyncListener agentBodyEvents() {
+    return new AgentCallEvents("the agent's request-body call");
+  }
+
+  /** An agent call's end as the container sees it: an error or timeout there is the agent's. */
+  private final class AgentCallEvents implements AsyncListener {
+    private final String call;
+
+    AgentCallEvents(String call) {
+      this.call = call;
+    }
+
+    @Override
+    public void onError(AsyncEvent event) {
+      failed(call + " failed", event.getThrowable());
+    }
+
+    @Override
+    public void onTimeout(AsyncEvent event) {
+      failed(call + " timed out", new IllegalStateException("container timeout"));
+    }
+
+    @Override
+    public void onComplete(AsyncEvent event) {
+      relay.wake();
+    }
+
+    @Override
+    public void onStartAsync(AsyncEvent event) {
+      // Not re-started.
+    }
+  }
+}
