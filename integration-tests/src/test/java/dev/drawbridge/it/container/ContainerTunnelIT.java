@@ -212,6 +212,21 @@ class ContainerTunnelIT {
    * browsers send it.
    */
   private void webSocketsGoThrough(WebSocketBackend webSockets) throws Exception {
+    int port = URI.create(proxyUrl).getPort();
+    String path = URI.create(proxyUrl).getPath() + "/ws/echo";
+    try (RawWebSocket browserLike = RawWebSocket.connect(port, path, WAIT, "Origin: http://127.0.0.1:" + port)) {
+      assertEquals(101, browserLike.status());
+      assertTrue(browserLike.acceptMatches(), "Sec-WebSocket-Accept answers the key");
+      browserLike.sendText("no Content-Length", false);
+      RawWebSocket.Frame echoed = browserLike.readFrame();
+      if (!"no Content-Length".equals(echoed.text())) {
+        throw new AssertionError("frame opcode " + echoed.opcode() + " of " + echoed.payload().length + " bytes, then "
+            + browserLike.readRaw(400) + "; answer headers " + browserLike.headers());
+      }
+      browserLike.sendFrame(0x8, false, new byte[] {0x03, (byte) 0xE8});
+      assertEquals(0x8, browserLike.readFrame().opcode());
+    }
+    assertEquals(1000, webSockets.takeEnded(WAIT).code());
     URI uri = URI.create(proxyUrl.replaceFirst("^http", "ws") + "/ws/echo");
     byte[] binary = Bodies.pattern(64 * 1024).readAllBytes();
     try (WebSocketClient webSocket = WebSocketClient.connect(client, uri, WAIT)) {
@@ -223,17 +238,6 @@ class ContainerTunnelIT {
       assertEquals(4001, webSockets.takeEnded(WAIT).code(), "the close code reached the service");
       assertEquals(4001, webSocket.awaitEnd(WAIT).code(), "and came back");
     }
-    int port = URI.create(proxyUrl).getPort();
-    String path = URI.create(proxyUrl).getPath() + "/ws/echo";
-    try (RawWebSocket browserLike = RawWebSocket.connect(port, path, WAIT, "Origin: http://127.0.0.1:" + port)) {
-      assertEquals(101, browserLike.status());
-      assertTrue(browserLike.acceptMatches(), "Sec-WebSocket-Accept answers the key");
-      browserLike.sendText("no Content-Length", false);
-      assertEquals("no Content-Length", browserLike.readFrame().text());
-      browserLike.sendFrame(0x8, false, new byte[] {0x03, (byte) 0xE8});
-      assertEquals(0x8, browserLike.readFrame().opcode());
-    }
-    assertEquals(1000, webSockets.takeEnded(WAIT).code());
   }
 
   private void deploy() {

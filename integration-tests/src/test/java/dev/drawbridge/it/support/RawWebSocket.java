@@ -102,6 +102,11 @@ public final class RawWebSocket implements AutoCloseable {
     return status;
   }
 
+  /** Every answer header, names lower-cased. */
+  public Map<String, String> headers() {
+    return headers;
+  }
+
   /** An answer header (name lower-cased; repeats joined with ", "), or null. */
   public String header(String name) {
     return headers.get(name.toLowerCase(Locale.ROOT));
@@ -150,6 +155,26 @@ public final class RawWebSocket implements AutoCloseable {
     }
     out.write(frame.toByteArray());
     out.flush();
+  }
+
+  /** Whatever bytes arrive within the socket's timeout, at most {@code max}, for diagnosing. */
+  public String readRaw(int max) throws IOException {
+    byte[] bytes = new byte[max];
+    int n = 0;
+    try {
+      int r;
+      while (n < max && (r = in.read(bytes, n, max - n)) > 0) {
+        n += r;
+      }
+    } catch (java.net.SocketTimeoutException e) {
+      // As much as there was.
+    }
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      int b = bytes[i] & 0xFF;
+      text.append(b >= 0x20 && b < 0x7F ? String.valueOf((char) b) : String.format("\\x%02x", b));
+    }
+    return text.toString();
   }
 
   /** Reads one frame from the server (unmasked). */

@@ -46,7 +46,7 @@ public class ClientServlet extends HttpServlet {
   public void init() {
     Tunnel tunnel = Responses.tunnel(getServletContext());
     gate = new ClientGate(tunnel.settings());
-    upgrades = new UpgradeHandshake(tunnel.settings());
+    upgrades = new UpgradeHandshake(tunnel::settings);
     inFlight = new InFlightLimit();
     releaseInFlight = ended -> inFlight.release(ended.backendId());
     tunnel.addEndListener(releaseInFlight);

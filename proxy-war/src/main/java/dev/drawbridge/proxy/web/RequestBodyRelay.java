@@ -80,11 +80,12 @@ final class RequestBodyRelay implements ExchangeRelay {
       relay.endAgentCall();
       return;
     }
-    // The client's connection is another one: its listener is set in the lane, and queued before
-    // anything the agent's listener can wake.
-    relay.lane.execute(relay::listenToClient);
-    // The agent's own connection, on its own request thread: the container calls back later.
+    // The agent's own connection, on its own request thread, first: the pump asks the agent's
+    // output isReady(), which a container refuses before its write listener is set. A wake from it
+    // before the client side is listening finds nothing to do.
     relay.agentOut.setWriteListener(relay.new AgentSide());
+    // The client's connection is another one: its listener is set in the lane.
+    relay.lane.execute(relay::listenToClient);
   }
 
   private void listenToClient() {

@@ -22,7 +22,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -49,12 +50,29 @@ final class UpgradeHandshake {
   /** Extra wait past the handshake deadline, which the reaper enforces, as a safety net. */
   private static final long WAIT_MARGIN_MILLIS = 2_000;
 
-  private final ProxySettings settings;
-  private final Semaphore waiting;
+  /** The running configuration: read per handshake, so a reload applies to the next one. */
+  private final Supplier<ProxySettings> liveSettings;
+  private final AtomicInteger waiting = new AtomicInteger();
 
-  UpgradeHandshake(ProxySettings settings) {
-    this.settings = settings;
-    this.waiting = new Semaphore(settings.upgrades().maxHandshakes());
+  UpgradeHandshake(Supplier<ProxySettings> liveSettings) {
+    this.liveSettings = liveSettings;
+  }
+
+  private ProxySettings settings() {
+    return liveSettings.get();
+  }
+
+  /** Takes a waiting place unless {@code maxUpgradeHandshakes} threads wait already. */
+  private boolean tryWait(int max) {
+    while (true) {
+      int now = waiting.get();
+      if (now >= max) {
+        return false;
+      }
+      if (waiting.compareAndSet(now, now + 1)) {
+        return true;
+      }
+    }
   }
 
   /**
@@ -98,7 +116,7 @@ final class UpgradeHandshake {
           + " upgraded connections open, its limit; retry shortly.");
       return;
     }
-    if (!waiting.tryAcquire()) {
+    if (!tryWait(settings().upgrades().maxHandshakes())) {
       backend.releaseUpgrade();
       inFlight.release(backend.id());
       busy(clientResponse, "Too many WebSocket handshakes are waiting for their backends; retry shortly.");
@@ -114,14 +132,14 @@ final class UpgradeHandshake {
           new RequestHead(id, backend.id(), clientRequest.getMethod(), routed.target(), headers, BodyMode.NONE, 0, null, upgrade);
       exchange = backend.open(head, client, clientAddress);
       relay =
-          new UpgradeRelay(exchange, client, ForwardedHeaders.viaEntry(clientRequest.getProtocol(), settings.via()),
+          new UpgradeRelay(exchange, client, ForwardedHeaders.viaEntry(clientRequest.getProtocol(), settings().via()),
               Responses.handoff(clientRequest.getServletContext()));
       client.bind(relay);
       exchange.attach(relay);
       backend.submit(exchange);
       answer = await(exchange, client);
     } finally {
-      waiting.release();
+      waiting.decrementAndGet();
     }
     clientResponse.setHeader(Protocol.EXCHANGE_ID_HEADER, exchange.id());
     if (answer.isError()) {
@@ -167,13 +185,13 @@ final class UpgradeHandshake {
   }
 
   private void busy(HttpServletResponse clientResponse, String message) throws IOException {
-    clientResponse.setHeader("Retry-After", Integer.toString(settings.retryAfterSeconds()));
+    clientResponse.setHeader("Retry-After", Integer.toString(settings().retryAfterSeconds()));
     Responses.text(clientResponse, 503, message);
   }
 
   /** Waits for the answer; past the deadline (which the reaper enforces first) ends the exchange itself. */
   private HandshakeAnswer await(Exchange exchange, UpgradeClientLeg client) {
-    long bound = settings.upgrades().handshakeTimeout().toMillis() + WAIT_MARGIN_MILLIS;
+    long bound = settings().upgrades().handshakeTimeout().toMillis() + WAIT_MARGIN_MILLIS;
     try {
       HandshakeAnswer answer = client.await(bound);
       if (answer == null) {

@@ -265,7 +265,13 @@ final class UpgradeRelay implements ExchangeRelay {
 
   private boolean writeToClient() {
     try {
-      clientOut.write(downBuffer.array(), downOffset, downLength);
+      if (clientConnection != null) {
+        // An exact copy for an upgraded connection: Undertow's (WildFly's) upgraded output, in
+        // non-blocking mode, writes the whole array it is given, whatever the offset and length.
+        clientOut.write(java.util.Arrays.copyOfRange(downBuffer.array(), downOffset, downOffset + downLength));
+      } else {
+        clientOut.write(downBuffer.array(), downOffset, downLength);
+      }
     } catch (IOException | IllegalStateException e) {
       exchange.clientGone("The client's connection broke: " + e);
       return false;
