@@ -211,7 +211,7 @@ if [ "$NODES" -gt 1 ]; then
   for n in $(seq "$NODES"); do
     echo "    server n$n $(node_address "$n"):$PORT check" >> "$WORK/haproxy.cfg"
   done
-  LB_BIND=127.0.0.1:$PORT LB_STATS_BIND=127.0.0.1:$STATS_PORT LB_CHECK_INTERVAL=1s DRAWBRIDGE_PATH="" \
+  LB_BIND=127.0.0.1:$PORT LB_STATS_BIND=127.0.0.1:$STATS_PORT LB_CHECK_INTERVAL=1s LB_CHECK_TIMEOUT=5s DRAWBRIDGE_PATH="" \
     haproxy -db -f "$WORK/haproxy.cfg" > "$WORK/haproxy.log" 2>&1 &
   HAPROXY_PID=$!
   STARTED_PIDS+=("$HAPROXY_PID")

@@ -76,6 +76,9 @@ public final class Haproxy implements AutoCloseable {
       env.put("LB_BIND", "127.0.0.1:" + port);
       env.put("LB_STATS_BIND", "127.0.0.1:" + statsPort);
       env.put("LB_CHECK_INTERVAL", checkInterval.toMillis() + "ms");
+      // A node refusing connections or answering 503 fails its check at once whatever this is; a
+      // machine busy with other builds can stall every node for seconds, which is not a failure.
+      env.put("LB_CHECK_TIMEOUT", "30s");
       env.put("DRAWBRIDGE_PATH", ProxyServer.CONTEXT_PATH);
       Process process = builder.start();
       ProcessOutput output = new ProcessOutput("haproxy-" + process.pid(), process);
