@@ -258,7 +258,7 @@
       seen.title = agent.lastSeen;
       const token = el("td", "mono", agent.token || "—");
       token.title = "first 12 hex digits of the SHA-256 of the agent's token";
-      row.append(since, seen, el("td", null, number(agent.inFlight)), token);
+      row.append(since, seen, el("td", null, number(agent.inFlight)), token, nodesCell(agent.nodes || []));
       return row;
     });
     field(node, "agents").replaceChildren(...rows);
@@ -268,6 +268,22 @@
   }
 
   // On a phone each row becomes a small card; every cell then shows its column's name.
+  /** The proxy nodes an agent reports; a node it cannot reach stands out. */
+  function nodesCell(nodes) {
+    const cell = el("td", "mono");
+    if (nodes.length === 0) {
+      cell.textContent = "—";
+      return cell;
+    }
+    const attached = nodes.filter((n) => n.state === "connected").length;
+    cell.append(el("span", attached < nodes.length ? "stale" : null, attached + " of " + nodes.length));
+    for (const n of nodes) {
+      const line = el("span", "node" + (n.state === "connected" ? "" : " stale"), n.node + (n.state === "connected" ? "" : " (" + n.state + ")"));
+      cell.append(el("br"), line);
+    }
+    return cell;
+  }
+
   function labelCells(tbody) {
     const names = [...tbody.closest("table").querySelectorAll("thead th")].map((th) => th.textContent);
     for (const row of tbody.rows) {
@@ -340,7 +356,13 @@
     const node = $("verdict");
     const missing = report.backends.filter((b) => b.agents.length === 0).map((b) => "'" + b.id + "'");
     const queued = report.backends.reduce((n, b) => n + b.queueDepth, 0);
-    if (missing.length) {
+    if (report.phase === "leaving" || report.phase === "draining") {
+      node.className = "verdict warn";
+      node.textContent = report.phase === "leaving"
+        ? "This node is leaving its load balancer: readiness answers 503 and it still takes work, for now."
+        : "This node drains: its agents are told, new requests get 503, " + plural(report.liveExchanges, "request")
+          + " still to finish before it can be stopped.";
+    } else if (missing.length) {
       node.className = "verdict bad";
       node.textContent = "No agent is connected for backend " + missing.join(", ") + ": its requests cannot be answered.";
     } else if (report.backends.some((b) => b.queueDepth > 0 && b.oldestQueuedMillis >= 1000)) {

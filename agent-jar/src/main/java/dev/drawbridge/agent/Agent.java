@@ -2,9 +2,8 @@ package dev.drawbridge.agent;
 
 import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.protocol.RequestHead;
+import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,32 +22,31 @@ import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.io.CloseMode;
 
 /**
- * A running agent: {@code --polls} pollers that fetch work from the proxy, and a worker pool of
- * {@code --concurrency} threads that run each {@link Exchange}. Embeddable: tests create one,
- * {@link #start()} it and {@link #close()} it; {@link Main} adds only flags, logging and signals.
+ * A running agent: on every proxy node ({@link ProxyNodes}), {@code --polls} pollers that fetch
+ * work, and one worker pool of {@code --concurrency} threads that run each {@link Exchange}, whose
+ * slots all nodes share ({@link Capacity}). Embeddable: tests create one, {@link #start()} it and
+ * {@link #close()} it; {@link Main} adds only flags, logging and signals.
  */
 public final class Agent implements AutoCloseable {
 
   private static final Logger LOG = Logger.getLogger(Agent.class.getName());
 
-  /** How long stopping pollers may take; they only wait on cancelled calls by then. */
-  private static final long POLLER_STOP_MILLIS = 5_000;
+  /** How long stopping the worker pool may take after its exchanges were aborted. */
+  private static final long WORKER_STOP_MILLIS = 5_000;
 
   private final AgentConfig config;
   /** This agent's process instance: the proxy tells a restarted agent from its predecessor by it. */
   private final String instance;
-  private final ProxyLink proxyLink;
   private final Capacity capacity;
-  private final ProxyClient proxyClient;
-  private final ResponseBatcher batcher;
+  private final TokenSource token;
+  private final ProxyNodes nodes;
   private final CloseableHttpClient backendClient;
   private final HttpHost target;
   private final BackendHealth health;
   private final UpgradedConnections upgraded;
   private final ThreadPoolExecutor workers;
   private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
-  private final List<Poller> pollers = new ArrayList<>();
-  private final List<Thread> pollerThreads = new ArrayList<>();
+  private final ThreadFactory pollerThreads = threads("drawbridge-poll-");
   private final CountDownLatch stopSignal = new CountDownLatch(1);
   private final CompletableFuture<Throwable> fatal = new CompletableFuture<>();
   private volatile boolean draining;
@@ -56,17 +54,21 @@ public final class Agent implements AutoCloseable {
   private boolean drained;
 
   public Agent(AgentConfig config) {
+    this(config, NodeResolver.system(config.transport().egressProxy() != null));
+  }
+
+  /** An agent finding its proxy nodes with {@code resolver}, for tests. */
+  Agent(AgentConfig config, NodeResolver resolver) {
     this.config = config;
-    this.proxyLink = new ProxyLink(config);
-    this.capacity = new Capacity(config.concurrency());
     this.instance = ClientFactory.newInstance();
-    this.proxyClient = new ProxyClient(config, instance);
-    // The call ahead of a response may take a whole proxy timeout, and so may its own.
-    this.batcher = new ResponseBatcher(proxyClient::sendBatch, config.proxyTimeout().multipliedBy(2));
+    this.capacity = new Capacity(config.concurrency(), config.polls());
+    this.token = TokenSource.of(config);
+    this.nodes = new ProxyNodes(config.proxies(), config.backend(), resolver,
+        config.transport().resolveInterval(), this::link, this::startPolling, this::letGo);
     this.backendClient = ClientFactory.backendClient(config);
     this.target = new HttpHost(config.target().getScheme(), config.target().getHost(), config.target().getPort());
     this.health = new BackendHealth(config);
-    this.upgraded = new UpgradedConnections(UpgradedConnections.DEFAULT_MAX, proxyClient);
+    this.upgraded = new UpgradedConnections(UpgradedConnections.DEFAULT_MAX);
     this.workers = new ThreadPoolExecutor(config.concurrency(), config.concurrency(), 30, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(), threads("drawbridge-exchange-"));
     // Idle agents keep no worker threads.
@@ -85,34 +87,50 @@ public final class Agent implements AutoCloseable {
     started = true;
     LOG.info("Drawbridge agent " + Protocol.SOFTWARE_VERSION + " (protocol " + Protocol.VERSION + "): agent "
         + config.agentId() + " (process " + instance.substring(0, 8) + ") serving backend " + config.backend() + " -> target " + config.target()
-        + " via proxy " + config.proxy() + ", concurrency " + config.concurrency());
-    ThreadFactory pollerThreadFactory = threads("drawbridge-poll-");
-    // One extra poller only listens: it keeps the agent visible to the proxy when all slots are busy.
-    for (int i = 0; i <= config.polls(); i++) {
-      Poller poller =
-          new Poller(this, proxyClient, capacity, proxyLink, config.maxBackoff(), i == config.polls(), health);
-      Thread thread = pollerThreadFactory.newThread(poller);
-      pollers.add(poller);
-      pollerThreads.add(thread);
-      thread.start();
-    }
-    health.onChange(() -> pollers.forEach(Poller::healthChanged));
+        + " via proxy " + String.join(", ", config.proxies().stream().map(URI::toString).toList())
+        + ", concurrency " + config.concurrency() + " shared by all proxy nodes"
+        + ", names looked up again every " + Durations.format(config.transport().resolveInterval()));
+    health.onChange(() -> nodes.links().forEach(NodeLink::healthChanged));
+    nodes.start();
     health.start();
   }
 
-  /** Runs {@code clientRequest} on a worker; {@code holdsSlot} says whether it returns a capacity slot when done. */
-  void dispatch(RequestHead clientRequest, boolean holdsSlot) {
+  private NodeLink link(ProxyNode node) {
+    return new NodeLink(config, node, token, instance, nodes, nodes::report);
+  }
+
+  private void startPolling(NodeLink link) {
+    link.start(this, config, capacity, health, pollerThreads);
+  }
+
+  /** The node left DNS: no more polls to it; its exchanges finish, then its connections close. */
+  private void letGo(NodeLink link) {
+    try {
+      link.finishPolling(capacity, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(NodeLink.POLLER_STOP_MILLIS));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    link.detach();
+  }
+
+  /**
+   * Runs {@code clientRequest}, fetched from {@code node}, on a worker; {@code holdsSlot} says
+   * whether it returns a capacity slot when done.
+   */
+  void dispatch(RequestHead clientRequest, boolean holdsSlot, NodeLink node) {
     if (clientRequest.wantsUpgrade()) {
-      dispatchUpgrade(clientRequest, holdsSlot);
+      dispatchUpgrade(clientRequest, holdsSlot, node);
       return;
     }
-    Exchange exchange = new Exchange(clientRequest, config, proxyClient, batcher, backendClient, target, draining);
+    Exchange exchange = new Exchange(
+        clientRequest, config, node.proxyClient(), node.batcher(), backendClient, target, draining);
     String id = exchange.id();
     if (exchanges.putIfAbsent(id, exchange) != null) {
       LOG.warning("exchange " + id + ": delivered twice by the proxy; ignoring the second copy");
       capacity.release(holdsSlot ? 1 : 0);
       return;
     }
+    node.exchangeStarted();
     try {
       workers.execute(() -> {
         try {
@@ -120,21 +138,23 @@ public final class Agent implements AutoCloseable {
         } finally {
           exchanges.remove(id, exchange);
           capacity.release(holdsSlot ? 1 : 0);
+          node.exchangeEnded();
         }
       });
     } catch (RejectedExecutionException e) {
       exchanges.remove(id, exchange);
       capacity.release(holdsSlot ? 1 : 0);
+      node.exchangeEnded();
       LOG.warning("exchange " + id + ": dropped because the agent has stopped; the proxy will time it out");
     }
   }
 
   /**
    * Runs a handshake on a worker, holding a slot only until the backend answered: an open upgraded
-   * connection holds neither a slot nor a worker.
+   * connection holds neither a slot nor a worker. It lives on {@code node}, which delivered it.
    */
-  private void dispatchUpgrade(RequestHead clientRequest, boolean holdsSlot) {
-    UpgradeExchange exchange = new UpgradeExchange(clientRequest, config, proxyClient, upgraded);
+  private void dispatchUpgrade(RequestHead clientRequest, boolean holdsSlot, NodeLink node) {
+    UpgradeExchange exchange = new UpgradeExchange(clientRequest, config, node.proxyClient(), upgraded);
     boolean agentDraining = draining;
     try {
       workers.execute(() -> {
@@ -155,14 +175,14 @@ public final class Agent implements AutoCloseable {
     return upgraded.openCount();
   }
 
-  /** The proxy says {@code id} is over (client gone, timeout): stop working on it. */
-  void cancel(String id) {
+  /** {@code node} says {@code id} is over (client gone, timeout): stop working on it. */
+  void cancel(String id, NodeLink node) {
     if (upgraded.cancel(id)) {
       LOG.fine("exchange " + id + ": upgraded connection closed by the proxy");
       return;
     }
     Exchange exchange = exchanges.get(id);
-    if (exchange != null) {
+    if (exchange != null && exchange.from(node.proxyClient())) {
       LOG.fine("exchange " + id + ": cancelled by the proxy");
       exchange.cancel();
     }
@@ -193,9 +213,14 @@ public final class Agent implements AutoCloseable {
     return exchanges.size();
   }
 
-  /** True once a poll succeeded and no later one failed. */
+  /** True while at least one proxy node's last poll succeeded. */
   public boolean isConnected() {
-    return proxyLink.state() == ProxyLink.State.CONNECTED;
+    return nodes.connected() > 0;
+  }
+
+  /** The proxy nodes and their states, as reported to each node. */
+  String nodesReport() {
+    return nodes.report();
   }
 
   /** True once {@link #drain()} has begun. */
@@ -204,9 +229,9 @@ public final class Agent implements AutoCloseable {
   }
 
   /**
-   * Stops polling (the proxy is told first, see {@link #finishPollers}) and lets exchanges in
-   * flight finish for up to {@code --drain-timeout}; the rest are aborted. Returns how many
-   * finished.
+   * Stops polling every node (each node is told first, see {@link ProxyNodes#finishPolling}) and
+   * lets exchanges in flight finish for up to {@code --drain-timeout}; the rest are aborted. Returns
+   * how many finished.
    */
   public synchronized int drain() {
     if (drained) {
@@ -221,7 +246,7 @@ public final class Agent implements AutoCloseable {
     // An upgraded connection has no end to wait for; its client sees it close and reconnects.
     upgraded.close();
     try {
-      finishPollers();
+      nodes.finishPolling(capacity);
       int inFlight = Math.max(inFlightAtStart, exchanges.size());
       // Logged in every case: from here a successor under the same --agent-id may start beside it.
       LOG.info("Stopping: the proxy hands this agent no more requests; waiting up to "
@@ -236,7 +261,7 @@ public final class Agent implements AutoCloseable {
           + abandoned + " requests still in flight (raise --drain-timeout to wait longer)");
       exchanges.values().forEach(Exchange::cancel);
       workers.shutdownNow();
-      workers.awaitTermination(POLLER_STOP_MILLIS, TimeUnit.MILLISECONDS);
+      workers.awaitTermination(WORKER_STOP_MILLIS, TimeUnit.MILLISECONDS);
       return Math.max(0, inFlight - abandoned);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -245,41 +270,11 @@ public final class Agent implements AutoCloseable {
     }
   }
 
-  /**
-   * Ends the pollers without cutting a poll that may carry requests: such requests would be lost
-   * to both sides until the proxy's response timeout. The goodbye goes first: the proxy then hands
-   * this agent no more work and answers its held polls at once; each poller reads its last answer,
-   * passes on what it got (a draining agent refuses it with 503) and ends. Pollers waiting for a
-   * slot are woken; one still in a call after {@link #POLLER_STOP_MILLIS} (a proxy that does not
-   * answer) is cut.
-   */
-  private void finishPollers() throws InterruptedException {
-    pollers.forEach(Poller::finish);
-    proxyClient.leave();
-    for (int i = 0; i < pollers.size(); i++) {
-      if (!pollers.get(i).inCall()) {
-        pollerThreads.get(i).interrupt();
-      }
-    }
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(POLLER_STOP_MILLIS);
-    for (Thread thread : pollerThreads) {
-      thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-    }
-    for (int i = 0; i < pollers.size(); i++) {
-      Thread thread = pollerThreads.get(i);
-      if (thread.isAlive()) {
-        pollers.get(i).stop();
-        thread.interrupt();
-        thread.join(POLLER_STOP_MILLIS);
-      }
-    }
-  }
-
   /** Drains, then closes both HTTP clients. */
   @Override
   public void close() {
     drain();
-    proxyClient.close();
+    nodes.close();
     backendClient.close(CloseMode.IMMEDIATE);
   }
 

@@ -2,13 +2,15 @@ package dev.drawbridge.agent;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
  * Everything an {@link Agent} needs, already validated. Build one with {@link CommandLine} or
  * directly in tests.
  *
- * @param proxy proxy base URL including its context path, without a trailing slash
+ * @param proxies proxy base URLs including their context path, without a trailing slash; the agent
+ *     attaches to every address each one's host name resolves to
  * @param target backend base URL; its path (without a trailing slash) prefixes every request target
  * @param backend backend id on the proxy
  * @param token agent token; never logged, never printed by {@link #toString()}
@@ -24,12 +26,12 @@ import java.util.Objects;
  * @param maxBackoff cap of the reconnect backoff
  * @param healthPath path on the target checked with GET, starting with '/', or null for no check
  * @param healthInterval time between two health checks
- * @param transport trust store and forward proxy toward the proxy
+ * @param transport trust store, forward proxy and name lookups toward the proxy
  * @param tokenFile the file {@code token} was read from, followed for changes; null for a token
  *     given directly
  */
 public record AgentConfig(
-    URI proxy,
+    List<URI> proxies,
     URI target,
     String backend,
     String token,
@@ -51,7 +53,10 @@ public record AgentConfig(
   public static final int MAX_POLL_BATCH = 32;
 
   public AgentConfig {
-    Objects.requireNonNull(proxy, "proxy");
+    proxies = List.copyOf(proxies);
+    if (proxies.isEmpty()) {
+      throw new IllegalArgumentException("at least one proxy URL");
+    }
     Objects.requireNonNull(target, "target");
     Objects.requireNonNull(backend, "backend");
     Objects.requireNonNull(token, "token");
@@ -76,20 +81,25 @@ public record AgentConfig(
     polls = Math.min(polls, concurrency);
   }
 
-  /** A config whose token was given directly, not read from a file. */
+  /** A config with one proxy URL whose token was given directly, not read from a file. */
   public AgentConfig(URI proxy, URI target, String backend, String token, String agentId, int concurrency,
       int polls, Duration connectTimeout, Duration backendTimeout, Duration proxyTimeout, boolean preserveHost,
       Duration drainTimeout, Duration maxBackoff, String healthPath, Duration healthInterval, ProxyTransport transport) {
-    this(proxy, target, backend, token, agentId, concurrency, polls, connectTimeout, backendTimeout, proxyTimeout,
-        preserveHost, drainTimeout, maxBackoff, healthPath, healthInterval, transport, null);
+    this(List.of(proxy), target, backend, token, agentId, concurrency, polls, connectTimeout, backendTimeout,
+        proxyTimeout, preserveHost, drainTimeout, maxBackoff, healthPath, healthInterval, transport, null);
+  }
+
+  /** The first proxy URL, which names the proxy in messages. */
+  public URI proxy() {
+    return proxies.get(0);
   }
 
   /** A config reaching the proxy directly and trusting the JVM's trust store. */
   public AgentConfig(URI proxy, URI target, String backend, String token, String agentId, int concurrency,
       int polls, Duration connectTimeout, Duration backendTimeout, Duration proxyTimeout, boolean preserveHost,
       Duration drainTimeout, Duration maxBackoff) {
-    this(proxy, target, backend, token, agentId, concurrency, polls, connectTimeout, backendTimeout, proxyTimeout,
-        preserveHost, drainTimeout, maxBackoff, null, Duration.ofSeconds(5), ProxyTransport.DEFAULT, null);
+    this(List.of(proxy), target, backend, token, agentId, concurrency, polls, connectTimeout, backendTimeout,
+        proxyTimeout, preserveHost, drainTimeout, maxBackoff, null, Duration.ofSeconds(5), ProxyTransport.DEFAULT, null);
   }
 
   /** This config serving {@code otherBackend} at {@code otherTarget}, for agents with several routes. */
@@ -99,7 +109,7 @@ public record AgentConfig(
 
   /** Like {@link #forRoute(String, URI)}, with a token of its own (read from {@code otherTokenFile}, or null). */
   public AgentConfig forRoute(String otherBackend, URI otherTarget, String otherToken, java.nio.file.Path otherTokenFile) {
-    return new AgentConfig(proxy, otherTarget, otherBackend, otherToken, agentId, concurrency, polls, connectTimeout,
+    return new AgentConfig(proxies, otherTarget, otherBackend, otherToken, agentId, concurrency, polls, connectTimeout,
         backendTimeout, proxyTimeout, preserveHost, drainTimeout, maxBackoff, healthPath, healthInterval, transport,
         otherTokenFile);
   }
@@ -107,7 +117,7 @@ public record AgentConfig(
   /** A config with the documented defaults, for embedding and tests. */
   public static AgentConfig defaults(URI proxy, URI target, String token) {
     return new AgentConfig(
-        proxy,
+        List.of(proxy),
         target,
         "default",
         token,
@@ -128,7 +138,7 @@ public record AgentConfig(
 
   /** The same config with a backend health check on {@code path} every {@code interval}. */
   public AgentConfig withHealthCheck(String path, Duration interval) {
-    return new AgentConfig(proxy, target, backend, token, agentId, concurrency, polls, connectTimeout,
+    return new AgentConfig(proxies, target, backend, token, agentId, concurrency, polls, connectTimeout,
         backendTimeout, proxyTimeout, preserveHost, drainTimeout, maxBackoff, path, interval, transport, tokenFile);
   }
 
@@ -141,7 +151,7 @@ public record AgentConfig(
   @Override
   public String toString() {
     // The record default would print the token.
-    return "AgentConfig[proxy=" + proxy + ", target=" + target + ", backend=" + backend
+    return "AgentConfig[proxies=" + proxies + ", target=" + target + ", backend=" + backend
         + ", agentId=" + agentId + ", concurrency=" + concurrency + ", polls=" + polls + ", " + transport + "]";
   }
 }

@@ -4,6 +4,7 @@ import dev.drawbridge.protocol.Protocol;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
+import org.apache.hc.client5.http.DnsResolver;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
@@ -36,7 +37,7 @@ final class ClientFactory {
    * {@code https.proxyHost} settings, since the way out of a private network often needs them.
    */
   static CloseableHttpClient proxyClient(AgentConfig config) {
-    return proxyClient(config, proxyPool(config), newInstance());
+    return proxyClient(config, proxyPool(config, new ProxyNode(config.proxy(), null)), TokenSource.of(config), newInstance());
   }
 
   /**
@@ -47,21 +48,29 @@ final class ClientFactory {
     return java.util.UUID.randomUUID().toString();
   }
 
-  /** The connections of the agent-to-proxy leg, for {@link #proxyClient(AgentConfig, PoolingHttpClientConnectionManager, String)}. */
-  static PoolingHttpClientConnectionManager proxyPool(AgentConfig config) {
+  /**
+   * The connections of the agent-to-proxy leg to one node, for {@link #proxyClient(AgentConfig,
+   * PoolingHttpClientConnectionManager, TokenSource, String)}. They go to the node's address while TLS and {@code Host}
+   * still use the URL's host name.
+   */
+  static PoolingHttpClientConnectionManager proxyPool(AgentConfig config, ProxyNode node) {
     int connections = config.polls() + 2 * config.concurrency();
     return pool(connections, config.connectTimeout(), config.proxyTimeout(), TimeValue.ofSeconds(2),
-        ProxyTls.strategy(config.transport()));
+        ProxyTls.strategy(config.transport()), PinnedDnsResolver.of(node));
   }
 
-  /** The agent-to-proxy client over {@code pool}, which the caller keeps to drop idle connections. */
-  static CloseableHttpClient proxyClient(AgentConfig config, PoolingHttpClientConnectionManager pool, String instance) {
+  /**
+   * The agent-to-proxy client over {@code pool}, which the caller keeps to drop idle connections,
+   * sending {@code token}'s token, which the clients of all of one agent's nodes share, and the
+   * process {@code instance}.
+   */
+  static CloseableHttpClient proxyClient(
+      AgentConfig config, PoolingHttpClientConnectionManager pool, TokenSource token, String instance) {
     HttpClientBuilder builder = common(pool, config.connectTimeout(), config.proxyTimeout());
     URI egress = config.transport().egressProxy();
     if (egress != null) {
       builder.setProxy(new HttpHost("http", egress.getHost(), egress.getPort()));
     }
-    TokenSource token = TokenSource.of(config);
     return builder
         .setUserAgent("drawbridge-agent/" + Protocol.SOFTWARE_VERSION)
         // Per call, not a default header: a token file may change while the agent runs.
@@ -80,12 +89,15 @@ final class ClientFactory {
   /**
    * Agent-to-proxy leg of upgraded connections: two calls per open connection, each streaming as
    * long as the connection is open, so no read timeout (the proxy's idle timeout ends a silent
-   * connection) and a pool of their own, so they never starve polls and responses.
+   * connection) and a pool of their own, so they never starve polls and responses. Like the other
+   * calls, they go to {@code node}'s address and send {@code token}'s token.
    */
-  static CloseableHttpClient upgradedClient(AgentConfig config, int maxConnections, String instance) {
+  static CloseableHttpClient upgradedClient(
+      AgentConfig config, int maxConnections, ProxyNode node, TokenSource token, String instance) {
     PoolingHttpClientConnectionManager pool =
         PoolingHttpClientConnectionManagerBuilder.create()
             .setTlsSocketStrategy(ProxyTls.strategy(config.transport()))
+            .setDnsResolver(PinnedDnsResolver.of(node))
             .useSystemProperties()
             .setMaxConnTotal(2 * maxConnections)
             .setMaxConnPerRoute(2 * maxConnections)
@@ -104,9 +116,11 @@ final class ClientFactory {
     }
     return builder
         .setUserAgent("drawbridge-agent/" + Protocol.SOFTWARE_VERSION)
+        // Per call, as for the other calls: a token file may change while the agent runs.
+        .addRequestInterceptorFirst(
+            (request, entity, context) -> request.setHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token.current()))
         .setDefaultHeaders(
             List.of(
-                new BasicHeader(HttpHeaders.AUTHORIZATION, "Bearer " + config.token()),
                 new BasicHeader(Protocol.AGENT_ID_HEADER, config.agentId()),
                 new BasicHeader(Protocol.AGENT_INSTANCE_HEADER, instance),
                 new BasicHeader(Protocol.AGENT_VERSION_HEADER, Protocol.SOFTWARE_VERSION),
@@ -131,13 +145,14 @@ final class ClientFactory {
 
   /** The connections of the agent-to-backend leg, one per exchange slot. */
   static PoolingHttpClientConnectionManager backendPool(AgentConfig config) {
-    return pool(config.concurrency(), config.connectTimeout(), config.backendTimeout(), TimeValue.ofSeconds(1), null);
+    return pool(config.concurrency(), config.connectTimeout(), config.backendTimeout(), TimeValue.ofSeconds(1), null,
+        null);
   }
 
   /** Agent-to-backend leg of the health check: one connection, never shared with client requests. */
   static CloseableHttpClient healthClient(AgentConfig config) {
     PoolingHttpClientConnectionManager pool =
-        pool(1, config.connectTimeout(), config.healthInterval(), TimeValue.ofSeconds(1), null);
+        pool(1, config.connectTimeout(), config.healthInterval(), TimeValue.ofSeconds(1), null, null);
     return common(pool, config.connectTimeout(), config.healthInterval())
         .disableDefaultUserAgent()
         .build();
@@ -145,9 +160,10 @@ final class ClientFactory {
 
   private static PoolingHttpClientConnectionManager pool(
       int connections, Duration connectTimeout, Duration socketTimeout, TimeValue validateAfter,
-      TlsSocketStrategy tls) {
+      TlsSocketStrategy tls, DnsResolver dns) {
     return PoolingHttpClientConnectionManagerBuilder.create()
         .setTlsSocketStrategy(tls)
+        .setDnsResolver(dns)
         .useSystemProperties()
         .setMaxConnTotal(connections)
         .setMaxConnPerRoute(connections)

@@ -99,8 +99,8 @@ final class CommandLine {
   }
 
   private AgentConfig config(URI target, Token token) throws UsageException {
-    URI proxy = url(Flag.PROXY);
-    refuseInsecureProxy(proxy);
+    List<URI> proxies = proxies();
+    URI proxy = proxies.get(0);
     String backend = text(Flag.BACKEND, "default");
     if (backend.isBlank()) {
       throw new UsageException(source(Flag.BACKEND) + " must not be empty");
@@ -112,7 +112,7 @@ final class CommandLine {
       throw new UsageException(source(Flag.AGENT_ID) + " must be non-empty printable text");
     }
     return new AgentConfig(
-        proxy,
+        proxies,
         target,
         backend.trim(),
         token.text(),
@@ -128,8 +128,30 @@ final class CommandLine {
         healthPath(),
         duration(Flag.HEALTH_INTERVAL, "5s", false),
         new ProxyTransport(trustStore(), text(Flag.TRUST_STORE_PASSWORD, null), EgressProxy.choose(
-            proxy, text(Flag.EGRESS_PROXY, null), source(Flag.EGRESS_PROXY), env)),
+            proxy, text(Flag.EGRESS_PROXY, null), source(Flag.EGRESS_PROXY), env),
+            duration(Flag.RESOLVE_INTERVAL, "30s", false)),
         token.file());
+  }
+
+  /** The --proxy URLs, each checked; one egress choice (the first URL's) serves them all. */
+  private List<URI> proxies() throws UsageException {
+    String text = text(Flag.PROXY, null);
+    if (text == null) {
+      throw new UsageException(Flag.PROXY.flag() + " is required (or set " + Flag.PROXY.env() + ")");
+    }
+    List<URI> proxies = new ArrayList<>();
+    for (String part : text.split(",", -1)) {
+      if (part.isBlank()) {
+        throw new UsageException(source(Flag.PROXY) + ": '" + text + "' has an empty entry; separate URLs with single commas");
+      }
+      URI proxy = url(source(Flag.PROXY), part);
+      refuseInsecureProxy(proxy);
+      if (proxies.contains(proxy)) {
+        throw new UsageException(source(Flag.PROXY) + ": '" + proxy + "' is given more than once");
+      }
+      proxies.add(proxy);
+    }
+    return proxies;
   }
 
   /**

@@ -77,6 +77,11 @@ final class Exchange implements Runnable {
     return clientRequest.id();
   }
 
+  /** True when this exchange was fetched through {@code node}'s client. */
+  boolean from(ProxyClient node) {
+    return proxyClient == node;
+  }
+
   /** Stops work on this exchange: the client went away or the proxy gave up on it. */
   void cancel() {
     cancelled = true;

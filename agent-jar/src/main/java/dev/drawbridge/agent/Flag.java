@@ -7,7 +7,10 @@ import java.util.Locale;
  * a flag on the command line wins over its variable.
  */
 enum Flag {
-  PROXY("URL", null, "Base URL of the Drawbridge proxy, including its context path (required)."),
+  PROXY(
+      "URL[,URL...]",
+      null,
+      "Base URL of the Drawbridge proxy, including its context path (required). The agent attaches to every proxy node: to every address the host name resolves to, and to each URL of a comma-separated list."),
   TARGET(
       "URL",
       null,
@@ -44,6 +47,10 @@ enum Flag {
       "none",
       "Path on the target checked with GET (2xx or 3xx is healthy); while it fails the agent takes no work and the proxy answers 503."),
   HEALTH_INTERVAL("DURATION", "5s", "Time between two backend health checks (with --health-path)."),
+  RESOLVE_INTERVAL(
+      "DURATION",
+      "30s",
+      "How often the --proxy host names are looked up again, to attach to new proxy nodes and let go of removed ones."),
   TRUST_STORE(
       "FILE",
       null,

@@ -9,14 +9,16 @@ import java.util.logging.Logger;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
 
 /**
- * One long-poll loop: reserve free slots, ask the proxy for at most that many exchanges, hand each
- * to the agent, give back the slots not used. Reconnects with backoff after any failure.
+ * One long-poll loop toward one proxy node: reserve free slots, ask the node for at most that many
+ * exchanges, hand each to the agent, give back the slots not used. Reconnects with backoff after
+ * any failure; the agent's other nodes are not affected.
  */
 final class Poller implements Runnable {
 
   private static final Logger LOG = Logger.getLogger(Poller.class.getName());
 
   private final Agent agent;
+  private final NodeLink node;
   private final ProxyClient proxyClient;
   private final Capacity capacity;
   private final ProxyLink proxyLink;
@@ -32,20 +34,14 @@ final class Poller implements Runnable {
    * @param listenOnly true for the poller that asks for no work: it keeps one poll outstanding even
    *     while every slot is busy, so the proxy still sees the agent alive and can pass cancellations
    */
-  Poller(
-      Agent agent,
-      ProxyClient proxyClient,
-      Capacity capacity,
-      ProxyLink proxyLink,
-      Duration maxBackoff,
-      boolean listenOnly,
-      BackendHealth health) {
+  Poller(Agent agent, NodeLink node, Capacity capacity, Duration maxBackoff, boolean listenOnly, BackendHealth health) {
     this.listenOnly = listenOnly;
     this.health = health;
     this.agent = agent;
-    this.proxyClient = proxyClient;
+    this.node = node;
+    this.proxyClient = node.proxyClient();
     this.capacity = capacity;
-    this.proxyLink = proxyLink;
+    this.proxyLink = node.link();
     this.backoff = new Backoff(maxBackoff);
   }
 
@@ -63,11 +59,11 @@ final class Poller implements Runnable {
   }
 
   private void pollOnce() throws InterruptedException {
-    int reserved = listenOnly ? 0 : capacity.reserve(AgentConfig.MAX_POLL_BATCH);
+    int reserved = listenOnly ? 0 : capacity.reserve(node, AgentConfig.MAX_POLL_BATCH);
     // Read after the reservation, which may have waited long: the poll says what is true now.
     boolean backendUp = health.isUp();
     if (!backendUp) {
-      capacity.release(reserved);
+      capacity.settle(node, reserved, 0);
       reserved = 0;
     }
     PollResult result;
@@ -75,7 +71,7 @@ final class Poller implements Runnable {
       result = fetch(reserved, backendUp);
     } catch (IOException | RuntimeException e) {
       // HttpClient reports a cancelled call with unchecked exceptions too; after stop() all are expected.
-      capacity.release(reserved);
+      capacity.settle(node, reserved, 0);
       if (healthChanged) {
         healthChanged = false;
         return;
@@ -86,23 +82,26 @@ final class Poller implements Runnable {
       return;
     }
     if (result == null) {
-      capacity.release(reserved);
+      capacity.settle(node, reserved, 0);
       return;
     }
-    proxyLink.connected(proxyClient.proxyVersion());
-    backoff.reset();
+    // A draining node's answers are not a reconnection: its backoff keeps growing, its state stays.
+    if (!result.draining()) {
+      proxyLink.connected(proxyClient.proxyVersion());
+      backoff.reset();
+    }
     int used = 0;
     try {
       for (RequestHead clientRequest : result.exchanges()) {
         // Exchanges beyond what was asked still get an answer, but hold no slot of their own.
-        agent.dispatch(clientRequest, used < reserved);
+        agent.dispatch(clientRequest, used < reserved, node);
         used++;
       }
       for (String id : result.cancelled()) {
-        agent.cancel(id);
+        agent.cancel(id, node);
       }
     } finally {
-      capacity.release(reserved - Math.min(used, reserved));
+      capacity.settle(node, reserved, used);
     }
     if (result.draining() && !stopped) {
       Duration wait = backoff.next();

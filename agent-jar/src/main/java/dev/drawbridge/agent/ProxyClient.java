@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.function.Supplier;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.client5.http.config.RequestConfig;
@@ -38,14 +39,22 @@ final class ProxyClient implements Closeable {
   private final CloseableHttpClient upgradedClient;
   private final String base;
   private final String backendParam;
+  private final Supplier<String> nodesReport;
 
-  /** @param instance this agent process's instance, sent on every call */
-  ProxyClient(AgentConfig config, String instance) {
-    this.pool = ClientFactory.proxyPool(config);
-    this.proxyClient = ClientFactory.proxyClient(config, pool, instance);
-    this.upgradedClient = ClientFactory.upgradedClient(config, UpgradedConnections.DEFAULT_MAX, instance);
-    this.base = config.proxy().toString();
+  /**
+   * A client of one proxy node.
+   *
+   * @param token the agent's token, the same for all its nodes
+   * @param instance this agent process's instance, sent on every call
+   * @param nodesReport the agent's nodes and their states, sent on every poll
+   */
+  ProxyClient(AgentConfig config, ProxyNode node, TokenSource token, String instance, Supplier<String> nodesReport) {
+    this.pool = ClientFactory.proxyPool(config, node);
+    this.proxyClient = ClientFactory.proxyClient(config, pool, token, instance);
+    this.upgradedClient = ClientFactory.upgradedClient(config, UpgradedConnections.DEFAULT_MAX, node, token, instance);
+    this.base = node.url().toString();
     this.backendParam = URLEncoder.encode(config.backend(), StandardCharsets.UTF_8);
+    this.nodesReport = nodesReport;
   }
 
   /** The software version the proxy named in its last successful poll answer, or null. */
@@ -63,6 +72,10 @@ final class ProxyClient implements Closeable {
       poll.setHeader(Protocol.BACKEND_HEALTH_HEADER, Protocol.BACKEND_DOWN);
     }
     poll.setHeader(Protocol.AGENT_FEATURES_HEADER, Protocol.FEATURE_UPGRADE);
+    String nodes = nodesReport.get();
+    if (!nodes.isEmpty()) {
+      poll.setHeader(Protocol.AGENT_NODES_HEADER, nodes);
+    }
     return poll;
   }
 

@@ -7,9 +7,10 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The agent's view of its connection to the proxy, shared by all pollers. It logs one line per
- * change of state (or of failure reason), not one per retry, so a proxy that is down for an hour
- * does not flood the log.
+ * The agent's view of its connection to one proxy node, shared by that node's pollers. It logs one
+ * line per change of state (or of failure reason), not one per retry, so a node that is down for
+ * an hour does not flood the log. With several nodes, each line says how many the agent is
+ * attached to, so an operator sees at once that the others still serve.
  *
  * <pre>
  *   STARTING --poll ok--> CONNECTED --poll failed--> FAILING --poll ok--> CONNECTED
@@ -29,17 +30,35 @@ final class ProxyLink {
     PROXY_DRAINING
   }
 
+  /** How many nodes the agent is attached to, for the log lines of one of them. */
+  interface Attachments {
+    /** Nodes whose link is connected now. */
+    int connected();
+
+    /** Nodes the agent knows now. */
+    int total();
+  }
+
   private final AgentConfig config;
-  private State state = State.STARTING;
+  private final ProxyNode node;
+  private final Attachments attachments;
+  /** Volatile, not guarded: other nodes' links read it while counting, holding their own lock. */
+  private volatile State state = State.STARTING;
   private String reason;
   private boolean everConnected;
 
-  ProxyLink(AgentConfig config) {
+  ProxyLink(AgentConfig config, ProxyNode node, Attachments attachments) {
     this.config = config;
+    this.node = node;
+    this.attachments = attachments;
   }
 
-  synchronized State state() {
+  State state() {
     return state;
+  }
+
+  ProxyNode node() {
+    return node;
   }
 
   /** A poll succeeded; {@code proxyVersion} is what the proxy announced (null if nothing). */
@@ -50,18 +69,18 @@ final class ProxyLink {
     state = State.CONNECTED;
     reason = null;
     everConnected = true;
-    LOG.info("Connected to proxy " + config.proxy()
+    LOG.info("Connected to proxy " + node.describe()
         + (proxyVersion == null ? "" : " (Drawbridge " + proxyVersion + ")")
-        + " as agent " + config.agentId() + " for backend " + config.backend());
+        + " as agent " + config.agentId() + " for backend " + config.backend() + attached());
   }
 
   /** A poll failed in a way that may heal by itself (network, 5xx, malformed answer). */
   synchronized void failed(String why, Duration retryIn) {
     if (change(State.FAILING, why)) {
       String prefix = everConnected
-          ? "Lost connection to proxy: "
-          : "Cannot reach proxy " + config.proxy() + ": ";
-      LOG.warning(prefix + why + "; retrying in " + Durations.seconds(retryIn) + " s");
+          ? "Lost connection to proxy " + node.describe() + ": "
+          : "Cannot reach proxy " + node.describe() + ": ";
+      LOG.warning(prefix + why + "; retrying in " + Durations.seconds(retryIn) + " s" + attached());
     }
   }
 
@@ -86,16 +105,26 @@ final class ProxyLink {
           + refusal.getMessage() + ")";
     }
     if (change(State.REJECTED, sentence)) {
-      LOG.log(Level.SEVERE, sentence + "; retrying every " + Durations.format(retryIn));
+      LOG.log(Level.SEVERE, sentence + "; retrying every " + Durations.format(retryIn) + attached());
     }
   }
 
   /** The proxy said it is shutting down, or that a reload removed this agent's backend. */
   synchronized void proxyDraining(Duration retryIn) {
     if (change(State.PROXY_DRAINING, null)) {
-      LOG.warning("The proxy is shutting down or no longer serves backend " + config.backend()
-          + "; finishing requests in flight and reconnecting in " + Durations.seconds(retryIn) + " s");
+      LOG.warning("The proxy is shutting down at " + node.describe() + " or no longer serves backend "
+          + config.backend() + "; finishing requests in flight and reconnecting in " + Durations.seconds(retryIn)
+          + " s" + attached());
     }
+  }
+
+  /** "; attached to 2 of 3 proxy nodes", or nothing when there is only one node. */
+  private String attached() {
+    int total = attachments.total();
+    if (total <= 1) {
+      return "";
+    }
+    return "; attached to " + attachments.connected() + " of " + total + " proxy nodes";
   }
 
   private boolean change(State next, String why) {

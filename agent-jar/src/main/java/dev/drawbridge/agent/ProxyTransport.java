@@ -2,6 +2,8 @@ package dev.drawbridge.agent;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
 
 /**
  * How the agent reaches the proxy, beyond its URL.
@@ -11,15 +13,33 @@ import java.nio.file.Path;
  * @param trustStorePassword password of {@code trustStore}, or null; never logged
  * @param egressProxy HTTP forward proxy ({@code http://host:port}) all proxy calls go through; null
  *     = direct, or the JVM's {@code https.proxyHost} settings
+ * @param resolveInterval how often the proxy host names are looked up again, to attach to new
+ *     nodes and let go of removed ones
  */
-public record ProxyTransport(Path trustStore, String trustStorePassword, URI egressProxy) {
+public record ProxyTransport(Path trustStore, String trustStorePassword, URI egressProxy, Duration resolveInterval) {
+
+  /** Default of {@code --resolve-interval}. */
+  public static final Duration DEFAULT_RESOLVE_INTERVAL = Duration.ofSeconds(30);
 
   /** The JVM's trust store, no forward proxy. */
   public static final ProxyTransport DEFAULT = new ProxyTransport(null, null, null);
 
+  public ProxyTransport {
+    Objects.requireNonNull(resolveInterval, "resolveInterval");
+    if (resolveInterval.isZero() || resolveInterval.isNegative()) {
+      throw new IllegalArgumentException("resolveInterval must be positive, got " + resolveInterval);
+    }
+  }
+
+  /** With the default resolve interval. */
+  public ProxyTransport(Path trustStore, String trustStorePassword, URI egressProxy) {
+    this(trustStore, trustStorePassword, egressProxy, DEFAULT_RESOLVE_INTERVAL);
+  }
+
   @Override
   public String toString() {
     // The record default would print the password.
-    return "ProxyTransport[trustStore=" + trustStore + ", egressProxy=" + egressProxy + "]";
+    return "ProxyTransport[trustStore=" + trustStore + ", egressProxy=" + egressProxy
+        + ", resolveInterval=" + resolveInterval + "]";
   }
 }

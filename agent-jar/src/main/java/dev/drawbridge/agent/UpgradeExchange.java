@@ -74,7 +74,7 @@ final class UpgradeExchange {
       ClassicHttpResponse answer = handshake.answer();
       if (answer.getCode() == 101) {
         ResponseHead head = new ResponseHead(101, switchHeaders(handshake.answerHeaders()), null, null);
-        handedOver = connections.open(clientRequest.id(), head, handshake, started);
+        handedOver = connections.open(clientRequest.id(), head, handshake, proxyClient, started);
         if (!handedOver) {
           handshake.close();
         }

@@ -24,14 +24,12 @@ final class UpgradedConnections implements AutoCloseable {
   static final int DEFAULT_MAX = 1000;
 
   private final int max;
-  private final ProxyClient proxyClient;
   private final AtomicInteger reserved = new AtomicInteger();
   private final Map<String, UpgradedConnection> open = new ConcurrentHashMap<>();
   private final ExecutorService pumps;
 
-  UpgradedConnections(int max, ProxyClient proxyClient) {
+  UpgradedConnections(int max) {
     this.max = max;
-    this.proxyClient = proxyClient;
     AtomicInteger count = new AtomicInteger();
     this.pumps =
         Executors.newCachedThreadPool(
@@ -64,8 +62,12 @@ final class UpgradedConnections implements AutoCloseable {
     reserved.decrementAndGet();
   }
 
-  /** Starts relaying a switched connection; false when the agent is stopping (nothing started). */
-  boolean open(String exchangeId, ResponseHead switchHead, BackendHandshake handshake, long startedNanos) {
+  /**
+   * Starts relaying a switched connection through {@code proxyClient}, the client of the proxy node
+   * that delivered it; false when the agent is stopping (nothing started).
+   */
+  boolean open(String exchangeId, ResponseHead switchHead, BackendHandshake handshake, ProxyClient proxyClient,
+      long startedNanos) {
     UpgradedConnection connection =
         new UpgradedConnection(exchangeId, switchHead, handshake, proxyClient, startedNanos, () -> closed(exchangeId));
     open.put(exchangeId, connection);

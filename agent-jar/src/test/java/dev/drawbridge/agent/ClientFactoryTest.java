@@ -16,7 +16,7 @@ class ClientFactoryTest {
 
   @Test
   void socketsToTheProxyAndTheBackendSetTcpNoDelay() {
-    try (PoolingHttpClientConnectionManager proxy = ClientFactory.proxyPool(config);
+    try (PoolingHttpClientConnectionManager proxy = ClientFactory.proxyPool(config, new ProxyNode(config.proxy(), null));
         PoolingHttpClientConnectionManager backend = ClientFactory.backendPool(config)) {
       assertTrue(proxy.getDefaultSocketConfig().isTcpNoDelay(), "agent to proxy");
       assertTrue(backend.getDefaultSocketConfig().isTcpNoDelay(), "agent to backend");

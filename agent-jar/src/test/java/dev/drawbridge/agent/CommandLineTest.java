@@ -88,6 +88,21 @@ class CommandLineTest {
 
   @TempDir static Path dir;
   @Test
+  void severalProxyUrlsAreSeveralNodesSharingOneConfig() throws UsageException {
+    AgentConfig config = config("--proxy https://edge-1.example.com/db/,https://edge-2.example.com:8443/db"
+        + " --target http://t --token x --resolve-interval 2m");
+    assertEquals(List.of(URI.create("https://edge-1.example.com/db"), URI.create("https://edge-2.example.com:8443/db")),
+        config.proxies());
+    assertEquals("https://edge-1.example.com/db", config.proxy().toString(), "the first names the proxy in messages");
+    assertEquals(Duration.ofMinutes(2), config.transport().resolveInterval());
+    assertEquals(Duration.ofSeconds(30), config("--proxy https://p --target http://t --token x").transport().resolveInterval());
+    assertEquals(List.of(URI.create("https://a"), URI.create("https://b")),
+        run("--token x", Map.of("DRAWBRIDGE_PROXY", "https://a, https://b", "DRAWBRIDGE_TARGET", "http://t"))
+            .config().proxies(),
+        "the variable takes the same list");
+  }
+
+  @Test
   void plainHttpIsAcceptedToLoopbackOrWhenAllowed() throws UsageException {
     for (String proxy : List.of("http://127.0.0.1:8080/d", "http://localhost/d", "http://[::1]:9/d", "http://127.9.9.9")) {
       assertEquals(proxy, config("--proxy " + proxy + " --target http://t --token x").proxy().toString());
@@ -307,6 +322,14 @@ class CommandLineTest {
             "DRAWBRIDGE_DRAIN_TIMEOUT: 'soon' is not a duration (use e.g. 500ms, 10s, 2m or a number of seconds)"),
         Arguments.of(REQUIRED + " --host-header=keep", Map.of(), "--host-header: 'keep' is not preserve or rewrite"),
         Arguments.of(REQUIRED + " --preserve-host", Map.of(), "unknown flag --preserve-host"),
+        Arguments.of(REQUIRED.replace("https://proxy:8080/drawbridge", "https://a/d,,https://b/d"), Map.of(),
+            "--proxy: 'https://a/d,,https://b/d' has an empty entry; separate URLs with single commas"),
+        Arguments.of(REQUIRED.replace("https://proxy:8080/drawbridge", "https://a/d,https://a/d/"), Map.of(),
+            "--proxy: 'https://a/d' is given more than once"),
+        Arguments.of(REQUIRED.replace("https://proxy:8080/drawbridge", "http://127.0.0.2/d,http://edge.example.com/d"),
+            Map.of(), "--proxy: 'http://edge.example.com/d' is plain HTTP to a host that is not loopback, so the agent"
+                + " token would cross the network unencrypted; use https:// or add --allow-insecure-http"),
+        Arguments.of(REQUIRED + " --resolve-interval 0", Map.of(), "--resolve-interval: must be more than zero"),
         Arguments.of(REQUIRED + " --log-level loud", Map.of(),
             "--log-level: 'loud' is not one of error, warn, info, debug"));
   }

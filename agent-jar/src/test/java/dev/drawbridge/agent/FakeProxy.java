@@ -77,6 +77,8 @@ final class FakeProxy extends Handler.Abstract {
 
   private final BlockingDeque<PollResult> scriptedPolls = new LinkedBlockingDeque<>();
   final BlockingQueue<Poll> polls = new LinkedBlockingQueue<>();
+  /** Polls saying the agent is shutting down or letting go of this proxy. */
+  final BlockingQueue<Poll> goodbyes = new LinkedBlockingQueue<>();
   /** Answers for listen-only polls; empty, so they are held like the real proxy holds them. */
   private final BlockingQueue<PollResult> listenOnlyPolls = new LinkedBlockingQueue<>();
   final Map<String, byte[]> requestBodies = new ConcurrentHashMap<>();
@@ -168,6 +170,12 @@ final class FakeProxy extends Handler.Abstract {
   private void poll(Request request, Response response, Callback callback) throws Exception {
     String query = request.getHttpURI().getQuery();
     boolean listenOnly = query != null && query.endsWith("max=0");
+    if ("true".equals(request.getHeaders().get(Protocol.AGENT_LEAVING_HEADER))) {
+      goodbyes.add(new Poll(query, request.getHeaders()));
+      response.getHeaders().put("Content-Type", Protocol.JSON_TYPE);
+      response.write(true, ByteBuffer.wrap(WireJson.write(new PollResult(List.of(), List.of(), false))), callback);
+      return;
+    }
     if (!listenOnly) {
       polls.add(new Poll(query, request.getHeaders()));
     }

@@ -114,7 +114,8 @@ class MainProcessTest {
     String startup = awaitLine(lines, "Drawbridge agent");
     assertTrue(startup.matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z INFO  Drawbridge agent .+ \\(protocol 1\\): "
         + "agent process-agent \\(process [0-9a-f]{8}\\) serving backend default -> target http://127\\.0\\.0\\.1:\\d+ via proxy "
-        + "http://127\\.0\\.0\\.1:\\d+/drawbridge, concurrency 64"), startup);
+        + "http://127\\.0\\.0\\.1:\\d+/drawbridge, concurrency 64 shared by all proxy nodes, names looked up again every 30s"),
+        startup);
     awaitLine(lines, "Connected to proxy");
 
     proxy.deliver(new RequestHead("ex-term", "default", "GET", "/sse", List.of(), BodyMode.NONE, -1, null));

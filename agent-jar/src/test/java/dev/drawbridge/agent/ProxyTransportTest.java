@@ -49,20 +49,12 @@ class ProxyTransportTest {
     proxyKeys = dir.resolve("proxy.p12");
     trustStore = dir.resolve("trust.p12");
     Path cert = dir.resolve("proxy.crt");
-    keytool("-genkeypair", "-alias", "proxy", "-keyalg", "EC", "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1",
+    Keytool.run("-genkeypair", "-alias", "proxy", "-keyalg", "EC", "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1",
         "-validity", "2", "-storetype", "PKCS12", "-keystore", proxyKeys.toString(), "-storepass", PASSWORD);
-    keytool("-exportcert", "-alias", "proxy", "-keystore", proxyKeys.toString(), "-storepass", PASSWORD,
+    Keytool.run("-exportcert", "-alias", "proxy", "-keystore", proxyKeys.toString(), "-storepass", PASSWORD,
         "-file", cert.toString());
-    keytool("-importcert", "-noprompt", "-alias", "proxy-ca", "-file", cert.toString(), "-storetype", "PKCS12",
+    Keytool.run("-importcert", "-noprompt", "-alias", "proxy-ca", "-file", cert.toString(), "-storetype", "PKCS12",
         "-keystore", trustStore.toString(), "-storepass", PASSWORD);
-  }
-
-  private static void keytool(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
-    command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes());
-    assertTrue(process.waitFor(30, TimeUnit.SECONDS) && process.exitValue() == 0, output);
   }
 
   @AfterEach

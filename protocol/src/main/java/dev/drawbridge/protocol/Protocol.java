@@ -76,6 +76,15 @@ public final class Protocol {
   public static final String AGENT_LEAVING_HEADER = "Drawbridge-Agent-Leaving";
 
   /**
+   * Poll request header: the proxy nodes the agent is attached to, as comma-separated {@code
+   * node=state} entries (e.g. {@code edge.example.com/10.0.0.5:443=connected,
+   * edge.example.com/10.0.0.6:443=failing}). Only shown to operators: each node lists the agent with
+   * the nodes it reports, so a node the agent cannot reach shows on every other node's admin page.
+   * Optional.
+   */
+  public static final String AGENT_NODES_HEADER = "Drawbridge-Agent-Nodes";
+
+  /**
    * Poll request header: the optional protocol features the agent supports, comma-separated. The
    * proxy hands an agent only work it declared it can do, so agents older than a feature keep
    * working and never see it.

@@ -31,10 +31,13 @@ public record AdminStatus(String version, int liveExchanges, List<BackendStatus>
   public record BackendStatus(
       String id, int queueDepth, int waitingPolls, int inFlight, List<AgentStatus> agents, int upgraded) {}
 
-  /** One agent the proxy considers connected. */
+  /** One agent the proxy considers connected, with the proxy nodes it reports being attached to. */
   public record AgentStatus(
       String id, String version, String remoteAddress, String connectedSince, String lastSeen, int inFlight,
-      String token) {}
+      String token, List<NodeStatus> nodes) {}
+
+  /** A proxy node as an agent reports it, and its link's state. */
+  public record NodeStatus(String node, String state) {}
 
   /** Path of the call under the proxy's base URL. */
   public static final String PATH = "/_drawbridge/admin/api/status";

@@ -20,11 +20,13 @@ public final class ForkedProxyServer implements ProxyProcess {
 
   private final Process process;
   private final ProcessOutput output;
+  private final String host;
   private final int port;
 
-  private ForkedProxyServer(Process process, ProcessOutput output, int port) {
+  private ForkedProxyServer(Process process, ProcessOutput output, String host, int port) {
     this.process = process;
     this.output = output;
+    this.host = host;
     this.port = port;
   }
 
@@ -62,7 +64,7 @@ public final class ForkedProxyServer implements ProxyProcess {
     try {
       String portLine = output.awaitLine(ProxyServerMain.PORT_LINE_PREFIX + "\\d+$", START_TIMEOUT);
       int port = Integer.parseInt(portLine.substring(portLine.indexOf('=') + 1));
-      return new ForkedProxyServer(process, output, port);
+      return new ForkedProxyServer(process, output, options.host(), port);
     } catch (RuntimeException | AssertionError e) {
       process.destroyForcibly();
       throw e;
@@ -71,7 +73,7 @@ public final class ForkedProxyServer implements ProxyProcess {
 
   @Override
   public String baseUrl() {
-    return "http://127.0.0.1:" + port + ProxyServer.CONTEXT_PATH;
+    return "http://" + host + ":" + port + ProxyServer.CONTEXT_PATH;
   }
 
   public URI uri(String pathAndQuery) {
@@ -97,6 +99,16 @@ public final class ForkedProxyServer implements ProxyProcess {
   @Override
   public List<String> lines() {
     return output.lines();
+  }
+
+  /** SIGKILL: the node vanishes at once, as when its machine dies; its connections are reset. */
+  public void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /**

@@ -47,7 +47,7 @@ final class JettyProxy implements RunningProxy {
     connector.setAcceptQueueSize(
         options.acceptQueueSize() > 0 ? options.acceptQueueSize() : ProxyServer.DEFAULT_ACCEPT_QUEUE);
     server.addBean(adminRealm());
-    connector.setHost("127.0.0.1");
+    connector.setHost(options.host());
     connector.setPort(deployment.port());
     // A restart re-binds the port the OS gave the first start, though old connections may linger.
     connector.setReuseAddress(true);

@@ -57,31 +57,42 @@ public final class ProxyServer implements AutoCloseable {
    *     the {@code acceptCount} of tomcat-conf (Jetty's own default of 50 resets connections when
    *     a few hundred clients connect at once on a busy machine)
    * @param contextPath the WAR's context path: {@value #CONTEXT_PATH}, or "" at the root
+   * @param host the loopback address to listen on, 127.0.0.1 unless a test runs several nodes
+   * @param port the port to listen on, or 0 for one the OS picks
    */
-  public record Options(Tls tls, Duration idleTimeout, int maxThreads, int acceptQueueSize, String contextPath) {
+  public record Options(Tls tls, Duration idleTimeout, int maxThreads, int acceptQueueSize, String contextPath,
+      String host, int port) {
 
-    /** Plain HTTP, the container's idle timeout and thread pool, an accept queue of 1000, at {@value #CONTEXT_PATH}. */
-    public static final Options DEFAULT = new Options(null, null, 0, 0, CONTEXT_PATH);
+    /**
+     * Plain HTTP, the container's idle timeout and thread pool, an accept queue of 1000, at {@value
+     * #CONTEXT_PATH} on 127.0.0.1 and a port the OS picks.
+     */
+    public static final Options DEFAULT = new Options(null, null, 0, 0, CONTEXT_PATH, "127.0.0.1", 0);
 
     public Options withTls(Tls value) {
-      return new Options(value, idleTimeout, maxThreads, acceptQueueSize, contextPath);
+      return new Options(value, idleTimeout, maxThreads, acceptQueueSize, contextPath, host, port);
     }
 
     public Options withIdleTimeout(Duration value) {
-      return new Options(tls, value, maxThreads, acceptQueueSize, contextPath);
+      return new Options(tls, value, maxThreads, acceptQueueSize, contextPath, host, port);
     }
 
     public Options withMaxThreads(int value) {
-      return new Options(tls, idleTimeout, value, acceptQueueSize, contextPath);
+      return new Options(tls, idleTimeout, value, acceptQueueSize, contextPath, host, port);
     }
 
     public Options withAcceptQueueSize(int value) {
-      return new Options(tls, idleTimeout, maxThreads, value, contextPath);
+      return new Options(tls, idleTimeout, maxThreads, value, contextPath, host, port);
     }
 
     /** Deployed at the root, as tomcat-conf's ROOT.xml publishes it. */
     public Options atRoot() {
-      return new Options(tls, idleTimeout, maxThreads, acceptQueueSize, "");
+      return new Options(tls, idleTimeout, maxThreads, acceptQueueSize, "", host, port);
+    }
+
+    /** Listening on {@code address} (a loopback address) and {@code listenPort} (0: the OS picks). */
+    public Options withAddress(String address, int listenPort) {
+      return new Options(tls, idleTimeout, maxThreads, acceptQueueSize, contextPath, address, listenPort);
     }
   }
 
@@ -148,7 +159,8 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   private static ProxyServer start(Path configFile, Path workDir, int port, Options options) {
-    ProxyDeployment deployment = new ProxyDeployment(configFile, workDir, port, options);
+    ProxyDeployment deployment =
+        new ProxyDeployment(configFile, workDir, port != 0 ? port : options.port(), options);
     Containers.Container container = Containers.current();
     // Each branch names its container's classes only when taken: a run may lack the other's jars.
     RunningProxy running =
@@ -194,7 +206,7 @@ public final class ProxyServer implements AutoCloseable {
    * trailing slash; {@code http://127.0.0.1:41234} at the root.
    */
   public String baseUrl() {
-    return (options.tls() == null ? "http" : "https") + "://127.0.0.1:" + port() + options.contextPath();
+    return (options.tls() == null ? "http" : "https") + "://" + options.host() + ":" + port() + options.contextPath();
   }
 
   /** The URI of {@code pathAndQuery} under the proxy, e.g. {@code uri("/hello?x=1")}. */

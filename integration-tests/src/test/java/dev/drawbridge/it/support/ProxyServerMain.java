@@ -33,20 +33,22 @@ public final class ProxyServerMain {
 
   /**
    * Arguments: the config file, the work directory, and optionally the connector's idle timeout in
-   * milliseconds, the most server threads and the accept queue size (0 for the harness defaults).
+   * milliseconds, the most server threads and the accept queue size (0 for the harness defaults),
+   * the address and the port to listen on (0: the OS picks).
    */
   public static void main(String[] args) throws IOException {
-    if (args.length != 2 && args.length != 5) {
-      System.err.println("usage: ProxyServerMain CONFIG_FILE WORK_DIR [IDLE_TIMEOUT_MILLIS MAX_THREADS ACCEPT_QUEUE]");
+    if (args.length != 2 && args.length != 7) {
+      System.err.println("usage: ProxyServerMain CONFIG_FILE WORK_DIR [IDLE_TIMEOUT_MILLIS MAX_THREADS ACCEPT_QUEUE HOST PORT]");
       System.exit(2);
     }
     if (Boolean.getBoolean("drawbridge.it.quietAccessLog")) {
       ACCESS_LOG.setLevel(Level.WARNING);
     }
     ProxyServer.Options options = ProxyServer.Options.DEFAULT;
-    if (args.length == 5) {
+    if (args.length == 7) {
       long idleMillis = Long.parseLong(args[2]);
-      options = options.withMaxThreads(Integer.parseInt(args[3])).withAcceptQueueSize(Integer.parseInt(args[4]));
+      options = options.withMaxThreads(Integer.parseInt(args[3])).withAcceptQueueSize(Integer.parseInt(args[4]))
+          .withAddress(args[5], Integer.parseInt(args[6]));
       if (idleMillis > 0) {
         options = options.withIdleTimeout(Duration.ofMillis(idleMillis));
       }
@@ -72,6 +74,8 @@ public final class ProxyServerMain {
     return List.of(
         Long.toString(options.idleTimeout() == null ? 0 : options.idleTimeout().toMillis()),
         Integer.toString(options.maxThreads()),
-        Integer.toString(options.acceptQueueSize()));
+        Integer.toString(options.acceptQueueSize()),
+        options.host(),
+        Integer.toString(options.port()));
   }
 }

@@ -81,7 +81,7 @@ final class TomcatProxy implements RunningProxy {
     Connector connector = new Connector(attributes.getOrDefault("protocol", "HTTP/1.1"));
     attributes.remove("protocol");
     ProxyServer.Options options = deployment.options();
-    attributes.put("address", "127.0.0.1");
+    attributes.put("address", options.host());
     attributes.put("port", Integer.toString(deployment.port()));
     if (options.idleTimeout() != null) {
       // Jetty's one idle timeout is two settings here: for the request head, and between requests.

@@ -50,6 +50,12 @@ public class ConfigFile {
   /** Seconds a response still streaming when the proxy stops may take to finish before it is cut. */
   public int drainGraceSeconds = 10;
 
+  /**
+   * Seconds a node keeps taking work after an operator's drain call while its readiness already
+   * answers 503, so that the load balancer stops sending before the node stops taking.
+   */
+  public int drainDelaySeconds = 10;
+
   /** Seconds an upgraded connection (a WebSocket) may carry no byte either way before it is closed. */
   public int upgradeIdleTimeoutSeconds = 600;
 

@@ -115,6 +115,7 @@ public final class ConfigLoader {
     check.positive(config.upgradeHandshakeTimeoutSeconds, "upgradeHandshakeTimeoutSeconds");
     check.positive(config.maxUpgradeHandshakes, "maxUpgradeHandshakes");
     check.that(config.drainGraceSeconds >= 0, "drainGraceSeconds", "must be 0 (cut at once) or more");
+    check.that(config.drainDelaySeconds >= 0, "drainDelaySeconds", "must be 0 (stop taking work at once) or more");
     check.that(
         config.requeueOnAgentLoss == JsonValue.TRUE || config.requeueOnAgentLoss == JsonValue.FALSE,
         "requeueOnAgentLoss",
@@ -138,6 +139,7 @@ public final class ConfigLoader {
         config.requeueOnAgentLoss == JsonValue.TRUE,
         RouteLoader.validate(config.routes, backends.keySet(), source),
         Duration.ofSeconds(config.drainGraceSeconds),
+        Duration.ofSeconds(config.drainDelaySeconds),
         new UpgradeSettings(
             Duration.ofSeconds(config.upgradeIdleTimeoutSeconds),
             Duration.ofSeconds(config.upgradeHandshakeTimeoutSeconds),

@@ -19,6 +19,7 @@ public record ProxySettings(
     boolean requeueOnAgentLoss,
     List<RouteSettings> routes,
     Duration drainGrace,
+    Duration drainDelay,
     UpgradeSettings upgrades) {
 
   /** The backend that takes requests when no route picks another. */

@@ -1,5 +1,6 @@
 package dev.drawbridge.proxy.exchange;
 
+import dev.drawbridge.protocol.AgentNodes;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,6 +30,9 @@ public final class AgentSession {
   private volatile long lastSeenNanos;
   private volatile Instant lastSeen;
   private volatile boolean leaving;
+  private volatile List<AgentNodes.Entry> reportedNodes = List.of();
+  /** The header the nodes were read from, so an unchanged report is not parsed again on every poll. */
+  private volatile String reportedNodesHeader;
   /** Digest of the token of the agent's latest call, to find its sessions when that token is revoked. */
   private volatile byte[] tokenSha256;
   private volatile boolean relaysUpgrades;
@@ -179,6 +183,22 @@ public final class AgentSession {
       drained.add(id);
     }
     return drained;
+  }
+
+  /**
+   * Records the proxy nodes the agent says it is attached to ({@code Drawbridge-Agent-Nodes}); an
+   * agent that sends none keeps an empty list.
+   */
+  public void reportNodes(String header) {
+    if (header != null && !header.equals(reportedNodesHeader)) {
+      reportedNodes = List.copyOf(AgentNodes.parse(header));
+      reportedNodesHeader = header;
+    }
+  }
+
+  /** The proxy nodes the agent last reported, with its link state to each; empty when it reports none. */
+  public List<AgentNodes.Entry> reportedNodes() {
+    return reportedNodes;
   }
 
   /** Records the agent's latest health report; true when it differs from the previous one. */

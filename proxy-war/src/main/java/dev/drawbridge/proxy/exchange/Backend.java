@@ -296,17 +296,30 @@ public final class Backend {
       answer(entry.getKey(), entry.getValue(), List.of());
     }
     long lostAfter = tunnel.settings().pollWait().plus(tunnel.settings().agentGrace()).toNanos();
+    boolean isDraining;
+    synchronized (this) {
+      isDraining = draining;
+    }
     for (AgentSession session : agents.sessions()) {
       if (session.isReplaced()) {
         agentLost(session, "was restarted: a new process took over its agent id");
-      } else if (session.isLeaving() && session.inFlightCount() == 0) {
+        continue;
+      }
+      if (session.isLeaving() && session.inFlightCount() == 0) {
         if (agents.remove(session)) {
           synchronized (this) {
             session.end();
           }
           LOG.info(() -> "Agent " + AgentRoster.describe(session) + " of backend '" + id() + "' left");
         }
-      } else if (session.missedExpectedCall(now)) {
+        continue;
+      }
+      // A draining node answers polls at once and agents back off from it, so silence then is no
+      // sign of a lost agent; requests it still runs are bounded by their own deadlines.
+      if (isDraining) {
+        continue;
+      }
+      if (session.missedExpectedCall(now)) {
         agentLost(session, "took work and did not call again within agentGraceSeconds");
       } else if (now - session.lastSeenNanos() > lostAfter && !hasParkedPoll(session)) {
         agentLost(session, "stopped polling");
@@ -484,24 +497,42 @@ public final class Backend {
 
   /** Stops taking work: refuses the queue, tells parked agents the proxy is draining. */
   void drain() {
-    drain(SHUTTING_DOWN);
+    drain(SHUTTING_DOWN, true);
   }
 
   /** Like {@link #drain()}, telling refused clients {@code message}. */
   void drain(String message) {
-    List<Exchange> refused;
-    List<Map.Entry<PendingPoll, AgentSession>> polls;
+    drain(message, true);
+  }
+
+  /**
+   * Stops taking work: new client requests get 503 with {@code message} and every poll answer says
+   * the proxy drains. With {@code refuseQueued} (the web application stops, so no agent call will
+   * reach it any more, or a reload removed the backend) queued requests get it too; without (an
+   * operator's drain, the node keeps running) they go to the agents' next polls, and parked polls
+   * take what is queued now.
+   */
+  void drain(String message, boolean refuseQueued) {
+    List<Exchange> refused = List.of();
+    List<Map.Entry<PendingPoll, AgentSession>> polls = new ArrayList<>();
+    List<List<Exchange>> work = new ArrayList<>();
     synchronized (this) {
       draining = true;
       drainMessage = message;
-      refused = new ArrayList<>(queued);
-      queued.clear();
-      polls = new ArrayList<>();
+      if (refuseQueued) {
+        refused = new ArrayList<>(queued);
+        queued.clear();
+      }
       parked.forEach((poll, session) -> polls.add(Map.entry(poll, session)));
       parked.clear();
+      for (Map.Entry<PendingPoll, AgentSession> poll : polls) {
+        AgentSession session = poll.getValue();
+        work.add(session.reportsBackendDown() || session.takesNoWork()
+            ? List.of() : takeQueued(poll.getKey(), session));
+      }
     }
-    for (Map.Entry<PendingPoll, AgentSession> poll : polls) {
-      answer(poll.getKey(), poll.getValue(), List.of());
+    for (int i = 0; i < polls.size(); i++) {
+      answer(polls.get(i).getKey(), polls.get(i).getValue(), work.get(i));
     }
     for (Exchange exchange : refused) {
       exchange.refuse(503, message, tunnel.settings().retryAfterSeconds());

@@ -15,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.logging.Level;
@@ -61,6 +62,25 @@ public final class Tunnel implements AutoCloseable {
 
   /** Set by the first {@link #close(Duration)}. */
   private final AtomicBoolean closing = new AtomicBoolean();
+
+  /**
+   * Where this node is in leaving its load balancer:
+   *
+   * <pre>
+   *   SERVING --drain call--> LEAVING --drainDelaySeconds--> DRAINING
+   *      \---------------undeploy (close)-------------------/
+   * </pre>
+   *
+   * Readiness answers 503 from LEAVING on, while the node still takes work; only in DRAINING are
+   * agents told and new requests refused.
+   */
+  public enum Phase {
+    SERVING,
+    LEAVING,
+    DRAINING
+  }
+
+  private final AtomicReference<Phase> phase = new AtomicReference<>(Phase.SERVING);
 
   /** Notified whenever the last live exchange ends, for {@link #close(Duration)}. */
   private final Object drained = new Object();
@@ -199,6 +219,10 @@ public final class Tunnel implements AutoCloseable {
     for (Backend backend : removed) {
       retire(backend, next.drainGrace());
     }
+    if (phase.get() == Phase.DRAINING) {
+      // A node that drains takes no work, whichever backends a reload brings.
+      added.forEach(backend -> backend.drain(Backend.SHUTTING_DOWN, false));
+    }
     for (BackendListener listener : backendListeners) {
       added.forEach(listener::added);
       removed.forEach(listener::removed);
@@ -299,6 +323,39 @@ public final class Tunnel implements AutoCloseable {
     return recentlyEnded.containsKey(id);
   }
 
+  /** Where this node is in leaving its load balancer. */
+  public Phase phase() {
+    return phase.get();
+  }
+
+  /**
+   * An operator's drain, so that the node can be stopped without failing a request: readiness
+   * answers 503 from now on while the node keeps taking work for {@code drainDelaySeconds}, long
+   * enough for the load balancer to take it out; then agents are told on every poll answer, new
+   * requests get 503, and requests already queued or in flight finish. False when a drain or a
+   * stop had begun already.
+   */
+  public boolean leave() {
+    if (!phase.compareAndSet(Phase.SERVING, Phase.LEAVING)) {
+      return false;
+    }
+    Duration delay = settings.drainDelay();
+    LOG.info(() -> "Drawbridge proxy leaving its load balancer: readiness answers 503 from now on; it keeps taking"
+        + " work for " + delay.toSeconds() + " s (drainDelaySeconds), then tells its agents and takes no new requests");
+    reaper.schedule(this::stopTakingWork, delay.toMillis(), TimeUnit.MILLISECONDS);
+    return true;
+  }
+
+  private void stopTakingWork() {
+    if (phase.compareAndSet(Phase.LEAVING, Phase.DRAINING)) {
+      LOG.info(() -> "Drawbridge proxy draining: agents are told, new requests get 503, the " + exchanges.size()
+          + " requests queued or in flight finish; stop the node once readiness shows liveExchanges 0");
+      for (Backend backend : backendsForAgents()) {
+        backend.drain(Backend.SHUTTING_DOWN, false);
+      }
+    }
+  }
+
   /** Ends whatever passed its deadline; the reaper calls it every {@link #SWEEP_MILLIS}. */
   void sweep() {
     try {
@@ -333,6 +390,7 @@ public final class Tunnel implements AutoCloseable {
     if (!closing.compareAndSet(false, true)) {
       return;
     }
+    phase.set(Phase.DRAINING);
     long graceEnds = nanoTime() + grace.toNanos();
     LOG.info(
         () -> "Drawbridge proxy draining: new and queued requests get 503, agents are told to reconnect later,"

@@ -115,6 +115,10 @@ public final class ProxyMetrics implements AutoCloseable {
         .description("Client requests queued or in flight, all backends")
         .strongReference(true)
         .register(registry);
+    Gauge.builder("drawbridge.node.serving", tunnel, t -> t.phase() == Tunnel.Phase.SERVING ? 1 : 0)
+        .description("1 while this node takes part in its load balancer, 0 from a drain call or stop on")
+        .strongReference(true)
+        .register(registry);
     for (Backend backend : tunnel.backends()) {
       registerBackend(backend);
     }

@@ -52,6 +52,7 @@ public class PollServlet extends HttpServlet {
       agentResponse.getOutputStream().write(empty);
       return;
     }
+    session.reportNodes(agentRequest.getHeader(Protocol.AGENT_NODES_HEADER));
     boolean upgrades = declares(agentRequest.getHeader(Protocol.AGENT_FEATURES_HEADER), Protocol.FEATURE_UPGRADE);
     session.relaysUpgrades(upgrades);
     caller.backend().reportHealth(

@@ -2,6 +2,7 @@ package dev.drawbridge.proxy.web;
 
 import dev.drawbridge.protocol.Json;
 import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.proxy.exchange.AgentSession;
 import dev.drawbridge.proxy.exchange.Backend;
 import dev.drawbridge.proxy.exchange.Tunnel;
 import jakarta.servlet.http.HttpServlet;
@@ -10,33 +11,58 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
- * {@code GET /_drawbridge/health/ready}: 200 when every backend has at least one connected agent,
- * else 503, with each backend's agent count as JSON. Needs no login, like liveness: it reveals only
+ * {@code GET /_drawbridge/health/ready[?backend=ID]}, the load balancer's check: 200 when this
+ * node can serve, else 503, with the reasons as JSON either way. A node can serve when it is not
+ * leaving (no drain call, not stopping) and every backend (or the one named) has at least one
+ * connected agent that is not shutting down. Needs no login, like liveness: it reveals only
  * backend names and counts, and load balancers rarely carry credentials.
  */
 public class ReadinessServlet extends HttpServlet {
 
   private static final long serialVersionUID = 1L;
 
-  /** The answer; {@code ready} is true when every backend is. */
-  public record Readiness(boolean ready, List<BackendReadiness> backends) {}
+  /**
+   * The answer.
+   *
+   * @param ready true when this node can serve: not leaving, and every backend listed is ready
+   * @param phase {@code serving}, {@code leaving} (drain call made, still taking work) or {@code
+   *     draining} (agents told, new requests refused)
+   * @param liveExchanges requests queued or in flight on this node; a drained node may be stopped
+   *     once it is 0
+   */
+  public record Readiness(boolean ready, String phase, int liveExchanges, List<BackendReadiness> backends) {}
 
-  /** One backend: ready when at least one agent is connected. */
+  /** One backend: ready when at least one agent is connected and not shutting down. */
   public record BackendReadiness(String id, int agents, boolean ready) {}
 
   @Override
   protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
     Tunnel tunnel = Responses.tunnel(getServletContext());
+    String only = request.getParameter("backend");
+    if (only != null && tunnel.backend(only) == null) {
+      Responses.text(response, 404, "This proxy has no backend named '" + AgentCaller.sanitize(only) + "'.");
+      return;
+    }
     List<BackendReadiness> backends = new ArrayList<>();
-    boolean ready = true;
+    boolean ready = tunnel.phase() == Tunnel.Phase.SERVING;
     for (Backend backend : tunnel.backends()) {
-      int agents = backend.agents().size();
+      if (only != null && !only.equals(backend.id())) {
+        continue;
+      }
+      int agents = 0;
+      for (AgentSession agent : backend.agents()) {
+        if (!agent.isLeaving()) {
+          agents++;
+        }
+      }
       backends.add(new BackendReadiness(backend.id(), agents, agents > 0));
       ready &= agents > 0;
     }
-    byte[] body = Json.toBytes(new Readiness(ready, backends));
+    byte[] body = Json.toBytes(
+        new Readiness(ready, tunnel.phase().name().toLowerCase(Locale.ROOT), tunnel.liveExchanges(), backends));
     response.setStatus(ready ? 200 : 503);
     response.setContentType(Protocol.JSON_TYPE);
     response.setHeader("Cache-Control", "no-store");

@@ -20,6 +20,8 @@ import java.util.Map;
  * instant. The "JSON API" section of docs/operations.md documents every field; keep the two in step.
  *
  * @param now the proxy's clock when the report was made, so readers compute ages without skew
+ * @param phase {@code serving}, {@code leaving} (drain call made, still taking work) or {@code
+ *     draining} (agents told, new requests refused)
  * @param liveExchanges exchanges queued or in flight, all backends together
  * @param recentFailures the last exchanges that did not complete, newest first
  * @param config the running configuration and its reloads
@@ -28,6 +30,7 @@ public record StatusReport(
     String version,
     String now,
     String startedAt,
+    String phase,
     int liveExchanges,
     List<BackendStatus> backends,
     List<FailureStatus> recentFailures,
@@ -83,10 +86,21 @@ public record StatusReport(
    * One connected agent; times are ISO-8601 instants.
    *
    * @param token the first 12 hexadecimal digits of its token's SHA-256, to follow a rotation
+   * @param nodes the proxy nodes the agent reports being attached to, with its link state to each
+   *     (this node among them); empty for an agent that reports none
    */
   public record AgentStatus(
-      String id, String version, String remoteAddress, String connectedSince, String lastSeen, int inFlight,
-      String token) {}
+      String id,
+      String version,
+      String remoteAddress,
+      String connectedSince,
+      String lastSeen,
+      int inFlight,
+      String token,
+      List<NodeStatus> nodes) {}
+
+  /** A proxy node as an agent reports it: {@code connected}, {@code starting}, {@code failing}, {@code rejected} or {@code draining}. */
+  public record NodeStatus(String node, String state) {}
 
   /** One exchange that did not complete, with its reason: the client's sentence or the details it was spared. */
   public record FailureStatus(
@@ -121,7 +135,8 @@ public record StatusReport(
                 agent.connectedSince().toString(),
                 agent.lastSeen().toString(),
                 agent.inFlightCount(),
-                agent.tokenFingerprint()));
+                agent.tokenFingerprint(),
+                agent.reportedNodes().stream().map(node -> new NodeStatus(node.node(), node.state())).toList()));
       }
       backends.add(
           new BackendStatus(
@@ -156,6 +171,7 @@ public record StatusReport(
         Protocol.SOFTWARE_VERSION,
         now.toString(),
         tunnel.startedAt().toString(),
+        tunnel.phase().name().toLowerCase(Locale.ROOT),
         tunnel.liveExchanges(),
         backends,
         failures,

@@ -160,6 +160,53 @@ class TunnelDrainTest {
         .toList();
   }
 
+  @Test
+  void aDrainCallLeavesTheLoadBalancerFirstThenTellsAgentsAndLetsQueuedWorkGoToThem() throws Exception {
+    Tunnel leaving = new Tunnel(ConfigLoader.parse(
+        "{\"backends\":[{\"id\":\"app\",\"agentTokenSha256\":[\"" + DIGEST + "\"]}],"
+            + "\"retryAfterSeconds\":7,\"drainDelaySeconds\":1}", "test"));
+    try {
+      Backend app = leaving.backend("app");
+      AgentSession session = app.session("agent-1", "1", "127.0.0.1");
+      session.greet();
+      assertEquals(Tunnel.Phase.SERVING, leaving.phase());
+      assertTrue(leaving.leave());
+      assertEquals(Tunnel.Phase.LEAVING, leaving.phase(), "readiness says 503 from now on");
+      assertFalse(leaving.leave(), "only the first call drains");
+
+      FakeClient queuedDuringDelay = new FakeClient();
+      Exchange queued = app.open(head(), queuedDuringDelay, "127.0.0.1");
+      app.submit(queued);
+      assertEquals(1, app.queueDepth(), "the node still takes work while the load balancer takes it out");
+      FakePoll listening = new FakePoll("agent-1", 0);
+      app.poll(listening, session);
+
+      assertEquals(List.of("draining"), listening.answers.poll(5, TimeUnit.SECONDS), "agents hear of it after the delay");
+      assertEquals(Tunnel.Phase.DRAINING, leaving.phase());
+      assertNull(queuedDuringDelay.events.poll(), "queued work is not refused");
+      FakePoll taking = new FakePoll("agent-1", 1);
+      app.poll(taking, session);
+      assertEquals(List.of(queued.id(), "draining"), taking.answers.poll(5, TimeUnit.SECONDS), "it goes to the next poll");
+
+      FakeClient late = new FakeClient();
+      app.submit(app.open(head(), late, "127.0.0.1"));
+      assertEquals(SHUTTING_DOWN, late.events.poll(), "new requests are refused");
+    } finally {
+      leaving.close(Duration.ZERO);
+    }
+  }
+
+  @Test
+  void stoppingLeavesTheLoadBalancerAtOnce() {
+    tunnel.close(Duration.ZERO);
+    assertEquals(Tunnel.Phase.DRAINING, tunnel.phase());
+    assertFalse(tunnel.leave());
+  }
+
+  private static RequestHead head() {
+    return new RequestHead(ExchangeIds.next(), "app", "GET", "/", List.of(), BodyMode.NONE, 0, null);
+  }
+
   /** An exchange delivered to agent-1 whose response head went to {@code client}. */
   private Exchange streaming(FakeClient client) {
     Exchange exchange = open(client);

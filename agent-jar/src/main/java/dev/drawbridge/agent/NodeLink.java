@@ -1,0 +1,149 @@
+package dev.drawbridge.agent;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+/**
+ * The agent's attachment to one proxy node: its own connections, response batcher, link state
+ * (with its own backoff and log lines) and pollers. Exchanges fetched from a node are answered to
+ * that node, since only it holds their clients. A link let go of (its node left DNS) stops polling
+ * at once and closes its connections once its last exchange ended.
+ */
+final class NodeLink implements Capacity.Owner {
+
+  /** How long stopping pollers may take; they only wait on cancelled calls by then. */
+  static final long POLLER_STOP_MILLIS = 5_000;
+
+  private final ProxyNode node;
+  private final ProxyClient proxyClient;
+  private final ResponseBatcher batcher;
+  private final ProxyLink link;
+  private final List<Poller> pollers = new ArrayList<>();
+  private final List<Thread> pollerThreads = new ArrayList<>();
+  private final AtomicInteger exchanges = new AtomicInteger();
+  private volatile boolean detached;
+  private boolean closed;
+
+  NodeLink(AgentConfig config, ProxyNode node, TokenSource token, String instance,
+      ProxyLink.Attachments attachments, Supplier<String> nodesReport) {
+    this.node = node;
+    this.proxyClient = new ProxyClient(config, node, token, instance, nodesReport);
+    // The call ahead of a response may take a whole proxy timeout, and so may its own.
+    this.batcher = new ResponseBatcher(proxyClient::sendBatch, config.proxyTimeout().multipliedBy(2));
+    this.link = new ProxyLink(config, node, attachments);
+  }
+
+  /** Starts {@code polls} pollers asking for work and one that only listens. */
+  synchronized void start(Agent agent, AgentConfig config, Capacity capacity, BackendHealth health, ThreadFactory threads) {
+    capacity.join(this);
+    // One extra poller only listens: it keeps the agent visible to the node when all slots are busy.
+    for (int i = 0; i <= config.polls(); i++) {
+      Poller poller = new Poller(agent, this, capacity, config.maxBackoff(), i == config.polls(), health);
+      Thread thread = threads.newThread(poller);
+      pollers.add(poller);
+      pollerThreads.add(thread);
+      thread.start();
+    }
+  }
+
+  ProxyNode node() {
+    return node;
+  }
+
+  @Override
+  public boolean takesWork() {
+    ProxyLink.State state = link.state();
+    return state == ProxyLink.State.CONNECTED || state == ProxyLink.State.STARTING;
+  }
+
+  ProxyClient proxyClient() {
+    return proxyClient;
+  }
+
+  ResponseBatcher batcher() {
+    return batcher;
+  }
+
+  ProxyLink link() {
+    return link;
+  }
+
+  /** The backend's health changed: lets each poller tell this node at once. */
+  void healthChanged() {
+    pollers.forEach(Poller::healthChanged);
+  }
+
+  /** Tells the node this agent takes no more work from it; best effort. */
+  void leave() {
+    proxyClient.leave();
+  }
+
+  /**
+   * Ends the pollers without cutting a poll that may carry requests: such requests would be lost
+   * to both sides until the node's response timeout. Each poller ends after the call it is in;
+   * then the node is told goodbye ({@link #leave}), after which it hands this agent no more work
+   * and answers its held polls at once. Each poller reads its last answer, passes on what it got (a
+   * draining agent refuses it with 503) and ends. Pollers waiting for a slot are woken; one still in
+   * a call at {@code deadlineNanos} (a node that does not answer) is cut. Returns once no poller
+   * holds a capacity slot.
+   */
+  void finishPolling(Capacity capacity, long deadlineNanos) throws InterruptedException {
+    List<Poller> finishing;
+    List<Thread> threads;
+    synchronized (this) {
+      finishing = List.copyOf(pollers);
+      threads = List.copyOf(pollerThreads);
+    }
+    finishing.forEach(Poller::finish);
+    leave();
+    for (int i = 0; i < finishing.size(); i++) {
+      if (!finishing.get(i).inCall()) {
+        threads.get(i).interrupt();
+      }
+    }
+    for (Thread thread : threads) {
+      thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime())));
+    }
+    for (int i = 0; i < finishing.size(); i++) {
+      Thread thread = threads.get(i);
+      if (thread.isAlive()) {
+        finishing.get(i).stop();
+        thread.interrupt();
+        thread.join(POLLER_STOP_MILLIS);
+      }
+    }
+    capacity.leave(this);
+  }
+
+  /** An exchange fetched from this node starts. */
+  void exchangeStarted() {
+    exchanges.incrementAndGet();
+  }
+
+  /** An exchange fetched from this node ended; the last one of a let-go node closes its connections. */
+  void exchangeEnded() {
+    if (exchanges.decrementAndGet() == 0 && detached) {
+      close();
+    }
+  }
+
+  /** The node left: closes the connections now, or when its last exchange ends. */
+  void detach() {
+    detached = true;
+    if (exchanges.get() == 0) {
+      close();
+    }
+  }
+
+  /** Closes the node's connections; exchanges still using them fail. */
+  synchronized void close() {
+    if (!closed) {
+      closed = true;
+      proxyClient.close();
+    }
+  }
+}
