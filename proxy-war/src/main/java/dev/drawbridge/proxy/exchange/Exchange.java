@@ -235,19 +235,17 @@ public final class Exchange {
   }
 
   private void answerClient(ExchangeState to, String message, int retryAfter) {
-    switch (to) {
-      case COMPLETED:
-        client.complete();
-        break;
-      case CLIENT_GONE:
-        client.discard();
-        break;
-      default:
-        if (client.isCommitted()) {
-          client.abort(message);
-        } else {
-          client.sendError(status(), message, retryAfter);
-        }
+    // No switch on the enum: it compiles to a class of its own, loaded the first time this runs, and
+    // a stopping Tomcat times held requests out (the client's onTimeout ends up here) possibly after
+    // it has closed the WAR's class loader, so a first run then failed with NoClassDefFoundError.
+    if (to == ExchangeState.COMPLETED) {
+      client.complete();
+    } else if (to == ExchangeState.CLIENT_GONE) {
+      client.discard();
+    } else if (client.isCommitted()) {
+      client.abort(message);
+    } else {
+      client.sendError(status(), message, retryAfter);
     }
   }
 

@@ -215,8 +215,17 @@ final class RequestBodyRelay implements ExchangeRelay {
 
     @Override
     public void onError(Throwable failure) {
+      // The agent's own connection, inside the container's error handling: the call is completed
+      // here, before this returns, so the container never has to end it itself (Tomcat then
+      // recycles the request forcedly, and logs it).
+      if (agentDone.compareAndSet(false, true)) {
+        try {
+          agentAsync.complete();
+        } catch (IllegalStateException e) {
+          // The container already ended the agent's call.
+        }
+      }
       exchange.fail(502, "The connection to the agent broke while it read the request body.");
-      endAgentCall();
     }
   }
 

@@ -295,8 +295,17 @@ final class ResponseRelay implements ExchangeRelay {
 
     @Override
     public void onError(Throwable failure) {
+      // The agent's own connection, inside the container's error handling: nothing can reach the
+      // agent any more, and the call is completed here, before this returns, so the container never
+      // has to end it itself (Tomcat then recycles the request forcedly, and logs it).
+      if (agentAnswered.compareAndSet(false, true)) {
+        try {
+          agentAsync.complete();
+        } catch (IllegalStateException e) {
+          // The container already ended the agent's call.
+        }
+      }
       exchange.fail(502, "The connection to the agent broke during the response.");
-      answerAgent(400, "The response stream broke.");
     }
   }
 
