@@ -2,11 +2,9 @@ package dev.drawbridge.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.drawbridge.it.support.AdminStatus;
 import dev.drawbridge.it.support.AgentProcess;
-import dev.drawbridge.it.support.Containers;
 import dev.drawbridge.it.support.ForkedProxyServer;
 import dev.drawbridge.it.support.ProcessStats;
 import dev.drawbridge.it.support.ProxyConfig;
@@ -111,11 +109,6 @@ class WebSocketScaleIT {
 
   @Test
   void aHundredMebibytesOneWayPassThroughLessHeap() throws Exception {
-    // Open defect, not a container difference: on Tomcat the proxy ran out of its 96 MiB heap
-    // during this stream, so the test would only end the shared proxy for the tests after it.
-    assumeFalse(
-        Containers.current() == Containers.Container.TOMCAT,
-        "known defect: on Tomcat a 100 MiB WebSocket stream exceeds a 96 MiB proxy heap");
     byte[] piece = new byte[64 * 1024];
     new java.util.Random(7).nextBytes(piece);
     int pieces = 1600;

@@ -18,6 +18,7 @@ import jakarta.servlet.http.WebConnection;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Lock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -63,6 +64,8 @@ final class UpgradeRelay implements ExchangeRelay {
   private volatile WebConnection clientConnection;
   private volatile ServletInputStream clientIn;
   private volatile ServletOutputStream clientOut;
+  /** The container's own stream behind {@link #clientOut}, which closing needs. */
+  private volatile ServletOutputStream clientSocketOut;
   private volatile ExchangeState ended;
 
   // The lane's own state.
@@ -137,9 +140,13 @@ final class UpgradeRelay implements ExchangeRelay {
     ServletOutputStream out = connection.getOutputStream();
     in.setReadListener(streams.clientReads());
     out.setWriteListener(streams.clientWrites());
+    // The lane uses the client's streams under the container's lock of that connection, where the
+    // container reads from them on its own threads too (Tomcat).
+    Lock lock = TomcatSockets.connectionLock(out);
     clientConnection = connection;
-    clientIn = in;
-    clientOut = out;
+    clientSocketOut = out;
+    clientIn = LockedClientStreams.input(in, lock);
+    clientOut = LockedClientStreams.output(out, lock);
     pump.wake();
   }
 
@@ -470,7 +477,7 @@ final class UpgradeRelay implements ExchangeRelay {
       if (downFlushNeeded) {
         flushQuietly(clientOut);
       }
-      UpgradedClose.close(connection, clientOut);
+      UpgradedClose.close(connection, clientSocketOut);
     }
   }
 

@@ -2,8 +2,8 @@ package dev.drawbridge.proxy.web;
 
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.WebConnection;
-import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.util.concurrent.locks.Lock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -23,42 +23,40 @@ final class UpgradedClose {
 
   private UpgradedClose() {}
 
+  /**
+   * Closes {@code connection}; {@code out} is the container's own upgraded output (not a wrapper),
+   * through which Tomcat's socket is reached. On Tomcat this runs under the connection's lock, as
+   * Tomcat's own threads do, so that none of them is inside the connection meanwhile.
+   */
   static void close(WebConnection connection, ServletOutputStream out) {
-    try {
-      connection.close();
-    } catch (Exception e) {
-      LOG.log(Level.FINE, "Closing the client's upgraded connection failed; it is gone already", e);
+    Lock lock = TomcatSockets.connectionLock(out);
+    if (lock != null) {
+      lock.lock();
     }
-    if (out != null && out.getClass().getName().startsWith("org.apache.coyote.")) {
+    try {
+      try {
+        connection.close();
+      } catch (Exception e) {
+        LOG.log(Level.FINE, "Closing the client's upgraded connection failed; it is gone already", e);
+      }
       closeTomcatSocket(out);
+    } finally {
+      if (lock != null) {
+        lock.unlock();
+      }
     }
   }
 
   private static void closeTomcatSocket(ServletOutputStream out) {
+    Object wrapper = TomcatSockets.socketWrapper(out);
+    if (wrapper == null) {
+      return;
+    }
     try {
-      Field wrapperField = field(out.getClass(), "socketWrapper");
-      if (wrapperField == null) {
-        return;
-      }
-      wrapperField.setAccessible(true);
-      Object wrapper = wrapperField.get(out);
-      if (wrapper != null) {
-        Method close = wrapper.getClass().getMethod("close");
-        close.invoke(wrapper);
-      }
+      Method close = wrapper.getClass().getMethod("close");
+      close.invoke(wrapper);
     } catch (ReflectiveOperationException | RuntimeException e) {
       LOG.log(Level.FINE, "Could not close Tomcat's socket of an upgraded connection; it closes on the client's next byte", e);
     }
-  }
-
-  private static Field field(Class<?> type, String name) {
-    for (Class<?> c = type; c != null; c = c.getSuperclass()) {
-      try {
-        return c.getDeclaredField(name);
-      } catch (NoSuchFieldException e) {
-        // Look further up.
-      }
-    }
-    return null;
   }
 }
