@@ -281,6 +281,16 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
       async.dispatch();
     } catch (IllegalStateException e) {
       LOG.log(Level.FINE, "Client request ended before it could be aborted", e);
+    } catch (RuntimeException e) {
+      // A stopping Tomcat times held requests out after it unmapped the application, and a
+      // dispatch then fails inside the container (UnsupportedOperationException). The connection
+      // still has to end: with the proxy's answer if nothing reached the client yet, else cut by
+      // the container, which closes a timed-out request's connection that nobody completed.
+      LOG.log(Level.FINE, "Could not dispatch the cut of a client request; the container ends it", e);
+      if (!response.isCommitted()) {
+        cut.set(false);
+        answerWithError(503, reason, 0);
+      }
     }
   }
 
