@@ -130,10 +130,23 @@ public final class ProxyCluster implements AutoCloseable {
     return port;
   }
 
+  /**
+   * Ends every node. What each node said about its agents, and any warning, is printed first, so a
+   * failed test's output shows what the nodes saw (their full output is not printed as it comes).
+   */
   @Override
   public void close() {
-    for (ForkedProxyServer node : nodes) {
-      if (node != null && node.isAlive()) {
+    for (int i = 0; i < nodes.length; i++) {
+      ForkedProxyServer node = nodes[i];
+      if (node == null) {
+        continue;
+      }
+      for (String line : node.lines()) {
+        if (line.contains("Agent ") || line.contains("Readiness") || line.contains("WARNING") || line.contains("SEVERE")) {
+          System.out.println("[node " + (i + 1) + "] " + line);
+        }
+      }
+      if (node.isAlive()) {
         node.kill();
       }
     }

@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Logger;
 
 /**
  * {@code GET /_drawbridge/health/ready[?backend=ID]}, the load balancer's check: 200 when this
@@ -23,6 +25,10 @@ import java.util.Locale;
 public class ReadinessServlet extends HttpServlet {
 
   private static final long serialVersionUID = 1L;
+  private static final Logger LOG = Logger.getLogger(ReadinessServlet.class.getName());
+
+  /** The last answer to the whole-node check, so the log gets one line per change, not per check. */
+  private final transient AtomicReference<String> lastVerdict = new AtomicReference<>("");
 
   /**
    * The answer.
@@ -61,12 +67,28 @@ public class ReadinessServlet extends HttpServlet {
       backends.add(new BackendReadiness(backend.id(), agents, agents > 0));
       ready &= agents > 0;
     }
-    byte[] body = Json.toBytes(
-        new Readiness(ready, tunnel.phase().name().toLowerCase(Locale.ROOT), tunnel.liveExchanges(), backends));
+    Readiness readiness =
+        new Readiness(ready, tunnel.phase().name().toLowerCase(Locale.ROOT), tunnel.liveExchanges(), backends);
+    if (only == null) {
+      logChange(readiness);
+    }
+    byte[] body = Json.toBytes(readiness);
     response.setStatus(ready ? 200 : 503);
     response.setContentType(Protocol.JSON_TYPE);
     response.setHeader("Cache-Control", "no-store");
     response.setContentLength(body.length);
     response.getOutputStream().write(body);
+  }
+
+  /** Logs the node's readiness when it changed since the last whole-node check, with why. */
+  private void logChange(Readiness readiness) {
+    StringBuilder why = new StringBuilder(readiness.ready() ? "ready" : "not ready").append(" (").append(readiness.phase());
+    for (BackendReadiness backend : readiness.backends()) {
+      why.append(", backend ").append(backend.id()).append(": ").append(backend.agents()).append(" agent(s)");
+    }
+    String verdict = why.append(')').toString();
+    if (!verdict.equals(lastVerdict.getAndSet(verdict))) {
+      LOG.info(() -> "Readiness for load balancers: " + verdict);
+    }
   }
 }

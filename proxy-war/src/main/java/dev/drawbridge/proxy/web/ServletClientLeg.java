@@ -10,6 +10,8 @@ import jakarta.servlet.AsyncListener;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -58,6 +60,8 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
    * connection, so the hand-off rule allows it.
    */
   private volatile Thread callbackThread;
+  /** Answers decided on by other threads, until the lane or a container callback runs them. */
+  private final Queue<Runnable> pendingAnswers = new ConcurrentLinkedQueue<>();
 
   /** Set once a relay writes the client's body with a write listener (non-blocking). */
   private volatile boolean writesNonBlocking;
@@ -213,7 +217,20 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
     if (Thread.currentThread() == callbackThread) {
       task.run();
     } else {
-      lane.execute(task);
+      pendingAnswers.add(task);
+      lane.execute(this::runPendingAnswer);
+    }
+  }
+
+  /**
+   * Runs the answers handed to the lane that have not run yet; whoever comes first runs each. The
+   * container's own timeout and error callbacks come here too: after them the container ends the
+   * request itself (a stopping Tomcat with its 500 page), so an answer the exchange already decided
+   * on but the lane has not reached yet is given there and then.
+   */
+  private void runPendingAnswer() {
+    for (Runnable task = pendingAnswers.poll(); task != null; task = pendingAnswers.poll()) {
+      task.run();
     }
   }
 
@@ -281,6 +298,16 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
       async.dispatch();
     } catch (IllegalStateException e) {
       LOG.log(Level.FINE, "Client request ended before it could be aborted", e);
+    } catch (RuntimeException e) {
+      // A stopping Tomcat times held requests out after it unmapped the application, and a
+      // dispatch then fails inside the container (UnsupportedOperationException). The connection
+      // still has to end: with the proxy's answer if nothing reached the client yet, else cut by
+      // the container, which closes a timed-out request's connection that nobody completed.
+      LOG.log(Level.FINE, "Could not dispatch the cut of a client request; the container ends it", e);
+      if (!response.isCommitted()) {
+        cut.set(false);
+        answerWithError(503, reason, 0);
+      }
     }
   }
 
@@ -302,6 +329,7 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
       } else {
         complete();
       }
+      runPendingAnswer();
     } finally {
       callbackThread = null;
     }
@@ -320,6 +348,7 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
       } else {
         complete();
       }
+      runPendingAnswer();
     } finally {
       callbackThread = null;
     }

@@ -64,8 +64,8 @@ final class UpgradeRelay implements ExchangeRelay {
   private volatile WebConnection clientConnection;
   private volatile ServletInputStream clientIn;
   private volatile ServletOutputStream clientOut;
-  /** The container's own stream behind {@link #clientOut}, which closing needs. */
-  private volatile ServletOutputStream clientSocketOut;
+  /** Tomcat's lock for the client's connection, held for each read of it ({@link TomcatSocket}); null elsewhere. */
+  private volatile Lock clientReadLock;
   private volatile ExchangeState ended;
 
   // The lane's own state.
@@ -138,15 +138,12 @@ final class UpgradeRelay implements ExchangeRelay {
   void clientUpgraded(WebConnection connection) throws IOException {
     ServletInputStream in = connection.getInputStream();
     ServletOutputStream out = connection.getOutputStream();
+    clientReadLock = TomcatSocket.processingLock(in);
     in.setReadListener(streams.clientReads());
     out.setWriteListener(streams.clientWrites());
-    // The lane uses the client's streams under the container's lock of that connection, where the
-    // container reads from them on its own threads too (Tomcat).
-    Lock lock = TomcatSockets.connectionLock(out);
     clientConnection = connection;
-    clientSocketOut = out;
-    clientIn = LockedClientStreams.input(in, lock);
-    clientOut = LockedClientStreams.output(out, lock);
+    clientIn = in;
+    clientOut = out;
     pump.wake();
   }
 
@@ -423,24 +420,23 @@ final class UpgradeRelay implements ExchangeRelay {
       }
       int n;
       try {
-        if (streams.clientInputEnded() || in.isFinished()) {
-          n = -1;
-        } else if (!in.isReady()) {
+        n = readFromClient(in);
+      } catch (IOException | IllegalStateException e) {
+        exchange.clientGone("The client's connection broke: " + e);
+        return;
+      }
+      if (n == NOTHING_YET) {
+        try {
           if (upFlushNeeded) {
             upFlushNeeded = false;
             out.flush();
           }
-          // Quiet, and the agent's output took the last frame (it was ready): let the buffer go.
-          upBuffer = null;
+        } catch (IOException | IllegalStateException e) {
+          exchange.fail(502, "The connection to the agent broke during the upgraded connection.");
           return;
-        } else {
-          if (upBuffer == null) {
-            upBuffer = new byte[Frames.HEADER_LENGTH + CHUNK];
-          }
-          n = in.read(upBuffer, Frames.HEADER_LENGTH, CHUNK);
         }
-      } catch (IOException | IllegalStateException e) {
-        exchange.clientGone("The client's connection broke: " + e);
+        // Quiet, and the agent's output took the last frame (it was ready): let the buffer go.
+        upBuffer = null;
         return;
       }
       if (n < 0) {
@@ -454,6 +450,38 @@ final class UpgradeRelay implements ExchangeRelay {
         exchange.addBytesFromClient(n);
         Frames.putHeader(upBuffer, 0, Frames.DATA, n);
         upPending = Frames.HEADER_LENGTH + n;
+      }
+    }
+  }
+
+  /** {@link #readFromClient}'s answer when the client has sent nothing more yet. */
+  private static final int NOTHING_YET = Integer.MIN_VALUE;
+
+  /**
+   * Reads the client's next bytes into the frame buffer: their count, -1 at the end of its input,
+   * or {@link #NOTHING_YET}. On Tomcat each read holds the connection's processing lock, which
+   * keeps the container's read event from filling the same socket buffer meanwhile.
+   */
+  private int readFromClient(ServletInputStream in) throws IOException {
+    Lock lock = clientReadLock;
+    if (lock != null) {
+      lock.lock();
+    }
+    try {
+      if (streams.clientInputEnded() || in.isFinished()) {
+        return -1;
+      }
+      if (!in.isReady()) {
+        return NOTHING_YET;
+      }
+      if (upBuffer == null) {
+        upBuffer = new byte[Frames.HEADER_LENGTH + CHUNK];
+      }
+      int n = in.read(upBuffer, Frames.HEADER_LENGTH, CHUNK);
+      return n;
+    } finally {
+      if (lock != null) {
+        lock.unlock();
       }
     }
   }
@@ -477,7 +505,7 @@ final class UpgradeRelay implements ExchangeRelay {
       if (downFlushNeeded) {
         flushQuietly(clientOut);
       }
-      UpgradedClose.close(connection, clientSocketOut);
+      UpgradedClose.close(connection, clientOut);
     }
   }
 
