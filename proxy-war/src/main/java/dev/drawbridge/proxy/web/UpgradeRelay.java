@@ -55,6 +55,9 @@ final class UpgradeRelay implements ExchangeRelay {
   private final UpgradeStreams streams = new UpgradeStreams(this);
   private final AtomicBoolean answerCallClaimed = new AtomicBoolean();
   private final AtomicBoolean bodyCallClaimed = new AtomicBoolean();
+  // Set by the lane when it ends an agent call, or by that call's own thread when it broke.
+  private final AtomicBoolean agentAnswered = new AtomicBoolean();
+  private final AtomicBoolean agentBodyEnded = new AtomicBoolean();
 
   // Published by container threads once their listeners are set, read by the lane.
   private volatile AsyncContext agentAnswer;
@@ -82,8 +85,6 @@ final class UpgradeRelay implements ExchangeRelay {
   private boolean upEndWritten;
   private boolean upDone;
   private boolean upFlushNeeded;
-  private boolean agentAnswered;
-  private boolean agentBodyEnded;
   private boolean clientClosed;
 
   UpgradeRelay(Exchange exchange, UpgradeClientLeg client, String viaEntry, Handoff handoff) {
@@ -157,6 +158,42 @@ final class UpgradeRelay implements ExchangeRelay {
   /** The container closed the client's upgraded connection (it went away, or we closed it). */
   void clientClosedByContainer() {
     streams.clientClosed();
+  }
+
+  /**
+   * The agent's response call broke: it is completed here, on its own connection's thread inside
+   * the container's error handling, so the lane never ends it while the container is still busy
+   * with it (Tomcat then logs the call's async state as broken).
+   */
+  void agentAnswerCallBroke(AsyncContext async) {
+    if (async != null && agentAnswered.compareAndSet(false, true)) {
+      completeQuietly(async);
+    }
+  }
+
+  /** The agent's request-body call broke: completed here, as {@link #agentAnswerCallBroke} says. */
+  void agentBodyCallBroke(AsyncContext async) {
+    if (async != null && agentBodyEnded.compareAndSet(false, true)) {
+      completeQuietly(async);
+    }
+  }
+
+  private static void completeQuietly(AsyncContext async) {
+    try {
+      async.complete();
+    } catch (IllegalStateException e) {
+      // The container already ended the call.
+    }
+  }
+
+  /** The agent's response call, once it arrived; null before. */
+  AsyncContext agentAnswerAsync() {
+    return agentAnswer;
+  }
+
+  /** The agent's request-body call, once it arrived; null before. */
+  AsyncContext agentBodyAsync() {
+    return agentBody;
   }
 
   /** Something happened on one of the connections: run the lane. */
@@ -491,7 +528,7 @@ final class UpgradeRelay implements ExchangeRelay {
   /** Closes each leg still open, once; runs again if a leg arrives after the end. */
   private void closeEverything() {
     ExchangeState state = ended;
-    if (!agentAnswered && agentAnswer != null) {
+    if (!agentAnswered.get() && agentAnswer != null) {
       if (state == ExchangeState.COMPLETED) {
         answerAgent(204, null);
       } else {
@@ -512,10 +549,9 @@ final class UpgradeRelay implements ExchangeRelay {
   /** Ends the agent's request-body call; without an end frame first the agent sees a cut stream. */
   private void endAgentBody() {
     AsyncContext async = agentBody;
-    if (agentBodyEnded || async == null) {
+    if (async == null || !agentBodyEnded.compareAndSet(false, true)) {
       return;
     }
-    agentBodyEnded = true;
     try {
       async.complete();
     } catch (IllegalStateException e) {
@@ -526,10 +562,9 @@ final class UpgradeRelay implements ExchangeRelay {
   /** Answers the agent's response call once. */
   private void answerAgent(int status, String message) {
     AsyncContext async = agentAnswer;
-    if (agentAnswered || async == null) {
+    if (async == null || !agentAnswered.compareAndSet(false, true)) {
       return;
     }
-    agentAnswered = true;
     try {
       HttpServletResponse response = (HttpServletResponse) async.getResponse();
       if (message == null) {

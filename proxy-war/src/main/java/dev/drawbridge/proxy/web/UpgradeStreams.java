@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The container callbacks of an {@link UpgradeRelay}'s connections. Each runs on its own
  * connection's thread (or inline on whichever thread touched that connection), so each only
- * records what happened and wakes the relay's lane: none touches a stream.
+ * records what happened and wakes the relay's lane: none touches a stream. The one exception is an
+ * agent call that broke, which its error callback completes itself, on that call's own connection.
  */
 final class UpgradeStreams {
 
@@ -93,6 +94,7 @@ final class UpgradeStreams {
 
       @Override
       public void onError(Throwable cause) {
+        relay.agentAnswerCallBroke(relay.agentAnswerAsync());
         failed("the agent's response call broke", cause);
       }
     };
@@ -107,29 +109,37 @@ final class UpgradeStreams {
 
       @Override
       public void onError(Throwable cause) {
+        relay.agentBodyCallBroke(relay.agentBodyAsync());
         failed("the agent's request-body call broke", cause);
       }
     };
   }
 
   AsyncListener agentAnswerEvents() {
-    return new AgentCallEvents("the agent's response call");
+    return new AgentCallEvents("the agent's response call", true);
   }
 
   AsyncListener agentBodyEvents() {
-    return new AgentCallEvents("the agent's request-body call");
+    return new AgentCallEvents("the agent's request-body call", false);
   }
 
   /** An agent call's end as the container sees it: an error or timeout there is the agent's. */
   private final class AgentCallEvents implements AsyncListener {
     private final String call;
+    private final boolean answerCall;
 
-    AgentCallEvents(String call) {
+    AgentCallEvents(String call, boolean answerCall) {
       this.call = call;
+      this.answerCall = answerCall;
     }
 
     @Override
     public void onError(AsyncEvent event) {
+      if (answerCall) {
+        relay.agentAnswerCallBroke(event.getAsyncContext());
+      } else {
+        relay.agentBodyCallBroke(event.getAsyncContext());
+      }
       failed(call + " failed", event.getThrowable());
     }
 
