@@ -83,6 +83,7 @@ final class RequestBodyRelay implements ExchangeRelay {
     // The agent's own connection, on its own request thread, first: the pump asks the agent's
     // output isReady(), which a container refuses before its write listener is set. A wake from it
     // before the client side is listening finds nothing to do.
+    agentAsync.addListener(new AgentCallBroken(relay::agentCallBroke));
     relay.agentOut.setWriteListener(relay.new AgentSide());
     // The client's connection is another one: its listener is set in the lane.
     relay.lane.execute(relay::listenToClient);
@@ -215,18 +216,24 @@ final class RequestBodyRelay implements ExchangeRelay {
 
     @Override
     public void onError(Throwable failure) {
-      // The agent's own connection, inside the container's error handling: the call is completed
-      // here, before this returns, so the container never has to end it itself (Tomcat then
-      // recycles the request forcedly, and logs it).
-      if (agentDone.compareAndSet(false, true)) {
-        try {
-          agentAsync.complete();
-        } catch (IllegalStateException e) {
-          // The container already ended the agent's call.
-        }
-      }
-      exchange.fail(502, "The connection to the agent broke while it read the request body.");
+      agentCallBroke();
     }
+  }
+
+  /**
+   * The agent's own connection broke, seen inside the container's error handling: the call is
+   * completed here, before this returns, so the container never has to end it itself (see {@link
+   * AgentCallBroken}).
+   */
+  private void agentCallBroke() {
+    if (agentDone.compareAndSet(false, true)) {
+      try {
+        agentAsync.complete();
+      } catch (IllegalStateException e) {
+        // The container already ended the agent's call.
+      }
+    }
+    exchange.fail(502, "The connection to the agent broke while it read the request body.");
   }
 
   @Override

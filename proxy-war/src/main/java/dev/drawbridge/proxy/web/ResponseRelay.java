@@ -72,6 +72,7 @@ final class ResponseRelay implements ExchangeRelay {
       return;
     }
     // The agent's own connection, on its own request thread: the container calls back later.
+    agentAsync.addListener(new AgentCallBroken(relay::agentCallBroke));
     relay.agentIn.setReadListener(relay.new AgentSide());
   }
 
@@ -295,18 +296,24 @@ final class ResponseRelay implements ExchangeRelay {
 
     @Override
     public void onError(Throwable failure) {
-      // The agent's own connection, inside the container's error handling: nothing can reach the
-      // agent any more, and the call is completed here, before this returns, so the container never
-      // has to end it itself (Tomcat then recycles the request forcedly, and logs it).
-      if (agentAnswered.compareAndSet(false, true)) {
-        try {
-          agentAsync.complete();
-        } catch (IllegalStateException e) {
-          // The container already ended the agent's call.
-        }
-      }
-      exchange.fail(502, "The connection to the agent broke during the response.");
+      agentCallBroke();
     }
+  }
+
+  /**
+   * The agent's own connection broke, seen inside the container's error handling: nothing can
+   * reach the agent any more, and the call is completed here, before this returns, so the
+   * container never has to end it itself (see {@link AgentCallBroken}).
+   */
+  private void agentCallBroke() {
+    if (agentAnswered.compareAndSet(false, true)) {
+      try {
+        agentAsync.complete();
+      } catch (IllegalStateException e) {
+        // The container already ended the agent's call.
+      }
+    }
+    exchange.fail(502, "The connection to the agent broke during the response.");
   }
 
   /** Events of the client's connection. */
