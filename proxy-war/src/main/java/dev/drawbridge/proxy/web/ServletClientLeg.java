@@ -12,7 +12,9 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -62,6 +64,11 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
   private volatile Thread callbackThread;
   /** Answers decided on by other threads, until the lane or a container callback runs them. */
   private final Queue<Runnable> pendingAnswers = new ConcurrentLinkedQueue<>();
+  /** Answers running now, in the lane or in a callback; its monitor is told when one ends. */
+  private final AtomicInteger answering = new AtomicInteger();
+
+  /** Longest a container timeout waits for an answer the lane is giving at that moment. */
+  private static final long ANSWER_WAIT_MILLIS = 2_000;
 
   /** Set once a relay writes the client's body with a write listener (non-blocking). */
   private volatile boolean writesNonBlocking;
@@ -230,7 +237,37 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
    */
   private void runPendingAnswer() {
     for (Runnable task = pendingAnswers.poll(); task != null; task = pendingAnswers.poll()) {
-      task.run();
+      synchronized (answering) {
+        answering.incrementAndGet();
+      }
+      try {
+        task.run();
+      } finally {
+        synchronized (answering) {
+          answering.decrementAndGet();
+          answering.notifyAll();
+        }
+      }
+    }
+  }
+
+  /**
+   * Waits, up to {@link #ANSWER_WAIT_MILLIS}, for an answer the lane is giving right now: the
+   * container's timeout must not return before it, or the container ends the request with its own
+   * error page. Holds no lock of the container's; the lane's answer needs none.
+   */
+  private void awaitAnswerInLane() {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ANSWER_WAIT_MILLIS);
+    synchronized (answering) {
+      long left;
+      while (answering.get() > 0 && (left = deadline - System.nanoTime()) > 0) {
+        try {
+          TimeUnit.NANOSECONDS.timedWait(answering, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
     }
   }
 
@@ -349,6 +386,7 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
         complete();
       }
       runPendingAnswer();
+      awaitAnswerInLane();
     } finally {
       callbackThread = null;
     }
