@@ -59,6 +59,8 @@ public class ExchangeServlet extends HttpServlet {
       Responses.agentText(agentResponse, 409, "This exchange was already answered.");
       return;
     }
+    // The proxy's own limits apply to what it relays; WildFly's max-post-size must not cut it.
+    UndertowBodyLimit.lift(agentRequest);
     if (exchange.isUpgrade()) {
       UpgradeRelay relay = UpgradeRelay.of(exchange);
       if (!relay.claimAnswerCall()) {
