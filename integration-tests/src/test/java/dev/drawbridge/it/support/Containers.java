@@ -28,8 +28,9 @@ import java.util.Locale;
  * Content-Type}'s parameters without spaces ({@code text/plain;version=0.0.4}). Warnings Tomcat logs
  * that are expected, and why, are in {@link TomcatLogWatch}.
  *
- * <p>Every test runs in both containers; none needs a hook only one of them has. One is skipped on
- * Tomcat for an open finding, with its reason: HighAvailabilityIT (HAProxy's readiness checks).
+ * <p>Every test runs in both containers; none needs a hook only one of them has. Two are skipped on
+ * Tomcat for open findings, each with its reason: HighAvailabilityIT (HAProxy's readiness checks)
+ * and WebSocketScaleIT's open/close cycle.
  */
 public final class Containers {
 
