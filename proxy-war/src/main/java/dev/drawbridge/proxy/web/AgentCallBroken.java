@@ -1,5 +1,6 @@
 package dev.drawbridge.proxy.web;
 
+import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 
@@ -17,6 +18,15 @@ final class AgentCallBroken implements AsyncListener {
 
   AgentCallBroken(Runnable broke) {
     this.broke = broke;
+  }
+
+  /** Completes an agent's call; one the container already ended is left as it is. */
+  static void complete(AsyncContext agentCall) {
+    try {
+      agentCall.complete();
+    } catch (IllegalStateException e) {
+      // The container already ended the agent's call.
+    }
   }
 
   @Override

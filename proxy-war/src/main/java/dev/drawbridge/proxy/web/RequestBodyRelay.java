@@ -227,11 +227,7 @@ final class RequestBodyRelay implements ExchangeRelay {
    */
   private void agentCallBroke() {
     if (agentDone.compareAndSet(false, true)) {
-      try {
-        agentAsync.complete();
-      } catch (IllegalStateException e) {
-        // The container already ended the agent's call.
-      }
+      AgentCallBroken.complete(agentAsync);
     }
     exchange.fail(502, "The connection to the agent broke while it read the request body.");
   }

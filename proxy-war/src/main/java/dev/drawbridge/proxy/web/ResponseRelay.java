@@ -307,11 +307,7 @@ final class ResponseRelay implements ExchangeRelay {
    */
   private void agentCallBroke() {
     if (agentAnswered.compareAndSet(false, true)) {
-      try {
-        agentAsync.complete();
-      } catch (IllegalStateException e) {
-        // The container already ended the agent's call.
-      }
+      AgentCallBroken.complete(agentAsync);
     }
     exchange.fail(502, "The connection to the agent broke during the response.");
   }

@@ -14,7 +14,6 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -64,8 +63,10 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
   private volatile Thread callbackThread;
   /** Answers decided on by other threads, until the lane or a container callback runs them. */
   private final Queue<Runnable> pendingAnswers = new ConcurrentLinkedQueue<>();
-  /** Answers running now, in the lane or in a callback; its monitor is told when one ends. */
-  private final AtomicInteger answering = new AtomicInteger();
+  /** Guards {@link #answersRunning}; told when an answer ends. */
+  private final Object answering = new Object();
+  /** Answers running now, in the lane or in a callback. */
+  private int answersRunning;
 
   /** Longest a container timeout waits for an answer the lane is giving at that moment. */
   private static final long ANSWER_WAIT_MILLIS = 2_000;
@@ -238,13 +239,13 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
   private void runPendingAnswer() {
     for (Runnable task = pendingAnswers.poll(); task != null; task = pendingAnswers.poll()) {
       synchronized (answering) {
-        answering.incrementAndGet();
+        answersRunning++;
       }
       try {
         task.run();
       } finally {
         synchronized (answering) {
-          answering.decrementAndGet();
+          answersRunning--;
           answering.notifyAll();
         }
       }
@@ -260,7 +261,7 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ANSWER_WAIT_MILLIS);
     synchronized (answering) {
       long left;
-      while (answering.get() > 0 && (left = deadline - System.nanoTime()) > 0) {
+      while (answersRunning > 0 && (left = deadline - System.nanoTime()) > 0) {
         try {
           TimeUnit.NANOSECONDS.timedWait(answering, left);
         } catch (InterruptedException e) {

@@ -167,22 +167,14 @@ final class UpgradeRelay implements ExchangeRelay {
    */
   void agentAnswerCallBroke(AsyncContext async) {
     if (async != null && agentAnswered.compareAndSet(false, true)) {
-      completeQuietly(async);
+      AgentCallBroken.complete(async);
     }
   }
 
   /** The agent's request-body call broke: completed here, as {@link #agentAnswerCallBroke} says. */
   void agentBodyCallBroke(AsyncContext async) {
     if (async != null && agentBodyEnded.compareAndSet(false, true)) {
-      completeQuietly(async);
-    }
-  }
-
-  private static void completeQuietly(AsyncContext async) {
-    try {
-      async.complete();
-    } catch (IllegalStateException e) {
-      // The container already ended the call.
+      AgentCallBroken.complete(async);
     }
   }
 
