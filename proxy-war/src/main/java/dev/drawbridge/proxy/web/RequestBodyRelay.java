@@ -46,6 +46,10 @@ final class RequestBodyRelay implements ExchangeRelay {
   private long total;
   private boolean endWritten;
   private boolean flushNeeded;
+  /** In the lane: the agent's call was flushed once it ended. */
+  private boolean agentFlushed;
+  /** Set by whoever completes the agent's call: the lane, or the container's error callback. */
+  private final AtomicBoolean agentCallCompleted = new AtomicBoolean();
 
   private RequestBodyRelay(
       Exchange exchange,
@@ -176,14 +180,38 @@ final class RequestBodyRelay implements ExchangeRelay {
    */
   private void endAgentCall() {
     if (agentDone.compareAndSet(false, true)) {
-      lane.execute(
-          () -> {
-            try {
-              agentAsync.complete();
-            } catch (IllegalStateException e) {
-              // The container already ended the agent's call.
-            }
-          });
+      lane.execute(this::completeAgentCallOnceWritten);
+    }
+  }
+
+  /**
+   * Completes the agent's call once everything written to it reached the socket; in the lane. A
+   * write still pending waits for the agent's write listener, or for its error once the agent
+   * closed the connection or the container's write timeout passed: Tomcat cannot finish a request
+   * whose last bytes are pending when the peer resets the connection (it skips onComplete and
+   * recycles the request forcibly), whereas a pending write that fails takes the container's
+   * ordinary error path ({@link #agentCallBroke}).
+   */
+  private void completeAgentCallOnceWritten() {
+    if (agentCallCompleted.get()) {
+      return;
+    }
+    try {
+      if (!agentOut.isReady()) {
+        return;
+      }
+      if (!agentFlushed) {
+        agentFlushed = true;
+        agentOut.flush();
+        if (!agentOut.isReady()) {
+          return;
+        }
+      }
+    } catch (IOException | IllegalStateException e) {
+      // Broken, or ended before its write listener was set: nothing is pending any more.
+    }
+    if (agentCallCompleted.compareAndSet(false, true)) {
+      AgentCallBroken.complete(agentAsync);
     }
   }
 
@@ -211,7 +239,11 @@ final class RequestBodyRelay implements ExchangeRelay {
   private final class AgentSide implements WriteListener {
     @Override
     public void onWritePossible() {
-      pump.wake();
+      if (agentDone.get()) {
+        lane.execute(RequestBodyRelay.this::completeAgentCallOnceWritten);
+      } else {
+        pump.wake();
+      }
     }
 
     @Override
@@ -226,7 +258,8 @@ final class RequestBodyRelay implements ExchangeRelay {
    * AgentCallBroken}).
    */
   private void agentCallBroke() {
-    if (agentDone.compareAndSet(false, true)) {
+    agentDone.set(true);
+    if (agentCallCompleted.compareAndSet(false, true)) {
       AgentCallBroken.complete(agentAsync);
     }
     exchange.fail(502, "The connection to the agent broke while it read the request body.");

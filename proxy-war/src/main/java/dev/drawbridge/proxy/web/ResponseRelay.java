@@ -105,7 +105,14 @@ final class ResponseRelay implements ExchangeRelay {
         flushNeeded = true;
       }
       if (endReached) {
-        if (clientOut.isReady()) {
+        // Everything is handed to the socket before the request completes: Tomcat cannot finish a
+        // request whose last bytes are still pending when the client resets the connection (it
+        // skips onComplete and recycles the request forcibly), whereas a pending flush that fails
+        // reaches the client's write listener like any other broken write.
+        if (flushNeeded) {
+          flushClient();
+        }
+        if (!flushNeeded && clientOut.isReady()) {
           exchange.complete();
           answerAgent(204, null);
         }
@@ -139,6 +146,7 @@ final class ResponseRelay implements ExchangeRelay {
             return;
           }
           endReached = true;
+          flushNeeded = true;
           break;
         case ABORT:
           exchange.fail(502, "The backend's response broke off.");

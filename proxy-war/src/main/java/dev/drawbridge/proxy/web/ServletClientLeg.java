@@ -67,6 +67,8 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
   private final Object answering = new Object();
   /** Answers running now, in the lane or in a callback. */
   private int answersRunning;
+  /** Set once the exchange handed this leg its answer (or release); guarded by {@link #answering}. */
+  private boolean answerHandedOver;
 
   /** Longest a container timeout waits for an answer the lane is giving at that moment. */
   private static final long ANSWER_WAIT_MILLIS = 2_000;
@@ -223,9 +225,11 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
 
   private void answer(Runnable task) {
     if (Thread.currentThread() == callbackThread) {
+      answerHandedOver();
       task.run();
     } else {
       pendingAnswers.add(task);
+      answerHandedOver();
       lane.execute(this::runPendingAnswer);
     }
   }
@@ -237,8 +241,15 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
    * on but the lane has not reached yet is given there and then.
    */
   private void runPendingAnswer() {
-    for (Runnable task = pendingAnswers.poll(); task != null; task = pendingAnswers.poll()) {
+    while (true) {
+      Runnable task;
+      // Taken and counted in one step: a container timeout waiting for answers never sees one
+      // that left the queue but does not count as running yet.
       synchronized (answering) {
+        task = pendingAnswers.poll();
+        if (task == null) {
+          return;
+        }
         answersRunning++;
       }
       try {
@@ -252,16 +263,30 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
     }
   }
 
-  /**
-   * Waits, up to {@link #ANSWER_WAIT_MILLIS}, for an answer the lane is giving right now: the
-   * container's timeout must not return before it, or the container ends the request with its own
-   * error page. Holds no lock of the container's; the lane's answer needs none.
-   */
-  private void awaitAnswerInLane() {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ANSWER_WAIT_MILLIS);
+  /** Records that the exchange's answer reached this leg, and wakes a container timeout waiting for it. */
+  private void answerHandedOver() {
     synchronized (answering) {
-      long left;
-      while (answersRunning > 0 && (left = deadline - System.nanoTime()) > 0) {
+      answerHandedOver = true;
+      answering.notifyAll();
+    }
+  }
+
+  /**
+   * Gives the exchange's answer before the container's timeout returns, or the container ends the
+   * request with its own error page (500). The exchange has decided by now, but the thread that
+   * decided may not have handed the answer over yet, and the lane may be giving it right now: this
+   * runs what is handed over here and waits for what the lane runs, up to {@link
+   * #ANSWER_WAIT_MILLIS}. Holds no lock of the container's; the lane's answer needs none.
+   */
+  private void giveAnswerBeforeTimeoutReturns() {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ANSWER_WAIT_MILLIS);
+    while (true) {
+      runPendingAnswer();
+      synchronized (answering) {
+        long left = deadline - System.nanoTime();
+        if (answerHandedOver && answersRunning == 0 && pendingAnswers.isEmpty() || left <= 0) {
+          return;
+        }
         try {
           TimeUnit.NANOSECONDS.timedWait(answering, left);
         } catch (InterruptedException e) {
@@ -386,8 +411,7 @@ final class ServletClientLeg implements ClientLeg, AsyncListener {
       } else {
         complete();
       }
-      runPendingAnswer();
-      awaitAnswerInLane();
+      giveAnswerBeforeTimeoutReturns();
     } finally {
       callbackThread = null;
     }
