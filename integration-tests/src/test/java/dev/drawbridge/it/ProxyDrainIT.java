@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.drawbridge.it.support.Containers;
 import dev.drawbridge.it.support.ProxyConfig;
 import dev.drawbridge.it.support.RawHttp;
 import dev.drawbridge.it.support.Responders;
@@ -120,9 +119,7 @@ class ProxyDrainIT {
       Duration cutAfter = Duration.ofNanos(System.nanoTime() - stopBegan);
 
       assertFalse(cut instanceof SocketTimeoutException, "cut, not left silent: " + cut);
-      if (Containers.keepsHeldRequestsThroughDrainGrace()) {
-        assertTrue(cutAfter.compareTo(Duration.ofSeconds(graceSeconds)) >= 0, () -> "cut before the grace ended: " + cutAfter);
-      }
+      assertTrue(cutAfter.compareTo(Duration.ofSeconds(graceSeconds)) >= 0, () -> "cut before the grace ended: " + cutAfter);
       assertTrue(cutAfter.compareTo(Duration.ofSeconds(graceSeconds).plus(AT_ONCE)) < 0, () -> "cut " + cutAfter + " after the stop began");
       stopping.get(WAIT.toSeconds(), TimeUnit.SECONDS);
     }

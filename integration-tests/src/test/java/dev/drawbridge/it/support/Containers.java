@@ -21,7 +21,6 @@ import java.util.Locale;
  *   <tr><td>{@link #heapPerHeldRequestKib()}</td><td>about 8 KiB</td><td>about 100 KiB</td></tr>
  *   <tr><td>{@link #heapPerWebSocketKib()}</td><td>about 26 KiB</td><td>about 230 KiB</td></tr>
  *   <tr><td>{@link #adminLockOutAfterFailures()}</td><td>never</td><td>after 5 wrong passwords</td></tr>
- *   <tr><td>{@link #keepsHeldRequestsThroughDrainGrace()}</td><td>yes</td><td>no: about half a second</td></tr>
  * </table>
  *
  * <p>Differences no test needs to switch on, because the tests accept both: Tomcat writes a {@code
@@ -136,15 +135,5 @@ public final class Containers {
    */
   public static int adminLockOutAfterFailures() {
     return isTomcat() ? 5 : 0;
-  }
-
-  /**
-   * Whether a stopping container keeps the application's held requests open for as long as the
-   * proxy's drain grace. Tomcat times them out itself soon after it begins stopping the context
-   * (measured about half a second in), so a response still streaming is cut before a one-second
-   * grace ends (docs/reliability.md); Jetty leaves them to the application.
-   */
-  public static boolean keepsHeldRequestsThroughDrainGrace() {
-    return !isTomcat();
   }
 }

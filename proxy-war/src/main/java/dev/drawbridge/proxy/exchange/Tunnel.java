@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.logging.Level;
@@ -60,8 +61,16 @@ public final class Tunnel implements AutoCloseable {
   private final Instant startedAt = Instant.now();
   private final AbandonedClients abandonedClients;
 
-  /** Set by the first {@link #close(Duration)}. */
+  /** Set by the first {@link #beginClose(Duration)}, which {@link #close(Duration)} begins with. */
   private final AtomicBoolean closing = new AtomicBoolean();
+  /** When the stop's drain grace ends, on the tunnel's clock; written before {@link #closing} is set. */
+  private volatile long closeGraceEnds;
+  /** Set by the first {@link #close(Duration)}: only that one waits for the grace and stops the reaper. */
+  private final AtomicBoolean closeCalled = new AtomicBoolean();
+  /** Set once the responses still streaming when the stop's grace ended were cut. */
+  private final AtomicBoolean closeGraceCut = new AtomicBoolean();
+  /** Tells whether the container began stopping the web application; checked on every sweep. */
+  private volatile BooleanSupplier containerStopping = () -> false;
 
   /**
    * Where this node is in leaving its load balancer:
@@ -368,6 +377,7 @@ public final class Tunnel implements AutoCloseable {
       }
       abandonedClients.sweep(now, exchanges.values());
       cutRetired(now);
+      checkStop(now);
       long forgetBefore = now - REMEMBER_ENDED.toNanos();
       recentlyEnded.values().removeIf(ended -> ended - forgetBefore < 0);
     } catch (RuntimeException | Error e) {
@@ -387,11 +397,42 @@ public final class Tunnel implements AutoCloseable {
    * the client would only wait longer for the same 503. Only the first call drains.
    */
   public void close(Duration grace) {
-    if (!closing.compareAndSet(false, true)) {
+    if (!closeCalled.compareAndSet(false, true)) {
       return;
     }
+    beginClose(grace);
+    awaitNoExchanges(closeGraceEnds);
+    cutAfterCloseGrace();
+    if (reaper != null) {
+      reaper.shutdownNow();
+      // Until the thread itself has ended, not only the executor: a terminated executor's thread may
+      // still be exiting, and Tomcat looks for threads the application left right after the drain.
+      try {
+        for (Thread thread : reaperThreads) {
+          thread.join(TimeUnit.SECONDS.toMillis(5));
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /**
+   * Begins the drain of {@link #close(Duration)} and returns at once: from now on new and queued
+   * requests get 503, agents are told, every exchange whose response has not started gets 503,
+   * and the sweep cuts responses still streaming once {@code grace} has passed. Only the first
+   * call begins; a later {@link #close} waits for the grace it set.
+   */
+  public void beginClose(Duration grace) {
+    synchronized (closing) {
+      if (closing.get()) {
+        return;
+      }
+      // Before the flag: whoever sees the drain begun sees when its grace ends.
+      closeGraceEnds = nanoTime() + grace.toNanos();
+      closing.set(true);
+    }
     phase.set(Phase.DRAINING);
-    long graceEnds = nanoTime() + grace.toNanos();
     LOG.info(
         () -> "Drawbridge proxy draining: new and queued requests get 503, agents are told to reconnect later,"
             + " responses in flight get up to " + grace.toSeconds() + " s to finish");
@@ -404,27 +445,41 @@ public final class Tunnel implements AutoCloseable {
         exchange.backend().refuseShuttingDown(exchange);
       }
     }
-    awaitNoExchanges(graceEnds);
+  }
+
+  /**
+   * Lets the sweep begin the drain as soon as {@code stopping} says the container began stopping
+   * the web application, before it tells the application: Tomcat first waits for the
+   * application's asynchronous requests to end (up to the context's {@code unloadDelay}), and then
+   * times out whatever is left, streams included, within a second.
+   */
+  public void drainWhenContainerStops(BooleanSupplier stopping) {
+    containerStopping = stopping;
+  }
+
+  /** Cuts, once, the responses still streaming after the stop's drain grace. */
+  private void cutAfterCloseGrace() {
     List<Exchange> left = List.copyOf(exchanges.values());
-    if (!left.isEmpty()) {
-      LOG.warning(
-          () -> left.size() + " responses were still streaming when the drain grace of " + grace.toSeconds()
-              + " s ended and are cut; raise drainGraceSeconds to let longer ones finish.");
+    if (left.isEmpty() || !closeGraceCut.compareAndSet(false, true)) {
+      return;
     }
+    LOG.warning(
+        () -> left.size() + " responses were still streaming when the drain grace ended and are cut; raise"
+            + " drainGraceSeconds to let longer ones finish.");
     for (Exchange exchange : left) {
       exchange.backend().refuseShuttingDown(exchange);
     }
-    if (reaper != null) {
-      reaper.shutdownNow();
-      // Until the thread itself has ended, not only the executor: a terminated executor's thread may
-      // still be exiting, and Tomcat looks for threads the application left right after the drain.
-      try {
-        for (Thread thread : reaperThreads) {
-          thread.join(TimeUnit.SECONDS.toMillis(5));
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+  }
+
+  /** On every sweep: begins the drain once the container stops, and ends the drain's grace. */
+  private void checkStop(long now) {
+    if (!closing.get()) {
+      if (containerStopping.getAsBoolean()) {
+        LOG.info("The container began stopping the web application");
+        beginClose(settings.drainGrace());
       }
+    } else if (now - closeGraceEnds >= 0) {
+      cutAfterCloseGrace();
     }
   }
 

@@ -52,6 +52,11 @@ public class DrawbridgeListener implements ServletContextListener {
     context.setAttribute(Responses.HANDOFF_ATTRIBUTE, Handoff.forThisMachine());
     ProxySettings settings = reloader.current();
     Tunnel tunnel = new Tunnel(settings);
+    TomcatContextState tomcatState = TomcatContextState.of(context);
+    if (tomcatState != null) {
+      tunnel.drainWhenContainerStops(tomcatState);
+      LOG.fine(() -> "The drain begins as soon as Tomcat begins stopping " + tomcatState);
+    }
     reloader.onApply(tunnel::apply);
     context.setAttribute(Responses.TUNNEL_ATTRIBUTE, tunnel);
     context.setAttribute(Responses.RELOADER_ATTRIBUTE, reloader);

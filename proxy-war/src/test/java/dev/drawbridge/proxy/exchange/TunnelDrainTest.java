@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -138,6 +139,33 @@ class TunnelDrainTest {
     exchange.complete();
     drain.get(20, TimeUnit.SECONDS);
     assertEquals("complete", client.events.poll());
+  }
+
+  @Test
+  void theDrainBeginsOnTheSweepThatSeesTheContainerStoppingAndCutsStreamsWhenTheGraceEnds() throws Exception {
+    AtomicBoolean stopping = new AtomicBoolean();
+    tunnel.drainWhenContainerStops(stopping::get);
+    FakeClient client = new FakeClient();
+    streaming(client);
+    FakeClient queued = new FakeClient();
+    backend.submit(open(queued));
+    tunnel.sweep();
+    assertNull(queued.events.poll(), "nothing changes while the container runs the application");
+
+    stopping.set(true);
+    tunnel.sweep();
+    assertEquals(SHUTTING_DOWN, queued.events.poll());
+    assertEquals(Tunnel.Phase.DRAINING, tunnel.phase());
+    clock.advance(GRACE.minusMillis(1));
+    tunnel.sweep();
+    assertNull(client.events.poll(), "the stream gets the grace");
+    clock.advance(Duration.ofMillis(1));
+    tunnel.sweep();
+    assertEquals("abort: The proxy is shutting down; retry shortly.", client.events.poll());
+
+    // When the container then tells the application, the drain is over: nothing waits, nothing is cut twice.
+    tunnel.close(GRACE);
+    assertNull(client.events.poll());
   }
 
   @Test
