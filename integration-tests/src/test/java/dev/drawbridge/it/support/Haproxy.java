@@ -95,7 +95,10 @@ public final class Haproxy implements AutoCloseable {
     return "http://127.0.0.1:" + port + ProxyServer.CONTEXT_PATH;
   }
 
-  /** Each node's state as HAProxy sees it now: {@code UP}, {@code DOWN}, {@code UP 1/2} ... */
+  /**
+   * Each node's state as HAProxy sees it now: {@code UP}, {@code DOWN}, {@code UP 1/2} ..., or
+   * {@code UNCHECKED} while its first check has not completed (HAProxy counts it UP meanwhile).
+   */
   public Map<String, String> nodeStates() {
     HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + statsPort + "/;csv"))
         .timeout(Duration.ofSeconds(10)).GET().build();
@@ -113,12 +116,15 @@ public final class Haproxy implements AutoCloseable {
     int proxyName = columns.indexOf("pxname");
     int serverName = columns.indexOf("svname");
     int status = columns.indexOf("status");
+    int checkStatus = columns.indexOf("check_status");
     Map<String, String> states = new LinkedHashMap<>();
     for (int i = 1; i < lines.length; i++) {
       String[] fields = lines[i].split(",", -1);
       if (fields.length > status && fields[proxyName].equals("drawbridge_nodes")
           && !fields[serverName].equals("BACKEND")) {
-        states.put(fields[serverName], fields[status]);
+        // A server is UP before its first check has even run: that is not a node found ready.
+        boolean unchecked = checkStatus >= 0 && fields[checkStatus].contains("INI");
+        states.put(fields[serverName], unchecked ? "UNCHECKED" : fields[status]);
       }
     }
     return states;
