@@ -29,7 +29,7 @@ final class BatchedDelivery implements WriteListener {
   private final Lane.Pump pump;
   private ServletOutputStream out;
   private boolean written;
-  private boolean flushed;
+  private final FinalFlush finalFlush = new FinalFlush();
 
   private BatchedDelivery(
       Exchange exchange, ServletClientLeg client, BatchedResponse response, ResponseHeadRules.Verdict verdict, boolean empty) {
@@ -109,19 +109,10 @@ final class BatchedDelivery implements WriteListener {
         out.write(response.bodyArray(), response.bodyOffset(), response.bodyLength());
         exchange.addBytesToClient(response.bodyLength());
         exchange.touch();
-        if (!out.isReady()) {
-          return;
-        }
       }
-      if (!flushed) {
-        // Handed to the socket before the request completes (see ResponseRelay#pump).
-        flushed = true;
-        out.flush();
-        if (!out.isReady()) {
-          return;
-        }
+      if (finalFlush.done(out)) {
+        exchange.complete();
       }
-      exchange.complete();
     } catch (IOException | IllegalStateException e) {
       exchange.clientGone("The client's connection broke during the response: " + e);
     }

@@ -17,7 +17,7 @@ final class BytesWriter implements WriteListener {
   private final byte[] body;
   private final Consumer<Throwable> onFailure;
   private volatile boolean written;
-  private volatile boolean flushed;
+  private final FinalFlush finalFlush = new FinalFlush();
 
   private BytesWriter(
       AsyncContext async, ServletOutputStream out, byte[] body, Consumer<Throwable> onFailure) {
@@ -39,20 +39,10 @@ final class BytesWriter implements WriteListener {
     if (!written) {
       written = true;
       out.write(body);
-      if (!out.isReady()) {
-        return;
-      }
     }
-    if (!flushed) {
-      // Handed to the socket before the request completes: Tomcat cannot finish a request whose
-      // last bytes are still pending when the peer resets the connection.
-      flushed = true;
-      out.flush();
-      if (!out.isReady()) {
-        return;
-      }
+    if (finalFlush.done(out)) {
+      async.complete();
     }
-    async.complete();
   }
 
   @Override

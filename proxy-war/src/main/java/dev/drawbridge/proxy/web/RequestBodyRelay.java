@@ -46,8 +46,7 @@ final class RequestBodyRelay implements ExchangeRelay {
   private long total;
   private boolean endWritten;
   private boolean flushNeeded;
-  /** In the lane: the agent's call was flushed once it ended. */
-  private boolean agentFlushed;
+  private final FinalFlush finalFlush = new FinalFlush();
   /** Set by whoever completes the agent's call: the lane, or the container's error callback. */
   private final AtomicBoolean agentCallCompleted = new AtomicBoolean();
 
@@ -185,27 +184,18 @@ final class RequestBodyRelay implements ExchangeRelay {
   }
 
   /**
-   * Completes the agent's call once everything written to it reached the socket; in the lane. A
-   * write still pending waits for the agent's write listener, or for its error once the agent
-   * closed the connection or the container's write timeout passed: Tomcat cannot finish a request
-   * whose last bytes are pending when the peer resets the connection (it skips onComplete and
-   * recycles the request forcibly), whereas a pending write that fails takes the container's
-   * ordinary error path ({@link #agentCallBroke}).
+   * Completes the agent's call once everything written to it reached the socket ({@link
+   * FinalFlush}); in the lane. A write still pending waits for the agent's write listener, or for
+   * its error ({@link #agentCallBroke}) once the agent closed the connection or the container's
+   * write timeout passed.
    */
   private void completeAgentCallOnceWritten() {
     if (agentCallCompleted.get()) {
       return;
     }
     try {
-      if (!agentOut.isReady()) {
+      if (!finalFlush.done(agentOut)) {
         return;
-      }
-      if (!agentFlushed) {
-        agentFlushed = true;
-        agentOut.flush();
-        if (!agentOut.isReady()) {
-          return;
-        }
       }
     } catch (IOException | IllegalStateException e) {
       // Broken, or ended before its write listener was set: nothing is pending any more.

@@ -105,10 +105,8 @@ final class ResponseRelay implements ExchangeRelay {
         flushNeeded = true;
       }
       if (endReached) {
-        // Everything is handed to the socket before the request completes: Tomcat cannot finish a
-        // request whose last bytes are still pending when the client resets the connection (it
-        // skips onComplete and recycles the request forcibly), whereas a pending flush that fails
-        // reaches the client's write listener like any other broken write.
+        // Everything is handed to the socket before the request completes (see FinalFlush); a
+        // flush that fails is the client's, like any other broken write.
         if (flushNeeded) {
           flushClient();
         }
