@@ -17,7 +17,9 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.WebConnection;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Lock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -29,10 +31,12 @@ import java.util.logging.Logger;
  *
  * <p>Four connections meet here, so every read, write, flush and completion runs in one {@link
  * Lane}; the container callbacks of each connection only record what happened and wake the lane
- * ({@link UpgradeStreams}). Each direction holds at most one buffer of {@value #CHUNK} bytes and
- * reads from its source only once its sink took the previous piece, so a slow reader stalls its
- * writer and memory does not grow with it. A direction with nothing to move gives its buffer
- * back, so a thousand quiet WebSockets cost no buffers at all.
+ * ({@link UpgradeStreams}). One exception: on Undertow the lane hands each read of the client's
+ * upgraded input to that connection's I/O thread ({@link UndertowSocket}). Each direction holds
+ * at most one buffer of {@value #CHUNK} bytes and reads from its source only once its sink took
+ * the previous piece, so a slow reader stalls its writer and memory does not grow with it. A
+ * direction with nothing to move gives its buffer back, so a thousand quiet WebSockets cost no
+ * buffers at all.
  *
  * <p>The connection ends when either direction ends: an end frame from the agent (the backend
  * closed) completes the exchange once its bytes reached the client; the client closing its side
@@ -69,6 +73,12 @@ final class UpgradeRelay implements ExchangeRelay {
   private volatile ServletOutputStream clientOut;
   /** Tomcat's lock for the client's connection, held for each read of it ({@link TomcatSocket}); null elsewhere. */
   private volatile Lock clientReadLock;
+  /** Undertow's I/O thread of the client's connection, where each read of it runs ({@link UndertowSocket}); null elsewhere. */
+  private volatile Executor clientReadThread;
+  /** A read handed to {@link #clientReadThread}: {@link #NO_READ}, {@link #READING}, or its answer. */
+  private final AtomicInteger handedRead = new AtomicInteger(NO_READ);
+  /** Why the handed read failed, when its answer is {@link #READ_FAILED}. */
+  private volatile Exception handedReadFailure;
   private volatile ExchangeState ended;
 
   // The lane's own state.
@@ -140,6 +150,7 @@ final class UpgradeRelay implements ExchangeRelay {
     ServletInputStream in = connection.getInputStream();
     ServletOutputStream out = connection.getOutputStream();
     clientReadLock = TomcatSocket.processingLock(in);
+    clientReadThread = UndertowSocket.ioThread(in);
     in.setReadListener(streams.clientReads());
     out.setWriteListener(streams.clientWrites());
     clientConnection = connection;
@@ -366,9 +377,15 @@ final class UpgradeRelay implements ExchangeRelay {
       }
       return true;
     } catch (IOException | IllegalStateException e) {
-      exchange.fail(502, "The connection to the agent broke during the upgraded connection.");
+      agentBroke(e);
       return false;
     }
+  }
+
+  /** Ends the exchange for an agent call that failed under the lane's hands. */
+  private void agentBroke(Exception e) {
+    exchange.fail(502, "The connection to the agent broke during the upgraded connection.");
+    LOG.log(Level.FINE, "exchange " + exchange.id() + ": an agent call failed", e);
   }
 
   private void agentStreamCut() {
@@ -444,14 +461,18 @@ final class UpgradeRelay implements ExchangeRelay {
           return;
         }
       } catch (IOException | IllegalStateException e) {
-        exchange.fail(502, "The connection to the agent broke during the upgraded connection.");
+        agentBroke(e);
         return;
       }
       int n;
       try {
-        n = readFromClient(in);
+        n = nextClientRead(in);
       } catch (IOException | IllegalStateException e) {
         exchange.clientGone("The client's connection broke: " + e);
+        return;
+      }
+      if (n == READING) {
+        // The container's thread reads into the buffer now and wakes the lane with the answer.
         return;
       }
       if (n == NOTHING_YET) {
@@ -461,7 +482,7 @@ final class UpgradeRelay implements ExchangeRelay {
             out.flush();
           }
         } catch (IOException | IllegalStateException e) {
-          exchange.fail(502, "The connection to the agent broke during the upgraded connection.");
+          agentBroke(e);
           return;
         }
         // Quiet, and the agent's output took the last frame (it was ready): let the buffer go.
@@ -485,6 +506,58 @@ final class UpgradeRelay implements ExchangeRelay {
 
   /** {@link #readFromClient}'s answer when the client has sent nothing more yet. */
   private static final int NOTHING_YET = Integer.MIN_VALUE;
+  /** {@link #nextClientRead}'s answer while the container's thread reads. */
+  private static final int READING = Integer.MIN_VALUE + 1;
+  /** No read handed over, or its answer taken. */
+  private static final int NO_READ = Integer.MIN_VALUE + 2;
+  /** The handed read failed with {@link #handedReadFailure}. */
+  private static final int READ_FAILED = Integer.MIN_VALUE + 3;
+
+  /**
+   * The client's next bytes as {@link #readFromClient} answers, or {@link #READING}. On Undertow
+   * the read runs on the connection's I/O thread, which wakes the lane once it has the answer;
+   * elsewhere it runs here.
+   */
+  private int nextClientRead(ServletInputStream in) throws IOException {
+    Executor thread = clientReadThread;
+    if (thread == null) {
+      return readFromClient(in);
+    }
+    int answer = handedRead.get();
+    if (answer == READING) {
+      return READING;
+    }
+    if (answer != NO_READ) {
+      handedRead.set(NO_READ);
+      if (answer == READ_FAILED) {
+        Exception failure = handedReadFailure;
+        throw failure instanceof IOException io ? io : new IOException(failure.toString(), failure);
+      }
+      return answer;
+    }
+    if (upBuffer == null) {
+      upBuffer = new byte[Frames.HEADER_LENGTH + CHUNK];
+    }
+    handedRead.set(READING);
+    try {
+      thread.execute(() -> {
+        int read;
+        try {
+          read = readFromClient(in);
+        } catch (IOException | RuntimeException e) {
+          handedReadFailure = e;
+          read = READ_FAILED;
+        }
+        handedRead.set(read);
+        pump.wake();
+      });
+    } catch (RuntimeException e) {
+      // The container stopped its threads: the connection is ending.
+      handedRead.set(NO_READ);
+      throw new IOException("the connection's I/O thread took no more work", e);
+    }
+    return READING;
+  }
 
   /**
    * Reads the client's next bytes into the frame buffer: their count, -1 at the end of its input,
@@ -529,7 +602,8 @@ final class UpgradeRelay implements ExchangeRelay {
     }
     endAgentBody();
     WebConnection connection = clientConnection;
-    if (!clientClosed && connection != null) {
+    if (!clientClosed && connection != null && handedRead.get() != READING) {
+      // (A read still on the container's thread wakes the lane when done; the close comes then.)
       clientClosed = true;
       if (downFlushNeeded) {
         flushQuietly(clientOut);
