@@ -79,6 +79,8 @@ final class UpgradeRelay implements ExchangeRelay {
   private final AtomicInteger handedRead = new AtomicInteger(NO_READ);
   /** Why the handed read failed, when its answer is {@link #READ_FAILED}. */
   private volatile Exception handedReadFailure;
+  /** The client's read events counted just before the handed read ran. */
+  private volatile long handedReadEvents;
   private volatile ExchangeState ended;
 
   // The lane's own state.
@@ -533,7 +535,11 @@ final class UpgradeRelay implements ExchangeRelay {
         Exception failure = handedReadFailure;
         throw failure instanceof IOException io ? io : new IOException(failure.toString(), failure);
       }
-      return answer;
+      if (answer != NOTHING_YET || streams.clientReadEvents() == handedReadEvents) {
+        return answer;
+      }
+      // The container announced more after that read found nothing, and its wake-up may have
+      // been folded into this run: read again rather than wait for an event that already came.
     }
     if (upBuffer == null) {
       upBuffer = new byte[Frames.HEADER_LENGTH + CHUNK];
@@ -541,6 +547,8 @@ final class UpgradeRelay implements ExchangeRelay {
     handedRead.set(READING);
     try {
       thread.execute(() -> {
+        // The read events come on this same thread: any counted later came after this read.
+        handedReadEvents = streams.clientReadEvents();
         int read;
         try {
           read = readFromClient(in);

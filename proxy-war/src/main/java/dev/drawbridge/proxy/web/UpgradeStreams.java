@@ -4,6 +4,7 @@ import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.WriteListener;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -20,6 +21,7 @@ final class UpgradeStreams {
   private final UpgradeRelay relay;
   private final AtomicReference<String> failure = new AtomicReference<>();
   private volatile boolean clientInputEnded;
+  private final AtomicLong clientReadEvents = new AtomicLong();
 
   UpgradeStreams(UpgradeRelay relay) {
     this.relay = relay;
@@ -28,6 +30,11 @@ final class UpgradeStreams {
   /** The first failure recorded, once; null when none. */
   String takeFailure() {
     return failure.getAndSet(null);
+  }
+
+  /** How many times the client's input said it has more (bytes or its end); a lane compares two counts. */
+  long clientReadEvents() {
+    return clientReadEvents.get();
   }
 
   /** True once the client's side of an upgraded connection reached its end. */
@@ -43,6 +50,7 @@ final class UpgradeStreams {
   /** The container closed the client's connection: as good as the client's end of input. */
   void clientClosed() {
     clientInputEnded = true;
+    clientReadEvents.incrementAndGet();
     relay.wake();
   }
 
@@ -50,12 +58,14 @@ final class UpgradeStreams {
     return new ReadListener() {
       @Override
       public void onDataAvailable() {
+        clientReadEvents.incrementAndGet();
         relay.wake();
       }
 
       @Override
       public void onAllDataRead() {
         clientInputEnded = true;
+        clientReadEvents.incrementAndGet();
         relay.wake();
       }
 
