@@ -28,13 +28,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
 import org.jboss.arquillian.container.test.api.Deployer;
@@ -71,18 +66,6 @@ class ContainerTunnelIT {
   private static final long DOWNLOAD_BYTES = 12 * 1024 * 1024;
   /** The proxy's maxRequestBodyBytes here: above UPLOAD_BYTES, so only the oversized upload is refused. */
   private static final long MAX_BODY_BYTES = 1024 * 1024;
-  /**
-   * WebSockets echoing a burst at once, each about 13 MiB each way: one message in five of up to
-   * 64 KiB, the others of up to 512 bytes, so that the client's bytes arrive in many reads.
-   */
-  private static final int BURST_CONNECTIONS = 3;
-  private static final int BURST_MESSAGES = 2000;
-  private static final int BURST_MAX_BYTES = 64 * 1024;
-  private static final int BURST_SMALL_BYTES = 512;
-  private static final long BURST_SEED = 20261205L;
-
-  /** The access line of an upgraded connection to the WebSocket backend. */
-  private static final String WEBSOCKET_ACCESS_LINE = "backend=ws .*upgrade=\"websocket\"";
 
   /** Tomcat's warnings when a web application leaves threads, timers or thread-locals behind. */
   private static final String LEAK_WARNING =
@@ -230,7 +213,6 @@ class ContainerTunnelIT {
    * browsers send it.
    */
   private void webSocketsGoThrough(WebSocketBackend webSockets) throws Exception {
-    ServerLog proxyLog = server.proxyLog();
     int port = URI.create(proxyUrl).getPort();
     String path = URI.create(proxyUrl).getPath() + "/ws/echo";
     try (RawWebSocket browserLike = RawWebSocket.connect(port, path, WAIT, "Origin: http://127.0.0.1:" + port)) {
@@ -256,62 +238,6 @@ class ContainerTunnelIT {
       webSocket.socket().sendClose(4001, "done").get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
       assertEquals(4001, webSockets.takeEnded(WAIT).code(), "the close code reached the service");
       assertEquals(4001, webSocket.awaitEnd(WAIT).code(), "and came back");
-    }
-    burstsComeBackIntact(webSockets, uri);
-    // Each ended by its service's close, after the client's: none may count as the agent's failure.
-    proxyLog.awaitLines(WEBSOCKET_ACCESS_LINE, 2 + BURST_CONNECTIONS, WAIT);
-    assertEquals(List.of(), proxyLog.linesMatching("backend=ws .* outcome=FAILED .*upgrade=\"websocket\""),
-        "WebSockets the service closed normally, logged as failed");
-  }
-
-  /**
-   * WebSockets side by side, each echoing many messages of random sizes and contents sent without
-   * waiting for their echoes, more than 10 MiB each way: the proxy's reads and writes of each
-   * upgraded connection keep meeting the container's own I/O thread, where reading from another
-   * thread lost, repeated or cut bytes on WildFly, and WildFly's default {@code max-post-size}
-   * must not end the agent's call that carries the service's side.
-   */
-  private void burstsComeBackIntact(WebSocketBackend webSockets, URI uri) throws Exception {
-    ExecutorService senders = Executors.newFixedThreadPool(BURST_CONNECTIONS);
-    try {
-      List<Future<?>> bursts = new ArrayList<>();
-      for (int i = 0; i < BURST_CONNECTIONS; i++) {
-        long seed = BURST_SEED + i;
-        bursts.add(senders.submit(() -> {
-          burstComesBackIntact(uri, seed);
-          return null;
-        }));
-      }
-      for (Future<?> burst : bursts) {
-        burst.get(WAIT.multipliedBy(2).toMillis(), TimeUnit.MILLISECONDS);
-      }
-    } finally {
-      senders.shutdownNow();
-    }
-    for (int i = 0; i < BURST_CONNECTIONS; i++) {
-      assertEquals(1000, webSockets.takeEnded(WAIT).code(), "each burst's close reached the service");
-    }
-  }
-
-  private void burstComesBackIntact(URI uri, long seed) throws Exception {
-    Random random = new Random(seed);
-    try (WebSocketClient webSocket = WebSocketClient.connect(client, uri, WAIT)) {
-      List<byte[]> sent = new ArrayList<>();
-      for (int i = 0; i < BURST_MESSAGES; i++) {
-        byte[] message = new byte[1 + random.nextInt(random.nextInt(5) == 0 ? BURST_MAX_BYTES : BURST_SMALL_BYTES)];
-        random.nextBytes(message);
-        sent.add(message);
-        webSocket.sendBinary(message, WAIT);
-      }
-      for (int i = 0; i < BURST_MESSAGES; i++) {
-        byte[] echoed = webSocket.take(WAIT).binary();
-        if (!Arrays.equals(sent.get(i), echoed)) {
-          throw new AssertionError("message " + i + " of a burst came back changed: " + sent.get(i).length
-              + " bytes sent, " + (echoed == null ? "a text" : echoed.length + " bytes") + " back");
-        }
-      }
-      webSocket.socket().sendClose(1000, "done").get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-      assertEquals(1000, webSocket.awaitEnd(WAIT).code(), "the burst's close came back");
     }
   }
 
