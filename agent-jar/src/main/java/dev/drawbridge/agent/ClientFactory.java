@@ -22,7 +22,9 @@ import org.apache.hc.core5.util.Timeout;
 
 /**
  * The agent's two HttpClients, one per leg. Both behave as a proxy must: no redirects followed, no
- * cookies stored, no content decoded, no retries (a body cannot be re-sent), every wait bounded.
+ * cookies stored, no content decoded, every wait bounded. Nothing a client sent is retried (a body
+ * cannot be re-sent); only a call to the proxy that met a connection the server had closed is sent
+ * again ({@link StaleConnectionRetry}).
  */
 final class ClientFactory {
 
@@ -72,6 +74,7 @@ final class ClientFactory {
       builder.setProxy(new HttpHost("http", egress.getHost(), egress.getPort()));
     }
     return builder
+        .setRetryStrategy(new StaleConnectionRetry())
         .setUserAgent("drawbridge-agent/" + Protocol.SOFTWARE_VERSION)
         // Per call, not a default header: a token file may change while the agent runs.
         .addRequestInterceptorFirst(
@@ -115,6 +118,7 @@ final class ClientFactory {
       builder.setProxy(new HttpHost("http", egress.getHost(), egress.getPort()));
     }
     return builder
+        .disableAutomaticRetries()
         .setUserAgent("drawbridge-agent/" + Protocol.SOFTWARE_VERSION)
         // Per call, as for the other calls: a token file may change while the agent runs.
         .addRequestInterceptorFirst(
@@ -139,6 +143,7 @@ final class ClientFactory {
    */
   static CloseableHttpClient backendClient(AgentConfig config) {
     return common(backendPool(config), config.connectTimeout(), config.backendTimeout())
+        .disableAutomaticRetries()
         .disableDefaultUserAgent()
         .build();
   }
@@ -154,6 +159,7 @@ final class ClientFactory {
     PoolingHttpClientConnectionManager pool =
         pool(1, config.connectTimeout(), config.healthInterval(), TimeValue.ofSeconds(1), null, null);
     return common(pool, config.connectTimeout(), config.healthInterval())
+        .disableAutomaticRetries()
         .disableDefaultUserAgent()
         .build();
   }
@@ -197,7 +203,6 @@ final class ClientFactory {
         .disableRedirectHandling()
         .disableCookieManagement()
         .disableContentCompression()
-        .disableAutomaticRetries()
         .disableAuthCaching()
         .evictExpiredConnections()
         .evictIdleConnections(IDLE_EVICTION);
