@@ -27,6 +27,9 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 WORK = ROOT / "target" / "bench"
 MIB = 1024 * 1024
+# The agent's JVM options: none, as in the README's command, so the JVM sizes its heap itself;
+# --agent-jvm measures others.
+AGENT_JVM = []
 
 
 def free_port():
@@ -279,7 +282,7 @@ def start_jetty(procs, token):
 
 
 def start_agent(procs, base, backend_port):
-    agent = procs.start("agent", ["java", "-jar", str(ROOT / "agent-jar" / "target" / "drawbridge-agent.jar"),
+    agent = procs.start("agent", ["java", *AGENT_JVM, "-jar", str(ROOT / "agent-jar" / "target" / "drawbridge-agent.jar"),
                                   "--proxy", base, "--target", f"http://127.0.0.1:{backend_port}",
                                   "--token-file", str(WORK / "agent.token"), "--concurrency", "128",
                                   "--log-level", "warn"])
@@ -426,7 +429,10 @@ def main():
     parser.add_argument("--socket-buffer", type=int, default=0, help="Tomcat socket.appReadBufSize and appWriteBufSize in bytes (default: tomcat-conf's, 8 KiB)")
     parser.add_argument("--no-ssh", dest="ssh", action="store_false", help="leave out the OpenSSH reverse tunnel (a peer, through a private sshd on 127.0.0.1)")
     parser.add_argument("--serve", action="store_true", help="start the backend, nginx and Drawbridge, print their URLs and wait for Ctrl-C (for profiling)")
+    parser.add_argument("--agent-jvm", default=" ".join(AGENT_JVM),
+                        help="the agent's JVM options, e.g. '-Xmx128m -XX:+UseSerialGC' (default: none, as in the README)")
     args = parser.parse_args()
+    AGENT_JVM[:] = args.agent_jvm.split()
     WORK.mkdir(parents=True, exist_ok=True)
     files = WORK / "files"
     files.mkdir(exist_ok=True)
