@@ -7,17 +7,10 @@ import dev.drawbridge.protocol.RequestHead;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import javax.net.ssl.SNIHostName;
-import javax.net.ssl.SSLParameters;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SSLSocketFactory;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpException;
@@ -37,13 +30,14 @@ final class BackendHandshake {
   /** Largest answer head read from the backend, as the proxy's own head limit. */
   private static final int MAX_HEAD = 64 * 1024;
 
-  private final Socket socket;
+  private final BackendChannel channel;
   private final SessionInputBufferImpl backendIn;
   private final InputStream socketIn;
   private final ClassicHttpResponse answer;
 
-  private BackendHandshake(Socket socket, SessionInputBufferImpl backendIn, InputStream socketIn, ClassicHttpResponse answer) {
-    this.socket = socket;
+  private BackendHandshake(
+      BackendChannel channel, SessionInputBufferImpl backendIn, InputStream socketIn, ClassicHttpResponse answer) {
+    this.channel = channel;
     this.backendIn = backendIn;
     this.socketIn = socketIn;
     this.answer = answer;
@@ -55,13 +49,13 @@ final class BackendHandshake {
    * @throws IOException when the backend cannot be reached or answers with broken HTTP
    */
   static BackendHandshake perform(RequestHead clientRequest, AgentConfig config) throws IOException {
-    Socket socket = open(config.target(), config.connectTimeout());
+    BackendChannel channel = BackendChannel.open(config.target(), config.connectTimeout());
     try {
-      socket.setSoTimeout((int) Math.min(Integer.MAX_VALUE, config.backendTimeout().toMillis()));
-      OutputStream out = socket.getOutputStream();
+      channel.setReadTimeout(config.backendTimeout());
+      OutputStream out = channel.output();
       out.write(requestHead(clientRequest, config));
       out.flush();
-      InputStream in = socket.getInputStream();
+      InputStream in = channel.input();
       // Kept for the connection's life (it holds what came after the head): small.
       SessionInputBufferImpl buffer = new SessionInputBufferImpl(4 * 1024, MAX_HEAD);
       DefaultHttpResponseParser parser =
@@ -77,48 +71,14 @@ final class BackendHandshake {
         }
         parser = new DefaultHttpResponseParser(Http1Config.custom().setMaxLineLength(MAX_HEAD).setMaxHeaderCount(256).build());
       }
-      return new BackendHandshake(socket, buffer, in, answer);
+      return new BackendHandshake(channel, buffer, in, answer);
     } catch (HttpException e) {
-      closeQuietly(socket);
+      channel.close();
       throw new IOException(new org.apache.hc.core5.http.ProtocolException(e.getMessage(), e));
     } catch (IOException | RuntimeException e) {
-      closeQuietly(socket);
+      channel.close();
       throw e;
     }
-  }
-
-  /** Opens a socket to the target, TLS (host name verified, SNI sent) for {@code https}. */
-  static Socket open(URI target, Duration connectTimeout) throws IOException {
-    boolean tls = "https".equalsIgnoreCase(target.getScheme());
-    int port = target.getPort() > 0 ? target.getPort() : tls ? 443 : 80;
-    Socket plain = new Socket();
-    try {
-      plain.setTcpNoDelay(true);
-      plain.setKeepAlive(true);
-      plain.connect(new InetSocketAddress(target.getHost(), port), (int) connectTimeout.toMillis());
-      if (!tls) {
-        return plain;
-      }
-      SSLSocket secure =
-          (SSLSocket) ((SSLSocketFactory) SSLSocketFactory.getDefault()).createSocket(plain, target.getHost(), port, true);
-      SSLParameters parameters = secure.getSSLParameters();
-      parameters.setEndpointIdentificationAlgorithm("HTTPS");
-      if (!isIpLiteral(target.getHost())) {
-        parameters.setServerNames(List.of(new SNIHostName(target.getHost())));
-      }
-      // No ALPN: a switch is an HTTP/1.1 affair.
-      secure.setSSLParameters(parameters);
-      secure.setSoTimeout((int) connectTimeout.toMillis());
-      secure.startHandshake();
-      return secure;
-    } catch (IOException | RuntimeException e) {
-      closeQuietly(plain);
-      throw e;
-    }
-  }
-
-  private static boolean isIpLiteral(String host) {
-    return host.indexOf(':') >= 0 || host.matches("[0-9.]+");
   }
 
   /** The request head the backend gets: the client's end-to-end headers plus the switch offer. */
@@ -173,25 +133,23 @@ final class BackendHandshake {
   }
 
   /** The connection, for the bytes after the answer head. */
-  Socket socket() {
-    return socket;
+  BackendChannel channel() {
+    return channel;
   }
 
-  /** What the backend sent after its head, then the socket's further bytes. */
-  InputStream bytesAfterHead() {
-    return new InputStream() {
-      @Override
-      public int read() throws IOException {
-        byte[] one = new byte[1];
-        int n = read(one, 0, 1);
-        return n < 0 ? -1 : one[0] & 0xFF;
+  /** What the backend sent right after its answer head, already read with it. */
+  byte[] bytesAfterHead() {
+    byte[] bytes = new byte[backendIn.length()];
+    int filled = 0;
+    while (filled < bytes.length) {
+      // Served from the buffer alone: the stream is not touched while the buffer holds bytes.
+      try {
+        filled += backendIn.read(bytes, filled, bytes.length - filled, socketIn);
+      } catch (IOException e) {
+        throw new IllegalStateException("buffered bytes could not be read", e);
       }
-
-      @Override
-      public int read(byte[] target, int offset, int length) throws IOException {
-        return backendIn.read(target, offset, length, socketIn);
-      }
-    };
+    }
+    return bytes;
   }
 
   /** The backend's session buffer and stream, for decoding a refused answer's body. */
@@ -204,14 +162,6 @@ final class BackendHandshake {
   }
 
   void close() {
-    closeQuietly(socket);
-  }
-
-  static void closeQuietly(Socket socket) {
-    try {
-      socket.close();
-    } catch (IOException ignored) {
-      // Cleanup.
-    }
+    channel.close();
   }
 }

@@ -2,21 +2,33 @@ package dev.drawbridge.agent;
 
 import dev.drawbridge.protocol.Protocol;
 import java.net.URI;
+import java.nio.channels.ClosedSelectorException;
 import java.time.Duration;
 import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.apache.hc.client5.http.DnsResolver;
 import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.config.TlsConfig;
+import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClientBuilder;
+import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManager;
+import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
 import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.http.config.Http1Config;
 import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.http.message.BasicHeader;
+import org.apache.hc.core5.http2.HttpVersionPolicy;
+import org.apache.hc.core5.reactor.IOReactorConfig;
 import org.apache.hc.core5.util.TimeValue;
 import org.apache.hc.core5.util.Timeout;
 
@@ -30,6 +42,14 @@ final class ClientFactory {
 
   /** Idle pooled connections are closed after this, before a server's idle timeout (60 s) can race us. */
   private static final TimeValue IDLE_EVICTION = TimeValue.ofSeconds(30);
+
+  private static final Logger LOG = Logger.getLogger(ClientFactory.class.getName());
+
+  /** Bytes an upgraded connection's request-body call may deliver before the backend took them. */
+  static final int UPGRADED_WINDOW = 32 * 1024;
+
+  /** Size of each of the session buffers of an upgraded connection's call. */
+  private static final int UPGRADED_BUFFER = 8 * 1024;
 
   private ClientFactory() {}
 
@@ -92,48 +112,81 @@ final class ClientFactory {
   /**
    * Agent-to-proxy leg of upgraded connections: two calls per open connection, each streaming as
    * long as the connection is open, so no read timeout (the proxy's idle timeout ends a silent
-   * connection) and a pool of their own, so they never starve polls and responses. Like the other
-   * calls, they go to {@code node}'s address and send {@code token}'s token.
+   * connection) and a pool of their own, so they never starve polls and responses. Asynchronous,
+   * on one I/O thread, so open connections hold no thread; HTTP/1.1 only. Like the other calls,
+   * they go to {@code node}'s address and send {@code token}'s token. The client is started.
    */
-  static CloseableHttpClient upgradedClient(
+  static CloseableHttpAsyncClient upgradedClient(
       AgentConfig config, int maxConnections, ProxyNode node, TokenSource token, String instance) {
-    PoolingHttpClientConnectionManager pool =
-        PoolingHttpClientConnectionManagerBuilder.create()
-            .setTlsSocketStrategy(ProxyTls.strategy(config.transport()))
+    PoolingAsyncClientConnectionManager pool =
+        PoolingAsyncClientConnectionManagerBuilder.create()
+            .setTlsStrategy(ProxyTls.strategy(config.transport()))
             .setDnsResolver(PinnedDnsResolver.of(node))
             .useSystemProperties()
             .setMaxConnTotal(2 * maxConnections)
             .setMaxConnPerRoute(2 * maxConnections)
-            .setDefaultSocketConfig(SocketConfig.custom().setTcpNoDelay(true).setSoKeepAlive(true).build())
+            .setDefaultTlsConfig(TlsConfig.custom().setVersionPolicy(HttpVersionPolicy.FORCE_HTTP_1).build())
             .setDefaultConnectionConfig(
                 ConnectionConfig.custom()
                     .setConnectTimeout(timeout(config.connectTimeout()))
                     .setSocketTimeout(Timeout.DISABLED)
-                    .setValidateAfterInactivity(TimeValue.ofSeconds(2))
                     .build())
             .build();
-    HttpClientBuilder builder = common(pool, config.connectTimeout(), Duration.ZERO);
+    RequestConfig requests =
+        RequestConfig.custom()
+            .setConnectionRequestTimeout(timeout(config.connectTimeout()))
+            .setResponseTimeout(Timeout.DISABLED)
+            .setRedirectsEnabled(false)
+            .setContentCompressionEnabled(false)
+            .setExpectContinueEnabled(false)
+            .setAuthenticationEnabled(false)
+            .build();
+    HttpAsyncClientBuilder builder =
+        HttpAsyncClients.custom()
+            .setConnectionManager(pool)
+            .setDefaultRequestConfig(requests)
+            .setIOReactorConfig(
+                IOReactorConfig.custom()
+                    .setIoThreadCount(1)
+                    .setSoTimeout(Timeout.DISABLED)
+                    .setTcpNoDelay(true)
+                    .setSoKeepAlive(true)
+                    .build())
+            // Small session buffers (three per call, 32 KiB each by default), and a bound on what a
+            // call may deliver before the backend took it.
+            .setHttp1Config(
+                Http1Config.custom().setBufferSize(UPGRADED_BUFFER).setInitialWindowSize(UPGRADED_WINDOW).build())
+            .disableRedirectHandling()
+            .disableCookieManagement()
+            .disableAuthCaching()
+            .disableAutomaticRetries()
+            .setUserAgent("drawbridge-agent/" + Protocol.SOFTWARE_VERSION)
+            // Per call, as for the other calls: a token file may change while the agent runs.
+            .addRequestInterceptorFirst(
+                (request, entity, context) -> request.setHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token.current()))
+            .setDefaultHeaders(
+                List.of(
+                    new BasicHeader(Protocol.AGENT_ID_HEADER, config.agentId()),
+                    new BasicHeader(Protocol.AGENT_INSTANCE_HEADER, instance),
+                    new BasicHeader(Protocol.AGENT_VERSION_HEADER, Protocol.SOFTWARE_VERSION),
+                    new BasicHeader(Protocol.PROTOCOL_HEADER, String.valueOf(Protocol.VERSION))))
+            // Never reused: each call lives as long as its connection, and a connection the proxy
+            // ended meanwhile would fail the next WebSocket's call without a retry.
+            .setConnectionReuseStrategy((request, response, context) -> false)
+            // Closing the client at once races its I/O thread's own cleanup of the closed selector.
+            .setIoReactorExceptionCallback(failure -> {
+              if (!(failure instanceof ClosedSelectorException)) {
+                LOG.log(Level.WARNING, "The I/O thread of upgraded connections failed", failure);
+              }
+            })
+            .useSystemProperties();
     URI egress = config.transport().egressProxy();
     if (egress != null) {
       builder.setProxy(new HttpHost("http", egress.getHost(), egress.getPort()));
     }
-    return builder
-        .disableAutomaticRetries()
-        .setUserAgent("drawbridge-agent/" + Protocol.SOFTWARE_VERSION)
-        // Per call, as for the other calls: a token file may change while the agent runs.
-        .addRequestInterceptorFirst(
-            (request, entity, context) -> request.setHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token.current()))
-        .setDefaultHeaders(
-            List.of(
-                new BasicHeader(Protocol.AGENT_ID_HEADER, config.agentId()),
-                new BasicHeader(Protocol.AGENT_INSTANCE_HEADER, instance),
-                new BasicHeader(Protocol.AGENT_VERSION_HEADER, Protocol.SOFTWARE_VERSION),
-                new BasicHeader(Protocol.PROTOCOL_HEADER, String.valueOf(Protocol.VERSION))))
-        // Never reused: each call lives as long as its connection, and a connection the proxy
-        // ended meanwhile would fail the next WebSocket's call without a retry.
-        .setConnectionReuseStrategy((request, response, context) -> false)
-        .useSystemProperties()
-        .build();
+    CloseableHttpAsyncClient client = builder.build();
+    client.start();
+    return client;
   }
 
   /**

@@ -17,7 +17,20 @@ import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import dev.drawbridge.protocol.Failure;
+import dev.drawbridge.protocol.Frames;
+import dev.drawbridge.protocol.ResponseHead;
+import java.util.concurrent.Future;
+import org.apache.hc.client5.http.async.methods.SimpleHttpResponse;
+import org.apache.hc.client5.http.async.methods.SimpleResponseConsumer;
+import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
+import org.apache.hc.core5.concurrent.FutureCallback;
 import org.apache.hc.core5.http.ClassicHttpResponse;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.nio.AsyncEntityProducer;
+import org.apache.hc.core5.http.nio.AsyncResponseConsumer;
+import org.apache.hc.core5.http.nio.entity.AsyncEntityProducers;
+import org.apache.hc.core5.http.nio.support.AsyncRequestBuilder;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.io.CloseMode;
@@ -35,8 +48,11 @@ final class ProxyClient implements Closeable {
 
   private final PoolingHttpClientConnectionManager pool;
   private final CloseableHttpClient proxyClient;
-  /** Calls of upgraded connections: long-lived and silent at times, so without a read timeout. */
-  private final CloseableHttpClient upgradedClient;
+  /**
+   * Calls of upgraded connections: long-lived and silent at times, so without a read timeout, and
+   * asynchronous, so an open connection holds no thread.
+   */
+  private final CloseableHttpAsyncClient upgradedClient;
   private final String base;
   private final String backendParam;
   private final Supplier<String> nodesReport;
@@ -155,20 +171,59 @@ final class ProxyClient implements Closeable {
         upload, proxyResponse -> new Answer(proxyResponse.getCode(), message(proxyResponse)));
   }
 
-  /** The response call of an upgraded connection, which streams for as long as it is open. */
-  HttpPost upgradedResponseRequest(String exchangeId, HttpEntity framedStream) {
-    return responseRequest(exchangeId, framedStream);
-  }
-
-  /** Sends an upgraded connection's response call; returns when the connection ended. */
-  Answer sendUpgraded(HttpPost upload) throws IOException {
+  /**
+   * Starts an upgraded connection's response call, which streams {@code framedStream} for as long
+   * as the connection is open; {@code done} hears how it ended.
+   */
+  Future<SimpleHttpResponse> sendUpgradedStream(
+      String exchangeId, AsyncEntityProducer framedStream, FutureCallback<SimpleHttpResponse> done) {
     return upgradedClient.execute(
-        upload, proxyResponse -> new Answer(proxyResponse.getCode(), message(proxyResponse)));
+        AsyncRequestBuilder.post(URI.create(base + Protocol.exchangePath(exchangeId, Protocol.RESPONSE_SUFFIX)))
+            .setEntity(framedStream)
+            .build(),
+        SimpleResponseConsumer.create(),
+        done);
   }
 
-  /** Opens an upgraded connection's request-body call; the caller must close the response. */
-  ClassicHttpResponse openUpgraded(HttpGet clientSide) throws IOException {
-    return upgradedClient.executeOpen(null, clientSide, null);
+  /** Starts an upgraded connection's request-body call, read by {@code clientSide}. */
+  Future<Void> openUpgradedStream(String exchangeId, AsyncResponseConsumer<Void> clientSide, FutureCallback<Void> done) {
+    return upgradedClient.execute(
+        AsyncRequestBuilder.get(URI.create(base + Protocol.exchangePath(exchangeId, Protocol.REQUEST_BODY_SUFFIX))).build(),
+        clientSide,
+        done);
+  }
+
+  /**
+   * Tells the proxy that a switched connection could not be relayed, so its client hears it now,
+   * not at the handshake timeout. Best effort, without waiting.
+   */
+  void reportUpgradeFailure(String exchangeId) {
+    byte[] head = WireJson.write(ResponseHead.failed(Failure.BACKEND_UNREACHABLE,
+        "The agent could not relay the switched connection."));
+    byte[] frames = new byte[Frames.HEADER_LENGTH + head.length + Frames.HEADER_LENGTH];
+    Frames.putHeader(frames, 0, Frames.HEAD, head.length);
+    System.arraycopy(head, 0, frames, Frames.HEADER_LENGTH, head.length);
+    Frames.putHeader(frames, Frames.HEADER_LENGTH + head.length, Frames.END, 0);
+    try {
+      upgradedClient.execute(
+          AsyncRequestBuilder.post(URI.create(base + Protocol.exchangePath(exchangeId, Protocol.RESPONSE_SUFFIX)))
+              .setEntity(AsyncEntityProducers.create(frames, ContentType.create(Protocol.FRAMES_TYPE)))
+              .build(),
+          SimpleResponseConsumer.create(),
+          null);
+    } catch (RuntimeException e) {
+      // The client is closing: the proxy times the handshake out.
+    }
+  }
+
+  /** The first line of a proxy's message, cut to a log-friendly length. */
+  static String firstLine(String text) {
+    if (text == null) {
+      return "";
+    }
+    String cut = text.length() > MAX_MESSAGE ? text.substring(0, MAX_MESSAGE) : text;
+    int newline = cut.strip().indexOf('\n');
+    return newline < 0 ? cut.strip() : cut.strip().substring(0, newline).strip();
   }
 
   /** The proxy's answer to an upload. */

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.security.GeneralSecurityException;
 import javax.net.ssl.SSLContext;
 import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
-import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
 import org.apache.hc.core5.ssl.SSLContexts;
 
 /**
@@ -17,7 +16,7 @@ final class ProxyTls {
   private ProxyTls() {}
 
   /** The TLS strategy for {@code transport}, or null to use the JVM's settings. */
-  static TlsSocketStrategy strategy(ProxyTransport transport) {
+  static DefaultClientTlsStrategy strategy(ProxyTransport transport) {
     if (transport.trustStore() == null) {
       return null;
     }

@@ -4,9 +4,6 @@ import dev.drawbridge.protocol.ResponseHead;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Logger;
@@ -23,21 +20,17 @@ final class UpgradedConnections implements AutoCloseable {
   /** Most upgraded connections one agent keeps open for one backend. */
   static final int DEFAULT_MAX = 1000;
 
+  /** How long stopping waits for the proxy to take the connections' last frames. */
+  private static final long STOP_MILLIS = 5000;
+
   private final int max;
   private final AtomicInteger reserved = new AtomicInteger();
   private final Map<String, UpgradedConnection> open = new ConcurrentHashMap<>();
-  private final ExecutorService pumps;
+  private final UpgradeLoop loop = new UpgradeLoop("drawbridge-upgraded");
+  private volatile boolean stopped;
 
   UpgradedConnections(int max) {
     this.max = max;
-    AtomicInteger count = new AtomicInteger();
-    this.pumps =
-        Executors.newCachedThreadPool(
-            task -> {
-              Thread thread = new Thread(null, task, "drawbridge-upgraded-" + count.incrementAndGet(), UpgradedConnection.STACK_BYTES);
-              thread.setDaemon(true);
-              return thread;
-            });
   }
 
   int max() {
@@ -68,21 +61,24 @@ final class UpgradedConnections implements AutoCloseable {
    */
   boolean open(String exchangeId, ResponseHead switchHead, BackendHandshake handshake, ProxyClient proxyClient,
       long startedNanos) {
-    UpgradedConnection connection =
-        new UpgradedConnection(exchangeId, switchHead, handshake, proxyClient, startedNanos, () -> closed(exchangeId));
-    open.put(exchangeId, connection);
-    try {
-      connection.start(pumps);
-      return true;
-    } catch (RejectedExecutionException e) {
-      open.remove(exchangeId);
-      return false;
+    UpgradedConnection connection = new UpgradedConnection(exchangeId, switchHead, handshake.channel(),
+        handshake.bytesAfterHead(), proxyClient, loop, startedNanos, () -> closed(exchangeId));
+    synchronized (this) {
+      if (stopped) {
+        return false;
+      }
+      open.put(exchangeId, connection);
     }
+    connection.start();
+    return true;
   }
 
   private void closed(String exchangeId) {
     if (open.remove(exchangeId) != null) {
       reserved.decrementAndGet();
+    }
+    synchronized (this) {
+      notifyAll();
     }
   }
 
@@ -92,7 +88,7 @@ final class UpgradedConnections implements AutoCloseable {
     if (connection == null) {
       return false;
     }
-    connection.close("the proxy ended it");
+    connection.closeLater("the proxy ended it");
     return true;
   }
 
@@ -101,22 +97,34 @@ final class UpgradedConnections implements AutoCloseable {
     return open.size();
   }
 
-  /** Closes every connection (their clients see them close) and stops the relay threads. */
+  /**
+   * Closes every connection (their clients see them close), waits up to {@value #STOP_MILLIS} ms
+   * for the proxy to take their last frames, and stops the loop.
+   */
   @Override
   public void close() {
-    List<UpgradedConnection> all = List.copyOf(open.values());
+    List<UpgradedConnection> all;
+    synchronized (this) {
+      stopped = true;
+      all = List.copyOf(open.values());
+    }
     if (!all.isEmpty()) {
       LOG.info("Closing " + all.size() + " upgraded connections (WebSockets)");
     }
     for (UpgradedConnection connection : all) {
-      connection.close("the agent is stopping");
+      connection.closeLater("the agent is stopping");
     }
-    pumps.shutdown();
-    try {
-      pumps.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STOP_MILLIS);
+    synchronized (this) {
+      try {
+        long left;
+        while (!open.isEmpty() && (left = deadline - System.nanoTime()) > 0) {
+          TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
-    pumps.shutdownNow();
+    loop.close();
   }
 }

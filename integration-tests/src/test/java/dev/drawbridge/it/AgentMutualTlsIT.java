@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.drawbridge.it.support.Keytool;
 import dev.drawbridge.it.support.AgentProcess;
 import dev.drawbridge.it.support.Backend;
 import dev.drawbridge.it.support.ProxyConfig;
@@ -98,11 +99,7 @@ class AgentMutualTlsIT {
   }
 
   private static void keytool(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString()));
-    command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes());
-    assertTrue(process.waitFor(120, TimeUnit.SECONDS) && process.exitValue() == 0, () -> command + ": " + output);
+    Keytool.run(args);
   }
 
   /** The proxy on HTTPS, refusing any handshake without a client certificate from the CA. */

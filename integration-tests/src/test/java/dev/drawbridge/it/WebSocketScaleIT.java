@@ -178,7 +178,7 @@ class WebSocketScaleIT {
   }
 
   @Test
-  void aThousandOpenWebSocketsThroughOneAgentAddNoProxyThreads() throws Exception {
+  void aThousandOpenWebSocketsThroughOneAgentAddNoThreadsToProxyOrAgent() throws Exception {
     List<WebSocketClient> open = new ArrayList<>();
     try {
       openMore(open, 100);
@@ -201,6 +201,8 @@ class WebSocketScaleIT {
           + " (" + agentStats + ")");
       assertTrue(proxyThreadsAt1000 <= proxyThreadsAt100 + THREAD_SLACK,
           () -> "proxy threads grew from " + proxyThreadsAt100 + " to " + proxyThreadsAt1000);
+      assertTrue(agentThreadsAt1000 <= agentThreadsAt100 + THREAD_SLACK,
+          () -> "agent threads grew from " + agentThreadsAt100 + " to " + agentThreadsAt1000);
     } finally {
       for (WebSocketClient client : open) {
         client.socket().sendClose(WebSocket.NORMAL_CLOSURE, "done");

@@ -67,12 +67,17 @@ public final class TunnelFixture implements AutoCloseable {
 
   /** Starts an agent forwarding to {@code targetUrl} and waits until it is connected. */
   public AgentProcess connectAgent(String targetUrl, List<String> extraAgentFlags) {
+    return connectAgent(List.of("-Xmx128m"), targetUrl, extraAgentFlags);
+  }
+
+  /** As {@link #connectAgent(String, List)}, with the agent JVM's options. */
+  public AgentProcess connectAgent(List<String> jvmOptions, String targetUrl, List<String> extraAgentFlags) {
     if (agent != null) {
       agent.close();
     }
     List<String> flags = new ArrayList<>(AgentProcess.flags(proxy.baseUrl(), targetUrl, BACKEND_ID, token));
     flags.addAll(extraAgentFlags);
-    agent = AgentProcess.start(flags);
+    agent = AgentProcess.start(jvmOptions, flags);
     agent.awaitLine(AgentProcess.CONNECTED, STARTUP);
     return agent;
   }

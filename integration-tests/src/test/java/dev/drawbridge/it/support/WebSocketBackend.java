@@ -2,6 +2,7 @@ package dev.drawbridge.it.support;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -13,11 +14,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
 
@@ -50,16 +54,36 @@ public final class WebSocketBackend implements AutoCloseable {
   public record Ended(int code, String reason) {}
 
   private final Server server = new Server();
-  private final ServerConnector connector = new ServerConnector(server);
+  private final ServerConnector connector;
+  private final boolean tls;
   private final BlockingQueue<Map<String, List<String>>> handshakes = new LinkedBlockingQueue<>();
   private final BlockingQueue<Ended> ended = new LinkedBlockingQueue<>();
   private final Map<Session, Boolean> open = new ConcurrentHashMap<>();
   private final AtomicInteger opened = new AtomicInteger();
 
-  private WebSocketBackend() {}
+  private WebSocketBackend(SslContextFactory.Server tls) {
+    this.tls = tls != null;
+    this.connector = tls == null
+        ? new ServerConnector(server)
+        : new ServerConnector(server, new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory());
+  }
 
+  /** The service on plain HTTP. */
   public static WebSocketBackend start() {
-    WebSocketBackend backend = new WebSocketBackend();
+    return start(null);
+  }
+
+  /** The service on HTTPS, with the key and certificate in PKCS#12 file {@code keyStore}. */
+  public static WebSocketBackend startTls(Path keyStore, String password) {
+    SslContextFactory.Server ssl = new SslContextFactory.Server();
+    ssl.setKeyStorePath(keyStore.toString());
+    ssl.setKeyStorePassword(password);
+    ssl.setKeyStoreType("PKCS12");
+    return start(ssl);
+  }
+
+  private static WebSocketBackend start(SslContextFactory.Server ssl) {
+    WebSocketBackend backend = new WebSocketBackend(ssl);
     backend.connector.setHost("127.0.0.1");
     backend.connector.setPort(0);
     backend.connector.setIdleTimeout(Duration.ofMinutes(5).toMillis());
@@ -103,7 +127,7 @@ public final class WebSocketBackend implements AutoCloseable {
 
   /** Base URL the agent targets, e.g. {@code http://127.0.0.1:41234}. */
   public String url() {
-    return "http://127.0.0.1:" + connector.getLocalPort();
+    return (tls ? "https" : "http") + "://127.0.0.1:" + connector.getLocalPort();
   }
 
   public int port() {
