@@ -61,10 +61,11 @@ public final class Tunnel implements AutoCloseable {
   private final Instant startedAt = Instant.now();
   private final AbandonedClients abandonedClients;
 
-  /** Set by the first {@link #beginClose(Duration)}, which {@link #close(Duration)} begins with. */
-  private final AtomicBoolean closing = new AtomicBoolean();
-  /** When the stop's drain grace ends, on the tunnel's clock; written before {@link #closing} is set. */
-  private volatile long closeGraceEnds;
+  /**
+   * When the stop's drain grace ends, on the tunnel's clock; null until the first {@link
+   * #beginClose(Duration)}, which {@link #close(Duration)} begins with, sets it.
+   */
+  private final AtomicReference<Long> closeGraceEnds = new AtomicReference<>();
   /** Set by the first {@link #close(Duration)}: only that one waits for the grace and stops the reaper. */
   private final AtomicBoolean closeCalled = new AtomicBoolean();
   /** Set once the responses still streaming when the stop's grace ended were cut. */
@@ -401,7 +402,7 @@ public final class Tunnel implements AutoCloseable {
       return;
     }
     beginClose(grace);
-    awaitNoExchanges(closeGraceEnds);
+    awaitNoExchanges(closeGraceEnds.get());
     cutAfterCloseGrace();
     if (reaper != null) {
       reaper.shutdownNow();
@@ -424,13 +425,8 @@ public final class Tunnel implements AutoCloseable {
    * call begins; a later {@link #close} waits for the grace it set.
    */
   public void beginClose(Duration grace) {
-    synchronized (closing) {
-      if (closing.get()) {
-        return;
-      }
-      // Before the flag: whoever sees the drain begun sees when its grace ends.
-      closeGraceEnds = nanoTime() + grace.toNanos();
-      closing.set(true);
+    if (!closeGraceEnds.compareAndSet(null, nanoTime() + grace.toNanos())) {
+      return;
     }
     phase.set(Phase.DRAINING);
     LOG.info(
@@ -473,12 +469,13 @@ public final class Tunnel implements AutoCloseable {
 
   /** On every sweep: begins the drain once the container stops, and ends the drain's grace. */
   private void checkStop(long now) {
-    if (!closing.get()) {
+    Long graceEnds = closeGraceEnds.get();
+    if (graceEnds == null) {
       if (containerStopping.getAsBoolean()) {
         LOG.info("The container began stopping the web application");
         beginClose(settings.drainGrace());
       }
-    } else if (now - closeGraceEnds >= 0) {
+    } else if (now - graceEnds >= 0) {
       cutAfterCloseGrace();
     }
   }
