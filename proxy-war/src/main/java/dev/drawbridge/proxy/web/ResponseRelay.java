@@ -51,6 +51,8 @@ final class ResponseRelay implements ExchangeRelay {
   private int pendingLength;
   private boolean endReached;
   private boolean flushNeeded;
+  /** The stream's end or abort frame was handled; the answer waits for the end of the call's body. */
+  private boolean awaitingBodyEnd;
 
   private ResponseRelay(
       Exchange exchange, ServletClientLeg client, AsyncContext agentAsync, ServletInputStream agentIn, String via) {
@@ -85,7 +87,7 @@ final class ResponseRelay implements ExchangeRelay {
       answerAgent(400, "The response stream broke.");
     } finally {
       pumping = null;
-      if (exchange.state().isTerminal()) {
+      if (exchange.state().isTerminal() && !awaitingBodyEnd) {
         // Ended while pumping (the client left during a write, say): the agent has not heard why.
         answerAgent(410, "This exchange ended before the response was delivered (" + exchange.state() + ").");
       }
@@ -95,6 +97,10 @@ final class ResponseRelay implements ExchangeRelay {
   /** Moves what it can from the agent to the client; runs in the client's lane only. */
   private void pump() throws IOException {
     while (!agentAnswered.get()) {
+      if (awaitingBodyEnd) {
+        answerOnceBodyEnds();
+        return;
+      }
       if (pendingLength > 0) {
         if (!writeToClient()) {
           return;
@@ -112,7 +118,8 @@ final class ResponseRelay implements ExchangeRelay {
         }
         if (!flushNeeded && clientOut.isReady()) {
           exchange.complete();
-          answerAgent(204, null);
+          awaitingBodyEnd = true;
+          continue;
         }
         return;
       }
@@ -149,14 +156,42 @@ final class ResponseRelay implements ExchangeRelay {
         case ABORT:
           exchange.fail(502, "The backend's response broke off.");
           LOG.info(() -> "exchange " + exchange.id() + ": agent aborted the response: " + frames.abortReason());
-          answerAgent(204, null);
-          return;
+          awaitingBodyEnd = true;
+          break;
         default:
           if (!readMore()) {
             return;
           }
       }
     }
+  }
+
+  /**
+   * After the end (or abort) frame: answers 204 once the call's body has ended too (its last chunk
+   * read), so the container never reads the rest of a request it already answered, which on
+   * Tomcat happens with a blocking read after the answer went out and silently closes the
+   * connection when it fails. Until then the agent's stream calls back when more arrives.
+   */
+  private void answerOnceBodyEnds() throws IOException {
+    if (buffer.hasRemaining()) {
+      answerAgent(400, "Malformed response stream: bytes after its end frame.");
+      return;
+    }
+    byte[] rest = new byte[64];
+    while (!agentIn.isFinished()) {
+      if (!agentIn.isReady()) {
+        return;
+      }
+      int n = agentIn.read(rest, 0, rest.length);
+      if (n > 0) {
+        answerAgent(400, "Malformed response stream: bytes after its end frame.");
+        return;
+      }
+      if (n < 0) {
+        break;
+      }
+    }
+    answerAgent(204, null);
   }
 
   /**
