@@ -83,8 +83,10 @@ final class ResponseRelay implements ExchangeRelay {
     try {
       pump();
     } catch (IOException | IllegalStateException e) {
-      exchange.fail(502, "The connection to the agent broke during the response.");
-      answerAgent(400, "The response stream broke.");
+      // The cause goes to the access log and the admin page, not to the client.
+      exchange.fail(502, "The connection to the agent broke during the response.",
+          "The connection to the agent broke during the response: " + e);
+      answerAgent(400, "The response stream broke: " + e.getMessage());
     } finally {
       pumping = null;
       if (exchange.state().isTerminal() && !awaitingBodyEnd) {
