@@ -34,7 +34,8 @@ import java.util.logging.Logger;
  *       hand-off thread never holds two connections' locks, and never waits for one while
  *       holding anything of ours. Where Tomcat's threads read an upgraded connection's stream
  *       themselves, the lane takes that connection's lock explicitly for each read ({@link
- *       TomcatSocket}): still the one connection the task touches.
+ *       dev.drawbridge.proxy.web.client.TomcatSocket}): still the one connection the task
+ *       touches.
  *   <li>No code holds one of our own monitors while it calls servlet I/O ({@code read}, {@code
  *       write}, {@code flush}, {@code isReady}, {@code setReadListener}, {@code setWriteListener},
  *       {@code complete}, {@code dispatch}): the monitors guard state only.

@@ -8,20 +8,20 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /** Small helpers shared by the servlets: the tunnel lookup and one-sentence error answers. */
-final class Responses {
+public final class Responses {
 
   /** Servlet context attribute holding the {@link Tunnel}. */
-  static final String TUNNEL_ATTRIBUTE = Tunnel.class.getName();
+  public static final String TUNNEL_ATTRIBUTE = Tunnel.class.getName();
 
   /** Servlet context attribute holding the {@link Handoff} threads. */
   static final String HANDOFF_ATTRIBUTE = Handoff.class.getName();
 
   /** Servlet context attribute holding the {@link dev.drawbridge.proxy.config.ConfigReloader}. */
-  static final String RELOADER_ATTRIBUTE = dev.drawbridge.proxy.config.ConfigReloader.class.getName();
+  public static final String RELOADER_ATTRIBUTE = dev.drawbridge.proxy.config.ConfigReloader.class.getName();
 
   private Responses() {}
 
-  static Handoff handoff(ServletContext context) {
+  public static Handoff handoff(ServletContext context) {
     Handoff handoff = (Handoff) context.getAttribute(HANDOFF_ATTRIBUTE);
     if (handoff == null) {
       throw new IllegalStateException("Drawbridge did not start; see the startup log");
@@ -29,7 +29,7 @@ final class Responses {
     return handoff;
   }
 
-  static Tunnel tunnel(ServletContext context) {
+  public static Tunnel tunnel(ServletContext context) {
     Tunnel tunnel = (Tunnel) context.getAttribute(TUNNEL_ATTRIBUTE);
     if (tunnel == null) {
       throw new IllegalStateException("Drawbridge did not start; see the startup log");
@@ -41,7 +41,7 @@ final class Responses {
    * Writes a short plain-text answer (one sentence and a newline). The body is small enough to sit
    * in the response buffer, so this never blocks on a slow peer.
    */
-  static void text(HttpServletResponse response, int status, String message) throws IOException {
+  public static void text(HttpServletResponse response, int status, String message) throws IOException {
     byte[] body = (message + "\n").getBytes(StandardCharsets.UTF_8);
     response.setStatus(status);
     response.setContentType("text/plain;charset=utf-8");
@@ -53,7 +53,7 @@ final class Responses {
   }
 
   /** Starts a 200 JSON answer of {@code length} bytes to an agent call; the caller writes the body. */
-  static void agentJsonHead(HttpServletResponse response, int length) {
+  public static void agentJsonHead(HttpServletResponse response, int length) {
     response.setStatus(200);
     response.setContentType(Protocol.JSON_TYPE);
     response.setContentLength(length);
@@ -62,7 +62,7 @@ final class Responses {
   }
 
   /** Like {@link #text} for agent calls, which also learn the proxy's versions. */
-  static void agentText(HttpServletResponse response, int status, String message) throws IOException {
+  public static void agentText(HttpServletResponse response, int status, String message) throws IOException {
     response.setHeader(Protocol.PROXY_VERSION_HEADER, Protocol.SOFTWARE_VERSION);
     if (status >= 400) {
       // A refused call's body may be unread; the container then drops the connection, so say so

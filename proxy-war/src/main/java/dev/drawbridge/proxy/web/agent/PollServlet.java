@@ -1,0 +1,86 @@
+package dev.drawbridge.proxy.web.agent;
+
+import dev.drawbridge.protocol.PollResult;
+import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.protocol.WireJson;
+import dev.drawbridge.proxy.exchange.AgentSession;
+import dev.drawbridge.proxy.exchange.Tunnel;
+import dev.drawbridge.proxy.web.Responses;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * {@code POST /_drawbridge/agent/v1/poll?backend=ID&max=N}: hands queued requests to an agent, or
+ * holds the poll (no thread) until work arrives or the poll wait ends.
+ */
+public class PollServlet extends HttpServlet {
+
+  private static final long serialVersionUID = 1L;
+
+  /** Extra time the container gives a poll past the proxy's own deadline, as a safety net. */
+  private static final long CONTAINER_TIMEOUT_MARGIN_MILLIS = 30_000;
+
+  @Override
+  protected void doPost(HttpServletRequest agentRequest, HttpServletResponse agentResponse)
+      throws IOException {
+    Tunnel tunnel = Responses.tunnel(getServletContext());
+    AgentCaller caller =
+        AgentCaller.authenticate(
+            agentRequest, agentResponse, tunnel, agentRequest.getParameter(Protocol.BACKEND_PARAM));
+    if (caller == null) {
+      return;
+    }
+    int max;
+    try {
+      max = Integer.parseInt(String.valueOf(agentRequest.getParameter(Protocol.MAX_PARAM)));
+    } catch (NumberFormatException e) {
+      max = -1;
+    }
+    if (max < 0) {
+      Responses.agentText(agentResponse, 400, "The poll's max parameter must be a whole number of 0 or more.");
+      return;
+    }
+    max = Math.min(max, tunnel.settings().maxPollBatch());
+    AgentSession session = caller.session();
+    if ("true".equalsIgnoreCase(agentRequest.getHeader(Protocol.AGENT_LEAVING_HEADER))) {
+      caller.backend().agentLeaving(session);
+      byte[] empty = WireJson.write(new PollResult(List.of(), List.of(), false));
+      Responses.agentJsonHead(agentResponse, empty.length);
+      agentResponse.getOutputStream().write(empty);
+      return;
+    }
+    session.reportNodes(agentRequest.getHeader(Protocol.AGENT_NODES_HEADER));
+    boolean upgrades = declares(agentRequest.getHeader(Protocol.AGENT_FEATURES_HEADER), Protocol.FEATURE_UPGRADE);
+    session.relaysUpgrades(upgrades);
+    caller.backend().reportHealth(
+        session, !Protocol.BACKEND_DOWN.equalsIgnoreCase(agentRequest.getHeader(Protocol.BACKEND_HEALTH_HEADER)));
+    long pollWaitNanos = tunnel.settings().pollWait().toNanos();
+    AsyncContext async = agentRequest.startAsync();
+    async.setTimeout(tunnel.settings().pollWait().toMillis() + CONTAINER_TIMEOUT_MARGIN_MILLIS);
+    AgentPoll poll =
+        new AgentPoll(async, Responses.handoff(getServletContext()), caller.backend(), caller.agentId(), max,
+            tunnel.nanoTime() + pollWaitNanos, upgrades);
+    try {
+      caller.backend().poll(poll, session);
+    } finally {
+      poll.leftService();
+    }
+  }
+
+  /** True when a comma-separated feature list names {@code feature}. */
+  static boolean declares(String features, String feature) {
+    if (features == null) {
+      return false;
+    }
+    for (String part : features.split(",")) {
+      if (part.trim().equalsIgnoreCase(feature)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

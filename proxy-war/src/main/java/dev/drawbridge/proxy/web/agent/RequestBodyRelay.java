@@ -1,0 +1,264 @@
+package dev.drawbridge.proxy.web.agent;
+
+import dev.drawbridge.protocol.Frames;
+import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.proxy.exchange.Exchange;
+import dev.drawbridge.proxy.exchange.ExchangeRelay;
+import dev.drawbridge.proxy.exchange.ExchangeState;
+import dev.drawbridge.proxy.web.Lane;
+import dev.drawbridge.proxy.web.client.ServletClientLeg;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Pipes a client's request body to the agent as data frames, without blocking: it reads from the
+ * client only when the agent's connection can take more, so a fast client cannot fill the proxy's
+ * memory and a slow one holds no thread. The stream ends with an end frame only when the client's
+ * body was complete; any other ending leaves it without one, which the agent treats as a failure.
+ *
+ * <p>The relay touches two connections, so all its stream I/O runs in the client's {@link Lane};
+ * the listeners of both streams only wake it (see {@link dev.drawbridge.proxy.web.Handoff}).
+ */
+final class RequestBodyRelay implements ExchangeRelay {
+
+  /**
+   * Body bytes per data frame and per write to the agent. Each write costs the container a round of
+   * its event loop when the socket is full, so bulk bodies move in large pieces.
+   */
+  private static final int CHUNK = 64 * 1024;
+
+  private final Exchange exchange;
+  private final AsyncContext agentAsync;
+  private final ServletInputStream clientIn;
+  private final ServletOutputStream agentOut;
+  private final long maxBody;
+  private final byte[] buffer = new byte[Frames.HEADER_LENGTH + CHUNK];
+  private final AtomicBoolean agentDone = new AtomicBoolean();
+  private final Lane lane;
+  private final Lane.Pump pump;
+  private volatile boolean clientFinished;
+  private boolean clientListening;
+  private int pending;
+  private long total;
+  private boolean endWritten;
+  private boolean flushNeeded;
+  private final FinalFlush finalFlush = new FinalFlush();
+  /** Set by whoever completes the agent's call: the lane, or the container's error callback. */
+  private final AtomicBoolean agentCallCompleted = new AtomicBoolean();
+
+  private RequestBodyRelay(
+      Exchange exchange,
+      AsyncContext agentAsync,
+      ServletInputStream clientIn,
+      ServletOutputStream agentOut,
+      long maxBody,
+      Lane lane) {
+    this.exchange = exchange;
+    this.lane = lane;
+    this.pump = lane.pump(this::pumpGuarded);
+    this.agentAsync = agentAsync;
+    this.clientIn = clientIn;
+    this.agentOut = agentOut;
+    this.maxBody = maxBody;
+  }
+
+  static void start(Exchange exchange, ServletClientLeg client, AsyncContext agentAsync, long maxBody)
+      throws IOException {
+    agentAsync.setTimeout(0);
+    HttpServletResponse agentResponse = (HttpServletResponse) agentAsync.getResponse();
+    agentResponse.setStatus(200);
+    agentResponse.setContentType(Protocol.FRAMES_TYPE);
+    agentResponse.setHeader(Protocol.PROXY_VERSION_HEADER, Protocol.SOFTWARE_VERSION);
+    // A frame goes to the container in one piece, not cut at its default 8 KiB buffer.
+    agentResponse.setBufferSize(Frames.HEADER_LENGTH + CHUNK);
+    RequestBodyRelay relay =
+        new RequestBodyRelay(
+            exchange, agentAsync, client.request().getInputStream(), agentResponse.getOutputStream(), maxBody,
+            client.lane());
+    if (!exchange.attach(relay)) {
+      relay.endAgentCall();
+      return;
+    }
+    // The agent's own connection, on its own request thread, first: the pump asks the agent's
+    // output isReady(), which a container refuses before its write listener is set. A wake from it
+    // before the client side is listening finds nothing to do.
+    agentAsync.addListener(new AgentCallBroken(relay::agentCallBroke));
+    relay.agentOut.setWriteListener(relay.new AgentSide());
+    // The client's connection is another one: its listener is set in the lane.
+    relay.lane.execute(relay::listenToClient);
+  }
+
+  private void listenToClient() {
+    try {
+      clientIn.setReadListener(new ClientSide());
+      clientListening = true;
+    } catch (IllegalStateException e) {
+      exchange.clientGone("The client's request ended before its body was fetched: " + e);
+      return;
+    }
+    pump.wake();
+  }
+
+  private void pumpGuarded() {
+    try {
+      pump();
+    } catch (IOException | IllegalStateException e) {
+      exchange.fail(502, "The connection to the agent broke while it read the request body.");
+      endAgentCall();
+    }
+  }
+
+  /** Moves what it can from the client to the agent; runs in the client's lane only. */
+  private void pump() throws IOException {
+    while (!agentDone.get() && clientListening) {
+      // The agent's output may hold the buffer's array until its last write completes: touch
+      // the buffer again only once the output is ready (its listener calls back otherwise).
+      if (!agentOut.isReady()) {
+        return;
+      }
+      if (pending > 0) {
+        agentOut.write(buffer, 0, pending);
+        pending = 0;
+        flushNeeded = true;
+        exchange.touch();
+        continue;
+      }
+      if (endWritten) {
+        endAgentCall();
+        return;
+      }
+      if (clientFinished || clientIn.isFinished()) {
+        clientFinished = true;
+        Frames.putHeader(buffer, 0, Frames.END, 0);
+        pending = Frames.HEADER_LENGTH;
+        endWritten = true;
+        continue;
+      }
+      if (!clientIn.isReady()) {
+        // Checked again: a flush while the last write is still pending is refused (Tomcat throws),
+        // and the agent's listener calls back once the output is ready, with the flush still due.
+        if (flushNeeded && agentOut.isReady()) {
+          flushNeeded = false;
+          agentOut.flush();
+        }
+        return;
+      }
+      int n;
+      try {
+        n = clientIn.read(buffer, Frames.HEADER_LENGTH, CHUNK);
+      } catch (IOException e) {
+        // Thrown out of the agent's write callback it would be blamed on the agent: it is the client's.
+        exchange.clientGone("The client's request body broke off: " + e);
+        return;
+      }
+      if (n < 0) {
+        clientFinished = true;
+        continue;
+      }
+      if (n == 0) {
+        continue;
+      }
+      total += n;
+      exchange.addBytesFromClient(n);
+      if (maxBody > 0 && total > maxBody) {
+        exchange.fail(413, "The request body exceeds the limit of " + maxBody + " bytes.");
+        return;
+      }
+      Frames.putHeader(buffer, 0, Frames.DATA, n);
+      pending = Frames.HEADER_LENGTH + n;
+    }
+  }
+
+  /**
+   * Ends the agent's call; without an end frame written first, the agent sees a cut body. Any
+   * thread may end it; the call is completed in the lane.
+   */
+  private void endAgentCall() {
+    if (agentDone.compareAndSet(false, true)) {
+      lane.execute(this::completeAgentCallOnceWritten);
+    }
+  }
+
+  /**
+   * Completes the agent's call once everything written to it reached the socket ({@link
+   * FinalFlush}); in the lane. A write still pending waits for the agent's write listener, or for
+   * its error ({@link #agentCallBroke}) once the agent closed the connection or the container's
+   * write timeout passed.
+   */
+  private void completeAgentCallOnceWritten() {
+    if (agentCallCompleted.get()) {
+      return;
+    }
+    try {
+      if (!finalFlush.done(agentOut)) {
+        return;
+      }
+    } catch (IOException | IllegalStateException e) {
+      // Broken, or ended before its write listener was set: nothing is pending any more.
+    }
+    if (agentCallCompleted.compareAndSet(false, true)) {
+      AgentCallBroken.complete(agentAsync);
+    }
+  }
+
+  /** Events of the client's request body. */
+  private final class ClientSide implements ReadListener {
+    @Override
+    public void onDataAvailable() {
+      pump.wake();
+    }
+
+    @Override
+    public void onAllDataRead() {
+      clientFinished = true;
+      pump.wake();
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+      exchange.clientGone("The client's request body broke off: " + failure);
+      endAgentCall();
+    }
+  }
+
+  /** Events of the agent's connection. */
+  private final class AgentSide implements WriteListener {
+    @Override
+    public void onWritePossible() {
+      if (agentDone.get()) {
+        lane.execute(RequestBodyRelay.this::completeAgentCallOnceWritten);
+      } else {
+        pump.wake();
+      }
+    }
+
+    @Override
+    public void onError(Throwable failure) {
+      agentCallBroke();
+    }
+  }
+
+  /**
+   * The agent's own connection broke, seen inside the container's error handling: the call is
+   * completed here, before this returns, so the container never has to end it itself (see {@link
+   * AgentCallBroken}).
+   */
+  private void agentCallBroke() {
+    agentDone.set(true);
+    if (agentCallCompleted.compareAndSet(false, true)) {
+      AgentCallBroken.complete(agentAsync);
+    }
+    exchange.fail(502, "The connection to the agent broke while it read the request body.");
+  }
+
+  @Override
+  public void exchangeEnded(ExchangeState state) {
+    endAgentCall();
+  }
+}

@@ -1,0 +1,436 @@
+package dev.drawbridge.proxy.web.client;
+
+import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.proxy.exchange.ClientLeg;
+import dev.drawbridge.proxy.exchange.Exchange;
+import dev.drawbridge.proxy.net.ConnectionKey;
+import dev.drawbridge.proxy.web.Handoff;
+import dev.drawbridge.proxy.web.Lane;
+import dev.drawbridge.proxy.web.Responses;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The client's request held with {@link AsyncContext}. It also listens to the container: an error
+ * on the client's connection (the client went away) ends the exchange wherever it is.
+ *
+ * <p>Whoever ends the exchange may be serving another connection (an agent's call, a poll), so
+ * every answer to the client runs in the client's {@link Lane} (see {@link Handoff} for why). The
+ * relays that write the client's response run their I/O in the same lane, so nothing touches the
+ * client's response from two threads at once.
+ */
+public final class ServletClientLeg implements ClientLeg, AsyncListener {
+
+  private static final Logger LOG = Logger.getLogger(ServletClientLeg.class.getName());
+
+  /** Request attribute that makes the client servlet cut the connection on its next dispatch. */
+  static final String ABORT_ATTRIBUTE = "dev.drawbridge.abort";
+
+  private final AsyncContext async;
+  private final HttpServletRequest request;
+  private final HttpServletResponse response;
+  private final String protocol;
+  private final String localAddress;
+  private final int localPort;
+  private final String remoteAddress;
+  private final int remotePort;
+  /** Parsed from the four above on first use: only requests that wait long enough need it. */
+  private volatile ConnectionKey connection;
+  private final Lane lane;
+  private final AtomicBoolean bodyClaimed = new AtomicBoolean();
+  private volatile Exchange exchange;
+
+  /**
+   * Set once the container finished the request: its request and response objects are recycled
+   * then and must not be touched again.
+   */
+  private volatile boolean released;
+
+  /**
+   * The container thread inside this request's own {@code onTimeout} or {@code onError}, which
+   * must answer before it returns: else the container answers itself (500 after a timeout) or
+   * completes the request itself after an error, racing an answer made in the lane (Tomcat then
+   * logs its async state as broken). Answers on it run there, not in the lane; it serves this very
+   * connection, so the hand-off rule allows it.
+   */
+  private volatile Thread callbackThread;
+  /** Answers decided on by other threads, until the lane or a container callback runs them. */
+  private final Queue<Runnable> pendingAnswers = new ConcurrentLinkedQueue<>();
+  /** Guards {@link #answersRunning}; told when an answer ends. */
+  private final Object answering = new Object();
+  /** Answers running now, in the lane or in a callback. */
+  private int answersRunning;
+  /** Set once the exchange handed this leg its answer (or release); guarded by {@link #answering}. */
+  private boolean answerHandedOver;
+
+  /** Longest a container timeout waits for an answer the lane is giving at that moment. */
+  private static final long ANSWER_WAIT_MILLIS = 2_000;
+
+  /** Set once a relay writes the client's body with a write listener (non-blocking). */
+  private volatile boolean writesNonBlocking;
+
+  /** Why the response must be cut, while the cut waits for a pending write; null otherwise. */
+  private volatile String cutPending;
+
+  /** Set once the cut was dispatched: it happens at most once. */
+  private final AtomicBoolean cut = new AtomicBoolean();
+
+  ServletClientLeg(AsyncContext async, Handoff handoff) {
+    this(async, handoff.lane());
+  }
+
+  /** A leg whose answers run in {@code lane}, shared with the relay that writes its response. */
+  ServletClientLeg(AsyncContext async, Lane lane) {
+    this.async = async;
+    this.request = (HttpServletRequest) async.getRequest();
+    this.response = (HttpServletResponse) async.getResponse();
+    this.protocol = request.getProtocol();
+    // Read while the request is live; its objects may be recycled once it ends.
+    this.localAddress = request.getLocalAddr();
+    this.localPort = request.getLocalPort();
+    this.remoteAddress = request.getRemoteAddr();
+    this.remotePort = request.getRemotePort();
+    this.lane = lane;
+    async.addListener(this);
+  }
+
+  /** Binds the exchange once it exists; container events before that just release the request. */
+  void bind(Exchange boundExchange) {
+    this.exchange = boundExchange;
+  }
+
+  /** The lane every task touching this client's request or response runs in. */
+  public Lane lane() {
+    return lane;
+  }
+
+  public HttpServletResponse response() {
+    return response;
+  }
+
+  public HttpServletRequest request() {
+    return request;
+  }
+
+  /** The client's HTTP version, e.g. {@code HTTP/1.1}, read once while its request was live. */
+  public String protocol() {
+    return protocol;
+  }
+
+  /** True once the container finished the request; its objects must not be touched then. */
+  public boolean isReleased() {
+    return released;
+  }
+
+  /**
+   * A relay calls this once it set a write listener on the client's output: from then on a write
+   * may still be pending in the container when the response must be cut.
+   */
+  public void writingNonBlocking() {
+    writesNonBlocking = true;
+  }
+
+  /** A relay's write listener calls this on every {@code onWritePossible}: a waiting cut may go on. */
+  public void writePossible() {
+    String reason = cutPending;
+    if (reason != null) {
+      lane.execute(() -> abortNow(reason));
+    }
+  }
+
+  /** Claims the streamed request body for one agent call; false when it was claimed before. */
+  public boolean claimBody() {
+    return bodyClaimed.compareAndSet(false, true);
+  }
+
+  @Override
+  public boolean isCommitted() {
+    if (released) {
+      return true;
+    }
+    try {
+      return response.isCommitted();
+    } catch (IllegalStateException e) {
+      return true;
+    }
+  }
+
+  @Override
+  public void sendError(int status, String message, int retryAfterSeconds) {
+    answer(() -> answerWithError(status, message, retryAfterSeconds));
+  }
+
+  @Override
+  public void complete() {
+    answer(this::completeNow);
+  }
+
+  @Override
+  public void abort(String reason) {
+    answer(() -> abortNow(reason));
+  }
+
+  /**
+   * Releases the request of a client that is gone. When nothing was sent yet, a client that only
+   * closed its sending side and still reads gets a short 400 and a closed connection, not an empty
+   * 200 it would take for an answer; a client that is really gone never sees it.
+   */
+  @Override
+  public void discard() {
+    answer(this::discardNow);
+  }
+
+  @Override
+  public ConnectionKey connection() {
+    ConnectionKey key = connection;
+    if (key == null) {
+      key = ConnectionKey.of(localAddress, localPort, remoteAddress, remotePort);
+      connection = key;
+    }
+    return key;
+  }
+
+  /**
+   * Ends the request of a client that went away. A committed response is cut, not completed: the
+   * exchange no longer knows whether its body was whole, and completing a short body would let the
+   * container keep the connection for a next response that the client, if it is there after all,
+   * would read as the rest of this one. An uncommitted one gets a short 400 and a closed
+   * connection, so a client that only closed its sending side and still reads never takes an
+   * empty 200 for its answer.
+   */
+  private void discardNow() {
+    if (released) {
+      return;
+    }
+    if (isCommitted()) {
+      abortNow("The client went away during the response.");
+      return;
+    }
+    try {
+      response.reset();
+      response.setHeader("Connection", "close");
+      Responses.text(response, 400, "The client closed its side of the connection before the answer came.");
+    } catch (IOException | IllegalStateException e) {
+      LOG.log(Level.FINE, "Could not answer a client that went away", e);
+    }
+    completeNow();
+  }
+
+  private void answer(Runnable task) {
+    if (Thread.currentThread() == callbackThread) {
+      answerHandedOver();
+      task.run();
+    } else {
+      pendingAnswers.add(task);
+      answerHandedOver();
+      lane.execute(this::runPendingAnswer);
+    }
+  }
+
+  /**
+   * Runs the answers handed to the lane that have not run yet; whoever comes first runs each. The
+   * container's own timeout and error callbacks come here too: after them the container ends the
+   * request itself (a stopping Tomcat with its 500 page), so an answer the exchange already decided
+   * on but the lane has not reached yet is given there and then.
+   */
+  private void runPendingAnswer() {
+    while (true) {
+      Runnable task;
+      // Taken and counted in one step: a container timeout waiting for answers never sees one
+      // that left the queue but does not count as running yet.
+      synchronized (answering) {
+        task = pendingAnswers.poll();
+        if (task == null) {
+          return;
+        }
+        answersRunning++;
+      }
+      try {
+        task.run();
+      } finally {
+        synchronized (answering) {
+          answersRunning--;
+          answering.notifyAll();
+        }
+      }
+    }
+  }
+
+  /** Records that the exchange's answer reached this leg, and wakes a container timeout waiting for it. */
+  private void answerHandedOver() {
+    synchronized (answering) {
+      answerHandedOver = true;
+      answering.notifyAll();
+    }
+  }
+
+  /**
+   * Gives the exchange's answer before the container's timeout returns, or the container ends the
+   * request with its own error page (500). The exchange has decided by now, but the thread that
+   * decided may not have handed the answer over yet, and the lane may be giving it right now: this
+   * runs what is handed over here and waits for what the lane runs, up to {@link
+   * #ANSWER_WAIT_MILLIS}. Holds no lock of the container's; the lane's answer needs none.
+   */
+  private void giveAnswerBeforeTimeoutReturns() {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ANSWER_WAIT_MILLIS);
+    while (true) {
+      runPendingAnswer();
+      synchronized (answering) {
+        long left = deadline - System.nanoTime();
+        if (answerHandedOver && answersRunning == 0 && pendingAnswers.isEmpty() || left <= 0) {
+          return;
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(answering, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
+  /**
+   * Sends the error answer, or cuts the response when a relay's task in this lane committed it
+   * after the exchange's owner decided on an error answer.
+   */
+  private void answerWithError(int status, String message, int retryAfterSeconds) {
+    if (released) {
+      return;
+    }
+    if (isCommitted()) {
+      abortNow(message);
+      return;
+    }
+    try {
+      response.reset();
+      if (retryAfterSeconds > 0) {
+        response.setHeader("Retry-After", Integer.toString(retryAfterSeconds));
+      }
+      Exchange bound = exchange;
+      if (bound != null) {
+        response.setHeader(Protocol.EXCHANGE_ID_HEADER, bound.id());
+      }
+      Responses.text(response, status, message);
+    } catch (IOException | IllegalStateException e) {
+      LOG.log(Level.FINE, "Could not send the error answer; the client is probably gone", e);
+    }
+    completeNow();
+  }
+
+  private void completeNow() {
+    if (released) {
+      return;
+    }
+    try {
+      async.complete();
+    } catch (IllegalStateException e) {
+      // The container already completed the request after a connection error.
+      LOG.log(Level.FINE, "Client request was already completed", e);
+    }
+  }
+
+  private void abortNow(String reason) {
+    // The Servlet API has no abort; an exception thrown from a dispatch of a committed response
+    // makes the container close the connection without ending the body, so a cut stream never
+    // looks complete to the client (see ResponseCut).
+    if (released || cut.get()) {
+      return;
+    }
+    // A non-blocking write still pending when the connection is cut fails in Tomcat's poller, which
+    // then processes an error for a request that is already completing and logs its own state as
+    // broken (SEVERE). So the cut waits for the write to complete: the relay's write listener calls
+    // writePossible. A client that never reads meets the container's write timeout instead.
+    cutPending = reason;
+    if (writesNonBlocking && !outputReady()) {
+      return;
+    }
+    if (!cut.compareAndSet(false, true)) {
+      return;
+    }
+    cutPending = null;
+    try {
+      request.setAttribute(ABORT_ATTRIBUTE, reason);
+      async.dispatch();
+    } catch (IllegalStateException e) {
+      LOG.log(Level.FINE, "Client request ended before it could be aborted", e);
+    } catch (RuntimeException e) {
+      // A stopping Tomcat times held requests out after it unmapped the application, and a
+      // dispatch then fails inside the container (UnsupportedOperationException). The connection
+      // still has to end: with the proxy's answer if nothing reached the client yet, else cut by
+      // the container, which closes a timed-out request's connection that nobody completed.
+      LOG.log(Level.FINE, "Could not dispatch the cut of a client request; the container ends it", e);
+      if (!response.isCommitted()) {
+        cut.set(false);
+        answerWithError(503, reason, 0);
+      }
+    }
+  }
+
+  private boolean outputReady() {
+    try {
+      return response.getOutputStream().isReady();
+    } catch (IOException | IllegalStateException e) {
+      return true;
+    }
+  }
+
+  @Override
+  public void onError(AsyncEvent event) {
+    callbackThread = Thread.currentThread();
+    try {
+      Exchange bound = exchange;
+      if (bound != null) {
+        bound.clientGone("The client's connection failed: " + event.getThrowable());
+      } else {
+        complete();
+      }
+      runPendingAnswer();
+    } finally {
+      callbackThread = null;
+    }
+  }
+
+  @Override
+  public void onTimeout(AsyncEvent event) {
+    // The client servlet sets no container timeout (0); its own deadlines decide. A container
+    // times such a request out only when the web application stops (Tomcat does, before
+    // contextDestroyed drains the tunnel), so the client gets the drain's 503 with Retry-After.
+    callbackThread = Thread.currentThread();
+    try {
+      Exchange bound = exchange;
+      if (bound != null) {
+        bound.backend().refuseShuttingDown(bound);
+      } else {
+        complete();
+      }
+      giveAnswerBeforeTimeoutReturns();
+    } finally {
+      callbackThread = null;
+    }
+  }
+
+  @Override
+  public void onComplete(AsyncEvent event) {
+    released = true;
+    Exchange bound = exchange;
+    if (bound != null) {
+      bound.clientGone("The container ended the client's request.");
+    }
+  }
+
+  @Override
+  public void onStartAsync(AsyncEvent event) {
+    // Not re-started.
+  }
+}
