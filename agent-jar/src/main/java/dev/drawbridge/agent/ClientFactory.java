@@ -12,7 +12,6 @@ import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.config.TlsConfig;
 import org.apache.hc.client5.http.impl.async.CloseableHttpAsyncClient;
-import org.apache.hc.client5.http.impl.async.HttpAsyncClientBuilder;
 import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
@@ -22,8 +21,10 @@ import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuil
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManager;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
+import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.http.HttpRequestInterceptor;
 import org.apache.hc.core5.http.config.Http1Config;
 import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.http.message.BasicHeader;
@@ -44,6 +45,8 @@ final class ClientFactory {
   private static final TimeValue IDLE_EVICTION = TimeValue.ofSeconds(30);
 
   private static final Logger LOG = Logger.getLogger(ClientFactory.class.getName());
+
+  private static final String USER_AGENT = "drawbridge-agent/" + Protocol.SOFTWARE_VERSION;
 
   /** Bytes an upgraded connection's request-body call may deliver before the backend took them. */
   static final int UPGRADED_WINDOW = 32 * 1024;
@@ -88,23 +91,12 @@ final class ClientFactory {
    */
   static CloseableHttpClient proxyClient(
       AgentConfig config, PoolingHttpClientConnectionManager pool, TokenSource token, String instance) {
-    HttpClientBuilder builder = common(pool, config.connectTimeout(), config.proxyTimeout());
-    URI egress = config.transport().egressProxy();
-    if (egress != null) {
-      builder.setProxy(new HttpHost("http", egress.getHost(), egress.getPort()));
-    }
-    return builder
+    return common(pool, config.connectTimeout(), config.proxyTimeout())
+        .setProxy(egressProxy(config))
         .setRetryStrategy(new StaleConnectionRetry())
-        .setUserAgent("drawbridge-agent/" + Protocol.SOFTWARE_VERSION)
-        // Per call, not a default header: a token file may change while the agent runs.
-        .addRequestInterceptorFirst(
-            (request, entity, context) -> request.setHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token.current()))
-        .setDefaultHeaders(
-            List.of(
-                new BasicHeader(Protocol.AGENT_ID_HEADER, config.agentId()),
-                new BasicHeader(Protocol.AGENT_INSTANCE_HEADER, instance),
-                new BasicHeader(Protocol.AGENT_VERSION_HEADER, Protocol.SOFTWARE_VERSION),
-                new BasicHeader(Protocol.PROTOCOL_HEADER, String.valueOf(Protocol.VERSION))))
+        .setUserAgent(USER_AGENT)
+        .addRequestInterceptorFirst(bearer(token))
+        .setDefaultHeaders(agentHeaders(config, instance))
         .useSystemProperties()
         .build();
   }
@@ -141,7 +133,7 @@ final class ClientFactory {
             .setExpectContinueEnabled(false)
             .setAuthenticationEnabled(false)
             .build();
-    HttpAsyncClientBuilder builder =
+    CloseableHttpAsyncClient client =
         HttpAsyncClients.custom()
             .setConnectionManager(pool)
             .setDefaultRequestConfig(requests)
@@ -160,16 +152,9 @@ final class ClientFactory {
             .disableCookieManagement()
             .disableAuthCaching()
             .disableAutomaticRetries()
-            .setUserAgent("drawbridge-agent/" + Protocol.SOFTWARE_VERSION)
-            // Per call, as for the other calls: a token file may change while the agent runs.
-            .addRequestInterceptorFirst(
-                (request, entity, context) -> request.setHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token.current()))
-            .setDefaultHeaders(
-                List.of(
-                    new BasicHeader(Protocol.AGENT_ID_HEADER, config.agentId()),
-                    new BasicHeader(Protocol.AGENT_INSTANCE_HEADER, instance),
-                    new BasicHeader(Protocol.AGENT_VERSION_HEADER, Protocol.SOFTWARE_VERSION),
-                    new BasicHeader(Protocol.PROTOCOL_HEADER, String.valueOf(Protocol.VERSION))))
+            .setUserAgent(USER_AGENT)
+            .addRequestInterceptorFirst(bearer(token))
+            .setDefaultHeaders(agentHeaders(config, instance))
             // Never reused: each call lives as long as its connection, and a connection the proxy
             // ended meanwhile would fail the next WebSocket's call without a retry.
             .setConnectionReuseStrategy((request, response, context) -> false)
@@ -179,14 +164,34 @@ final class ClientFactory {
                 LOG.log(Level.WARNING, "The I/O thread of upgraded connections failed", failure);
               }
             })
-            .useSystemProperties();
-    URI egress = config.transport().egressProxy();
-    if (egress != null) {
-      builder.setProxy(new HttpHost("http", egress.getHost(), egress.getPort()));
-    }
-    CloseableHttpAsyncClient client = builder.build();
+            .setProxy(egressProxy(config))
+            .useSystemProperties()
+            .build();
     client.start();
     return client;
+  }
+
+  /**
+   * Sets the agent's token on each call, not as a default header: a token file may change while
+   * the agent runs.
+   */
+  private static HttpRequestInterceptor bearer(TokenSource token) {
+    return (request, entity, context) -> request.setHeader(HttpHeaders.AUTHORIZATION, "Bearer " + token.current());
+  }
+
+  /** The HTTP proxy the way out goes through ({@code --egress-proxy}), or null for none. */
+  private static HttpHost egressProxy(AgentConfig config) {
+    URI egress = config.transport().egressProxy();
+    return egress == null ? null : new HttpHost("http", egress.getHost(), egress.getPort());
+  }
+
+  /** What every call to the proxy says of the agent: its id, process instance and versions. */
+  private static List<Header> agentHeaders(AgentConfig config, String instance) {
+    return List.of(
+        new BasicHeader(Protocol.AGENT_ID_HEADER, config.agentId()),
+        new BasicHeader(Protocol.AGENT_INSTANCE_HEADER, instance),
+        new BasicHeader(Protocol.AGENT_VERSION_HEADER, Protocol.SOFTWARE_VERSION),
+        new BasicHeader(Protocol.PROTOCOL_HEADER, String.valueOf(Protocol.VERSION)));
   }
 
   /**
