@@ -42,8 +42,6 @@ final class BatchRelay implements ReadListener, AsyncListener {
   private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER).flip();
   private final List<BatchAnswer.Refusal> refused = new ArrayList<>();
   private final AtomicBoolean answered = new AtomicBoolean();
-  /** The end frame was read; the answer waits for the end of the call's body. */
-  private boolean batchEnded;
 
   private BatchRelay(Tunnel tunnel, AgentCaller caller, AsyncContext async, ServletInputStream in) {
     this.tunnel = tunnel;
@@ -66,10 +64,6 @@ final class BatchRelay implements ReadListener, AsyncListener {
    * client's lane.
    */
   private void pump() throws IOException {
-    if (batchEnded) {
-      answerOnceBodyEnds();
-      return;
-    }
     while (!answered.get()) {
       FrameReader.Event event;
       try {
@@ -83,8 +77,7 @@ final class BatchRelay implements ReadListener, AsyncListener {
           deliver(frames.response());
           break;
         case END:
-          batchEnded = true;
-          answerOnceBodyEnds();
+          answer(refused.isEmpty() ? 204 : 200, null);
           return;
         default:
           if (!readMore()) {
@@ -110,35 +103,6 @@ final class BatchRelay implements ReadListener, AsyncListener {
         answer(400, "More than " + MAX_REFUSED + " responses of this batch were refused; stopped reading it.");
       }
     }
-  }
-
-  /**
-   * After the end frame: answers once the call's body has ended too (its last chunk read), so the
-   * container never reads the rest of a request it already answered, which on Tomcat happens
-   * with a blocking read after the answer went out and silently closes the connection when it
-   * fails. Until then the container calls back when more arrives.
-   */
-  private void answerOnceBodyEnds() throws IOException {
-    if (buffer.hasRemaining()) {
-      answer(400, "Malformed response batch: bytes after the end frame.");
-      return;
-    }
-    while (!in.isFinished()) {
-      if (!in.isReady()) {
-        return;
-      }
-      buffer.clear();
-      int n = in.read(buffer.array(), 0, buffer.capacity());
-      buffer.limit(Math.max(0, n));
-      if (n > 0) {
-        answer(400, "Malformed response batch: bytes after the end frame.");
-        return;
-      }
-      if (n < 0) {
-        break;
-      }
-    }
-    answer(refused.isEmpty() ? 204 : 200, null);
   }
 
   /** Reads more of the batch; false when nothing is available now or it ended. */

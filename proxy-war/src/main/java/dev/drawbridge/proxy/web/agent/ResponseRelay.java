@@ -54,8 +54,6 @@ final class ResponseRelay implements ExchangeRelay {
   private int pendingLength;
   private boolean endReached;
   private boolean flushNeeded;
-  /** The stream's end or abort frame was handled; the answer waits for the end of the call's body. */
-  private boolean awaitingBodyEnd;
 
   private ResponseRelay(
       Exchange exchange, ServletClientLeg client, AsyncContext agentAsync, ServletInputStream agentIn, String via) {
@@ -92,7 +90,7 @@ final class ResponseRelay implements ExchangeRelay {
       answerAgent(400, "The response stream broke: " + e.getMessage());
     } finally {
       pumping = null;
-      if (exchange.state().isTerminal() && !awaitingBodyEnd) {
+      if (exchange.state().isTerminal()) {
         // Ended while pumping (the client left during a write, say): the agent has not heard why.
         answerAgent(410, "This exchange ended before the response was delivered (" + exchange.state() + ").");
       }
@@ -102,10 +100,6 @@ final class ResponseRelay implements ExchangeRelay {
   /** Moves what it can from the agent to the client; runs in the client's lane only. */
   private void pump() throws IOException {
     while (!agentAnswered.get()) {
-      if (awaitingBodyEnd) {
-        answerOnceBodyEnds();
-        return;
-      }
       if (pendingLength > 0) {
         if (!writeToClient()) {
           return;
@@ -123,8 +117,7 @@ final class ResponseRelay implements ExchangeRelay {
         }
         if (!flushNeeded && clientOut.isReady()) {
           exchange.complete();
-          awaitingBodyEnd = true;
-          continue;
+          answerAgent(204, null);
         }
         return;
       }
@@ -161,42 +154,14 @@ final class ResponseRelay implements ExchangeRelay {
         case ABORT:
           exchange.fail(502, "The backend's response broke off.");
           LOG.info(() -> "exchange " + exchange.id() + ": agent aborted the response: " + frames.abortReason());
-          awaitingBodyEnd = true;
-          break;
+          answerAgent(204, null);
+          return;
         default:
           if (!readMore()) {
             return;
           }
       }
     }
-  }
-
-  /**
-   * After the end (or abort) frame: answers 204 once the call's body has ended too (its last chunk
-   * read), so the container never reads the rest of a request it already answered, which on
-   * Tomcat happens with a blocking read after the answer went out and silently closes the
-   * connection when it fails. Until then the agent's stream calls back when more arrives.
-   */
-  private void answerOnceBodyEnds() throws IOException {
-    if (buffer.hasRemaining()) {
-      answerAgent(400, "Malformed response stream: bytes after its end frame.");
-      return;
-    }
-    byte[] rest = new byte[64];
-    while (!agentIn.isFinished()) {
-      if (!agentIn.isReady()) {
-        return;
-      }
-      int n = agentIn.read(rest, 0, rest.length);
-      if (n > 0) {
-        answerAgent(400, "Malformed response stream: bytes after its end frame.");
-        return;
-      }
-      if (n < 0) {
-        break;
-      }
-    }
-    answerAgent(204, null);
   }
 
   /**
