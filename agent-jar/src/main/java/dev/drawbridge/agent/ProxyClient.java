@@ -4,6 +4,7 @@ import dev.drawbridge.protocol.BatchAnswer;
 import dev.drawbridge.protocol.PollResult;
 import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.protocol.WireJson;
+import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -159,10 +160,13 @@ final class ProxyClient implements Closeable {
 
   /** The upload of an exchange's framed response. */
   HttpPost responseRequest(String exchangeId, HttpEntity framedResponse) {
-    HttpPost upload =
-        new HttpPost(URI.create(base + Protocol.exchangePath(exchangeId, Protocol.RESPONSE_SUFFIX)));
+    HttpPost upload = new HttpPost(responseUri(exchangeId));
     upload.setEntity(framedResponse);
     return upload;
+  }
+
+  private URI responseUri(String exchangeId) {
+    return URI.create(base + Protocol.exchangePath(exchangeId, Protocol.RESPONSE_SUFFIX));
   }
 
   /** Sends {@code upload} and returns the proxy's status; the proxy's body, if any, is in {@code message}. */
@@ -178,7 +182,7 @@ final class ProxyClient implements Closeable {
   Future<SimpleHttpResponse> sendUpgradedStream(
       String exchangeId, AsyncEntityProducer framedStream, FutureCallback<SimpleHttpResponse> done) {
     return upgradedClient.execute(
-        AsyncRequestBuilder.post(URI.create(base + Protocol.exchangePath(exchangeId, Protocol.RESPONSE_SUFFIX)))
+        AsyncRequestBuilder.post(responseUri(exchangeId))
             .setEntity(framedStream)
             .build(),
         SimpleResponseConsumer.create(),
@@ -198,16 +202,14 @@ final class ProxyClient implements Closeable {
    * not at the handshake timeout. Best effort, without waiting.
    */
   void reportUpgradeFailure(String exchangeId) {
-    byte[] head = WireJson.write(ResponseHead.failed(Failure.BACKEND_UNREACHABLE,
-        "The agent could not relay the switched connection."));
-    byte[] frames = new byte[Frames.HEADER_LENGTH + head.length + Frames.HEADER_LENGTH];
-    Frames.putHeader(frames, 0, Frames.HEAD, head.length);
-    System.arraycopy(head, 0, frames, Frames.HEADER_LENGTH, head.length);
-    Frames.putHeader(frames, Frames.HEADER_LENGTH + head.length, Frames.END, 0);
+    ByteArrayOutputStream frames = new ByteArrayOutputStream();
+    frames.writeBytes(Frames.frame(Frames.HEAD, WireJson.write(ResponseHead.failed(Failure.BACKEND_UNREACHABLE,
+        "The agent could not relay the switched connection."))));
+    frames.writeBytes(Frames.end());
     try {
       upgradedClient.execute(
-          AsyncRequestBuilder.post(URI.create(base + Protocol.exchangePath(exchangeId, Protocol.RESPONSE_SUFFIX)))
-              .setEntity(AsyncEntityProducers.create(frames, ContentType.create(Protocol.FRAMES_TYPE)))
+          AsyncRequestBuilder.post(responseUri(exchangeId))
+              .setEntity(AsyncEntityProducers.create(frames.toByteArray(), ContentType.create(Protocol.FRAMES_TYPE)))
               .build(),
           SimpleResponseConsumer.create(),
           null);
@@ -221,9 +223,9 @@ final class ProxyClient implements Closeable {
     if (text == null) {
       return "";
     }
-    String cut = text.length() > MAX_MESSAGE ? text.substring(0, MAX_MESSAGE) : text;
-    int newline = cut.strip().indexOf('\n');
-    return newline < 0 ? cut.strip() : cut.strip().substring(0, newline).strip();
+    String cut = (text.length() > MAX_MESSAGE ? text.substring(0, MAX_MESSAGE) : text).strip();
+    int newline = cut.indexOf('\n');
+    return newline < 0 ? cut : cut.substring(0, newline).strip();
   }
 
   /** The proxy's answer to an upload. */
@@ -274,10 +276,7 @@ final class ProxyClient implements Closeable {
       return "";
     }
     try (InputStream in = entity.getContent()) {
-      byte[] bytes = in.readNBytes(MAX_MESSAGE);
-      String text = new String(bytes, StandardCharsets.UTF_8).strip();
-      int newline = text.indexOf('\n');
-      return newline < 0 ? text : text.substring(0, newline).strip();
+      return firstLine(new String(in.readNBytes(MAX_MESSAGE), StandardCharsets.UTF_8));
     }
   }
 

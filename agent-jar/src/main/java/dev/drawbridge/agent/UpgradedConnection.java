@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 import org.apache.hc.client5.http.async.methods.SimpleHttpResponse;
@@ -59,12 +58,12 @@ final class UpgradedConnection implements UpgradeLoop.Handler {
   private final Upstream upstream = new Upstream();
   private final AtomicLong bytesToClient = new AtomicLong();
   private final AtomicLong bytesToBackend = new AtomicLong();
-  private final AtomicInteger callsRunning = new AtomicInteger(2);
 
   // Touched on the loop's thread only.
   private SelectionKey key;
   private final ArrayDeque<ByteBuffer> toBackend = new ArrayDeque<>();
   private boolean clientEnded;
+  private int callsRunning = 2;
 
   private volatile boolean closing;
   private volatile String endReason = "closed";
@@ -261,7 +260,7 @@ final class UpgradedConnection implements UpgradeLoop.Handler {
 
   /** One of the two calls is over; after both, the connection is counted out. On the loop's thread. */
   private void callEnded() {
-    if (callsRunning.decrementAndGet() > 0) {
+    if (--callsRunning > 0) {
       return;
     }
     onClosed.run();
