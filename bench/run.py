@@ -27,9 +27,11 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 WORK = ROOT / "target" / "bench"
 MIB = 1024 * 1024
-# The agent's JVM options: none, as in the README's command, so the JVM sizes its heap itself;
-# --agent-jvm measures others.
-AGENT_JVM = []
+# The agent's JVM options, as in the README's command; --agent-jvm measures others ("" for none,
+# so that the JVM sizes its heap itself).
+AGENT_JVM = ["-XX:+UseSerialGC", "-Xms48m", "-Xmx256m", "-Xmn32m"]
+# Further agent flags (--agent-args); none by default, so the agent runs with its own defaults.
+AGENT_ARGS = []
 
 
 def free_port():
@@ -198,7 +200,7 @@ AllowTcpForwarding remote
     return tunnel_port
 
 
-def start_drawbridge(procs, backend_port, tomcat_version, admin_password, socket_buffer):
+def start_drawbridge(procs, backend_port, tomcat_version, admin_password, socket_buffer, agent_connector):
     tomcat = WORK / "tomcat"
     tarball = WORK / f"tomcat-{tomcat_version}.tar.gz"
     if not tarball.exists():
@@ -216,6 +218,15 @@ def start_drawbridge(procs, backend_port, tomcat_version, admin_password, socket
         server_xml.write_text(server_xml.read_text().replace(
             'maxThreads="200"\n', f'maxThreads="200" socket.appReadBufSize="{socket_buffer}" '
                                   f'socket.appWriteBufSize="{socket_buffer}"\n', 1))
+    agent_port = free_port() if agent_connector else None
+    if agent_connector:
+        # The agent connector tomcat-conf/server.xml ships commented out, enabled as its comment says.
+        server_xml = tomcat / "conf" / "server.xml"
+        text, count = re.subn(r"<!--\n(\s*<Connector [^>]*drawbridge\.agent\.http\.port[^>]*>)\s*-->",
+                              r"\1", server_xml.read_text())
+        if count != 1:
+            raise SystemExit("bench: tomcat-conf/server.xml has no commented agent connector")
+        server_xml.write_text(text)
     token = secrets.token_urlsafe(32)
     (WORK / "agent.token").write_text(token)
     digest = hashlib.sha256(token.encode()).hexdigest()
@@ -237,11 +248,13 @@ def start_drawbridge(procs, backend_port, tomcat_version, admin_password, socket
     port = free_port()
     env = dict(os.environ, CATALINA_HOME=str(tomcat), CATALINA_BASE=str(tomcat),
                CATALINA_OPTS=f"-Ddrawbridge.http.address=127.0.0.1 -Ddrawbridge.http.port={port} "
-                             "-Ddrawbridge.shutdown.port=-1")
+                             "-Ddrawbridge.shutdown.port=-1"
+                             + (f" -Ddrawbridge.agent.http.port={agent_port}" if agent_port else ""))
     tomcat_proc = procs.start("tomcat", [str(tomcat / "bin" / "catalina.sh"), "run"], env=env)
     base = f"http://127.0.0.1:{port}/drawbridge"
     wait_for(f"{base}/_drawbridge/health", 90)
-    return tomcat_proc, base
+    agent_base = f"http://127.0.0.1:{agent_port}/drawbridge" if agent_port else base
+    return tomcat_proc, base, agent_base
 
 
 def start_jetty(procs, token):
@@ -263,10 +276,11 @@ def start_jetty(procs, token):
     classpath = classpath_file.read_text().strip() + os.pathsep + str(test_classes)
     log = open(WORK / "jetty.log", "w")
     # Arguments after the config and work dir: idle timeout in ms (the clients wait in silence for
-    # longer than Jetty's default 30 s), then 0 and 0 for the harness's thread pool and accept queue.
+    # longer than Jetty's default 30 s), 0 and 0 for the harness's thread pool and accept queue,
+    # then the address and port 0 (the OS picks).
     proc = subprocess.Popen(["java", f"-Ddrawbridge.it.proxyTarget={ROOT / 'proxy-war' / 'target'}",
                              "-cp", classpath, "dev.drawbridge.it.support.ProxyServerMain",
-                             str(config), str(jetty), "600000", "0", "0"],
+                             str(config), str(jetty), "600000", "0", "0", "127.0.0.1", "0"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, cwd=WORK)
     procs.started.append(proc)
     deadline = time.time() + 90
@@ -281,10 +295,54 @@ def start_jetty(procs, token):
     raise SystemExit(f"bench: the Jetty proxy did not start; see {WORK}/jetty.log")
 
 
-def start_agent(procs, base, backend_port):
+def start_wildfly(procs, token):
+    """The same WAR in WildFly (the version the integration tests use), for the memory comparison;
+    set up as docs/deploying.md describes, with WildFly's own settings otherwise."""
+    version = re.search(r"<wildfly.version>(.*)</wildfly.version>",
+                        (ROOT / "integration-tests" / "pom.xml").read_text()).group(1)
+    tarball = WORK / f"wildfly-dist-{version}.tar.gz"
+    if not tarball.exists():
+        subprocess.run(["mvn", "-B", "-q", "-Dstyle.color=never", "-N", "dependency:copy",
+                        f"-Dartifact=org.wildfly:wildfly-dist:{version}:tar.gz",
+                        f"-DoutputDirectory={WORK}"], cwd=ROOT, check=True)
+    home = WORK / "wildfly"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir()
+    subprocess.run(["tar", "-xzf", str(tarball), "-C", str(home), "--strip-components=1"], check=True)
+    configuration = home / "standalone" / "configuration"
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    (configuration / "drawbridge.json").write_text(
+        '{"backends":[{"id":"default","agentTokenSha256":["%s"],"maxQueued":20000,'
+        '"queueTimeoutSeconds":120}],"maxRequestBodyBytes":0}' % digest)
+    # What add-user.sh -a -u admin -p admin-secret -g drawbridge-admin writes.
+    secret = hashlib.md5(b"admin:ApplicationRealm:admin-secret").hexdigest()
+    with open(configuration / "application-users.properties", "a") as users:
+        users.write(f"admin={secret}\n")
+    with open(configuration / "application-roles.properties", "a") as roles:
+        roles.write("admin=drawbridge-admin\n")
+    shutil.copy(ROOT / "proxy-war" / "target" / "drawbridge.war", home / "standalone" / "deployments")
+    port, management = free_port(), free_port()
+    env = dict(os.environ, JBOSS_HOME=str(home),
+               JAVA_OPTS=f"-Xms64m -Xmx4g -Djava.net.preferIPv4Stack=true -Djava.awt.headless=true "
+                         f"-Ddrawbridge.config={configuration / 'drawbridge.json'}")
+    shell = procs.start("wildfly", [str(home / "bin" / "standalone.sh"), "-b", "127.0.0.1",
+                                    f"-Djboss.http.port={port}", "-Djboss.https.port=0",
+                                    "-Djboss.bind.address.management=127.0.0.1",
+                                    f"-Djboss.management.http.port={management}",
+                                    "-Djboss.management.https.port=0"], env=env)
+    base = f"http://127.0.0.1:{port}/drawbridge"
+    wait_for(f"{base}/_drawbridge/health", 120)
+    # standalone.sh runs the server's JVM as its child.
+    java = int(subprocess.run(["pgrep", "-P", str(shell.pid), "java"], capture_output=True, text=True,
+                              check=True).stdout.split()[0])
+    return shell, java, base
+
+
+def start_agent(procs, base, backend_port, agent_base=None):
+    """The agent, reaching the proxy at agent_base (the clients' base unless given)."""
     agent = procs.start("agent", ["java", *AGENT_JVM, "-jar", str(ROOT / "agent-jar" / "target" / "drawbridge-agent.jar"),
-                                  "--proxy", base, "--target", f"http://127.0.0.1:{backend_port}",
-                                  "--token-file", str(WORK / "agent.token"), "--concurrency", "128",
+                                  "--proxy", agent_base or base, "--target", f"http://127.0.0.1:{backend_port}",
+                                  "--token-file", str(WORK / "agent.token"), *AGENT_ARGS,
                                   "--log-level", "warn"])
     wait_for(f"{base}/small", 60)
     return agent
@@ -393,12 +451,12 @@ def heap_used_mib(pid):
     return int(used.group(1)) / 1024 if used else float("nan")
 
 
-def waiting_benchmark(procs, proxy, label, base, backend_port, count, admin_auth):
-    """Holds count client requests in the proxy before any agent connected, then starts the agent
-    that drains them and returns it (it serves the throughput rounds next)."""
+def waiting_benchmark(procs, pid, label, base, backend_port, count, admin_auth, agent_base=None):
+    """Holds count client requests in the proxy (its JVM's pid) before any agent connected, then
+    starts the agent that drains them and returns it (it serves the throughput rounds next)."""
     port = int(re.search(r":(\d+)/", base).group(1))
-    baseline_threads = status_value(proxy.pid, "Threads")
-    baseline_heap = heap_used_mib(proxy.pid)
+    baseline_threads = status_value(pid, "Threads")
+    baseline_heap = heap_used_mib(pid)
     loop = asyncio.new_event_loop()
     writers = loop.run_until_complete(hold_requests(port, "/drawbridge/small", count, f"127.0.0.1:{port}"))
     deadline = time.time() + 120
@@ -409,14 +467,14 @@ def waiting_benchmark(procs, proxy, label, base, backend_port, count, admin_auth
             break
         time.sleep(0.5)
     held = {"waiting requests": depth, "proxy threads before": baseline_threads,
-            "proxy threads while waiting": status_value(proxy.pid, "Threads"),
+            "proxy threads while waiting": status_value(pid, "Threads"),
             "proxy heap used before (MiB)": round(baseline_heap, 1),
-            "proxy heap used while waiting (MiB)": round(heap_used_mib(proxy.pid), 1),
-            "proxy RSS while waiting (MiB)": round(status_value(proxy.pid, "VmRSS") / 1024, 1)}
+            "proxy heap used while waiting (MiB)": round(heap_used_mib(pid), 1),
+            "proxy RSS while waiting (MiB)": round(status_value(pid, "VmRSS") / 1024, 1)}
     # Where the heap goes, for whoever tunes it next.
-    histogram = subprocess.run(["jcmd", str(proxy.pid), "GC.class_histogram"], capture_output=True, text=True).stdout
+    histogram = subprocess.run(["jcmd", str(pid), "GC.class_histogram"], capture_output=True, text=True).stdout
     (WORK / f"waiting-heap-histogram-{label}.txt").write_text(histogram)
-    agent = start_agent(procs, base, backend_port)
+    agent = start_agent(procs, base, backend_port, agent_base)
     held["answered 200"] = loop.run_until_complete(collect(writers, 120))
     return held, agent
 
@@ -425,14 +483,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of every measurement; medians are reported (0: only the waiting clients)")
-    parser.add_argument("--waiting", type=int, default=10000, help="client requests held for the memory benchmark (0 to skip)")
+    parser.add_argument("--waiting", type=int, default=10000, help="client requests held in Jetty, WildFly and Tomcat for the memory benchmark (0 to skip)")
     parser.add_argument("--socket-buffer", type=int, default=0, help="Tomcat socket.appReadBufSize and appWriteBufSize in bytes (default: tomcat-conf's, 8 KiB)")
     parser.add_argument("--no-ssh", dest="ssh", action="store_false", help="leave out the OpenSSH reverse tunnel (a peer, through a private sshd on 127.0.0.1)")
     parser.add_argument("--serve", action="store_true", help="start the backend, nginx and Drawbridge, print their URLs and wait for Ctrl-C (for profiling)")
     parser.add_argument("--agent-jvm", default=" ".join(AGENT_JVM),
-                        help="the agent's JVM options, e.g. '-Xmx128m -XX:+UseSerialGC' (default: none, as in the README)")
+                        help="the agent's JVM options (default: the README's, %(default)s; '' for none)")
+    parser.add_argument("--agent-connector", action="store_true",
+                        help="enable the agent connector tomcat-conf/server.xml ships commented out, and point the agent at it")
+    parser.add_argument("--agent-args", default="",
+                        help="further agent flags, e.g. '--concurrency 128' (default: none, the agent's defaults)")
     args = parser.parse_args()
     AGENT_JVM[:] = args.agent_jvm.split()
+    AGENT_ARGS[:] = args.agent_args.split()
     WORK.mkdir(parents=True, exist_ok=True)
     files = WORK / "files"
     files.mkdir(exist_ok=True)
@@ -446,22 +509,32 @@ def main():
     try:
         backend_port = start_backend(procs, files, free_port())
         nginx_port = start_reverse_nginx(procs, backend_port)
-        tomcat, base = start_drawbridge(procs, backend_port, tomcat_version, admin_password, args.socket_buffer)
+        tomcat, base, agent_base = start_drawbridge(procs, backend_port, tomcat_version, admin_password,
+                                                    args.socket_buffer, args.agent_connector)
         waiting = {}
         if args.waiting:
             token = (WORK / "agent.token").read_text()
             print(f"holding {args.waiting} waiting clients in Jetty 12...", file=sys.stderr)
             jetty, jetty_base = start_jetty(procs, token)
             jetty_auth = "Basic " + base64.b64encode(b"admin:admin-secret").decode()
-            on_jetty, jetty_agent = waiting_benchmark(procs, jetty, "jetty", jetty_base, backend_port, args.waiting, jetty_auth)
+            on_jetty, jetty_agent = waiting_benchmark(procs, jetty.pid, "jetty", jetty_base, backend_port, args.waiting, jetty_auth)
             for proc in (jetty_agent, jetty):
                 proc.terminate()
                 proc.wait(timeout=30)
+            print(f"holding {args.waiting} waiting clients in WildFly...", file=sys.stderr)
+            wildfly, wildfly_java, wildfly_base = start_wildfly(procs, token)
+            on_wildfly, wildfly_agent = waiting_benchmark(procs, wildfly_java, "wildfly", wildfly_base, backend_port,
+                                                          args.waiting, jetty_auth)
+            for proc in (wildfly_agent, wildfly):
+                proc.terminate()
+                proc.wait(timeout=60)
             print(f"holding {args.waiting} waiting clients in Tomcat 11...", file=sys.stderr)
-            on_tomcat, agent = waiting_benchmark(procs, tomcat, "tomcat", base, backend_port, args.waiting, admin_auth)
-            waiting = {"Tomcat 11 (tomcat-conf/)": on_tomcat, "Jetty 12 (embedded, defaults)": on_jetty}
+            on_tomcat, agent = waiting_benchmark(procs, tomcat.pid, "tomcat", base, backend_port, args.waiting, admin_auth,
+                                                  agent_base)
+            waiting = {"Tomcat 11 (tomcat-conf/)": on_tomcat, "Jetty 12 (embedded, defaults)": on_jetty,
+                       "WildFly (defaults)": on_wildfly}
         else:
-            agent = start_agent(procs, base, backend_port)
+            agent = start_agent(procs, base, backend_port, agent_base)
         targets = {"direct": f"http://127.0.0.1:{backend_port}", "nginx": f"http://127.0.0.1:{nginx_port}"}
         if args.ssh:
             targets["ssh -R"] = f"http://127.0.0.1:{start_ssh_tunnel(procs, backend_port)}"
