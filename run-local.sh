@@ -184,14 +184,15 @@ done
 PROXY_URL=http://127.0.0.1:$PORT
 
 echo "Starting the agent..."
+# The JVM options the README gives the agent.
+AGENT_JVM=(-XX:+UseSerialGC -Xms48m -Xmx256m -Xmn32m)
 if [ "$NODES" -eq 1 ]; then
   AGENT_PROXY=$PROXY_URL
-  AGENT_JVM=()
 else
   # One name for every node, as DNS would publish it: the agent attaches to each address.
   for n in $(seq "$NODES"); do echo "$(node_address "$n") $NODES_NAME"; done > "$WORK/hosts"
   AGENT_PROXY=http://$NODES_NAME:$PORT
-  AGENT_JVM=("-Djdk.net.hosts.file=$WORK/hosts")
+  AGENT_JVM+=("-Djdk.net.hosts.file=$WORK/hosts")
 fi
 java "${AGENT_JVM[@]}" -jar "$AGENT_JAR" --proxy "$AGENT_PROXY" --target "$DEMO_URL" --backend default \
   --token-file "$TOKEN_FILE" > "$WORK/agent.log" 2>&1 &
