@@ -322,7 +322,9 @@ def start_wildfly(procs, token):
         roles.write("admin=drawbridge-admin\n")
     shutil.copy(ROOT / "proxy-war" / "target" / "drawbridge.war", home / "standalone" / "deployments")
     port, management = free_port(), free_port()
-    env = dict(os.environ, JBOSS_HOME=str(home),
+    # In the background mode standalone.sh passes SIGTERM on to the server's JVM; otherwise the JVM
+    # would outlive the script.
+    env = dict(os.environ, JBOSS_HOME=str(home), LAUNCH_JBOSS_IN_BACKGROUND="1",
                JAVA_OPTS=f"-Xms64m -Xmx4g -Djava.net.preferIPv4Stack=true -Djava.awt.headless=true "
                          f"-Ddrawbridge.config={configuration / 'drawbridge.json'}")
     shell = procs.start("wildfly", [str(home / "bin" / "standalone.sh"), "-b", "127.0.0.1",
