@@ -131,16 +131,13 @@ public final class Agent implements AutoCloseable {
       return;
     }
     node.exchangeStarted();
+    Runnable ended = () -> {
+      exchanges.remove(id, exchange);
+      capacity.release(holdsSlot ? 1 : 0);
+      node.exchangeEnded();
+    };
     try {
-      workers.execute(() -> {
-        try {
-          exchange.run();
-        } finally {
-          exchanges.remove(id, exchange);
-          capacity.release(holdsSlot ? 1 : 0);
-          node.exchangeEnded();
-        }
-      });
+      workers.execute(() -> exchange.run(ended));
     } catch (RejectedExecutionException e) {
       exchanges.remove(id, exchange);
       capacity.release(holdsSlot ? 1 : 0);

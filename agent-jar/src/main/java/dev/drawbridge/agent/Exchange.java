@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -41,8 +42,13 @@ import org.apache.hc.core5.http.io.entity.InputStreamEntity;
  *
  * {@link #cancel()} may come from a poller thread at any point; it aborts every call in progress,
  * and the worker then ends quietly.
+ *
+ * <p>The exchange ends (its {@code ended} task runs, exactly once) when the worker is done with it,
+ * except for a response that goes in a batch: then it ends once the proxy answered the call that
+ * carried the response, on the thread that made the call, and the worker is free at once instead
+ * of waiting for that answer.
  */
-final class Exchange implements Runnable {
+final class Exchange {
 
   private static final Logger LOG = Logger.getLogger(Exchange.class.getName());
 
@@ -61,6 +67,10 @@ final class Exchange implements Runnable {
   private final List<Cancellable> callsInProgress = new CopyOnWriteArrayList<>();
   private volatile boolean cancelled;
   private volatile IOException requestBodyFailure;
+  /** Runs once when the exchange is over; set by {@link #run}. */
+  private Runnable ended;
+  /** True once a batched response's outcome has taken over running {@link #ended}; worker only. */
+  private boolean endHandedOver;
 
   Exchange(RequestHead clientRequest, AgentConfig config, ProxyClient proxyClient, ResponseBatcher batcher,
       CloseableHttpClient backendClient, HttpHost target, boolean agentDraining) {
@@ -90,8 +100,9 @@ final class Exchange implements Runnable {
     }
   }
 
-  @Override
-  public void run() {
+  /** Carries the exchange through, then runs {@code ended} (see the class comment for when). */
+  void run(Runnable ended) {
+    this.ended = ended;
     long started = System.nanoTime();
     try {
       if (agentDraining) {
@@ -104,6 +115,10 @@ final class Exchange implements Runnable {
       // HttpClient may report a cancelled call with an unchecked exception; only others are bugs.
       if (!cancelled) {
         LOG.log(Level.SEVERE, log("unexpected failure; the proxy will time the exchange out"), e);
+      }
+    } finally {
+      if (!endHandedOver) {
+        ended.run();
       }
     }
   }
@@ -258,29 +273,41 @@ final class Exchange implements Runnable {
         return;
       }
     }
-    if (sendWhole(responseHead, body)) {
-      logAccess(responseHead, length, started);
-    }
+    sendWhole(responseHead, body, () -> logAccess(responseHead, length, started));
     if (backendBody != null) {
       EntityUtils.consumeQuietly(backendBody);
     }
   }
 
+  /** Sends a whole response in a batch; failure heads go this way too: they have no body. */
+  private void sendWhole(ResponseHead responseHead, byte[] body) {
+    sendWhole(responseHead, body, () -> {});
+  }
+
   /**
-   * Sends a whole response in the next batch; false when it did not reach the proxy (logged).
-   * Failure heads go this way too: they have no body.
+   * Sends a whole response in a batch and hands the end of the exchange to the call's answer,
+   * which runs {@code delivered} if the response reached the proxy (otherwise the failure is
+   * logged).
    */
-  private boolean sendWhole(ResponseHead responseHead, byte[] body) {
-    ResponseBatcher.Outcome outcome =
-        batcher.send(id(), BatchedResponse.frame(id(), WireJson.write(responseHead), body, body.length));
-    if (outcome.failure() != null) {
-      if (!cancelled) {
-        LOG.warning(log("could not send the response to the proxy: " + Reasons.describe(outcome.failure())));
+  private void sendWhole(ResponseHead responseHead, byte[] body, Runnable delivered) {
+    CompletableFuture<ResponseBatcher.Outcome> answered =
+        batcher.submit(id(), BatchedResponse.frame(id(), WireJson.write(responseHead), body, body.length));
+    // Before the callback is attached: an answer that is already there runs it on this thread.
+    endHandedOver = true;
+    answered.thenAccept(outcome -> {
+      try {
+        if (outcome.failure() != null) {
+          if (!cancelled) {
+            LOG.warning(log("could not send the response to the proxy: " + Reasons.describe(outcome.failure())));
+          }
+          return;
+        }
+        logRefusal(outcome.status(), outcome.message());
+        delivered.run();
+      } finally {
+        ended.run();
       }
-      return false;
-    }
-    logRefusal(outcome.status(), outcome.message());
-    return true;
+    });
   }
 
   private void logAccess(ResponseHead responseHead, long bytes, long started) {

@@ -9,9 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * Sends complete small responses to the proxy in batches. An exchange that finds fewer than {@link
@@ -29,16 +27,19 @@ final class ResponseBatcher {
 
   private final Sender sender;
   private final Duration maxWait;
+  private final Outcome timedOut;
   private final ArrayDeque<Entry> queue = new ArrayDeque<>();
   private int senders;
 
   /**
-   * @param maxWait longest an exchange waits for the call carrying its response; beyond the proxy
-   *     call timeout, since the call ahead of it may take that long too
+   * @param maxWait longest a response waits for the call carrying it to be answered; beyond the
+   *     proxy call timeout, since the call ahead of it may take that long too
    */
   ResponseBatcher(Sender sender, Duration maxWait) {
     this.sender = sender;
     this.maxWait = maxWait;
+    this.timedOut = new Outcome(0, null,
+        new IOException("no response batch carried it within " + Durations.format(maxWait)));
   }
 
   /** The call that carries a batch: {@link ProxyClient#sendBatch}. */
@@ -59,11 +60,22 @@ final class ResponseBatcher {
   private record Entry(String exchangeId, byte[] frame, CompletableFuture<Outcome> outcome) {}
 
   /**
-   * Sends one response frame (from {@code BatchedResponse.frame}) and returns once the proxy
-   * answered the call that carried it.
+   * Queues one response frame (from {@code BatchedResponse.frame}). The outcome completes once the
+   * proxy answered the call that carried it, on the thread that made the call, or after {@code
+   * maxWait} with a failure (a frame still queued then is not sent). When fewer than {@link #SENDERS} calls
+   * are in flight, the calling thread makes the calls itself before this returns, until the queue
+   * is empty; every sender empties the queue before it gives up its place.
    */
-  Outcome send(String exchangeId, byte[] frame) {
+  CompletableFuture<Outcome> submit(String exchangeId, byte[] frame) {
     Entry entry = new Entry(exchangeId, frame, new CompletableFuture<>());
+    CompletableFuture<Outcome> outcome = entry.outcome()
+        .completeOnTimeout(timedOut, maxWait.toMillis(), TimeUnit.MILLISECONDS)
+        .thenApply(result -> {
+          if (result == timedOut) {
+            forget(entry);
+          }
+          return result;
+        });
     boolean sender;
     synchronized (this) {
       queue.add(entry);
@@ -75,19 +87,12 @@ final class ResponseBatcher {
     if (sender) {
       sendQueued();
     }
-    try {
-      return entry.outcome().get(maxWait.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (TimeoutException e) {
-      synchronized (this) {
-        queue.remove(entry);
-      }
-      return new Outcome(0, null, new IOException("no response batch carried it within " + Durations.format(maxWait)));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new Outcome(0, null, new IOException("interrupted while the response batch was sent"));
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("response outcomes are never completed exceptionally", e);
-    }
+    return outcome;
+  }
+
+  /** A response that timed out leaves the queue, so that it holds no memory and is never sent. */
+  private synchronized void forget(Entry entry) {
+    queue.remove(entry);
   }
 
   /** Responses waiting for a call, for tests. */

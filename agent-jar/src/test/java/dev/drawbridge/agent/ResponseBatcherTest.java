@@ -2,6 +2,7 @@ package dev.drawbridge.agent;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -85,18 +86,18 @@ class ResponseBatcherTest {
     List<Future<ResponseBatcher.Outcome>> outcomes = new ArrayList<>();
     for (int i = 0; i < ResponseBatcher.SENDERS; i++) {
       String id = "busy-" + i;
-      outcomes.add(exchanges.submit(() -> batcher.send(id, frame(id))));
+      outcomes.add(exchanges.submit(() -> batcher.submit(id, frame(id)).join()));
       // One at a time, so that each becomes a sender with a call of its own.
       int started = i + 1;
       await().atMost(Duration.ofSeconds(10)).until(() -> calls.size() == started);
     }
     for (int i = 0; i < 5; i++) {
-      String id = "waiting-" + i;
-      outcomes.add(exchanges.submit(() -> batcher.send(id, frame(id))));
-      // One at a time as well: each runs on a thread of its own, so submitted together they could
-      // reach the queue in any order, and the batch keeps the order in which they arrived.
-      int queued = i + 1;
-      await().atMost(Duration.ofSeconds(10)).until(() -> batcher.queued() == queued);
+      // With both senders busy, a response is queued and the caller is free at once: its outcome
+      // comes with the call that carries it.
+      CompletableFuture<ResponseBatcher.Outcome> queued = batcher.submit("waiting-" + i, frame("waiting-" + i));
+      assertFalse(queued.isDone());
+      assertEquals(i + 1, batcher.queued());
+      outcomes.add(queued);
     }
     release.countDown();
     for (Future<ResponseBatcher.Outcome> outcome : outcomes) {
@@ -112,8 +113,8 @@ class ResponseBatcherTest {
         new ResponseBatcher(
             frames -> new ProxyClient.BatchResult(200, "", List.of(new BatchAnswer.Refusal("gone", 410, "ended"))),
             Duration.ofSeconds(10));
-    assertEquals(410, refusing.send("gone", frame("gone")).status());
-    assertTrue(refusing.send("fine", frame("fine")).delivered());
+    assertEquals(410, refusing.submit("gone", frame("gone")).join().status());
+    assertTrue(refusing.submit("fine", frame("fine")).join().delivered());
 
     ResponseBatcher broken =
         new ResponseBatcher(
@@ -121,11 +122,11 @@ class ResponseBatcherTest {
               throw new IOException("connection reset");
             },
             Duration.ofSeconds(10));
-    ResponseBatcher.Outcome outcome = broken.send("lost", frame("lost"));
+    ResponseBatcher.Outcome outcome = broken.submit("lost", frame("lost")).join();
     assertNotNull(outcome.failure());
     assertEquals("connection reset", outcome.failure().getMessage());
     // The failed sender gave its place back: the next response still goes out.
-    assertNotNull(broken.send("next", frame("next")).failure());
+    assertNotNull(broken.submit("next", frame("next")).join().failure());
   }
 
   @Test
@@ -147,12 +148,12 @@ class ResponseBatcherTest {
     List<Future<ResponseBatcher.Outcome>> senders = new ArrayList<>();
     for (int i = 0; i < ResponseBatcher.SENDERS; i++) {
       String id = "stuck-" + i;
-      senders.add(exchanges.submit(() -> stuck.send(id, frame(id))));
+      senders.add(exchanges.submit(() -> stuck.submit(id, frame(id)).join()));
       // One at a time, so that each becomes a sender with a call of its own.
       int calls = i + 1;
       await().atMost(Duration.ofSeconds(10)).until(() -> callsStarted.get() == calls);
     }
-    ResponseBatcher.Outcome late = stuck.send("late", frame("late"));
+    ResponseBatcher.Outcome late = stuck.submit("late", frame("late")).join();
     assertNotNull(late.failure());
     assertTrue(late.failure().getMessage().startsWith("no response batch carried it"), late.failure().getMessage());
     assertEquals(0, stuck.queued(), "the abandoned response left the queue");
