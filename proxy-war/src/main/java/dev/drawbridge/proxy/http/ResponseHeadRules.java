@@ -6,6 +6,7 @@ import dev.drawbridge.protocol.HopByHop;
 import dev.drawbridge.protocol.ResponseHead;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Checks a response head that came back from an agent before any of it reaches the client. The
@@ -16,6 +17,9 @@ public final class ResponseHeadRules {
 
   /** Most header fields a response may carry. */
   public static final int MAX_HEADERS = 256;
+
+  /** A Content-Length the proxy accepts: digits only, small enough for a long. */
+  private static final Pattern CONTENT_LENGTH = Pattern.compile("[0-9]{1,18}");
 
   private ResponseHeadRules() {}
 
@@ -120,7 +124,7 @@ public final class ResponseHeadRules {
         // RFC 9112 section 6.3: both framings at once is a classic smuggling vector.
         return Verdict.refuse("both Content-Length and Transfer-Encoding");
       }
-      if (!contentLength.matches("[0-9]{1,18}")) {
+      if (!CONTENT_LENGTH.matcher(contentLength).matches()) {
         return Verdict.refuse("an invalid Content-Length");
       }
       length = Long.parseLong(contentLength);
