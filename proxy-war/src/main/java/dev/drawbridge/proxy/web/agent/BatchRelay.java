@@ -6,6 +6,7 @@ import dev.drawbridge.protocol.FrameException;
 import dev.drawbridge.protocol.FrameReader;
 import dev.drawbridge.protocol.WireJson;
 import dev.drawbridge.proxy.exchange.Tunnel;
+import dev.drawbridge.proxy.web.BufferReads;
 import dev.drawbridge.proxy.web.Responses;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
@@ -114,12 +115,7 @@ final class BatchRelay implements ReadListener, AsyncListener {
     if (!in.isReady()) {
       return false;
     }
-    buffer.compact();
-    int n = in.read(buffer.array(), buffer.position(), buffer.remaining());
-    if (n > 0) {
-      buffer.position(buffer.position() + n);
-    }
-    buffer.flip();
+    int n = BufferReads.readInto(in, buffer);
     if (n < 0) {
       answer(400, "The response batch ended without an end frame.");
       return false;

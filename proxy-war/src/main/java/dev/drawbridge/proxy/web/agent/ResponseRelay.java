@@ -7,6 +7,7 @@ import dev.drawbridge.proxy.exchange.ExchangeRelay;
 import dev.drawbridge.proxy.exchange.ExchangeState;
 import dev.drawbridge.proxy.http.ClientSentences.Kind;
 import dev.drawbridge.proxy.http.ResponseLength;
+import dev.drawbridge.proxy.web.BufferReads;
 import dev.drawbridge.proxy.web.Lane;
 import dev.drawbridge.proxy.web.Responses;
 import dev.drawbridge.proxy.web.client.ServletClientLeg;
@@ -210,12 +211,7 @@ final class ResponseRelay implements ExchangeRelay {
       }
       return false;
     }
-    buffer.compact();
-    int n = agentIn.read(buffer.array(), buffer.position(), buffer.remaining());
-    if (n > 0) {
-      buffer.position(buffer.position() + n);
-    }
-    buffer.flip();
+    int n = BufferReads.readInto(agentIn, buffer);
     if (n < 0) {
       agentStreamCut();
       return false;

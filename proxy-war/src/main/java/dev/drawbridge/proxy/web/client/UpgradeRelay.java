@@ -10,6 +10,7 @@ import dev.drawbridge.proxy.exchange.ExchangeRelay;
 import dev.drawbridge.proxy.exchange.ExchangeState;
 import dev.drawbridge.proxy.http.ClientSentences;
 import dev.drawbridge.proxy.http.ResponseHeadRules;
+import dev.drawbridge.proxy.web.BufferReads;
 import dev.drawbridge.proxy.web.Handoff;
 import dev.drawbridge.proxy.web.Lane;
 import dev.drawbridge.proxy.web.Responses;
@@ -372,12 +373,7 @@ public final class UpgradeRelay implements ExchangeRelay {
       if (downBuffer == null) {
         downBuffer = ByteBuffer.allocate(CHUNK).flip();
       }
-      downBuffer.compact();
-      int n = agentIn.read(downBuffer.array(), downBuffer.position(), downBuffer.remaining());
-      if (n > 0) {
-        downBuffer.position(downBuffer.position() + n);
-      }
-      downBuffer.flip();
+      int n = BufferReads.readInto(agentIn, downBuffer);
       if (n < 0) {
         agentStreamCut();
         return false;
