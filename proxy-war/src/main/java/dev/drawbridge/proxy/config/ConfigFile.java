@@ -38,6 +38,14 @@ public class ConfigFile {
   /** Name this proxy gives itself in {@code Via} headers. */
   public String via = "drawbridge";
 
+  /**
+   * Add {@code Via} to the requests the service receives too, not only to the responses clients
+   * receive. Off by default, as in nginx, HAProxy and Apache: nginx behind the tunnel would take a
+   * request with {@code Via} for one from a cache and, with its default {@code gzip_proxied off},
+   * stop compressing. A raw JSON value, so that a string is refused rather than read as false.
+   */
+  public jakarta.json.JsonValue viaToService = jakarta.json.JsonValue.FALSE;
+
   /** Most exchanges one poll answer may carry. */
   public int maxPollBatch = 32;
 

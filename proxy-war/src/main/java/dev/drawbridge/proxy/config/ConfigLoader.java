@@ -121,6 +121,8 @@ public final class ConfigLoader {
         "requeueOnAgentLoss",
         "must be true or false");
     check.that(config.via != null && config.via.matches("[!-~]{1,64}"), "via", "must be 1 to 64 visible characters without spaces");
+    check.that(
+        config.viaToService == JsonValue.TRUE || config.viaToService == JsonValue.FALSE, "viaToService", "must be true or false");
     List<String> trusted = config.trustedProxies == null ? List.of() : List.copyOf(config.trustedProxies);
     for (int i = 0; i < trusted.size(); i++) {
       check.that(isIpLiteral(trusted.get(i)), "trustedProxies[" + i + "]", "must be an IPv4 or IPv6 address");
@@ -135,6 +137,7 @@ public final class ConfigLoader {
         Duration.ofSeconds(config.idleTimeoutSeconds),
         trusted,
         config.via,
+        config.viaToService == JsonValue.TRUE,
         config.maxPollBatch,
         config.requeueOnAgentLoss == JsonValue.TRUE,
         RouteLoader.validate(config.routes, backends.keySet(), source),

@@ -15,6 +15,7 @@ public record ProxySettings(
     Duration idleTimeout,
     List<String> trustedProxies,
     String via,
+    boolean viaToService,
     int maxPollBatch,
     boolean requeueOnAgentLoss,
     List<RouteSettings> routes,

@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Adds the forwarding headers a backend needs to see the real client: {@code Via} (RFC 9110 section
- * 7.6.3), {@code X-Forwarded-For/Proto/Host/Prefix}, {@code X-Real-IP} and RFC 7239 {@code
- * Forwarded}. Incoming forwarding headers are kept or extended only when the direct peer is a
+ * Adds the forwarding headers a backend needs to see the real client: {@code X-Forwarded-For/Proto/
+ * Host/Prefix}, {@code X-Real-IP}, RFC 7239 {@code Forwarded} and, when the operator asks for it,
+ * {@code Via} (RFC 9110 section 7.6.3). Incoming forwarding headers are kept or extended only when the direct peer is a
  * trusted proxy; from anyone else they are replaced, so a client cannot forge its address or the
  * URLs a backend builds.
  *
@@ -46,7 +46,7 @@ public final class ForwardedHeaders {
    *
    * @param headers end-to-end request headers as received, hop-by-hop ones already removed
    * @param hop the client's hop, from the container
-   * @param via this proxy's pseudonym for {@code Via}
+   * @param via this proxy's pseudonym for {@code Via}, or null to add no {@code Via} entry
    */
   public static List<HeaderField> add(List<HeaderField> headers, Hop hop, String via) {
     return add(headers, hop, via, "");
@@ -120,7 +120,9 @@ public final class ForwardedHeaders {
     }
     result.add(new HeaderField(X_REAL_IP, realIp != null && !realIp.isBlank() ? realIp : hop.clientAddress()));
     result.add(new HeaderField(FORWARDED, join(forwarded, forwardedElement(peerAddress, scheme, host))));
-    result.add(new HeaderField(VIA, viaEntry(hop.protocol(), via)));
+    if (via != null) {
+      result.add(new HeaderField(VIA, viaEntry(hop.protocol(), via)));
+    }
     return result;
   }
 

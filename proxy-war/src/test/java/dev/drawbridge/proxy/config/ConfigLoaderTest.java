@@ -52,6 +52,7 @@ class ConfigLoaderTest {
     assertEquals(10, settings.maxPollBatch());
     assertEquals(Duration.ZERO, settings.drainGrace(), "0: cut at once");
     assertEquals(true, settings.requeueOnAgentLoss(), "on by default");
+    assertEquals(false, settings.viaToService(), "off by default");
     assertEquals(5, settings.defaultBackend().maxQueued());
   }
 
@@ -98,6 +99,7 @@ class ConfigLoaderTest {
         Arguments.of("{\"backends\":[" + backend + "],\"via\":\"two words\"}", "key 'via'"),
         Arguments.of("{\"backends\":[" + backend + "],\"requeueOnAgentLoss\":null}", "key 'requeueOnAgentLoss'"),
         Arguments.of("{\"backends\":[" + backend + "],\"requeueOnAgentLoss\":\"maybe\"}", "key 'requeueOnAgentLoss'"),
+        Arguments.of("{\"backends\":[" + backend + "],\"viaToService\":\"yes\"}", "key 'viaToService'"),
         Arguments.of("{\"backends\":[" + backend + "],\"routes\":[{\"backend\":\"b\"}]}", "key 'routes[0].backend'"),
         Arguments.of("{\"backends\":[" + backend + "],\"routes\":[{\"backend\":\"a\",\"host\":\"a b\"}]}", "key 'routes[0].host'"),
         Arguments.of("{\"backends\":[" + backend + "],\"routes\":[{\"backend\":\"a\",\"pathPrefix\":\"api\"}]}", "key 'routes[0].pathPrefix'"),

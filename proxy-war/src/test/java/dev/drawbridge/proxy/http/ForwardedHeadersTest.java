@@ -7,6 +7,7 @@ import dev.drawbridge.protocol.HopByHop;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -89,6 +90,15 @@ class ForwardedHeadersTest {
   @MethodSource("cases")
   void addsForwardingHeaders(String name, List<HeaderField> in, ForwardedHeaders.Hop hop, List<HeaderField> expected) {
     assertEquals(expected, ForwardedHeaders.add(in, hop, "drawbridge"));
+  }
+
+  @Test
+  void withoutAPseudonymAddsNoViaAndKeepsTheClientsOwn() {
+    List<HeaderField> out =
+        ForwardedHeaders.add(fields("Host", "h", "Via", "1.0 fred"), untrusted("203.0.113.7", "h", "http", "HTTP/1.1"), null);
+    assertEquals(
+        List.of("1.0 fred"),
+        out.stream().filter(field -> field.name().equalsIgnoreCase("Via")).map(HeaderField::value).toList());
   }
 
   @ParameterizedTest(name = "client prefix {0}, trusted {1}, own {2} -> {3}")

@@ -118,7 +118,8 @@ public class ClientServlet extends HttpServlet {
             settings.trustedProxies().contains(clientRequest.getRemoteAddr()));
     List<HeaderField> headers =
         ForwardedHeaders.add(
-            CredentialHeaders.forward(requestHeaders(clientRequest), routed.route()), hop, settings.via(),
+            CredentialHeaders.forward(requestHeaders(clientRequest), routed.route()), hop,
+            settings.viaToService() ? settings.via() : null,
             clientRequest.getContextPath() + routed.strippedPrefix());
     String upgrade = UpgradeHandshake.offered(clientRequest);
     if (upgrade != null) {
