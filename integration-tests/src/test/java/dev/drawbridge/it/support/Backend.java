@@ -45,10 +45,14 @@ public final class Backend implements AutoCloseable {
 
   private Backend() {}
 
-  /** Like a real backend behind a proxy: encoded characters such as %2F reach the handler as sent. */
+  /**
+   * Like a real backend behind a proxy: encoded characters such as %2F reach the handler as sent,
+   * and response heads may be larger than a proxy's container could write (as Node's may).
+   */
   private static HttpConfiguration httpConfiguration() {
     HttpConfiguration http = new HttpConfiguration();
     http.setUriCompliance(UriCompliance.UNSAFE);
+    http.setResponseHeaderSize(64 * 1024);
     return http;
   }
 

@@ -22,7 +22,7 @@ public final class ClientSentences {
     /** The agent was shutting down and did not start the request. */
     AGENT_DRAINING("The agent for this service is restarting and did not start the request; retry shortly"),
     /** The agent's response head broke the proxy's rules or could not be read. */
-    RESPONSE_REFUSED("The service's response was refused as unsafe or malformed"),
+    RESPONSE_REFUSED("The service's response was refused as unsafe, malformed or too large to relay"),
     /** The agent's response stream could not be read. */
     RESPONSE_MALFORMED("The response from the agent was malformed"),
     /** The response body was shorter or longer than its declared length. */

@@ -18,6 +18,21 @@ public final class ResponseHeadRules {
   /** Most header fields a response may carry. */
   public static final int MAX_HEADERS = 256;
 
+  /**
+   * Most bytes a response head may take as the client receives it: the 8 KiB that Tomcat ({@code
+   * maxHttpResponseHeaderSize}) and Jetty ({@code responseHeaderSize}) allow by default. A larger
+   * head fails inside the container once the response starts, when nothing sensible can be sent
+   * any more, so it is refused here, before anything reaches the client.
+   */
+  public static final int MAX_HEAD_BYTES = 8192;
+
+  /**
+   * Room kept for what is written besides the backend's fields: the status line, {@code Date},
+   * the framing header, {@code Connection} or {@code Keep-Alive}, the exchange id and the blank
+   * line, which together take under 250 bytes.
+   */
+  static final int ADDED_BYTES = 320;
+
   /** A Content-Length the proxy accepts: digits only, small enough for a long. */
   private static final Pattern CONTENT_LENGTH = Pattern.compile("[0-9]{1,18}");
 
@@ -81,6 +96,10 @@ public final class ResponseHeadRules {
     }
     kept.add(new HeaderField("Upgrade", upgrade.trim()));
     kept.add(new HeaderField("Via", viaEntry));
+    String tooLarge = tooLarge(kept);
+    if (tooLarge != null) {
+      return Verdict.refuse(tooLarge);
+    }
     return new Verdict(101, kept, -1, null);
   }
 
@@ -136,7 +155,23 @@ public final class ResponseHeadRules {
       }
     }
     kept.add(new HeaderField("Via", viaEntry));
+    String tooLarge = tooLarge(kept);
+    if (tooLarge != null) {
+      return Verdict.refuse(tooLarge);
+    }
     boolean bodiless = status == 204 || status == 304;
     return new Verdict(status, kept, bodiless ? -1 : length, null);
+  }
+
+  /** Why {@code fields} make a head too large for the client's container, or null when they fit. */
+  private static String tooLarge(List<HeaderField> fields) {
+    long bytes = ADDED_BYTES;
+    for (HeaderField field : fields) {
+      // "name: value" and CRLF; header values are written one byte per character.
+      bytes += field.name().length() + field.value().length() + 4;
+    }
+    return bytes <= MAX_HEAD_BYTES
+        ? null
+        : "headers of about " + bytes + " bytes, more than the " + MAX_HEAD_BYTES + " a response head may take";
   }
 }

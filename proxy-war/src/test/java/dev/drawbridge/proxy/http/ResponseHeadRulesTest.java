@@ -51,6 +51,32 @@ class ResponseHeadRulesTest {
   }
 
   @Test
+  void refusesAHeadTooLargeForTheClientsContainerAndKeepsOneThatFits() {
+    // Forty 200-byte fields: about 8.5 KB, which Tomcat and Jetty fail to write by default.
+    List<HeaderField> forty = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      forty.add(new HeaderField("X-H" + i, "v".repeat(200)));
+    }
+    ResponseHeadRules.Verdict refused = ResponseHeadRules.judge(new ResponseHead(200, forty, null, null), "1.1 drawbridge");
+    assertEquals(false, refused.accepted());
+    assertEquals(true, refused.error().contains("more than the 8192 a response head may take"), refused.error());
+    ResponseHeadRules.Verdict handshake =
+        ResponseHeadRules.judgeUpgrade(new ResponseHead(101, withUpgrade(forty), null, null), "1.1 drawbridge", "websocket");
+    assertEquals(false, handshake.accepted());
+
+    List<HeaderField> thirtyFive = new ArrayList<>(forty.subList(0, 35));
+    ResponseHeadRules.Verdict kept = ResponseHeadRules.judge(new ResponseHead(200, thirtyFive, null, null), "1.1 drawbridge");
+    assertNull(kept.error());
+    assertEquals(36, kept.headers().size());
+  }
+
+  private static List<HeaderField> withUpgrade(List<HeaderField> fields) {
+    List<HeaderField> all = new ArrayList<>(fields);
+    all.add(new HeaderField("Upgrade", "websocket"));
+    return all;
+  }
+
+  @Test
   void keepsEndToEndHeadersAndAppendsVia() {
     ResponseHeadRules.Verdict verdict =
         ResponseHeadRules.judge(
