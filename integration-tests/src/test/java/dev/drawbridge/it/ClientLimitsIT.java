@@ -69,6 +69,8 @@ class ClientLimitsIT {
           + "\r\nExpect: 100-continue\r\n\r\n");
       RawHttp.Head head = client.readHead();
       assertEquals(413, head.status(), () -> "the first answer: " + head);
+      // Refused before any exchange started, yet named, as every answer is, for the access log.
+      assertTrue(head.header("Drawbridge-Exchange-Id").isPresent(), () -> "an exchange id: " + head);
     }
     try (RawHttp client = RawHttp.connect(tunnel.proxy().port(), WAIT)) {
       client.write("POST /drawbridge/within HTTP/1.1\r\nHost: " + tunnel.host() + "\r\nContent-Length: " + LIMIT

@@ -77,6 +77,9 @@ public class ClientServlet extends HttpServlet {
       Object reason = clientRequest.getAttribute(ServletClientLeg.ABORT_ATTRIBUTE);
       throw ResponseCut.exception(clientRequest, String.valueOf(reason));
     }
+    // Named before any check, so that a refusal too carries an id to find it by in the access log.
+    String id = ExchangeIds.next();
+    clientResponse.setHeader(Protocol.EXCHANGE_ID_HEADER, id);
     Tunnel tunnel = Responses.tunnel(getServletContext());
     ProxySettings settings = tunnel.settings();
     ClientGate gate = gate(settings);
@@ -123,7 +126,7 @@ public class ClientServlet extends HttpServlet {
             clientRequest.getContextPath() + routed.strippedPrefix());
     String upgrade = UpgradeHandshake.offered(clientRequest);
     if (upgrade != null) {
-      upgrades.handle(clientRequest, clientResponse, routed, backend, headers, upgrade, clientAddress, inFlight);
+      upgrades.handle(clientRequest, clientResponse, id, routed, backend, headers, upgrade, clientAddress, inFlight);
       return;
     }
     BodyMode mode;
@@ -141,8 +144,6 @@ public class ClientServlet extends HttpServlet {
       // Only now that the body is taken: a body over the limit got its 413 above without a 100.
       ContinueAnswer.send(clientResponse, clientRequest.getHeader("Expect"));
     }
-    String id = ExchangeIds.next();
-    clientResponse.setHeader(Protocol.EXCHANGE_ID_HEADER, id);
     AsyncContext async = clientRequest.startAsync();
     async.setTimeout(0);
     ServletClientLeg client = new ServletClientLeg(async, Responses.handoff(getServletContext()));

@@ -219,6 +219,10 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
     try {
       response.reset();
       response.setHeader("Connection", "close");
+      Exchange bound = exchange;
+      if (bound != null) {
+        response.setHeader(Protocol.EXCHANGE_ID_HEADER, bound.id());
+      }
       Responses.text(response, 400, "The client closed its side of the connection before the answer came.");
     } catch (IOException | IllegalStateException e) {
       LOG.log(Level.FINE, "Could not answer a client that went away", e);

@@ -7,7 +7,6 @@ import dev.drawbridge.protocol.RequestHead;
 import dev.drawbridge.proxy.config.ProxySettings;
 import dev.drawbridge.proxy.exchange.Backend;
 import dev.drawbridge.proxy.exchange.Exchange;
-import dev.drawbridge.proxy.exchange.ExchangeIds;
 import dev.drawbridge.proxy.exchange.InFlightLimit;
 import dev.drawbridge.proxy.http.ForwardedHeaders;
 import dev.drawbridge.proxy.http.UpgradeTokens;
@@ -91,10 +90,15 @@ final class UpgradeHandshake {
     return UpgradeTokens.relayable(upgrade);
   }
 
-  /** Handles the handshake to its end: switched, relayed as an ordinary response, or refused. */
+  /**
+   * Handles the handshake to its end: switched, relayed as an ordinary response, or refused.
+   *
+   * @param id the exchange id the client's response already names
+   */
   void handle(
       HttpServletRequest clientRequest,
       HttpServletResponse clientResponse,
+      String id,
       Router.Routed routed,
       Backend backend,
       List<HeaderField> headers,
@@ -128,7 +132,6 @@ final class UpgradeHandshake {
     UpgradeRelay relay;
     HandshakeAnswer answer;
     try {
-      String id = ExchangeIds.next();
       RequestHead head =
           new RequestHead(id, backend.id(), clientRequest.getMethod(), routed.target(), headers, BodyMode.NONE, 0, null, upgrade);
       exchange = backend.open(head, client, clientAddress);
