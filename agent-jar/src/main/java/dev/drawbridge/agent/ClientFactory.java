@@ -16,6 +16,7 @@ import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManager;
@@ -26,6 +27,7 @@ import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.HttpRequestInterceptor;
 import org.apache.hc.core5.http.config.Http1Config;
+import org.apache.hc.core5.http.io.ResponseOutOfOrderStrategy;
 import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.http.message.BasicHeader;
 import org.apache.hc.core5.http2.HttpVersionPolicy;
@@ -81,7 +83,7 @@ final class ClientFactory {
   static PoolingHttpClientConnectionManager proxyPool(AgentConfig config, ProxyNode node) {
     int connections = config.polls() + 2 * config.concurrency();
     return pool(connections, config.connectTimeout(), config.proxyTimeout(), TimeValue.ofSeconds(2),
-        ProxyTls.strategy(config.transport()), PinnedDnsResolver.of(node));
+        ProxyTls.strategy(config.transport()), PinnedDnsResolver.of(node), null);
   }
 
   /**
@@ -206,16 +208,19 @@ final class ClientFactory {
         .build();
   }
 
-  /** The connections of the agent-to-backend leg, one per exchange slot. */
+  /**
+   * The connections of the agent-to-backend leg, one per exchange slot. They watch for an answer
+   * that comes while a request body is still being sent ({@link EarlyResponseWatch}).
+   */
   static PoolingHttpClientConnectionManager backendPool(AgentConfig config) {
     return pool(config.concurrency(), config.connectTimeout(), config.backendTimeout(), TimeValue.ofSeconds(1), null,
-        null);
+        null, EarlyResponseWatch.INSTANCE);
   }
 
   /** Agent-to-backend leg of the health check: one connection, never shared with client requests. */
   static CloseableHttpClient healthClient(AgentConfig config) {
     PoolingHttpClientConnectionManager pool =
-        pool(1, config.connectTimeout(), config.healthInterval(), TimeValue.ofSeconds(1), null, null);
+        pool(1, config.connectTimeout(), config.healthInterval(), TimeValue.ofSeconds(1), null, null, null);
     return common(pool, config.connectTimeout(), config.healthInterval())
         .disableAutomaticRetries()
         .disableDefaultUserAgent()
@@ -224,8 +229,13 @@ final class ClientFactory {
 
   private static PoolingHttpClientConnectionManager pool(
       int connections, Duration connectTimeout, Duration socketTimeout, TimeValue validateAfter,
-      TlsSocketStrategy tls, DnsResolver dns) {
-    return PoolingHttpClientConnectionManagerBuilder.create()
+      TlsSocketStrategy tls, DnsResolver dns, ResponseOutOfOrderStrategy earlyResponses) {
+    PoolingHttpClientConnectionManagerBuilder builder = PoolingHttpClientConnectionManagerBuilder.create();
+    if (earlyResponses != null) {
+      builder.setConnectionFactory(
+          ManagedHttpClientConnectionFactory.builder().responseOutOfOrderStrategy(earlyResponses).build());
+    }
+    return builder
         .setTlsSocketStrategy(tls)
         .setDnsResolver(dns)
         .useSystemProperties()
