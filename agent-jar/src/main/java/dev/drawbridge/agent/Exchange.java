@@ -66,6 +66,10 @@ final class Exchange {
   private final boolean agentDraining;
   private final List<Cancellable> callsInProgress = new CopyOnWriteArrayList<>();
   private volatile boolean cancelled;
+  /** Set once the exchange's access line is written, so a cancelled one still gets a line of its own. */
+  private volatile boolean accessLogged;
+  /** When {@link #run} began, on {@link System#nanoTime()}. */
+  private long startNanos;
   private volatile IOException requestBodyFailure;
   /** Runs once when the exchange is over; set by {@link #run}. */
   private Runnable ended;
@@ -103,14 +107,14 @@ final class Exchange {
   /** Carries the exchange through, then runs {@code ended} (see the class comment for when). */
   void run(Runnable ended) {
     this.ended = ended;
-    long started = System.nanoTime();
+    startNanos = System.nanoTime();
     try {
       if (agentDraining) {
         sendWhole(ResponseHead.failed(Failure.AGENT_DRAINING,
             "The agent is shutting down and did not start the request."), NO_BODY);
         return;
       }
-      forward(started);
+      forward(startNanos);
     } catch (RuntimeException e) {
       // HttpClient may report a cancelled call with an unchecked exception; only others are bugs.
       if (!cancelled) {
@@ -118,6 +122,7 @@ final class Exchange {
       }
     } finally {
       if (!endHandedOver) {
+        logIfCancelled();
         ended.run();
       }
     }
@@ -167,7 +172,10 @@ final class Exchange {
       }
     } finally {
       if (requestBody != null && requestBodyFailure == null && !cancelled) {
-        // Reading past the end frame to the end of the chunked body lets the proxy connection be reused.
+        // Reading past the end frame to the end of the chunked body lets the proxy connection be
+        // reused. After an early answer (a 401 or 413 to an upload) this discards the rest until the
+        // proxy, having delivered that answer, ends the fetch; closing it first could let the proxy
+        // take the broken fetch for a lost agent before the answer arrives.
         EntityUtils.consumeQuietly(requestBody.getEntity());
       }
       closeQuietly(requestBody);
@@ -305,17 +313,32 @@ final class Exchange {
         logRefusal(outcome.status(), outcome.message());
         delivered.run();
       } finally {
+        logIfCancelled();
         ended.run();
       }
     });
   }
 
   private void logAccess(ResponseHead responseHead, long bytes, long started) {
+    accessLogged = true;
     if (LOG.isLoggable(Level.INFO)) {
       // One access line per exchange, carrying the same id as the proxy's access log.
       LOG.info(log(clientRequest.method() + " " + clientRequest.target() + " -> "
           + responseHead.status() + ", " + bytes + " bytes in "
           + (System.nanoTime() - started) / 1_000_000 + " ms"));
+    }
+  }
+
+  /**
+   * The access line of an exchange the proxy called off (its client went away, or it timed out)
+   * before the response was through: every exchange gets one line at {@code info}.
+   */
+  private void logIfCancelled() {
+    if (cancelled && !accessLogged && LOG.isLoggable(Level.INFO)) {
+      accessLogged = true;
+      LOG.info(log(clientRequest.method() + " " + clientRequest.target()
+          + " -> called off by the proxy (the client went away or the exchange timed out) after "
+          + (System.nanoTime() - startNanos) / 1_000_000 + " ms"));
     }
   }
 
