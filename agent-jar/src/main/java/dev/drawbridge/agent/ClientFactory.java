@@ -37,9 +37,11 @@ import org.apache.hc.core5.util.Timeout;
 
 /**
  * The agent's two HttpClients, one per leg. Both behave as a proxy must: no redirects followed, no
- * cookies stored, no content decoded, every wait bounded. Nothing a client sent is retried (a body
- * cannot be re-sent); only a call to the proxy that met a connection the server had closed is sent
- * again ({@link StaleConnectionRetry}).
+ * cookies stored, no content decoded, every wait bounded. A call that met a pooled connection the
+ * server had closed is sent again once, on a new connection: to the proxy ({@link
+ * StaleConnectionRetry}), and to the backend only for an idempotent request whose body is in memory
+ * ({@link StaleBackendConnectionRetry}). Nothing else is retried, no streamed body ever, and no
+ * request on a status.
  */
 final class ClientFactory {
 
@@ -198,12 +200,13 @@ final class ClientFactory {
 
   /**
    * Agent-to-backend leg. Adds no User-Agent (the client's own is forwarded), and validates pooled
-   * connections idle for more than a second: with retries off, a keep-alive connection the backend
-   * closed would otherwise fail a client request.
+   * connections idle for more than a second. A backend may close an idle keep-alive connection
+   * sooner, or right after an answer: an idempotent request that meets one is sent again on a new
+   * connection ({@link StaleBackendConnectionRetry}); any other gets the failure.
    */
   static CloseableHttpClient backendClient(AgentConfig config) {
-    return common(backendPool(config), config.connectTimeout(), config.backendTimeout())
-        .disableAutomaticRetries()
+    return StaleBackendConnectionRetry.install(
+            common(backendPool(config), config.connectTimeout(), config.backendTimeout()), config.concurrency())
         .disableDefaultUserAgent()
         .build();
   }

@@ -118,7 +118,8 @@ final class ProxyClient implements Closeable {
   /**
    * Closes every pooled connection to the proxy not in use. Called after a call failed on its
    * connection: the idle ones most likely went the same way (a NAT or firewall that forgot them, a
-   * restarted proxy), and since no call is retried, the next response upload on one would be lost.
+   * restarted proxy), and since a streamed response upload is never sent twice, the next one on such
+   * a connection would be lost.
    */
   void dropIdleConnections() {
     pool.closeIdle(TimeValue.ZERO_MILLISECONDS);

@@ -3,7 +3,10 @@ package dev.drawbridge.agent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.drawbridge.protocol.Failure;
+import dev.drawbridge.protocol.ResponseHead;
 import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -12,15 +15,22 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
+import org.apache.hc.client5.http.classic.methods.HttpDelete;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.classic.methods.HttpPut;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.core5.http.ClassicHttpRequest;
+import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.NoHttpResponseException;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.http.io.entity.InputStreamEntity;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,22 +39,25 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A call to the proxy that meets a keep-alive connection the server closed is sent again on a new
- * connection, once; a streamed upload never is, and the backend leg never retries at all. The
- * server is a raw socket that answers the first request of each connection and then closes the
- * connection on the next request without a byte of answer, as a server that dropped an idle
- * connection looks from the client.
+ * connection, once; a streamed upload never is. On the backend leg only an idempotent request
+ * without a streamed body is, and never on a status. The server is a raw socket that answers the
+ * first request of each connection and then closes the connection on the next request without a
+ * byte of answer, as a server that dropped an idle connection looks from the client.
  */
 @Timeout(20)
 class StaleConnectionRetryTest {
 
   private ServerSocket server;
   private final BlockingQueue<String> requestLines = new LinkedBlockingQueue<>();
+  private final List<Socket> connections = new CopyOnWriteArrayList<>();
+  /** What the first request of each connection gets. */
+  private volatile String firstAnswer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
   private Thread acceptor;
 
   @BeforeEach
   void startServer() throws IOException {
     server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    acceptor = new Thread(this::serve, "closes-after-one-answer");
+    acceptor = new Thread(this::accept, "closes-after-one-answer");
     acceptor.setDaemon(true);
     acceptor.start();
   }
@@ -53,28 +66,44 @@ class StaleConnectionRetryTest {
   void stopServer() throws Exception {
     server.close();
     acceptor.join(5_000);
+    for (Socket connection : connections) {
+      connection.close();
+    }
   }
 
-  private void serve() {
+  /** One thread per connection, so that the client may hold several at once. */
+  private void accept() {
     while (!server.isClosed()) {
-      try (Socket socket = server.accept()) {
-        BufferedReader in =
-            new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
-        String first = readHead(in);
-        if (first == null) {
-          continue;
-        }
-        requestLines.add(first);
-        OutputStream out = socket.getOutputStream();
-        out.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(StandardCharsets.US_ASCII));
-        out.flush();
-        String second = readHead(in);
-        if (second != null) {
-          requestLines.add(second + " (closed unanswered)");
-        }
+      try {
+        Socket socket = server.accept();
+        connections.add(socket);
+        Thread connection = new Thread(() -> serve(socket), "connection-" + connections.size());
+        connection.setDaemon(true);
+        connection.start();
       } catch (IOException e) {
         // The test closed the server.
       }
+    }
+  }
+
+  private void serve(Socket socket) {
+    try (socket) {
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.ISO_8859_1));
+      String first = readHead(in);
+      if (first == null) {
+        return;
+      }
+      requestLines.add(first);
+      OutputStream out = socket.getOutputStream();
+      out.write(firstAnswer.getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      String second = readHead(in);
+      if (second != null) {
+        requestLines.add(second + " (closed unanswered)");
+      }
+    } catch (IOException e) {
+      // The client or the test closed the connection.
     }
   }
 
@@ -139,7 +168,7 @@ class StaleConnectionRetryTest {
       assertEquals(200, run(proxy, new HttpPost(url("/poll"))));
       HttpPost upload = new HttpPost(url("/response"));
       upload.setEntity(new InputStreamEntity(
-          new java.io.ByteArrayInputStream(new byte[] {1}), 1, ContentType.APPLICATION_OCTET_STREAM));
+          new ByteArrayInputStream(new byte[] {1}), 1, ContentType.APPLICATION_OCTET_STREAM));
       assertThrows(NoHttpResponseException.class, () -> run(proxy, upload));
     }
     assertEquals("POST /poll HTTP/1.1", requestLines.take());
@@ -148,13 +177,83 @@ class StaleConnectionRetryTest {
   }
 
   @Test
-  void theBackendLegNeverRetries() throws Exception {
+  void anIdempotentRequestToTheBackendIsSentAgainOnANewConnection() throws Exception {
     try (CloseableHttpClient backend = ClientFactory.backendClient(config())) {
       assertEquals(200, run(backend, new HttpGet(url("/a"))));
-      assertThrows(NoHttpResponseException.class, () -> run(backend, new HttpGet(url("/b"))));
+      assertEquals(200, run(backend, new HttpGet(url("/b"))));
+      HttpPut put = new HttpPut(url("/c"));
+      put.setEntity(new ByteArrayEntity(new byte[] {1, 2, 3}, null));
+      assertEquals(200, run(backend, put));
+      assertEquals(200, run(backend, new HttpDelete(url("/d"))));
     }
     assertEquals("GET /a HTTP/1.1", requestLines.take());
     assertEquals("GET /b HTTP/1.1 (closed unanswered)", requestLines.take());
+    assertEquals("GET /b HTTP/1.1", requestLines.take());
+    assertEquals("PUT /c HTTP/1.1 (closed unanswered)", requestLines.take());
+    assertEquals("PUT /c HTTP/1.1", requestLines.take());
+    assertEquals("DELETE /d HTTP/1.1 (closed unanswered)", requestLines.take());
+    assertEquals("DELETE /d HTTP/1.1", requestLines.take());
     assertEquals(null, requestLines.poll());
+    assertEquals(4, connections.size());
+  }
+
+  @Test
+  void aRetryToTheBackendTakesNoOtherIdleConnectionFromThePool() throws Exception {
+    try (CloseableHttpClient backend = ClientFactory.backendClient(config())) {
+      // Two responses open at once leave two connections idle in the pool.
+      ClassicHttpResponse first = backend.executeOpen(null, new HttpGet(url("/a")), null);
+      ClassicHttpResponse second = backend.executeOpen(null, new HttpGet(url("/b")), null);
+      for (ClassicHttpResponse response : List.of(first, second)) {
+        EntityUtils.consume(response.getEntity());
+        response.close();
+      }
+      assertEquals(200, run(backend, new HttpGet(url("/c"))));
+    }
+    assertEquals(Set.of("GET /a HTTP/1.1", "GET /b HTTP/1.1"), Set.of(requestLines.take(), requestLines.take()));
+    assertEquals("GET /c HTTP/1.1 (closed unanswered)", requestLines.take());
+    assertEquals("GET /c HTTP/1.1", requestLines.take());
+    assertEquals(null, requestLines.poll());
+    assertEquals(3, connections.size());
+  }
+
+  @Test
+  void aPostToTheBackendIsNeverSentTwice() throws Exception {
+    IOException failure;
+    try (CloseableHttpClient backend = ClientFactory.backendClient(config())) {
+      assertEquals(200, run(backend, new HttpGet(url("/a"))));
+      HttpPost post = new HttpPost(url("/b"));
+      post.setEntity(new ByteArrayEntity(new byte[] {1}, null));
+      failure = assertThrows(NoHttpResponseException.class, () -> run(backend, post));
+    }
+    ResponseHead reported = BackendFailures.head(failure, config());
+    assertEquals(Failure.BACKEND_UNREACHABLE, reported.failure());
+    assertEquals(502, reported.failure().status());
+    assertEquals("GET /a HTTP/1.1", requestLines.take());
+    assertEquals("POST /b HTTP/1.1 (closed unanswered)", requestLines.take());
+    assertEquals(null, requestLines.poll());
+  }
+
+  @Test
+  void aPutWithAStreamedBodyIsNeverSentTwiceToTheBackend() throws Exception {
+    try (CloseableHttpClient backend = ClientFactory.backendClient(config())) {
+      assertEquals(200, run(backend, new HttpGet(url("/a"))));
+      HttpPut put = new HttpPut(url("/b"));
+      put.setEntity(new InputStreamEntity(new ByteArrayInputStream(new byte[] {1}), 1, null));
+      assertThrows(NoHttpResponseException.class, () -> run(backend, put));
+    }
+    assertEquals("GET /a HTTP/1.1", requestLines.take());
+    assertEquals("PUT /b HTTP/1.1 (closed unanswered)", requestLines.take());
+    assertEquals(null, requestLines.poll());
+  }
+
+  @Test
+  void aBackendStatusIsNeverRetried() throws Exception {
+    firstAnswer = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 4\r\n\r\nbusy";
+    try (CloseableHttpClient backend = ClientFactory.backendClient(config())) {
+      assertEquals(503, run(backend, new HttpGet(url("/a"))));
+    }
+    assertEquals("GET /a HTTP/1.1", requestLines.take());
+    assertEquals(null, requestLines.poll());
+    assertEquals(1, connections.size());
   }
 }

@@ -1,14 +1,11 @@
 package dev.drawbridge.proxy.exchange;
 
 import dev.drawbridge.protocol.BodyMode;
+import dev.drawbridge.protocol.Methods;
 import dev.drawbridge.protocol.RequestHead;
-import java.util.Set;
 
 /** Which requests may be handed to a second agent after the first one was lost. */
 final class Requeue {
-
-  /** Idempotent methods, RFC 9110 §9.2.2: repeating one has the effect of sending it once. */
-  private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
 
   private Requeue() {}
 
@@ -17,7 +14,7 @@ final class Requeue {
    * in the head. A streamed body may have been partly consumed and cannot be sent again.
    */
   static boolean allows(RequestHead head) {
-    return IDEMPOTENT.contains(head.method())
+    return Methods.isIdempotent(head.method())
         && (head.body() == BodyMode.NONE || head.body() == BodyMode.INLINE);
   }
 }
