@@ -47,6 +47,11 @@ final class BackendFailures {
       return ResponseHead.failed(Failure.BACKEND_UNREACHABLE,
           "The TLS handshake with the backend at " + target + " failed.");
     }
+    if (failure instanceof org.apache.hc.core5.http.MessageConstraintException) {
+      return ResponseHead.failed(Failure.BAD_BACKEND_RESPONSE, "The backend at " + target
+          + " sent a response head the agent does not take (" + failure.getMessage()
+          + "; the proxy relays heads of up to 8 KiB).");
+    }
     if (isProtocolError(failure)) {
       return ResponseHead.failed(Failure.BAD_BACKEND_RESPONSE,
           "The backend at " + target + " sent a response that is not valid HTTP.");
