@@ -16,18 +16,18 @@ import org.apache.hc.client5.http.impl.async.HttpAsyncClients;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
 import org.apache.hc.client5.http.impl.classic.HttpClients;
-import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManager;
 import org.apache.hc.client5.http.impl.nio.PoolingAsyncClientConnectionManagerBuilder;
+import org.apache.hc.client5.http.io.ManagedHttpClientConnection;
 import org.apache.hc.client5.http.ssl.TlsSocketStrategy;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.HttpRequestInterceptor;
 import org.apache.hc.core5.http.config.Http1Config;
-import org.apache.hc.core5.http.io.ResponseOutOfOrderStrategy;
+import org.apache.hc.core5.http.io.HttpConnectionFactory;
 import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.http.message.BasicHeader;
 import org.apache.hc.core5.http2.HttpVersionPolicy;
@@ -212,12 +212,12 @@ final class ClientFactory {
   }
 
   /**
-   * The connections of the agent-to-backend leg, one per exchange slot. They watch for an answer
-   * that comes while a request body is still being sent ({@link EarlyResponseWatch}).
+   * The connections of the agent-to-backend leg, one per exchange slot. They take an answer that
+   * comes while a request body is still being sent ({@link BackendConnectionFactory}).
    */
   static PoolingHttpClientConnectionManager backendPool(AgentConfig config) {
     return pool(config.concurrency(), config.connectTimeout(), config.backendTimeout(), TimeValue.ofSeconds(1), null,
-        null, EarlyResponseWatch.INSTANCE);
+        null, BackendConnectionFactory.INSTANCE);
   }
 
   /** Agent-to-backend leg of the health check: one connection, never shared with client requests. */
@@ -232,11 +232,10 @@ final class ClientFactory {
 
   private static PoolingHttpClientConnectionManager pool(
       int connections, Duration connectTimeout, Duration socketTimeout, TimeValue validateAfter,
-      TlsSocketStrategy tls, DnsResolver dns, ResponseOutOfOrderStrategy earlyResponses) {
+      TlsSocketStrategy tls, DnsResolver dns, HttpConnectionFactory<ManagedHttpClientConnection> factory) {
     PoolingHttpClientConnectionManagerBuilder builder = PoolingHttpClientConnectionManagerBuilder.create();
-    if (earlyResponses != null) {
-      builder.setConnectionFactory(
-          ManagedHttpClientConnectionFactory.builder().responseOutOfOrderStrategy(earlyResponses).build());
+    if (factory != null) {
+      builder.setConnectionFactory(factory);
     }
     return builder
         .setTlsSocketStrategy(tls)
