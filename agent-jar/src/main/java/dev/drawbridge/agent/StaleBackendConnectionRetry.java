@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketException;
-import org.apache.hc.client5.http.HttpRequestRetryStrategy;
 import org.apache.hc.client5.http.classic.ExecChain;
 import org.apache.hc.client5.http.classic.ExecChainHandler;
 import org.apache.hc.client5.http.classic.ExecRuntime;
@@ -17,10 +16,8 @@ import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.HttpException;
 import org.apache.hc.core5.http.HttpRequest;
-import org.apache.hc.core5.http.HttpResponse;
 import org.apache.hc.core5.http.NoHttpResponseException;
 import org.apache.hc.core5.http.protocol.HttpContext;
-import org.apache.hc.core5.util.TimeValue;
 
 /**
  * Sends a client's request to the backend a second time, at once, on a new connection, when the
@@ -42,7 +39,7 @@ import org.apache.hc.core5.util.TimeValue;
  *
  * <p>A retry that fails too is reported like any failed backend call ({@link BackendFailures}).
  */
-final class StaleBackendConnectionRetry implements HttpRequestRetryStrategy {
+final class StaleBackendConnectionRetry extends RetryOnFailure {
 
   /** Context attribute: {@link Boolean#TRUE} when the current attempt's connection came from the pool. */
   static final String REUSED = "drawbridge.backend.connection-reused";
@@ -65,21 +62,6 @@ final class StaleBackendConnectionRetry implements HttpRequestRetryStrategy {
         && repeatable(request)
         && Boolean.TRUE.equals(context.getAttribute(REUSED))
         && closedUnderneath(failure);
-  }
-
-  @Override
-  public boolean retryRequest(HttpResponse response, int execCount, HttpContext context) {
-    return false;
-  }
-
-  @Override
-  public TimeValue getRetryInterval(HttpRequest request, IOException failure, int execCount, HttpContext context) {
-    return TimeValue.ZERO_MILLISECONDS;
-  }
-
-  @Override
-  public TimeValue getRetryInterval(HttpResponse response, int execCount, HttpContext context) {
-    return TimeValue.ZERO_MILLISECONDS;
   }
 
   private static boolean repeatable(HttpRequest request) {

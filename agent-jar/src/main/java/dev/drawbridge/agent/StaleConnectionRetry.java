@@ -1,12 +1,9 @@
 package dev.drawbridge.agent;
 
 import java.io.IOException;
-import org.apache.hc.client5.http.HttpRequestRetryStrategy;
 import org.apache.hc.core5.http.HttpRequest;
-import org.apache.hc.core5.http.HttpResponse;
 import org.apache.hc.core5.http.NoHttpResponseException;
 import org.apache.hc.core5.http.protocol.HttpContext;
-import org.apache.hc.core5.util.TimeValue;
 
 /**
  * Sends a call to the proxy a second time, at once, when its connection closed before a single
@@ -22,25 +19,10 @@ import org.apache.hc.core5.util.TimeValue;
  * entry whose exchange was already answered instead of delivering it twice. Once per call: a
  * second silent close is a real failure, not a stale connection.
  */
-final class StaleConnectionRetry implements HttpRequestRetryStrategy {
+final class StaleConnectionRetry extends RetryOnFailure {
 
   @Override
   public boolean retryRequest(HttpRequest request, IOException failure, int execCount, HttpContext context) {
     return execCount == 1 && failure instanceof NoHttpResponseException;
-  }
-
-  @Override
-  public boolean retryRequest(HttpResponse response, int execCount, HttpContext context) {
-    return false;
-  }
-
-  @Override
-  public TimeValue getRetryInterval(HttpRequest request, IOException failure, int execCount, HttpContext context) {
-    return TimeValue.ZERO_MILLISECONDS;
-  }
-
-  @Override
-  public TimeValue getRetryInterval(HttpResponse response, int execCount, HttpContext context) {
-    return TimeValue.ZERO_MILLISECONDS;
   }
 }
