@@ -248,9 +248,10 @@ class WebSocketScaleIT {
   }
 
   /**
-   * Handshakes of the cycle that may get a 502, which a WebSocket client answers by connecting
-   * again: an open finding on Tomcat, from none in several thousand sequential handshakes to three
-   * in four hundred, depending on the machine. One in a hundred: more is a regression.
+   * Handshakes of the cycle that may get a 502, or WebSockets that end right after their handshake,
+   * either of which a WebSocket client answers by connecting again: an open finding on Tomcat, from
+   * none in several thousand sequential handshakes to three in four hundred, depending on the
+   * machine (docs/websockets.md). One in a hundred, both counted together: more is a regression.
    */
   private static final int HANDSHAKE_502_ALLOWED = CYCLES / 100;
 
@@ -271,8 +272,26 @@ class WebSocketScaleIT {
         continue;
       }
       try (WebSocketClient client = opened) {
-        client.sendText("cycle " + i, WAIT);
-        assertEquals("cycle " + i, client.take(WAIT).text());
+        WebSocketClient.Message echo;
+        try {
+          client.sendText("cycle " + i, WAIT);
+          echo = client.takeUnlessEnded(WAIT);
+        } catch (CompletionException e) {
+          // The message could not be sent: the connection is over, which awaitEnd confirms.
+          echo = null;
+        }
+        if (echo == null) {
+          WebSocketClient.Ended end = client.awaitEnd(WAIT);
+          if (++refused > HANDSHAKE_502_ALLOWED) {
+            throw new AssertionError("WebSocket " + i + " of the cycle ended before its echo (" + end
+                + "), one reconnection more than allowed");
+          }
+          System.out.println("WebSocket " + i + " of the cycle ended right after its handshake (" + end
+              + "); connecting again, as a client would");
+          i--;
+          continue;
+        }
+        assertEquals("cycle " + i, echo.text());
         client.socket().sendClose(WebSocket.NORMAL_CLOSURE, "done").get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
         assertEquals(WebSocket.NORMAL_CLOSURE, client.awaitEnd(WAIT).code());
       }

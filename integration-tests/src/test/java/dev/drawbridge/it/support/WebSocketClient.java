@@ -61,9 +61,32 @@ public final class WebSocketClient implements WebSocket.Listener, AutoCloseable 
   public Message take(Duration within) throws InterruptedException {
     Message next = messages.poll(within.toMillis(), TimeUnit.MILLISECONDS);
     if (next == null) {
-      throw new AssertionError("no WebSocket message arrived within " + within);
+      Ended end = ended.peek();
+      throw new AssertionError("no WebSocket message arrived within " + within
+          + (end == null ? "" : "; the connection had ended: " + end));
     }
     return next;
+  }
+
+  /**
+   * The next whole message, or null as soon as the connection ended without one; an assertion
+   * failure after {@code within}. Looks at both queues in short slices, so an end is seen at once.
+   */
+  public Message takeUnlessEnded(Duration within) throws InterruptedException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (true) {
+      Message next = messages.poll(20, TimeUnit.MILLISECONDS);
+      if (next != null) {
+        return next;
+      }
+      if (!ended.isEmpty()) {
+        // A message that arrived just before the end still counts.
+        return messages.poll();
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new AssertionError("no WebSocket message arrived within " + within + ", and the connection is still open");
+      }
+    }
   }
 
   /** How the connection ended, or an assertion failure after {@code within}. */
