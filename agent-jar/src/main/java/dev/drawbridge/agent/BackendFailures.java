@@ -9,6 +9,7 @@ import javax.net.ssl.SSLException;
 import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.hc.client5.http.HttpHostConnectException;
 import org.apache.hc.core5.http.HttpException;
+import org.apache.hc.core5.http.MessageConstraintException;
 import org.apache.hc.core5.http.NoHttpResponseException;
 import org.apache.hc.core5.http.ProtocolException;
 
@@ -47,7 +48,7 @@ final class BackendFailures {
       return ResponseHead.failed(Failure.BACKEND_UNREACHABLE,
           "The TLS handshake with the backend at " + target + " failed.");
     }
-    if (failure instanceof org.apache.hc.core5.http.MessageConstraintException) {
+    if (failure instanceof MessageConstraintException) {
       return ResponseHead.failed(Failure.BAD_BACKEND_RESPONSE, "The backend at " + target
           + " sent a response head the agent does not take (" + failure.getMessage()
           + "; the proxy relays heads of up to 8 KiB).");
@@ -65,7 +66,6 @@ final class BackendFailures {
     Throwable cause = failure.getCause();
     return cause instanceof ProtocolException
         || cause instanceof HttpException
-        || failure instanceof org.apache.hc.core5.http.MalformedChunkCodingException
-        || failure instanceof org.apache.hc.core5.http.MessageConstraintException;
+        || failure instanceof org.apache.hc.core5.http.MalformedChunkCodingException;
   }
 }

@@ -114,7 +114,7 @@ final class Exchange {
             "The agent is shutting down and did not start the request."), NO_BODY);
         return;
       }
-      forward(startNanos);
+      forward();
     } catch (RuntimeException e) {
       // HttpClient may report a cancelled call with an unchecked exception; only others are bugs.
       if (!cancelled) {
@@ -128,7 +128,7 @@ final class Exchange {
     }
   }
 
-  private void forward(long started) {
+  private void forward() {
     ClassicHttpResponse requestBody = null;
     try {
       HttpEntity backendEntity;
@@ -161,7 +161,7 @@ final class Exchange {
           closeQuietly(backendResponse);
           return true;
         });
-        relay(backendResponse, started);
+        relay(backendResponse);
       } finally {
         // Quietly: after a broken body, closing fails again with the failure already reported.
         closeQuietly(backendResponse);
@@ -229,13 +229,13 @@ final class Exchange {
     sendWhole(failure, NO_BODY);
   }
 
-  private void relay(ClassicHttpResponse backendResponse, long started) throws IOException {
+  private void relay(ClassicHttpResponse backendResponse) throws IOException {
     HttpEntity backendBody = backendResponse.getEntity();
     ResponseHead responseHead = new ResponseHead(
         backendResponse.getCode(), HopByHop.endToEnd(headers(backendResponse)), null, null);
     long declaredLength = backendBody == null ? 0 : backendBody.getContentLength();
     if (declaredLength >= 0 && declaredLength <= Frames.MAX_BATCHED_BODY) {
-      relaySmall(responseHead, backendBody, (int) declaredLength, started);
+      relaySmall(responseHead, backendBody, (int) declaredLength);
       return;
     }
     InputStream backendStream = backendBody == null ? null : backendBody.getContent();
@@ -244,7 +244,7 @@ final class Exchange {
       LOG.warning(log("the backend connection broke after " + upload.bytesCopied()
           + " body bytes: " + Reasons.describe(upload.backendFailure())));
     } else if (upload != null) {
-      logAccess(responseHead, upload.bytesCopied(), started);
+      logAccess(responseHead, upload.bytesCopied());
     }
     if (backendBody != null && upload != null && upload.backendFailure() == null) {
       // Read to the end already; consuming lets the backend connection return to the pool.
@@ -257,7 +257,7 @@ final class Exchange {
    * If the backend breaks off mid-body, what arrived goes out streamed and ends in an abort frame,
    * exactly as a large body would.
    */
-  private void relaySmall(ResponseHead responseHead, HttpEntity backendBody, int length, long started)
+  private void relaySmall(ResponseHead responseHead, HttpEntity backendBody, int length)
       throws IOException {
     byte[] body = new byte[length];
     int read = 0;
@@ -281,7 +281,7 @@ final class Exchange {
         return;
       }
     }
-    sendWhole(responseHead, body, () -> logAccess(responseHead, length, started));
+    sendWhole(responseHead, body, () -> logAccess(responseHead, length));
     if (backendBody != null) {
       EntityUtils.consumeQuietly(backendBody);
     }
@@ -319,13 +319,13 @@ final class Exchange {
     });
   }
 
-  private void logAccess(ResponseHead responseHead, long bytes, long started) {
+  private void logAccess(ResponseHead responseHead, long bytes) {
     accessLogged = true;
     if (LOG.isLoggable(Level.INFO)) {
       // One access line per exchange, carrying the same id as the proxy's access log.
       LOG.info(log(clientRequest.method() + " " + clientRequest.target() + " -> "
           + responseHead.status() + ", " + bytes + " bytes in "
-          + (System.nanoTime() - started) / 1_000_000 + " ms"));
+          + (System.nanoTime() - startNanos) / 1_000_000 + " ms"));
     }
   }
 

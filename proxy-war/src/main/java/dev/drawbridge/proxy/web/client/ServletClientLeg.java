@@ -217,17 +217,22 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
       return;
     }
     try {
-      response.reset();
+      resetKeepingId();
       response.setHeader("Connection", "close");
-      Exchange bound = exchange;
-      if (bound != null) {
-        response.setHeader(Protocol.EXCHANGE_ID_HEADER, bound.id());
-      }
       Responses.text(response, 400, "The client closed its side of the connection before the answer came.");
     } catch (IOException | IllegalStateException e) {
       LOG.log(Level.FINE, "Could not answer a client that went away", e);
     }
     completeNow();
+  }
+
+  /** Clears what was set on the uncommitted response, except the exchange id the client is owed. */
+  private void resetKeepingId() {
+    String id = response.getHeader(Protocol.EXCHANGE_ID_HEADER);
+    response.reset();
+    if (id != null) {
+      response.setHeader(Protocol.EXCHANGE_ID_HEADER, id);
+    }
   }
 
   private void answer(Runnable task) {
@@ -317,13 +322,9 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
       return;
     }
     try {
-      response.reset();
+      resetKeepingId();
       if (retryAfterSeconds > 0) {
         response.setHeader("Retry-After", Integer.toString(retryAfterSeconds));
-      }
-      Exchange bound = exchange;
-      if (bound != null) {
-        response.setHeader(Protocol.EXCHANGE_ID_HEADER, bound.id());
       }
       Responses.text(response, status, message);
     } catch (IOException | IllegalStateException e) {
