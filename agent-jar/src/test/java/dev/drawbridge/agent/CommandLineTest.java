@@ -163,7 +163,7 @@ class CommandLineTest {
 
   @Test
   void trustStorePasswordIsNeverPrinted() throws Exception {
-    Path store = Files.writeString(Files.createTempDirectory("ts").resolve("t.p12"), "not really a store");
+    Path store = Files.writeString(dir.resolve("t.p12"), "not really a store");
     AgentConfig config = config(REQUIRED + " --trust-store " + store + " --trust-store-password hunter2");
     assertEquals("hunter2", config.transport().trustStorePassword());
     assertFalse(config.toString().contains("hunter2"));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.drawbridge.it.support.AgentProcess;
 import dev.drawbridge.it.support.Backend;
 import dev.drawbridge.it.support.ProxyServer;
+import dev.drawbridge.it.support.TempDirs;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -35,7 +36,7 @@ class FirstRunIT {
 
   @Test
   void withoutConfigurationTheProxyGeneratesAnAgentTokenAndKeepsIt() throws Exception {
-    Path workDir = Files.createTempDirectory("drawbridge-first-run-");
+    Path workDir = TempDirs.create("drawbridge-first-run-");
     Path tokenFile = workDir.resolve("webapp-tmp").resolve("drawbridge-agent.token");
     String token;
     // The WAR runs in this JVM, so its java.util.logging output is ours to read.

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.drawbridge.it.support.ProxyServer;
 import dev.drawbridge.it.support.Responders;
+import dev.drawbridge.it.support.TempDirs;
 import dev.drawbridge.it.support.TunnelFixture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -176,7 +177,7 @@ class AdminPageBrowserIT {
         "--disable-sync",
         "--no-first-run",
         "--window-size=1280,900",
-        "--user-data-dir=" + Files.createTempDirectory("drawbridge-chromium-"));
+        "--user-data-dir=" + TempDirs.create("drawbridge-chromium-"));
     ChromeDriverService service =
         new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
     return new ChromeDriver(service, options);

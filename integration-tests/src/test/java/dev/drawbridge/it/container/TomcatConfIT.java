@@ -10,6 +10,7 @@ import dev.drawbridge.it.support.BuiltArtifacts;
 import dev.drawbridge.it.support.ProcessOutput;
 import dev.drawbridge.it.support.ProxyConfig;
 import dev.drawbridge.it.support.Responders;
+import dev.drawbridge.it.support.TempDirs;
 import dev.drawbridge.it.support.Tokens;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -96,7 +97,7 @@ class TomcatConfIT {
    * included), tomcat-conf/ overlaid, the proxy's config and the WAR where ROOT.xml expects them.
    */
   private Path catalinaBase() throws IOException {
-    Path base = Files.createTempDirectory("drawbridge-tomcat-conf-");
+    Path base = TempDirs.create("drawbridge-tomcat-conf-");
     Path conf = base.resolve("conf");
     // Without what the Arquillian scenario may have left: its deployments and their descriptors.
     copyTree(server.home().resolve("conf"), conf, "Catalina");

@@ -133,7 +133,7 @@ public final class ForkedTomcat implements ProxyProcess {
    */
   private static Path createBase(Path home, String configJson) {
     try {
-      Path base = Files.createTempDirectory("drawbridge-tomcat-");
+      Path base = TempDirs.create("drawbridge-tomcat-");
       Path conf = Files.createDirectories(base.resolve("conf"));
       try (Stream<Path> files = Files.list(home.resolve("conf"))) {
         for (Path file : files.filter(Files::isRegularFile).toList()) {

@@ -66,7 +66,7 @@ public final class Haproxy implements AutoCloseable {
       config.append(Files.readString(shipped, StandardCharsets.UTF_8));
       nodes.forEach((name, address) -> config.append("    server ").append(name).append(' ').append(address)
           .append(" check\n"));
-      Path dir = Files.createTempDirectory("drawbridge-haproxy-");
+      Path dir = TempDirs.create("drawbridge-haproxy-");
       Path file = dir.resolve("haproxy.cfg");
       Files.writeString(file, config, StandardCharsets.UTF_8);
       int port = freePort();

@@ -42,7 +42,7 @@ public final class ProxyCluster implements AutoCloseable {
   /** Reserves {@code slots} node addresses and one port free on all of them; starts no node. */
   public static ProxyCluster reserve(ProxyConfig config, int slots) {
     try {
-      Path hosts = Files.createTempDirectory("drawbridge-cluster-").resolve("hosts");
+      Path hosts = TempDirs.create("drawbridge-cluster-").resolve("hosts");
       Files.writeString(hosts, "", StandardCharsets.UTF_8);
       return new ProxyCluster(config.toJson(), commonPort(slots), slots, hosts);
     } catch (IOException e) {

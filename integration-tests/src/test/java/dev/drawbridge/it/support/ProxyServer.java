@@ -1,9 +1,6 @@
 package dev.drawbridge.it.support;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -101,6 +98,8 @@ public final class ProxyServer implements AutoCloseable {
   private final Path configFile;
   private final Path workDir;
   private final Options options;
+  /** Whether {@link #close} deletes {@link #workDir}: it was made for this proxy, not given by a test. */
+  private boolean ownsWorkDir;
 
   private ProxyServer(
       Containers.Container container, RunningProxy running, Path configFile, Path workDir, Options options) {
@@ -111,10 +110,15 @@ public final class ProxyServer implements AutoCloseable {
     this.options = options;
   }
 
+  private ProxyServer owningWorkDir(boolean owns) {
+    ownsWorkDir = owns;
+    return this;
+  }
+
   /** Starts the proxy with this config (JSON text), written to a fresh temporary directory. */
   public static ProxyServer start(String configJson) {
     Path workDir = createWorkDir();
-    return start(ProxyConfig.write(workDir.resolve("drawbridge.json"), configJson), workDir);
+    return start(ProxyConfig.write(workDir.resolve("drawbridge.json"), configJson), workDir).owningWorkDir(true);
   }
 
   /** Starts the proxy with this config; see {@link ProxyConfig}. */
@@ -125,7 +129,8 @@ public final class ProxyServer implements AutoCloseable {
   /** Starts the proxy with this config, listening as {@code options} say (HTTPS, idle timeout). */
   public static ProxyServer start(ProxyConfig config, Options options) {
     Path workDir = createWorkDir();
-    return start(ProxyConfig.write(workDir.resolve("drawbridge.json"), config.toJson()), workDir, 0, options);
+    return start(ProxyConfig.write(workDir.resolve("drawbridge.json"), config.toJson()), workDir, 0, options)
+        .owningWorkDir(true);
   }
 
   /**
@@ -155,7 +160,9 @@ public final class ProxyServer implements AutoCloseable {
    */
   public ProxyServer restart() {
     stop();
-    return start(configFile, workDir, port(), options);
+    ProxyServer restarted = start(configFile, workDir, port(), options).owningWorkDir(ownsWorkDir);
+    ownsWorkDir = false;
+    return restarted;
   }
 
   private static ProxyServer start(Path configFile, Path workDir, int port, Options options) {
@@ -194,11 +201,7 @@ public final class ProxyServer implements AutoCloseable {
   }
 
   static Path createWorkDir() {
-    try {
-      return Files.createTempDirectory("drawbridge-proxy-");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return TempDirs.create("drawbridge-proxy-");
   }
 
   /**
@@ -232,8 +235,13 @@ public final class ProxyServer implements AutoCloseable {
     running.stop();
   }
 
+  /** Stops the proxy, and deletes its work directory unless a test gave it. */
   @Override
   public void close() {
     stop();
+    if (ownsWorkDir) {
+      ownsWorkDir = false;
+      TempDirs.delete(workDir);
+    }
   }
 }
