@@ -185,7 +185,7 @@ PROXY_URL=http://127.0.0.1:$PORT
 
 echo "Starting the agent..."
 # The JVM options the README gives the agent.
-AGENT_JVM=(-XX:+UseSerialGC -Xms32m -Xmx256m -Xmn16m -XX:-TieredCompilation -XX:CICompilerCount=1)
+AGENT_JVM=(-XX:+UseSerialGC -Xms32m -Xmx256m -Xmn16m -XX:-TieredCompilation -XX:CICompilerCount=1 -XX:CompileThreshold=1000)
 if [ "$NODES" -eq 1 ]; then
   AGENT_PROXY=$PROXY_URL
 else

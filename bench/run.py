@@ -29,7 +29,8 @@ WORK = ROOT / "target" / "bench"
 MIB = 1024 * 1024
 # The agent's JVM options, as in the README's command; --agent-jvm measures others ("" for none,
 # so that the JVM sizes its heap itself).
-AGENT_JVM = ["-XX:+UseSerialGC", "-Xms32m", "-Xmx256m", "-Xmn16m", "-XX:-TieredCompilation", "-XX:CICompilerCount=1"]
+AGENT_JVM = ["-XX:+UseSerialGC", "-Xms32m", "-Xmx256m", "-Xmn16m", "-XX:-TieredCompilation", "-XX:CICompilerCount=1",
+             "-XX:CompileThreshold=1000"]
 # Further agent flags (--agent-args); none by default, so the agent runs with its own defaults.
 AGENT_ARGS = []
 
