@@ -242,7 +242,8 @@ Drawbridge is running.
   Admin page:   $PROXY_URL/_drawbridge/admin/   (user admin, password $ADMIN_PASSWORD)
   Agent token:  $TOKEN   (also in $TOKEN_FILE)
   Demo backend: $DEMO_URL (reached only through the agent)
-  Round trip:   $MEDIAN_MS ms through the tunnel (median of the last 7 of 20 requests to $PROXY_URL/)
+  Round trip:   $MEDIAN_MS ms through the tunnel (median of the last 7 of 20 requests to $PROXY_URL/,
+                right after start, every JVM still cold; warm, the tunnel adds 0.5-2 ms)
   Logs:         $WORK/{tomcat,agent,demo-backend}.log and $TOMCAT/logs/drawbridge.log
 
 Press Ctrl-C to stop
@@ -256,7 +257,8 @@ else
   done
   echo "  Agent:        attached to every node through $NODES_NAME (see $WORK/hosts and $WORK/agent.log)"
   echo "  Answered by:  ${ANSWERED_BY[*]}   ($((NODES * 2)) requests through HAProxy)"
-  echo "  Round trip:   $MEDIAN_MS ms through HAProxy and the tunnel (median of the last 7 of 20 requests to $PROXY_URL/)"
+  echo "  Round trip:   $MEDIAN_MS ms through HAProxy and the tunnel (median of the last 7 of 20 requests to $PROXY_URL/,"
+  echo "                right after start, every JVM still cold; warm, the tunnel adds 0.5-2 ms)"
   echo "  Agent token:  $TOKEN   (also in $TOKEN_FILE)"
   echo "  Demo backend: $DEMO_URL (reached only through the agent)"
   echo "  Logs:         $WORK/{haproxy,agent,demo-backend}.log and $WORK/node*/{tomcat.log,logs/drawbridge.log}"
