@@ -226,8 +226,9 @@ if [ "$NODES" -gt 1 ]; then
   done
 fi
 
-# A few requests through the whole tunnel, so that a slow path shows at once. The first 13 let the
-# JVMs compile the hot path (cold, a request takes ten times as long); the last 7 are timed.
+# A few requests through the whole tunnel, so that a slow path shows at once. The first 13 warm up
+# the connections and classes; the last 7 are timed. Every JVM is still cold then (a request takes
+# several times as long as once the hot path is compiled), which the printed line says.
 TIMES=()
 for _ in $(seq 20); do
   TIMES+=("$(curl -sf -o /dev/null -w '%{time_total}' "$PROXY_URL/")") || fail "a request through the tunnel failed"
