@@ -22,12 +22,14 @@ public final class ForkedProxyServer implements ProxyProcess {
   private final ProcessOutput output;
   private final String host;
   private final int port;
+  private final Path workDir;
 
-  private ForkedProxyServer(Process process, ProcessOutput output, String host, int port) {
+  private ForkedProxyServer(Process process, ProcessOutput output, String host, int port, Path workDir) {
     this.process = process;
     this.output = output;
     this.host = host;
     this.port = port;
+    this.workDir = workDir;
   }
 
   static ForkedProxyServer start(
@@ -64,7 +66,7 @@ public final class ForkedProxyServer implements ProxyProcess {
     try {
       String portLine = output.awaitLine(ProxyServerMain.PORT_LINE_PREFIX + "\\d+$", START_TIMEOUT);
       int port = Integer.parseInt(portLine.substring(portLine.indexOf('=') + 1));
-      return new ForkedProxyServer(process, output, options.host(), port);
+      return new ForkedProxyServer(process, output, options.host(), port, workDir);
     } catch (RuntimeException | AssertionError e) {
       process.destroyForcibly();
       throw e;
@@ -133,8 +135,15 @@ public final class ForkedProxyServer implements ProxyProcess {
     }
   }
 
+  /** Stops the child, then deletes its work directory once the child has exited. */
   @Override
   public void close() {
-    stop();
+    try {
+      stop();
+    } finally {
+      if (!process.isAlive()) {
+        TempDirs.delete(workDir);
+      }
+    }
   }
 }
