@@ -18,10 +18,10 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class TempDirs {
 
-  private static final Set<Path> LEFT = ConcurrentHashMap.newKeySet();
+  private static final Set<Path> CREATED = ConcurrentHashMap.newKeySet();
 
   static {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> LEFT.forEach(TempDirs::deleteTree), "drawbridge-temp-dirs"));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> CREATED.forEach(TempDirs::deleteTree), "drawbridge-temp-dirs"));
   }
 
   private TempDirs() {}
@@ -30,7 +30,7 @@ public final class TempDirs {
   public static Path create(String prefix) {
     try {
       Path dir = Files.createTempDirectory(prefix);
-      LEFT.add(dir);
+      CREATED.add(dir);
       return dir;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -39,18 +39,17 @@ public final class TempDirs {
 
   /**
    * Deletes {@code dir} and everything in it now. What cannot be deleted (a file a process still
-   * writes) is left, and tried again when the JVM exits.
+   * writes), and whatever a container still stopping writes there afterwards, goes when the JVM
+   * exits.
    */
   public static void delete(Path dir) {
-    if (deleteTree(dir)) {
-      LEFT.remove(dir);
-    }
+    deleteTree(dir);
   }
 
-  /** Deletes a tree, going on past what fails; true if nothing is left. */
-  private static boolean deleteTree(Path dir) {
+  /** Deletes a tree, going on past what fails. */
+  private static void deleteTree(Path dir) {
     if (!Files.exists(dir)) {
-      return true;
+      return;
     }
     try {
       Files.walkFileTree(dir, new SimpleFileVisitor<>() {
@@ -72,9 +71,8 @@ public final class TempDirs {
         }
       });
     } catch (IOException e) {
-      return false;
+      // Left for the exit hook.
     }
-    return !Files.exists(dir);
   }
 
   private static void deleteQuietly(Path path) {
