@@ -21,7 +21,7 @@ public final class TempDirs {
   private static final Set<Path> CREATED = ConcurrentHashMap.newKeySet();
 
   static {
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> CREATED.forEach(TempDirs::deleteTree), "drawbridge-temp-dirs"));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> CREATED.forEach(TempDirs::delete), "drawbridge-temp-dirs"));
   }
 
   private TempDirs() {}
@@ -43,11 +43,6 @@ public final class TempDirs {
    * exits.
    */
   public static void delete(Path dir) {
-    deleteTree(dir);
-  }
-
-  /** Deletes a tree, going on past what fails. */
-  private static void deleteTree(Path dir) {
     if (!Files.exists(dir)) {
       return;
     }
