@@ -185,7 +185,6 @@ final class Exchange {
   /** GETs the streamed request body; null when the exchange is over (logged). */
   private ClassicHttpResponse openRequestBody() throws IOException {
     HttpGet fetch = proxyClient.requestBodyRequest(id());
-    register(fetch);
     ClassicHttpResponse requestBody;
     try {
       requestBody = proxyClient.open(fetch);
@@ -196,6 +195,11 @@ final class Exchange {
       return null;
     }
     if (requestBody.getCode() == 200 && requestBody.getEntity() != null) {
+      // Cancellable only from here on, to stop a body still streaming. Until its answer starts,
+      // a fetch needs no cancelling: the proxy ends it itself when the exchange ends. Aborting it
+      // from the poller then reset the connection just as the proxy was ending the call, and
+      // Tomcat's handling of that reset broke the agent's next call to it.
+      register(fetch);
       return requestBody;
     }
     try (requestBody) {
