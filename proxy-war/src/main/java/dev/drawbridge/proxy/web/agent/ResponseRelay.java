@@ -20,6 +20,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -30,7 +31,9 @@ import java.util.logging.Logger;
  * client can take more, so a slow client slows the agent instead of filling memory.
  *
  * <p>The relay touches two connections, so all its stream I/O runs in the client's {@link Lane};
- * the listeners of both streams only wake it (see {@link dev.drawbridge.proxy.web.Handoff}).
+ * the listeners of both streams only wake it (see {@link dev.drawbridge.proxy.web.Handoff}). The
+ * lane's work and the container's ending of the agent's call exclude each other, as in {@link
+ * RequestBodyRelay}: Tomcat recycles a call it ended for another connection at once.
  */
 final class ResponseRelay implements ExchangeRelay {
 
@@ -45,6 +48,10 @@ final class ResponseRelay implements ExchangeRelay {
   private final FrameReader frames = new FrameReader(true);
   private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER).flip();
   private final AtomicBoolean agentAnswered = new AtomicBoolean();
+  /** Held by the lane while it works on the agent's call, and by the container while it ends it. */
+  private final ReentrantLock agentIo = new ReentrantLock();
+  /** Set, under {@link #agentIo}, once the container ended the agent's call: the lane leaves it alone. */
+  private boolean agentCallEndedByContainer;
   private final Lane.Pump pump;
   /** The body length the client was promised, once the head is applied. */
   private ResponseLength length;
@@ -82,14 +89,18 @@ final class ResponseRelay implements ExchangeRelay {
 
   private void pumpGuarded() {
     pumping = Thread.currentThread();
+    agentIo.lock();
     try {
-      pump();
+      if (!agentCallEndedByContainer) {
+        pump();
+      }
     } catch (IOException | IllegalStateException e) {
       // The cause goes to the access log and the admin page, not to the client.
       exchange.fail(502, "The connection to the agent broke during the response.",
           "The connection to the agent broke during the response: " + e);
       answerAgent(400, "The response stream broke: " + e.getMessage());
     } finally {
+      agentIo.unlock();
       pumping = null;
       if (exchange.state().isTerminal()) {
         // Ended while pumping (the client left during a write, say): the agent has not heard why.
@@ -267,7 +278,11 @@ final class ResponseRelay implements ExchangeRelay {
   }
 
   private void writeAgentAnswer(int status, String message) {
+    agentIo.lock();
     try {
+      if (agentCallEndedByContainer) {
+        return;
+      }
       HttpServletResponse agentResponse = (HttpServletResponse) agentAsync.getResponse();
       if (message == null) {
         agentResponse.setStatus(status);
@@ -277,6 +292,8 @@ final class ResponseRelay implements ExchangeRelay {
       agentAsync.complete();
     } catch (IOException | IllegalStateException e) {
       LOG.log(Level.FINE, "Could not answer the agent's response call", e);
+    } finally {
+      agentIo.unlock();
     }
   }
 
@@ -313,8 +330,14 @@ final class ResponseRelay implements ExchangeRelay {
    * container never has to end it itself (see {@link AgentCallBroken}).
    */
   private void agentCallBroke() {
-    if (agentAnswered.compareAndSet(false, true)) {
-      AgentCallBroken.complete(agentAsync);
+    agentIo.lock();
+    try {
+      agentCallEndedByContainer = true;
+      if (agentAnswered.compareAndSet(false, true)) {
+        AgentCallBroken.complete(agentAsync);
+      }
+    } finally {
+      agentIo.unlock();
     }
     exchange.fail(502, "The connection to the agent broke during the response.");
   }
