@@ -15,7 +15,6 @@ import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Pipes a client's request body to the agent as data frames, without blocking: it reads from the
@@ -24,14 +23,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * body was complete; any other ending leaves it without one, which the agent treats as a failure.
  *
  * <p>The relay touches two connections, so all its stream I/O runs in the client's {@link Lane};
- * the listeners of both streams only wake it (see {@link dev.drawbridge.proxy.web.Handoff}).
- *
- * <p>The container may end the agent's call on its own thread at any moment (the agent reset the
- * connection), and Tomcat then recycles the request's objects for another connection. A write or
- * flush the lane was making at that moment would act on that other connection: a failing one
- * marks it as broken. So the lane's work on the agent's call and the container's ending of it
- * exclude each other ({@link #agentIo}); the lane's side never waits for the container, only for
- * non-blocking calls, so the container's thread waits no longer than one of those.
+ * the listeners of both streams only wake it (see {@link dev.drawbridge.proxy.web.Handoff}). The
+ * lane works on the agent's call only inside its {@link AgentCallGuard}.
  */
 final class RequestBodyRelay implements ExchangeRelay {
 
@@ -59,10 +52,7 @@ final class RequestBodyRelay implements ExchangeRelay {
   private final FinalFlush finalFlush = new FinalFlush();
   /** Set by whoever completes the agent's call: the lane, or the container's error callback. */
   private final AtomicBoolean agentCallCompleted = new AtomicBoolean();
-  /** Held by the lane while it works on the agent's call, and by the container while it ends it. */
-  private final ReentrantLock agentIo = new ReentrantLock();
-  /** Set, under {@link #agentIo}, once the container ended the agent's call: the lane leaves it alone. */
-  private boolean agentCallEndedByContainer;
+  private final AgentCallGuard agentCall = new AgentCallGuard();
 
   private RequestBodyRelay(
       Exchange exchange,
@@ -119,15 +109,14 @@ final class RequestBodyRelay implements ExchangeRelay {
 
   private void pumpGuarded() {
     boolean broke = false;
-    agentIo.lock();
     try {
-      if (!agentCallEndedByContainer) {
+      if (agentCall.enter()) {
         pump();
       }
     } catch (IOException | IllegalStateException e) {
       broke = true;
     } finally {
-      agentIo.unlock();
+      agentCall.exit();
     }
     if (broke) {
       exchange.fail(502, "The connection to the agent broke while it read the request body.");
@@ -213,9 +202,8 @@ final class RequestBodyRelay implements ExchangeRelay {
    * write timeout passed.
    */
   private void completeAgentCallOnceWritten() {
-    agentIo.lock();
     try {
-      if (agentCallCompleted.get() || agentCallEndedByContainer) {
+      if (!agentCall.enter() || agentCallCompleted.get()) {
         return;
       }
       try {
@@ -229,7 +217,7 @@ final class RequestBodyRelay implements ExchangeRelay {
         AgentCallBroken.complete(agentAsync);
       }
     } finally {
-      agentIo.unlock();
+      agentCall.exit();
     }
   }
 
@@ -277,15 +265,11 @@ final class RequestBodyRelay implements ExchangeRelay {
    */
   private void agentCallBroke() {
     agentDone.set(true);
-    agentIo.lock();
-    try {
-      agentCallEndedByContainer = true;
+    agentCall.endByContainer(() -> {
       if (agentCallCompleted.compareAndSet(false, true)) {
         AgentCallBroken.complete(agentAsync);
       }
-    } finally {
-      agentIo.unlock();
-    }
+    });
     exchange.fail(502, "The connection to the agent broke while it read the request body.");
   }
 

@@ -20,7 +20,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -32,8 +31,7 @@ import java.util.logging.Logger;
  *
  * <p>The relay touches two connections, so all its stream I/O runs in the client's {@link Lane};
  * the listeners of both streams only wake it (see {@link dev.drawbridge.proxy.web.Handoff}). The
- * lane's work and the container's ending of the agent's call exclude each other, as in {@link
- * RequestBodyRelay}: Tomcat recycles a call it ended for another connection at once.
+ * lane works on the agent's call only inside its {@link AgentCallGuard}.
  */
 final class ResponseRelay implements ExchangeRelay {
 
@@ -48,10 +46,7 @@ final class ResponseRelay implements ExchangeRelay {
   private final FrameReader frames = new FrameReader(true);
   private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER).flip();
   private final AtomicBoolean agentAnswered = new AtomicBoolean();
-  /** Held by the lane while it works on the agent's call, and by the container while it ends it. */
-  private final ReentrantLock agentIo = new ReentrantLock();
-  /** Set, under {@link #agentIo}, once the container ended the agent's call: the lane leaves it alone. */
-  private boolean agentCallEndedByContainer;
+  private final AgentCallGuard agentCall = new AgentCallGuard();
   private final Lane.Pump pump;
   /** The body length the client was promised, once the head is applied. */
   private ResponseLength length;
@@ -89,9 +84,8 @@ final class ResponseRelay implements ExchangeRelay {
 
   private void pumpGuarded() {
     pumping = Thread.currentThread();
-    agentIo.lock();
     try {
-      if (!agentCallEndedByContainer) {
+      if (agentCall.enter()) {
         pump();
       }
     } catch (IOException | IllegalStateException e) {
@@ -100,7 +94,7 @@ final class ResponseRelay implements ExchangeRelay {
           "The connection to the agent broke during the response: " + e);
       answerAgent(400, "The response stream broke: " + e.getMessage());
     } finally {
-      agentIo.unlock();
+      agentCall.exit();
       pumping = null;
       if (exchange.state().isTerminal()) {
         // Ended while pumping (the client left during a write, say): the agent has not heard why.
@@ -278,9 +272,8 @@ final class ResponseRelay implements ExchangeRelay {
   }
 
   private void writeAgentAnswer(int status, String message) {
-    agentIo.lock();
     try {
-      if (agentCallEndedByContainer) {
+      if (!agentCall.enter()) {
         return;
       }
       HttpServletResponse agentResponse = (HttpServletResponse) agentAsync.getResponse();
@@ -293,7 +286,7 @@ final class ResponseRelay implements ExchangeRelay {
     } catch (IOException | IllegalStateException e) {
       LOG.log(Level.FINE, "Could not answer the agent's response call", e);
     } finally {
-      agentIo.unlock();
+      agentCall.exit();
     }
   }
 
@@ -330,15 +323,11 @@ final class ResponseRelay implements ExchangeRelay {
    * container never has to end it itself (see {@link AgentCallBroken}).
    */
   private void agentCallBroke() {
-    agentIo.lock();
-    try {
-      agentCallEndedByContainer = true;
+    agentCall.endByContainer(() -> {
       if (agentAnswered.compareAndSet(false, true)) {
         AgentCallBroken.complete(agentAsync);
       }
-    } finally {
-      agentIo.unlock();
-    }
+    });
     exchange.fail(502, "The connection to the agent broke during the response.");
   }
 
