@@ -1,5 +1,6 @@
 package dev.drawbridge.proxy.web.agent;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -11,14 +12,19 @@ import java.util.concurrent.locks.ReentrantLock;
  * and keeps the lane out afterwards.
  *
  * <p>Between the two the lane makes only non-blocking calls on the agent's connection and sets no
- * listener on it, so the container's thread waits no longer than one of those, and no lock order
- * with the container's connection locks arises.
+ * listener on it, so the container's thread normally waits no longer than one of those. One call
+ * can still need the container's lock on that connection, which the ending container thread holds:
+ * Tomcat's read of the end of a chunked body dispatches back to the container under it. The
+ * container therefore waits at most {@link #LANE_WAIT_MILLIS} and then ends the call regardless.
  */
 final class AgentCallGuard {
 
+  /** Longest the container's thread waits for the lane's work in progress. */
+  static final long LANE_WAIT_MILLIS = 2_000;
+
   private final ReentrantLock lock = new ReentrantLock();
-  /** Set under {@link #lock} once the container ended the call. */
-  private boolean endedByContainer;
+  /** Set once the container ended the call. */
+  private volatile boolean endedByContainer;
 
   /**
    * Starts the lane's work on the call; false when the container already ended it, and the lane
@@ -35,16 +41,24 @@ final class AgentCallGuard {
   }
 
   /**
-   * The container ends the call, on its thread: waits for the lane's work in progress, runs {@code
-   * ending} (which completes the call), and keeps the lane out from then on.
+   * The container ends the call, on its thread: waits for the lane's work in progress (see the
+   * class comment for how long), runs {@code ending} (which completes the call), and keeps the lane
+   * out from then on.
    */
   void endByContainer(Runnable ending) {
-    lock.lock();
+    endedByContainer = true;
+    boolean locked = false;
     try {
-      endedByContainer = true;
+      locked = lock.tryLock(LANE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
       ending.run();
     } finally {
-      lock.unlock();
+      if (locked) {
+        lock.unlock();
+      }
     }
   }
 }

@@ -46,6 +46,8 @@ final class ResponseRelay implements ExchangeRelay {
   private final FrameReader frames = new FrameReader(true);
   private final ByteBuffer buffer = ByteBuffer.allocate(BUFFER).flip();
   private final AtomicBoolean agentAnswered = new AtomicBoolean();
+  /** Set by whoever completes the agent's call: the lane's answer, or the container's error callback. */
+  private final AtomicBoolean agentCallCompleted = new AtomicBoolean();
   private final AgentCallGuard agentCall = new AgentCallGuard();
   private final Lane.Pump pump;
   /** The body length the client was promised, once the head is applied. */
@@ -273,7 +275,7 @@ final class ResponseRelay implements ExchangeRelay {
 
   private void writeAgentAnswer(int status, String message) {
     try {
-      if (!agentCall.enter()) {
+      if (!agentCall.enter() || !agentCallCompleted.compareAndSet(false, true)) {
         return;
       }
       HttpServletResponse agentResponse = (HttpServletResponse) agentAsync.getResponse();
@@ -323,8 +325,10 @@ final class ResponseRelay implements ExchangeRelay {
    * container never has to end it itself (see {@link AgentCallBroken}).
    */
   private void agentCallBroke() {
+    // First, so a pump in progress stops at its next step instead of keeping the container waiting.
+    agentAnswered.set(true);
     agentCall.endByContainer(() -> {
-      if (agentAnswered.compareAndSet(false, true)) {
+      if (agentCallCompleted.compareAndSet(false, true)) {
         AgentCallBroken.complete(agentAsync);
       }
     });
