@@ -38,7 +38,10 @@ import java.util.logging.Logger;
  *       touches.
  *   <li>No code holds one of our own monitors while it calls servlet I/O ({@code read}, {@code
  *       write}, {@code flush}, {@code isReady}, {@code setReadListener}, {@code setWriteListener},
- *       {@code complete}, {@code dispatch}): the monitors guard state only.
+ *       {@code complete}, {@code dispatch}): the monitors guard state only. The one exception is a
+ *       request's {@link CallGuard}, which a lane holds around its I/O on that request so that the
+ *       container cannot end and recycle the request under it; the container's thread waits for
+ *       it only for a bounded time, so it adds no cycle either.
  * </ol>
  *
  * The lock order is therefore: a container thread holds at most its own connection's lock; a

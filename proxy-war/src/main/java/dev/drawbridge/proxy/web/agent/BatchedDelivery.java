@@ -8,6 +8,7 @@ import dev.drawbridge.proxy.exchange.Tunnel;
 import dev.drawbridge.proxy.http.ClientSentences.Kind;
 import dev.drawbridge.proxy.http.ResponseHeadRules;
 import dev.drawbridge.proxy.http.ResponseLength;
+import dev.drawbridge.proxy.web.CallGuard;
 import dev.drawbridge.proxy.web.Lane;
 import dev.drawbridge.proxy.web.client.ServletClientLeg;
 import jakarta.servlet.ServletOutputStream;
@@ -19,8 +20,8 @@ import java.io.IOException;
  * backend, its agent, still waiting for an answer), then writes it to the client without blocking.
  * The checks run on the batch's thread, so the agent learns at once what was refused; the writing
  * runs in the client's lane, since the batch's thread serves the agent's connection (see {@link
- * dev.drawbridge.proxy.web.Handoff}). The body is already whole in memory, so a slow client holds
- * up no one else.
+ * dev.drawbridge.proxy.web.Handoff}), inside the guard of the client's request. The body is
+ * already whole in memory, so a slow client holds up no one else.
  */
 final class BatchedDelivery implements WriteListener {
 
@@ -41,7 +42,7 @@ final class BatchedDelivery implements WriteListener {
     this.response = response;
     this.verdict = verdict;
     this.empty = empty;
-    this.pump = client.lane().pump(this::pump);
+    this.pump = client.lane().pump(() -> inClientGuard(this::pump));
   }
 
   /** Delivers {@code response}; returns null when it reached its exchange, else why not. */
@@ -74,12 +75,26 @@ final class BatchedDelivery implements WriteListener {
     }
     BatchedDelivery delivery =
         new BatchedDelivery(exchange, client, response, outcome.verdict(), response.bodyLength() == 0);
-    client.lane().execute(delivery::start);
+    client.lane().execute(() -> delivery.inClientGuard(delivery::start));
     return null;
   }
 
   private static BatchAnswer.Refusal refusal(String id, int status, String message) {
     return new BatchAnswer.Refusal(AgentCaller.sanitize(id), status, message);
+  }
+
+  /** Runs a step on the client's response inside its guard, or not at all once the container ended it. */
+  private void inClientGuard(Runnable step) {
+    CallGuard clientRequest = client.guard();
+    try {
+      if (clientRequest.enter()) {
+        step.run();
+      } else {
+        exchange.clientGone("The container ended the client's request before its response was written.");
+      }
+    } finally {
+      clientRequest.exit();
+    }
   }
 
   /** Starts the client's response; in the client's lane. */

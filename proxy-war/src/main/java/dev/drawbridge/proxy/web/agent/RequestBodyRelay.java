@@ -5,6 +5,7 @@ import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.proxy.exchange.Exchange;
 import dev.drawbridge.proxy.exchange.ExchangeRelay;
 import dev.drawbridge.proxy.exchange.ExchangeState;
+import dev.drawbridge.proxy.web.CallGuard;
 import dev.drawbridge.proxy.web.Lane;
 import dev.drawbridge.proxy.web.client.ServletClientLeg;
 import jakarta.servlet.AsyncContext;
@@ -24,7 +25,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>The relay touches two connections, so all its stream I/O runs in the client's {@link Lane};
  * the listeners of both streams only wake it (see {@link dev.drawbridge.proxy.web.Handoff}). The
- * lane works on the agent's call only inside its {@link AgentCallGuard}.
+ * lane works on the agent's call only inside its {@link CallGuard}, and on the client's request
+ * only inside the client's as well.
  */
 final class RequestBodyRelay implements ExchangeRelay {
 
@@ -42,6 +44,8 @@ final class RequestBodyRelay implements ExchangeRelay {
   private final byte[] buffer = new byte[Frames.HEADER_LENGTH + CHUNK];
   private final AtomicBoolean agentDone = new AtomicBoolean();
   private final Lane lane;
+  /** The guard of the client's request, whose body this relay reads. */
+  private final CallGuard clientRequest;
   private final Lane.Pump pump;
   private volatile boolean clientFinished;
   private boolean clientListening;
@@ -52,7 +56,7 @@ final class RequestBodyRelay implements ExchangeRelay {
   private final FinalFlush finalFlush = new FinalFlush();
   /** Set by whoever completes the agent's call: the lane, or the container's error callback. */
   private final AtomicBoolean agentCallCompleted = new AtomicBoolean();
-  private final AgentCallGuard agentCall = new AgentCallGuard();
+  private final CallGuard agentCall = new CallGuard();
 
   private RequestBodyRelay(
       Exchange exchange,
@@ -60,9 +64,11 @@ final class RequestBodyRelay implements ExchangeRelay {
       ServletInputStream clientIn,
       ServletOutputStream agentOut,
       long maxBody,
-      Lane lane) {
+      Lane lane,
+      CallGuard clientRequest) {
     this.exchange = exchange;
     this.lane = lane;
+    this.clientRequest = clientRequest;
     this.pump = lane.pump(this::pumpGuarded);
     this.agentAsync = agentAsync;
     this.clientIn = clientIn;
@@ -82,7 +88,7 @@ final class RequestBodyRelay implements ExchangeRelay {
     RequestBodyRelay relay =
         new RequestBodyRelay(
             exchange, agentAsync, client.request().getInputStream(), agentResponse.getOutputStream(), maxBody,
-            client.lane());
+            client.lane(), client.guard());
     if (!exchange.attach(relay)) {
       relay.endAgentCall();
       return;
@@ -98,11 +104,17 @@ final class RequestBodyRelay implements ExchangeRelay {
 
   private void listenToClient() {
     try {
+      if (!clientRequest.enter()) {
+        exchange.clientGone("The container ended the client's request before its body was fetched.");
+        return;
+      }
       clientIn.setReadListener(new ClientSide());
       clientListening = true;
     } catch (IllegalStateException e) {
       exchange.clientGone("The client's request ended before its body was fetched: " + e);
       return;
+    } finally {
+      clientRequest.exit();
     }
     pump.wake();
   }
@@ -111,7 +123,7 @@ final class RequestBodyRelay implements ExchangeRelay {
     boolean broke = false;
     try {
       if (agentCall.enter()) {
-        pump();
+        pumpInClientGuard();
       }
     } catch (IOException | IllegalStateException e) {
       broke = true;
@@ -124,9 +136,22 @@ final class RequestBodyRelay implements ExchangeRelay {
     }
   }
 
+  /** Pumps inside the guard of the client's request too, which the container may have ended. */
+  private void pumpInClientGuard() throws IOException {
+    try {
+      if (clientRequest.enter()) {
+        pump();
+      } else {
+        exchange.clientGone("The container ended the client's request during its body.");
+      }
+    } finally {
+      clientRequest.exit();
+    }
+  }
+
   /** Moves what it can from the client to the agent; runs in the client's lane only. */
   private void pump() throws IOException {
-    while (!agentDone.get() && clientListening) {
+    while (!agentDone.get() && clientListening && !clientRequest.isEnded()) {
       // The agent's output may hold the buffer's array until its last write completes: touch
       // the buffer again only once the output is ready (its listener calls back otherwise).
       if (!agentOut.isReady()) {

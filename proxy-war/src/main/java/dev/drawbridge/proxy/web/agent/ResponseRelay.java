@@ -8,6 +8,7 @@ import dev.drawbridge.proxy.exchange.ExchangeState;
 import dev.drawbridge.proxy.http.ClientSentences.Kind;
 import dev.drawbridge.proxy.http.ResponseLength;
 import dev.drawbridge.proxy.web.BufferReads;
+import dev.drawbridge.proxy.web.CallGuard;
 import dev.drawbridge.proxy.web.Lane;
 import dev.drawbridge.proxy.web.Responses;
 import dev.drawbridge.proxy.web.client.ServletClientLeg;
@@ -31,7 +32,8 @@ import java.util.logging.Logger;
  *
  * <p>The relay touches two connections, so all its stream I/O runs in the client's {@link Lane};
  * the listeners of both streams only wake it (see {@link dev.drawbridge.proxy.web.Handoff}). The
- * lane works on the agent's call only inside its {@link AgentCallGuard}.
+ * lane works on the agent's call only inside its {@link CallGuard}, and on the client's request
+ * only inside the client's as well.
  */
 final class ResponseRelay implements ExchangeRelay {
 
@@ -48,7 +50,7 @@ final class ResponseRelay implements ExchangeRelay {
   private final AtomicBoolean agentAnswered = new AtomicBoolean();
   /** Set by whoever completes the agent's call: the lane's answer, or the container's error callback. */
   private final AtomicBoolean agentCallCompleted = new AtomicBoolean();
-  private final AgentCallGuard agentCall = new AgentCallGuard();
+  private final CallGuard agentCall = new CallGuard();
   private final Lane.Pump pump;
   /** The body length the client was promised, once the head is applied. */
   private ResponseLength length;
@@ -88,7 +90,7 @@ final class ResponseRelay implements ExchangeRelay {
     pumping = Thread.currentThread();
     try {
       if (agentCall.enter()) {
-        pump();
+        pumpInClientGuard();
       }
     } catch (IOException | IllegalStateException e) {
       // The cause goes to the access log and the admin page, not to the client.
@@ -105,9 +107,23 @@ final class ResponseRelay implements ExchangeRelay {
     }
   }
 
+  /** Pumps inside the guard of the client's request too, which the container may have ended. */
+  private void pumpInClientGuard() throws IOException {
+    CallGuard clientRequest = client.guard();
+    try {
+      if (clientRequest.enter()) {
+        pump(clientRequest);
+      } else {
+        exchange.clientGone("The container ended the client's request during the response.");
+      }
+    } finally {
+      clientRequest.exit();
+    }
+  }
+
   /** Moves what it can from the agent to the client; runs in the client's lane only. */
-  private void pump() throws IOException {
-    while (!agentAnswered.get()) {
+  private void pump(CallGuard clientRequest) throws IOException {
+    while (!agentAnswered.get() && !clientRequest.isEnded()) {
       if (pendingLength > 0) {
         if (!writeToClient()) {
           return;

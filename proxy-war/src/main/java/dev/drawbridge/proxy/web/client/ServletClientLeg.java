@@ -4,6 +4,7 @@ import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.proxy.exchange.ClientLeg;
 import dev.drawbridge.proxy.exchange.Exchange;
 import dev.drawbridge.proxy.net.ConnectionKey;
+import dev.drawbridge.proxy.web.CallGuard;
 import dev.drawbridge.proxy.web.Handoff;
 import dev.drawbridge.proxy.web.Lane;
 import dev.drawbridge.proxy.web.Responses;
@@ -27,7 +28,9 @@ import java.util.logging.Logger;
  * <p>Whoever ends the exchange may be serving another connection (an agent's call, a poll), so
  * every answer to the client runs in the client's {@link Lane} (see {@link Handoff} for why). The
  * relays that write the client's response run their I/O in the same lane, so nothing touches the
- * client's response from two threads at once.
+ * client's response from two threads at once. The lane works on the request only inside the
+ * leg's {@link CallGuard}, which the container's error and timeout callbacks end: nothing the lane
+ * does lands on a request the container recycled for another connection.
  */
 public final class ServletClientLeg implements ClientLeg, AsyncListener {
 
@@ -55,6 +58,9 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
    * then and must not be touched again.
    */
   private volatile boolean released;
+
+  /** Keeps the lane off the request once the container ended it. */
+  private final CallGuard guard = new CallGuard();
 
   /**
    * The container thread inside this request's own {@code onTimeout} or {@code onError}, which
@@ -127,6 +133,14 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
     return protocol;
   }
 
+  /**
+   * The guard the lane's work on this request and response runs inside: a relay enters it around
+   * each step that touches them, after the guard of the agent's call it also works on.
+   */
+  public CallGuard guard() {
+    return guard;
+  }
+
   /** True once the container finished the request; its objects must not be touched then. */
   public boolean isReleased() {
     return released;
@@ -144,7 +158,7 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
   public void writePossible() {
     String reason = cutPending;
     if (reason != null) {
-      lane.execute(() -> abortNow(reason));
+      lane.execute(() -> inGuard(() -> abortNow(reason)));
     }
   }
 
@@ -242,7 +256,22 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
     } else {
       pendingAnswers.add(task);
       answerHandedOver();
-      lane.execute(this::runPendingAnswer);
+      lane.execute(() -> inGuard(this::runPendingAnswer));
+    }
+  }
+
+  /**
+   * Runs a lane's task on the request inside the guard, or not at all once the container ended the
+   * request. Answers are taken from the queue only inside it, so the container's callback, which
+   * holds the guard while it answers, runs each answer the lane did not start yet itself.
+   */
+  private void inGuard(Runnable task) {
+    try {
+      if (guard.enter()) {
+        task.run();
+      }
+    } finally {
+      guard.exit();
     }
   }
 
@@ -286,9 +315,9 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
   /**
    * Gives the exchange's answer before the container's timeout returns, or the container ends the
    * request with its own error page (500). The exchange has decided by now, but the thread that
-   * decided may not have handed the answer over yet, and the lane may be giving it right now: this
-   * runs what is handed over here and waits for what the lane runs, up to {@link
-   * #ANSWER_WAIT_MILLIS}. Holds no lock of the container's; the lane's answer needs none.
+   * decided may not have handed the answer over yet, and the lane may still be giving it when the
+   * guard stopped waiting for it: this runs what is handed over here and waits for what the lane
+   * runs, up to {@link #ANSWER_WAIT_MILLIS}.
    */
   private void giveAnswerBeforeTimeoutReturns() {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ANSWER_WAIT_MILLIS);
@@ -394,13 +423,15 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
   public void onError(AsyncEvent event) {
     callbackThread = Thread.currentThread();
     try {
-      Exchange bound = exchange;
-      if (bound != null) {
-        bound.clientGone("The client's connection failed: " + event.getThrowable());
-      } else {
-        complete();
-      }
-      runPendingAnswer();
+      guard.endByContainer(() -> {
+        Exchange bound = exchange;
+        if (bound != null) {
+          bound.clientGone("The client's connection failed: " + event.getThrowable());
+        } else {
+          complete();
+        }
+        runPendingAnswer();
+      });
     } finally {
       callbackThread = null;
     }
@@ -413,13 +444,15 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
     // contextDestroyed drains the tunnel), so the client gets the drain's 503 with Retry-After.
     callbackThread = Thread.currentThread();
     try {
-      Exchange bound = exchange;
-      if (bound != null) {
-        bound.backend().refuseShuttingDown(bound);
-      } else {
-        complete();
-      }
-      giveAnswerBeforeTimeoutReturns();
+      guard.endByContainer(() -> {
+        Exchange bound = exchange;
+        if (bound != null) {
+          bound.backend().refuseShuttingDown(bound);
+        } else {
+          complete();
+        }
+        giveAnswerBeforeTimeoutReturns();
+      });
     } finally {
       callbackThread = null;
     }
@@ -427,6 +460,7 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
 
   @Override
   public void onComplete(AsyncEvent event) {
+    guard.markEnded();
     released = true;
     Exchange bound = exchange;
     if (bound != null) {

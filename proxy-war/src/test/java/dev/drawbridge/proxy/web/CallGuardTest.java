@@ -1,4 +1,4 @@
-package dev.drawbridge.proxy.web.agent;
+package dev.drawbridge.proxy.web;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,11 +10,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 @Timeout(60)
-class AgentCallGuardTest {
+class CallGuardTest {
 
   @Test
   void theLaneStaysOutOnceTheContainerEndedTheCall() {
-    AgentCallGuard guard = new AgentCallGuard();
+    CallGuard guard = new CallGuard();
     assertTrue(guard.enter(), "a live call is open to the lane");
     guard.exit();
 
@@ -28,7 +28,7 @@ class AgentCallGuardTest {
 
   @Test
   void theContainerEndsTheCallOnlyAfterTheLanesWorkInProgress() throws Exception {
-    AgentCallGuard guard = new AgentCallGuard();
+    CallGuard guard = new CallGuard();
     AtomicBoolean laneDone = new AtomicBoolean();
     AtomicBoolean laneDoneWhenEnded = new AtomicBoolean();
     Thread container;
@@ -48,7 +48,7 @@ class AgentCallGuardTest {
   /** A lane stuck on the container's own connection lock must not hold the container's thread for good. */
   @Test
   void theContainerWaitsForAStuckLaneOnlySoLong() throws Exception {
-    AgentCallGuard guard = new AgentCallGuard();
+    CallGuard guard = new CallGuard();
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     Thread lane = new Thread(() -> {
@@ -72,6 +72,30 @@ class AgentCallGuardTest {
     release.countDown();
     lane.join(TimeUnit.SECONDS.toMillis(30));
     assertFalse(guard.enter(), "and the lane stays out afterwards");
+    guard.exit();
+  }
+
+  /** A callback the container runs inline on the lane's own thread ends the request there and then. */
+  @Test
+  void anEndingInlineOnTheLanesThreadDoesNotWait() {
+    CallGuard guard = new CallGuard();
+    AtomicBoolean ended = new AtomicBoolean();
+    assertTrue(guard.enter());
+    try {
+      guard.endByContainer(() -> ended.set(true));
+      assertTrue(ended.get());
+      assertTrue(guard.isEnded(), "the lane's loop sees the ending at its next step");
+    } finally {
+      guard.exit();
+    }
+  }
+
+  @Test
+  void aFinishedRequestIsClosedToTheLaneAtOnce() {
+    CallGuard guard = new CallGuard();
+    guard.markEnded();
+    assertTrue(guard.isEnded());
+    assertFalse(guard.enter());
     guard.exit();
   }
 }
