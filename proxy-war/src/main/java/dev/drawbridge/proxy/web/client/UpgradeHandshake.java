@@ -259,7 +259,7 @@ final class UpgradeHandshake {
       return;
     }
     clientResponse.setBufferSize(UpgradeRelay.CHUNK);
-    relay.clientResponding(clientResponse.getOutputStream());
+    relay.clientResponding(clientResponse.getOutputStream(), leg.guard());
   }
 
   /** The first field of each name replaces what the container set already; repeats are added. */

@@ -11,6 +11,7 @@ import dev.drawbridge.proxy.exchange.ExchangeState;
 import dev.drawbridge.proxy.http.ClientSentences;
 import dev.drawbridge.proxy.http.ResponseHeadRules;
 import dev.drawbridge.proxy.web.BufferReads;
+import dev.drawbridge.proxy.web.CallGuard;
 import dev.drawbridge.proxy.web.Handoff;
 import dev.drawbridge.proxy.web.Lane;
 import dev.drawbridge.proxy.web.Responses;
@@ -38,7 +39,9 @@ import java.util.logging.Logger;
  * <p>Four connections meet here, so every read, write, flush and completion runs in one {@link
  * Lane}; the container callbacks of each connection only record what happened and wake the lane
  * ({@link UpgradeStreams}). One exception: on Undertow the lane hands each read of the client's
- * upgraded input to that connection's I/O thread ({@link UndertowSocket}). Each direction holds
+ * upgraded input to that connection's I/O thread ({@link UndertowSocket}). Each run of the lane
+ * holds the {@link CallGuard} of both agent calls, and of a relayed refusal's client request, so
+ * the container never ends one of them under it. Each direction holds
  * at most one buffer of {@value #CHUNK} bytes and reads from its source only once its sink took
  * the previous piece, so a slow reader stalls its writer and memory does not grow with it. A
  * direction with nothing to move gives its buffer back, so a thousand quiet WebSockets cost no
@@ -68,6 +71,10 @@ public final class UpgradeRelay implements ExchangeRelay {
   // Set by the lane when it ends an agent call, or by that call's own thread when it broke.
   private final AtomicBoolean agentAnswered = new AtomicBoolean();
   private final AtomicBoolean agentBodyEnded = new AtomicBoolean();
+  private final CallGuard answerCall = new CallGuard();
+  private final CallGuard bodyCall = new CallGuard();
+  /** The guard of a relayed refusal's client request; null for an upgraded connection. */
+  private volatile CallGuard refusalRequest;
 
   // Published by container threads once their listeners are set, read by the lane.
   private volatile AsyncContext agentAnswer;
@@ -90,6 +97,10 @@ public final class UpgradeRelay implements ExchangeRelay {
   private volatile ExchangeState ended;
 
   // The lane's own state.
+  /** Whether this run of the lane may touch each call: false once the container ended it. */
+  private boolean answerCallLive;
+  private boolean bodyCallLive;
+  private boolean clientRequestLive;
   private final FrameReader downFrames = new FrameReader(true);
   /** Bytes from the agent not yet decoded or written; null while the direction is quiet. */
   private ByteBuffer downBuffer;
@@ -167,8 +178,12 @@ public final class UpgradeRelay implements ExchangeRelay {
     pump.wake();
   }
 
-  /** The handshake was refused: the backend's response goes to {@code out}, in async mode. */
-  void clientResponding(ServletOutputStream out) {
+  /**
+   * The handshake was refused: the backend's response goes to {@code out}, in async mode, inside
+   * {@code guard}, the guard of the client's request.
+   */
+  void clientResponding(ServletOutputStream out, CallGuard guard) {
+    refusalRequest = guard;
     out.setWriteListener(streams.clientWrites());
     clientOut = out;
     pump.wake();
@@ -185,16 +200,20 @@ public final class UpgradeRelay implements ExchangeRelay {
    * with it (Tomcat then logs the call's async state as broken).
    */
   void agentAnswerCallBroke(AsyncContext async) {
-    if (async != null && agentAnswered.compareAndSet(false, true)) {
-      AgentCallBroken.complete(async);
-    }
+    answerCall.endByContainer(() -> {
+      if (async != null && agentAnswered.compareAndSet(false, true)) {
+        AgentCallBroken.complete(async);
+      }
+    });
   }
 
   /** The agent's request-body call broke: completed here, as {@link #agentAnswerCallBroke} says. */
   void agentBodyCallBroke(AsyncContext async) {
-    if (async != null && agentBodyEnded.compareAndSet(false, true)) {
-      AgentCallBroken.complete(async);
-    }
+    bodyCall.endByContainer(() -> {
+      if (async != null && agentBodyEnded.compareAndSet(false, true)) {
+        AgentCallBroken.complete(async);
+      }
+    });
   }
 
   /** The agent's response call, once it arrived; null before. */
@@ -221,6 +240,28 @@ public final class UpgradeRelay implements ExchangeRelay {
   // ---- the lane ----------------------------------------------------------------------------------
 
   private void run() {
+    CallGuard refusal = refusalRequest;
+    answerCallLive = answerCall.enter();
+    try {
+      bodyCallLive = bodyCall.enter();
+      try {
+        clientRequestLive = refusal == null || refusal.enter();
+        try {
+          runGuarded();
+        } finally {
+          if (refusal != null) {
+            refusal.exit();
+          }
+        }
+      } finally {
+        bodyCall.exit();
+      }
+    } finally {
+      answerCall.exit();
+    }
+  }
+
+  private void runGuarded() {
     if (ended == null) {
       String failure = streams.takeFailure();
       if (failure != null) {
@@ -264,7 +305,7 @@ public final class UpgradeRelay implements ExchangeRelay {
         }
         return;
       }
-      if (agentIn == null) {
+      if (agentIn == null || !answerCallLive) {
         return;
       }
       FrameReader.Event event;
@@ -304,7 +345,7 @@ public final class UpgradeRelay implements ExchangeRelay {
   /** True when the client's side exists and can take bytes now (else its listener calls back). */
   private boolean clientReady() {
     ServletOutputStream out = clientOut;
-    if (out == null) {
+    if (out == null || !clientRequestLive) {
       return false;
     }
     try {
@@ -336,7 +377,7 @@ public final class UpgradeRelay implements ExchangeRelay {
   }
 
   private boolean flushClient() {
-    if (!downFlushNeeded) {
+    if (!downFlushNeeded || !clientRequestLive) {
       return true;
     }
     downFlushNeeded = false;
@@ -441,7 +482,7 @@ public final class UpgradeRelay implements ExchangeRelay {
         exchange.complete();
         return;
       }
-      if (out == null || in == null) {
+      if (out == null || in == null || !bodyCallLive) {
         return;
       }
       try {
@@ -624,7 +665,7 @@ public final class UpgradeRelay implements ExchangeRelay {
   /** Ends the agent's request-body call; without an end frame first the agent sees a cut stream. */
   private void endAgentBody() {
     AsyncContext async = agentBody;
-    if (async == null || !agentBodyEnded.compareAndSet(false, true)) {
+    if (async == null || !bodyCallLive || !agentBodyEnded.compareAndSet(false, true)) {
       return;
     }
     try {
@@ -637,7 +678,7 @@ public final class UpgradeRelay implements ExchangeRelay {
   /** Answers the agent's response call once. */
   private void answerAgent(int status, String message) {
     AsyncContext async = agentAnswer;
-    if (async == null || !agentAnswered.compareAndSet(false, true)) {
+    if (async == null || !answerCallLive || !agentAnswered.compareAndSet(false, true)) {
       return;
     }
     try {

@@ -155,6 +155,12 @@ final class UpgradeStreams {
 
     @Override
     public void onTimeout(AsyncEvent event) {
+      // Completed here like a broken call, so the container never ends it itself under the lane.
+      if (answerCall) {
+        relay.agentAnswerCallBroke(event.getAsyncContext());
+      } else {
+        relay.agentBodyCallBroke(event.getAsyncContext());
+      }
       failed(call + " timed out", new IllegalStateException("container timeout"));
     }
 
