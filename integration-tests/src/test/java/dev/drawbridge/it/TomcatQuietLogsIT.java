@@ -3,6 +3,7 @@ package dev.drawbridge.it;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.drawbridge.it.support.AdminStatus;
 import dev.drawbridge.it.support.AgentProcess;
@@ -13,14 +14,18 @@ import dev.drawbridge.it.support.ProxyConfig;
 import dev.drawbridge.it.support.RawHttp;
 import dev.drawbridge.it.support.Responders;
 import dev.drawbridge.it.support.Tokens;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -29,9 +34,10 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * What the proxy does on purpose must not look like a failure in a real Tomcat's logs: a response
- * it cuts (the backend's broke off) logs no SEVERE with a stack, and an upload it answers before
- * reading its body (backend unreachable, body too large, no agent) is finished by the proxy, so
- * Tomcat never recycles a request forcedly ("Encountered a non-recycled request").
+ * it cuts (the backend's broke off, or the drain grace of a shutdown ran out) logs no SEVERE with a
+ * stack, and an upload it answers before reading its body (backend unreachable, body too large, no
+ * agent) is finished by the proxy, so Tomcat never recycles a request forcedly ("Encountered a
+ * non-recycled request").
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 @EnabledIfSystemProperty(named = Containers.PROPERTY, matches = "tomcat", disabledReason = "a Tomcat test: runs with the Tomcat copy of the suite")
@@ -42,6 +48,8 @@ class TomcatQuietLogsIT {
   private static final int DECLARED_UPLOAD = 5 * 1024 * 1024;
   private static final int SENT_BEFORE_ANSWER = 64 * 1024;
   private static final int TIMES = 5;
+  /** Room for a starved machine, and still well short of the shipped 30 s {@code unloadDelay}. */
+  private static final Duration SHUTDOWN_BEFORE_UNLOAD_DELAY = Duration.ofSeconds(20);
 
   private final String token = Tokens.random();
   private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -66,6 +74,7 @@ class TomcatQuietLogsIT {
                 .backendSetting("queueTimeoutSeconds", 2)
                 .set("pollWaitSeconds", 2)
                 .set("agentGraceSeconds", 1)
+                .set("drainGraceSeconds", 1)
                 .toJson(),
             256,
             List.of()));
@@ -93,10 +102,36 @@ class TomcatQuietLogsIT {
     }
     await("the proxy is idle").atMost(WAIT).until(() -> AdminStatus.read(tomcat.baseUrl()), AdminStatus::idle);
 
-    tomcat.close();
+    streamCutByTheShutdown(tomcat, backend, token);
     List<String> catalina = tomcat.logLines("catalina\\..*\\.log");
     assertEquals(List.of(), matching(catalina, "SEVERE"), "Tomcat logged SEVERE");
     assertEquals(List.of(), matching(catalina, "non-recycled"), "Tomcat recycled a request forcedly");
+  }
+
+  /**
+   * Tomcat shuts down while an event stream is open: the drain grace runs out and the stream is cut,
+   * not ended cleanly, and Tomcat stops well before its 30 s {@code unloadDelay} would end it.
+   */
+  private void streamCutByTheShutdown(ForkedTomcat tomcat, Backend backend, String agentToken) throws Exception {
+    CountDownLatch never = new CountDownLatch(1);
+    backend.respondTo("/events", Responders.sse(List.of("first"), never, List.of("never")));
+    keep(AgentProcess.connect(tomcat.baseUrl(), backend.url(), "default", agentToken, WAIT));
+    try (RawHttp http = RawHttp.connect(tomcat.port(), WAIT)) {
+      http.write("GET /drawbridge/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+      RawHttp.Head head = http.readFinalHead();
+      assertEquals(200, head.status());
+      BufferedReader events = new BufferedReader(new InputStreamReader(http.body(head, "GET"), StandardCharsets.UTF_8));
+      assertEquals("data: first", events.readLine());
+      assertEquals("", events.readLine());
+      long stopBegan = System.nanoTime();
+      tomcat.close();
+      assertThrows(IOException.class, events::readLine, "a cut stream must not end cleanly");
+      Duration stoppedAfter = Duration.ofNanos(System.nanoTime() - stopBegan);
+      assertTrue(stoppedAfter.compareTo(SHUTDOWN_BEFORE_UNLOAD_DELAY) < 0,
+          () -> "Tomcat stopped " + stoppedAfter + " after the shutdown began; the stream kept it until its unloadDelay");
+    } finally {
+      never.countDown();
+    }
   }
 
   /** The backend's response breaks off: the client sees a cut connection, never a whole body. */

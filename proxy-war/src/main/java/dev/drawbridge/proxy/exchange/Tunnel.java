@@ -72,6 +72,8 @@ public final class Tunnel implements AutoCloseable {
   private final AtomicBoolean closeGraceCut = new AtomicBoolean();
   /** Tells whether the container began stopping the web application; checked on every sweep. */
   private volatile BooleanSupplier containerStopping = () -> false;
+  /** Set once a sweep saw the container begin stopping the web application. */
+  private volatile boolean containerStopSeen;
 
   /**
    * Where this node is in leaving its load balancer:
@@ -453,6 +455,15 @@ public final class Tunnel implements AutoCloseable {
     containerStopping = stopping;
   }
 
+  /**
+   * True once the container began stopping the web application, as {@link
+   * #drainWhenContainerStops} lets it tell: Tomcat then no longer maps requests to it, so an
+   * asynchronous request cannot be dispatched back to it any more.
+   */
+  public boolean containerStopBegan() {
+    return containerStopSeen;
+  }
+
   /** Cuts, once, the responses still streaming after the stop's drain grace. */
   private void cutAfterCloseGrace() {
     List<Exchange> left = List.copyOf(exchanges.values());
@@ -472,6 +483,7 @@ public final class Tunnel implements AutoCloseable {
     Long graceEnds = closeGraceEnds.get();
     if (graceEnds == null) {
       if (containerStopping.getAsBoolean()) {
+        containerStopSeen = true;
         LOG.info("The container began stopping the web application");
         beginClose(settings.drainGrace());
       }

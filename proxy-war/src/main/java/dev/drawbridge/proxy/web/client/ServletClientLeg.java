@@ -393,21 +393,51 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
       return;
     }
     cutPending = null;
+    if (applicationUnmapped()) {
+      cutWithoutDispatch(reason);
+      return;
+    }
     try {
       request.setAttribute(ABORT_ATTRIBUTE, reason);
       async.dispatch();
     } catch (IllegalStateException e) {
       LOG.log(Level.FINE, "Client request ended before it could be aborted", e);
     } catch (RuntimeException e) {
-      // A stopping Tomcat times held requests out after it unmapped the application, and a
-      // dispatch then fails inside the container (UnsupportedOperationException). The connection
-      // still has to end: with the proxy's answer if nothing reached the client yet, else cut by
-      // the container, which closes a timed-out request's connection that nobody completed.
+      // A container that stops the application may refuse the dispatch inside (Tomcat throws
+      // UnsupportedOperationException once it unmapped the application).
       LOG.log(Level.FINE, "Could not dispatch the cut of a client request; the container ends it", e);
-      if (!response.isCommitted()) {
-        cut.set(false);
-        answerWithError(503, reason, 0);
-      }
+      cutWithoutDispatch(reason);
+    }
+  }
+
+  /**
+   * True once Tomcat began stopping the application: it took the application out of its request
+   * mapping then, and a dispatch fails there (Tomcat logs the failure as SEVERE, with a stack).
+   */
+  private boolean applicationUnmapped() {
+    try {
+      return Responses.tunnel(request.getServletContext()).containerStopBegan();
+    } catch (IllegalStateException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Ends the connection when no dispatch can: with the proxy's answer if nothing reached the client
+   * yet; else the request's timeout is cut to a millisecond, and the container closes the
+   * connection of a timed-out request that nobody completed (Tomcat within a second), so a
+   * stopping Tomcat does not keep the stream open until its {@code unloadDelay} runs out.
+   */
+  private void cutWithoutDispatch(String reason) {
+    if (!isCommitted()) {
+      cut.set(false);
+      answerWithError(503, reason, 0);
+      return;
+    }
+    try {
+      async.setTimeout(1);
+    } catch (IllegalStateException e) {
+      LOG.log(Level.FINE, "Client request ended before it could be cut", e);
     }
   }
 
