@@ -12,9 +12,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link #enter()} and {@link #exit()}, and the container's ending waits for that work and keeps the
  * lane out afterwards.
  *
- * <p>Only a lane calls {@link #enter()}; container threads only end the request. A lane holds the
- * guards of at most one agent's call and one client's request, in that order, and no other thread
- * ever waits for a guard without a bound, so guards form no cycle.
+ * <p>Only a lane calls {@link #enter()}, and each guard belongs to one lane; container threads only
+ * end the request. (Once the hand-off pool stopped, at undeploy, a container thread may drain a
+ * lane inline: it is then that lane's only runner.) A lane holds the guards of at most one agent's
+ * call and one client's request, in that order, and no other thread ever waits for a guard without
+ * a bound, so guards form no cycle.
  *
  * <p>Inside the guard the lane's calls on the request are short, but a few of them can need the
  * container's lock on that connection, which the ending container thread holds: setting a read or

@@ -3,6 +3,7 @@ package dev.drawbridge.proxy.web.agent;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
+import jakarta.servlet.http.HttpServletResponse;
 
 /**
  * Hears the container end an agent's call: an error on its connection that no read or write
@@ -27,6 +28,19 @@ public final class AgentCallBroken implements AsyncListener {
     } catch (IllegalStateException e) {
       // The container already ended the agent's call.
     }
+  }
+
+  /** Completes an agent's call with {@code status} when nothing of its answer was sent yet. */
+  public static void complete(AsyncContext agentCall, int status) {
+    try {
+      HttpServletResponse response = (HttpServletResponse) agentCall.getResponse();
+      if (!response.isCommitted()) {
+        response.setStatus(status);
+      }
+    } catch (IllegalStateException e) {
+      // The container already ended the agent's call; complete says so too.
+    }
+    complete(agentCall);
   }
 
   @Override

@@ -108,6 +108,10 @@ final class RequestBodyRelay implements ExchangeRelay {
         exchange.clientGone("The container ended the client's request before its body was fetched.");
         return;
       }
+      if (agentDone.get()) {
+        // The exchange ended first: its answer may already have completed the client's request.
+        return;
+      }
       clientIn.setReadListener(new ClientSide());
       clientListening = true;
     } catch (IllegalStateException e) {

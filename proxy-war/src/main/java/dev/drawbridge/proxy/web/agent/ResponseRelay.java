@@ -345,7 +345,8 @@ final class ResponseRelay implements ExchangeRelay {
     agentAnswered.set(true);
     agentCall.endByContainer(() -> {
       if (agentCallCompleted.compareAndSet(false, true)) {
-        AgentCallBroken.complete(agentAsync);
+        // 410 reaches an agent whose call the container timed out (it is stopping the proxy).
+        AgentCallBroken.complete(agentAsync, 410);
       }
     });
     exchange.fail(502, "The connection to the agent broke during the response.");

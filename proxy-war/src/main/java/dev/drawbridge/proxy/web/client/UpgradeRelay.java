@@ -97,10 +97,8 @@ public final class UpgradeRelay implements ExchangeRelay {
   private volatile ExchangeState ended;
 
   // The lane's own state.
-  /** Whether this run of the lane may touch each call: false once the container ended it. */
-  private boolean answerCallLive;
-  private boolean bodyCallLive;
-  private boolean clientRequestLive;
+  /** The guard of a relayed refusal's client request that this run holds; null otherwise. */
+  private CallGuard refusalHeld;
   private final FrameReader downFrames = new FrameReader(true);
   /** Bytes from the agent not yet decoded or written; null while the direction is quiet. */
   private ByteBuffer downBuffer;
@@ -202,7 +200,8 @@ public final class UpgradeRelay implements ExchangeRelay {
   void agentAnswerCallBroke(AsyncContext async) {
     answerCall.endByContainer(() -> {
       if (async != null && agentAnswered.compareAndSet(false, true)) {
-        AgentCallBroken.complete(async);
+        // 410 reaches an agent whose call the container timed out (it is stopping the proxy).
+        AgentCallBroken.complete(async, 410);
       }
     });
   }
@@ -239,16 +238,27 @@ public final class UpgradeRelay implements ExchangeRelay {
 
   // ---- the lane ----------------------------------------------------------------------------------
 
+  /**
+   * One run of the lane, inside the guards of both agent calls and of a relayed refusal's client
+   * request. Whether a call is still open is asked again before each step on it ({@link
+   * #answerCallLive} and the like), since the container may end it during the run.
+   */
   private void run() {
-    CallGuard refusal = refusalRequest;
-    answerCallLive = answerCall.enter();
+    answerCall.enter();
     try {
-      bodyCallLive = bodyCall.enter();
+      bodyCall.enter();
       try {
-        clientRequestLive = refusal == null || refusal.enter();
+        // Read once: a refusal's output published during this run is left to the next run, which
+        // its publication wakes.
+        CallGuard refusal = refusalRequest;
+        if (refusal != null) {
+          refusal.enter();
+        }
+        refusalHeld = refusal;
         try {
           runGuarded();
         } finally {
+          refusalHeld = null;
           if (refusal != null) {
             refusal.exit();
           }
@@ -259,6 +269,25 @@ public final class UpgradeRelay implements ExchangeRelay {
     } finally {
       answerCall.exit();
     }
+  }
+
+  /** True while the lane may touch the agent's response call: the container has not ended it. */
+  private boolean answerCallLive() {
+    return !answerCall.isEnded();
+  }
+
+  /** True while the lane may touch the agent's request-body call. */
+  private boolean bodyCallLive() {
+    return !bodyCall.isEnded();
+  }
+
+  /**
+   * True while the lane may touch the client's output: an upgraded connection, or a relayed
+   * refusal whose request this run holds the guard of and the container has not ended.
+   */
+  private boolean clientLive() {
+    CallGuard refusal = refusalHeld;
+    return clientConnection != null || refusal != null && !refusal.isEnded();
   }
 
   private void runGuarded() {
@@ -305,7 +334,7 @@ public final class UpgradeRelay implements ExchangeRelay {
         }
         return;
       }
-      if (agentIn == null || !answerCallLive) {
+      if (agentIn == null || !answerCallLive()) {
         return;
       }
       FrameReader.Event event;
@@ -345,7 +374,7 @@ public final class UpgradeRelay implements ExchangeRelay {
   /** True when the client's side exists and can take bytes now (else its listener calls back). */
   private boolean clientReady() {
     ServletOutputStream out = clientOut;
-    if (out == null || !clientRequestLive) {
+    if (out == null || !clientLive()) {
       return false;
     }
     try {
@@ -377,7 +406,7 @@ public final class UpgradeRelay implements ExchangeRelay {
   }
 
   private boolean flushClient() {
-    if (!downFlushNeeded || !clientRequestLive) {
+    if (!downFlushNeeded || !clientLive()) {
       return true;
     }
     downFlushNeeded = false;
@@ -482,7 +511,7 @@ public final class UpgradeRelay implements ExchangeRelay {
         exchange.complete();
         return;
       }
-      if (out == null || in == null || !bodyCallLive) {
+      if (out == null || in == null || !bodyCallLive()) {
         return;
       }
       try {
@@ -665,7 +694,7 @@ public final class UpgradeRelay implements ExchangeRelay {
   /** Ends the agent's request-body call; without an end frame first the agent sees a cut stream. */
   private void endAgentBody() {
     AsyncContext async = agentBody;
-    if (async == null || !bodyCallLive || !agentBodyEnded.compareAndSet(false, true)) {
+    if (async == null || !bodyCallLive() || !agentBodyEnded.compareAndSet(false, true)) {
       return;
     }
     try {
@@ -678,7 +707,7 @@ public final class UpgradeRelay implements ExchangeRelay {
   /** Answers the agent's response call once. */
   private void answerAgent(int status, String message) {
     AsyncContext async = agentAnswer;
-    if (async == null || !answerCallLive || !agentAnswered.compareAndSet(false, true)) {
+    if (async == null || !answerCallLive() || !agentAnswered.compareAndSet(false, true)) {
       return;
     }
     try {
