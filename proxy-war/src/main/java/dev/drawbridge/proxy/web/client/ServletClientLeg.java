@@ -14,9 +14,6 @@ import jakarta.servlet.AsyncListener;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -26,7 +23,8 @@ import java.util.logging.Logger;
  * on the client's connection (the client went away) ends the exchange wherever it is.
  *
  * <p>Whoever ends the exchange may be serving another connection (an agent's call, a poll), so
- * every answer to the client runs in the client's {@link Lane} (see {@link Handoff} for why). The
+ * every answer to the client runs in the client's {@link Lane} (see {@link Handoff} for why, and
+ * {@link ClientAnswers} for the container callbacks that answer themselves). The
  * relays that write the client's response run their I/O in the same lane, so nothing touches the
  * client's response from two threads at once. The lane works on the request only inside the
  * leg's {@link CallGuard}, which the container's error and timeout callbacks end: nothing the lane
@@ -61,26 +59,7 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
 
   /** Keeps the lane off the request once the container ended it. */
   private final CallGuard guard = new CallGuard();
-
-  /**
-   * The container thread inside this request's own {@code onTimeout} or {@code onError}, which
-   * must answer before it returns: else the container answers itself (500 after a timeout) or
-   * completes the request itself after an error, racing an answer made in the lane (Tomcat then
-   * logs its async state as broken). Answers on it run there, not in the lane; it serves this very
-   * connection, so the hand-off rule allows it.
-   */
-  private volatile Thread callbackThread;
-  /** Answers decided on by other threads, until the lane or a container callback runs them. */
-  private final Queue<Runnable> pendingAnswers = new ConcurrentLinkedQueue<>();
-  /** Guards {@link #answersRunning}; told when an answer ends. */
-  private final Object answering = new Object();
-  /** Answers running now, in the lane or in a callback. */
-  private int answersRunning;
-  /** Set once the exchange handed this leg its answer (or release); guarded by {@link #answering}. */
-  private boolean answerHandedOver;
-
-  /** Longest a container timeout waits for an answer the lane is giving at that moment. */
-  private static final long ANSWER_WAIT_MILLIS = 2_000;
+  private final ClientAnswers answers;
 
   /** Set once a relay writes the client's body with a write listener (non-blocking). */
   private volatile boolean writesNonBlocking;
@@ -107,6 +86,7 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
     this.remoteAddress = request.getRemoteAddr();
     this.remotePort = request.getRemotePort();
     this.lane = lane;
+    this.answers = new ClientAnswers(lane, guard);
     async.addListener(this);
   }
 
@@ -158,7 +138,7 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
   public void writePossible() {
     String reason = cutPending;
     if (reason != null) {
-      lane.execute(() -> inGuard(() -> abortNow(reason)));
+      answers.inLane(() -> abortNow(reason));
     }
   }
 
@@ -250,92 +230,7 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
   }
 
   private void answer(Runnable task) {
-    if (Thread.currentThread() == callbackThread) {
-      answerHandedOver();
-      task.run();
-    } else {
-      pendingAnswers.add(task);
-      answerHandedOver();
-      lane.execute(() -> inGuard(this::runPendingAnswer));
-    }
-  }
-
-  /**
-   * Runs a lane's task on the request inside the guard, or not at all once the container ended the
-   * request. Answers are taken from the queue only inside it, so the container's callback, which
-   * holds the guard while it answers, runs each answer the lane did not start yet itself.
-   */
-  private void inGuard(Runnable task) {
-    try {
-      if (guard.enter()) {
-        task.run();
-      }
-    } finally {
-      guard.exit();
-    }
-  }
-
-  /**
-   * Runs the answers handed to the lane that have not run yet; whoever comes first runs each. The
-   * container's own timeout and error callbacks come here too: after them the container ends the
-   * request itself (a stopping Tomcat with its 500 page), so an answer the exchange already decided
-   * on but the lane has not reached yet is given there and then.
-   */
-  private void runPendingAnswer() {
-    while (true) {
-      Runnable task;
-      // Taken and counted in one step: a container timeout waiting for answers never sees one
-      // that left the queue but does not count as running yet.
-      synchronized (answering) {
-        task = pendingAnswers.poll();
-        if (task == null) {
-          return;
-        }
-        answersRunning++;
-      }
-      try {
-        task.run();
-      } finally {
-        synchronized (answering) {
-          answersRunning--;
-          answering.notifyAll();
-        }
-      }
-    }
-  }
-
-  /** Records that the exchange's answer reached this leg, and wakes a container timeout waiting for it. */
-  private void answerHandedOver() {
-    synchronized (answering) {
-      answerHandedOver = true;
-      answering.notifyAll();
-    }
-  }
-
-  /**
-   * Gives the exchange's answer before the container's timeout returns, or the container ends the
-   * request with its own error page (500). The exchange has decided by now, but the thread that
-   * decided may not have handed the answer over yet, and the lane may still be giving it when the
-   * guard stopped waiting for it: this runs what is handed over here and waits for what the lane
-   * runs, up to {@link #ANSWER_WAIT_MILLIS}.
-   */
-  private void giveAnswerBeforeTimeoutReturns() {
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ANSWER_WAIT_MILLIS);
-    while (true) {
-      runPendingAnswer();
-      synchronized (answering) {
-        long left = deadline - System.nanoTime();
-        if (answerHandedOver && answersRunning == 0 && pendingAnswers.isEmpty() || left <= 0) {
-          return;
-        }
-        try {
-          TimeUnit.NANOSECONDS.timedWait(answering, left);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
+    answers.give(task);
   }
 
   /**
@@ -451,20 +346,14 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
 
   @Override
   public void onError(AsyncEvent event) {
-    callbackThread = Thread.currentThread();
-    try {
-      guard.endByContainer(() -> {
-        Exchange bound = exchange;
-        if (bound != null) {
-          bound.clientGone("The client's connection failed: " + event.getThrowable());
-        } else {
-          complete();
-        }
-        runPendingAnswer();
-      });
-    } finally {
-      callbackThread = null;
-    }
+    answers.endOnError(() -> {
+      Exchange bound = exchange;
+      if (bound != null) {
+        bound.clientGone("The client's connection failed: " + event.getThrowable());
+      } else {
+        complete();
+      }
+    });
   }
 
   @Override
@@ -472,20 +361,14 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
     // The client servlet sets no container timeout (0); its own deadlines decide. A container
     // times such a request out only when the web application stops (Tomcat does, before
     // contextDestroyed drains the tunnel), so the client gets the drain's 503 with Retry-After.
-    callbackThread = Thread.currentThread();
-    try {
-      guard.endByContainer(() -> {
-        Exchange bound = exchange;
-        if (bound != null) {
-          bound.backend().refuseShuttingDown(bound);
-        } else {
-          complete();
-        }
-        giveAnswerBeforeTimeoutReturns();
-      });
-    } finally {
-      callbackThread = null;
-    }
+    answers.endOnTimeout(() -> {
+      Exchange bound = exchange;
+      if (bound != null) {
+        bound.backend().refuseShuttingDown(bound);
+      } else {
+        complete();
+      }
+    });
   }
 
   @Override
