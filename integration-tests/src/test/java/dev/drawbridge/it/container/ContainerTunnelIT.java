@@ -30,6 +30,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
 import org.jboss.arquillian.container.test.api.Deployer;
@@ -61,6 +65,8 @@ class ContainerTunnelIT {
 
   private static final String DEPLOYMENT = "proxy";
   private static final Duration WAIT = Duration.ofSeconds(60);
+  /** More handshakes at once than WildFly's worker has threads on a two-core machine (32). */
+  private static final int HANDSHAKE_BURST = 48;
   private static final long UPLOAD_BYTES = 256 * 1024;
   /** Above WildFly's default max-post-size (10 MiB), which must not cut the agent's response call. */
   private static final long DOWNLOAD_BYTES = 12 * 1024 * 1024;
@@ -120,6 +126,7 @@ class ContainerTunnelIT {
         webSocketAgent.awaitLine(AgentProcess.CONNECTED, WAIT);
         requestsOfEachKindGoThrough(backend);
         webSocketsGoThrough(webSockets);
+        aBurstOfHandshakesLeavesTheAgentsAThread();
         expectContinueIsAnsweredOnlyForABodyTheProxyTakes(backend);
         adminApiAnswers();
         heldClientGets503AndAgentIsToldToReconnect(backend, agent);
@@ -238,6 +245,49 @@ class ContainerTunnelIT {
       webSocket.socket().sendClose(4001, "done").get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
       assertEquals(4001, webSockets.takeEnded(WAIT).code(), "the close code reached the service");
       assertEquals(4001, webSocket.awaitEnd(WAIT).code(), "and came back");
+    }
+  }
+
+  /**
+   * Handshakes arriving all at once each hold a request thread until the backend answers; more of
+   * them than the container has threads (WildFly's worker has 32 on two cores) must not take every
+   * thread, or the agent's calls that carry the answers could never arrive: the handshakes would
+   * stall until their timeout (504) and the agent be taken for lost (502). Each gets 101 or, over
+   * the limit, an immediate 503.
+   */
+  private void aBurstOfHandshakesLeavesTheAgentsAThread() throws Exception {
+    int port = URI.create(proxyUrl).getPort();
+    String path = URI.create(proxyUrl).getPath() + "/ws/echo";
+    CountDownLatch start = new CountDownLatch(1);
+    ExecutorService clients = Executors.newFixedThreadPool(HANDSHAKE_BURST);
+    try {
+      List<Future<Integer>> answers = new ArrayList<>();
+      for (int i = 0; i < HANDSHAKE_BURST; i++) {
+        String text = "burst " + i;
+        answers.add(clients.submit(() -> {
+          start.await();
+          try (RawWebSocket socket = RawWebSocket.connect(port, path, WAIT)) {
+            if (socket.status() == 101) {
+              socket.sendText(text, false);
+              assertEquals(text, socket.readFrame().text(), "the echo of a WebSocket of the burst");
+            } else {
+              assertEquals(503, socket.status(), "a handshake over the limit is refused at once");
+              assertTrue(socket.header("Retry-After") != null, "with Retry-After");
+            }
+            return socket.status();
+          }
+        }));
+      }
+      start.countDown();
+      int switched = 0;
+      for (Future<Integer> answer : answers) {
+        if (answer.get(2 * WAIT.toSeconds(), TimeUnit.SECONDS) == 101) {
+          switched++;
+        }
+      }
+      assertTrue(switched > 0, "some handshakes of the burst switched");
+    } finally {
+      clients.shutdownNow();
     }
   }
 

@@ -39,7 +39,8 @@ import java.util.logging.Logger;
  * an HTTP request. Jetty 12.1 (ee10) and Undertow (WildFly) allow the same call from {@code
  * service}; Jetty 12.0 does not implement it. So the thread waits for the backend's answer, for at
  * most {@code upgradeHandshakeTimeoutSeconds}, and at most {@code maxUpgradeHandshakes} threads wait
- * at once. Tomcat's {@code upgrade} sets only the 101 status: the {@code Upgrade} and {@code
+ * at once, or half the container's request threads if that is less: the agent's answer needs a
+ * request thread of its own to arrive. Tomcat's {@code upgrade} sets only the 101 status: the {@code Upgrade} and {@code
  * Connection} headers are set here (Undertow sets {@code Connection} itself; setting it twice is
  * harmless). HTTP/2 and AJP connections cannot switch; they are refused before anything is sent.
  */
@@ -53,6 +54,9 @@ final class UpgradeHandshake {
   /** The running configuration: read per handshake, so a reload applies to the next one. */
   private final Supplier<ProxySettings> liveSettings;
   private final AtomicInteger waiting = new AtomicInteger();
+  private final ContainerThreads containerThreads = new ContainerThreads();
+  /** The last limit lowered below the configured one, so the log tells it once, not per handshake. */
+  private final AtomicInteger loweredLimitLogged = new AtomicInteger();
 
   UpgradeHandshake(Supplier<ProxySettings> liveSettings) {
     this.liveSettings = liveSettings;
@@ -62,7 +66,22 @@ final class UpgradeHandshake {
     return liveSettings.get();
   }
 
-  /** Takes a waiting place unless {@code maxUpgradeHandshakes} threads wait already. */
+  /**
+   * {@code maxUpgradeHandshakes}, lowered to half the container's request threads where the
+   * container tells them (see {@link ContainerThreads#handshakeLimit}).
+   */
+  private int handshakeLimit(HttpServletRequest clientRequest) {
+    int configured = settings().upgrades().maxHandshakes();
+    int threads = containerThreads.of(clientRequest);
+    int limit = ContainerThreads.handshakeLimit(configured, threads);
+    if (limit < configured && loweredLimitLogged.getAndSet(limit) != limit) {
+      LOG.info(() -> "At most " + limit + " WebSocket handshakes wait at once, not maxUpgradeHandshakes " + configured
+          + ": half of the " + threads + " request threads of this connector, so the agents' calls always find one");
+    }
+    return limit;
+  }
+
+  /** Takes a waiting place unless {@code max} threads wait already. */
   private boolean tryWait(int max) {
     while (true) {
       int now = waiting.get();
@@ -121,7 +140,7 @@ final class UpgradeHandshake {
           + " upgraded connections open, its limit; retry shortly.");
       return;
     }
-    if (!tryWait(settings().upgrades().maxHandshakes())) {
+    if (!tryWait(handshakeLimit(clientRequest))) {
       backend.releaseUpgrade();
       inFlight.release(backend.id());
       busy(clientResponse, "Too many WebSocket handshakes are waiting for their backends; retry shortly.");
