@@ -14,6 +14,7 @@ import dev.drawbridge.protocol.Protocol;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import org.eclipse.jetty.io.Content;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -48,6 +49,14 @@ class MethodsAndStatusIT {
   static void startTunnel() {
     tunnel = TunnelFixture.start();
     tunnel.backend().respondTo("/head/file", Responders.download(4321));
+    tunnel.backend().respondTo("/ranged/file", (request, response, callback) -> {
+      // The second hundred bytes of a 1,000-byte file, as a static file server answers a range.
+      response.setStatus(206);
+      response.getHeaders().put("Content-Range", "bytes 100-199/1000");
+      response.getHeaders().put("ETag", "\"v1\"");
+      response.getHeaders().put("Accept-Ranges", "bytes");
+      Content.Sink.write(response, true, "r".repeat(100), callback);
+    });
     for (int status : new int[] {201, 204, 304, 404, 500, 299, 599}) {
       String body = status == 204 || status == 304 ? "" : "status " + status + " from the backend\n";
       tunnel.backend().respondTo("/status/" + status, Responders.fixed(status, "text/plain", body));
@@ -122,6 +131,23 @@ class MethodsAndStatusIT {
           client.exchange("GET", PROXY_PATH + "/after-head", tunnel.host(), List.of());
       assertEquals(200, next.status(), "the connection carries a clean next response");
       assertEquals("/after-head", tunnel.backend().takeRequest(WAIT).target());
+    }
+  }
+
+  /** Resumed downloads (package managers, browsers, video players) ask for a range of the file. */
+  @Test
+  void rangeRequestsReachTheBackendAndPartialContentTheClient() throws Exception {
+    try (RawHttp client = RawHttp.connect(tunnel.proxy().port(), WAIT)) {
+      RawHttp.Response partial = client.exchange("GET", PROXY_PATH + "/ranged/file", tunnel.host(),
+          List.of("Range: bytes=100-199", "If-Range: \"v1\""));
+
+      assertEquals(206, partial.status(), partial::bodyText);
+      assertEquals("bytes 100-199/1000", partial.head().header("Content-Range").orElse("(none)"));
+      assertEquals("bytes", partial.head().header("Accept-Ranges").orElse("(none)"));
+      assertEquals("r".repeat(100), partial.bodyText());
+      RecordedRequest backendRequest = tunnel.backend().takeRequest(WAIT);
+      assertEquals("bytes=100-199", backendRequest.header("Range").orElse("(none)"), "the range reached the backend");
+      assertEquals("\"v1\"", backendRequest.header("If-Range").orElse("(none)"));
     }
   }
 
