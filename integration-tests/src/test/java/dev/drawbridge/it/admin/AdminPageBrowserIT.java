@@ -4,19 +4,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.drawbridge.it.support.Browser;
 import dev.drawbridge.it.support.ProxyServer;
 import dev.drawbridge.it.support.Responders;
-import dev.drawbridge.it.support.TempDirs;
 import dev.drawbridge.it.support.TunnelFixture;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -27,11 +30,6 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import java.util.Base64;
-import java.util.Map;
-import java.nio.charset.StandardCharsets;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -44,8 +42,6 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 class AdminPageBrowserIT {
 
   static final Path SCREENSHOTS = Path.of("target", "screenshots");
-  private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static final int WAITING_REQUESTS = 3;
 
@@ -67,11 +63,11 @@ class AdminPageBrowserIT {
 
   @Test
   void queueDepthRisesWithoutAnAgentAndFallsWhenOneDrainsIt() throws Exception {
-    assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER), "chromium and chromium-driver are not installed (.ci/run installs them)");
+    assumeTrue(Browser.available(), Browser.MISSING);
     tunnel = TunnelFixture.startWithoutAgent(config -> config.backendSetting("queueTimeoutSeconds", 600));
     tunnel.backend().respondByDefault(Responders.fixed(200, "text/plain", "hello"));
     tunnel.backend().respondTo("/hang-up", Responders.disconnect());
-    browser = chromium();
+    browser = Browser.chromium();
     // Every request of the page carries the admin's credentials, set through chromedriver's own
     // DevTools passthrough: Selenium's typed DevTools route works only with the few Chromium
     // versions it was built for, and Debian ships others.
@@ -161,25 +157,5 @@ class AdminPageBrowserIT {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  /** Headless chromium as root in a container, with nothing downloaded and a throwaway profile. */
-  private static WebDriver chromium() throws IOException {
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM.toFile());
-    options.addArguments(
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1280,900",
-        "--user-data-dir=" + TempDirs.create("drawbridge-chromium-"));
-    ChromeDriverService service =
-        new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-    return new ChromeDriver(service, options);
   }
 }
