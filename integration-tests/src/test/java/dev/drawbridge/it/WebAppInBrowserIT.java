@@ -22,8 +22,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * the proxy's and the agent's defaults: the page and its style sheet, gzip-compressed script and
  * twenty images load (the browser opens several connections at once), its session cookie comes
  * back on API calls, a JSON post is echoed, a Server-Sent Events stream arrives, and a WebSocket
- * with the browser's permessage-deflate echoes a small and a 200 KiB message (not on Jetty, whose
- * servlet upgrade cannot take a browser's handshake; see below).
+ * with the browser's permessage-deflate echoes a small and a 200 KiB message (on Jetty, whose
+ * servlet upgrade cannot switch a browser's handshake, the proxy refuses it with 501).
  */
 @Timeout(300)
 class WebAppInBrowserIT {
@@ -46,9 +46,8 @@ class WebAppInBrowserIT {
             .until(driver -> "done".equals(driver.findElement(By.id("state")).getText()));
         String results = browser.findElement(By.id("results")).getText();
         if (Containers.isJetty()) {
-          // Jetty 12.1's servlet upgrade ends the upgraded input at once when the handshake declared
-          // no body length, as browsers send it (docs/websockets.md, Limits). Should this pass one
-          // day, the limit is gone from Jetty: drop it from the docs and this branch.
+          // Jetty 12.1's servlet upgrade cannot switch a handshake that declares no length, as
+          // browsers send it, so the proxy refuses it with 501 (docs/websockets.md, Limits).
           assertEquals(WebAppBackend.ALL_WORKED.replace("ws:ok(permessage-deflate)", ""),
               results.replaceAll("ws:failed\\(.*\\)$", ""), "everything but the WebSocket works on Jetty");
         } else {

@@ -77,9 +77,11 @@ class WebSocketLimitsIT {
     return URI.create("ws://127.0.0.1:" + tunnel.proxy().port() + "/drawbridge" + path);
   }
 
+  /** A handshake declaring {@code Content-Length: 0}, without which Jetty 12.1 cannot switch (see WebSocketIT). */
   private static RawHttp.Head handshake(RawHttp raw, String path, String upgrade) throws Exception {
     raw.write("GET /drawbridge" + path + " HTTP/1.1\r\nHost: " + tunnel.host() + "\r\nConnection: Upgrade\r\n"
-        + "Upgrade: " + upgrade + "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+        + "Upgrade: " + upgrade + "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        + "Content-Length: 0\r\n\r\n");
     return raw.readFinalHead();
   }
 

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import java.util.logging.Level;
@@ -37,7 +38,8 @@ import java.util.logging.Logger;
  * hands the socket to the upgrade processor; the asynchronous dispatch path
  * ({@code AbstractProcessor.dispatch}) never looks at it, and a request in async mode is kept as
  * an HTTP request. Jetty 12.1 (ee10) and Undertow (WildFly) allow the same call from {@code
- * service}; Jetty 12.0 does not implement it. So the thread waits for the backend's answer, for at
+ * service}, Jetty 12.1 only for a handshake that declares {@code Content-Length: 0} ({@link
+ * #switchNeedsDeclaredLength}); Jetty 12.0 does not implement it. So the thread waits for the backend's answer, for at
  * most {@code upgradeHandshakeTimeoutSeconds}, and at most {@code maxUpgradeHandshakes} threads wait
  * at once, or half the container's request threads if that is less: the agent's answer needs a
  * request thread of its own to arrive. Tomcat's {@code upgrade} sets only the 101 status: the {@code Upgrade} and {@code
@@ -57,6 +59,8 @@ final class UpgradeHandshake {
   private final ContainerThreads containerThreads = new ContainerThreads();
   /** The last limit lowered below the configured one, so the log tells it once, not per handshake. */
   private final AtomicInteger loweredLimitLogged = new AtomicInteger();
+  /** Whether the log told operators about Jetty 12.1's refused handshakes yet. */
+  private final AtomicBoolean jettyLimitLogged = new AtomicBoolean();
 
   UpgradeHandshake(Supplier<ProxySettings> liveSettings) {
     this.liveSettings = liveSettings;
@@ -181,7 +185,7 @@ final class UpgradeHandshake {
   private record Refusal(int status, String message) {}
 
   /** Why this handshake cannot be relayed, or null. */
-  private static Refusal refusal(HttpServletRequest clientRequest, Router.Routed routed, Backend backend) {
+  private Refusal refusal(HttpServletRequest clientRequest, Router.Routed routed, Backend backend) {
     if (!clientRequest.getProtocol().toUpperCase(Locale.ROOT).startsWith("HTTP/1.")
         || "ajp".equalsIgnoreCase(connectionProtocol(clientRequest))) {
       return new Refusal(501, "Protocol switches (WebSockets) through this proxy need an HTTP/1.1 connection; this one is "
@@ -196,7 +200,27 @@ final class UpgradeHandshake {
     if (!backend.canRelayUpgrades()) {
       return new Refusal(501, "The agents of backend '" + backend.id() + "' are too old to relay WebSockets; update them.");
     }
+    if (clientRequest.getHeader("Content-Length") == null
+        && switchNeedsDeclaredLength(clientRequest.getServletContext().getServerInfo())) {
+      if (!jettyLimitLogged.getAndSet(true)) {
+        LOG.warning("WebSocket handshakes without Content-Length get 501 in this container: Jetty 12.1's servlet"
+            + " upgrade cannot switch them, and browsers send none. Run the proxy in Tomcat or WildFly for WebSockets.");
+      }
+      return new Refusal(501, "This server cannot switch protocols for a handshake without Content-Length"
+          + " (Jetty 12.1); WebSockets through this proxy need it in Tomcat or WildFly.");
+    }
     return null;
+  }
+
+  /**
+   * True in Jetty 12.1, whose servlet upgrade gives the proxy an upgraded input that is already at
+   * its end unless the handshake declared {@code Content-Length: 0}: the client's first bytes are
+   * then parsed as a new HTTP request, answered with 400 inside the upgraded connection. Browsers
+   * and most WebSocket clients declare no length, so such a handshake is refused with 501 before
+   * anything is switched, rather than given a 101 and a broken connection.
+   */
+  static boolean switchNeedsDeclaredLength(String serverInfo) {
+    return serverInfo != null && serverInfo.toLowerCase(Locale.ROOT).startsWith("jetty/12.1.");
   }
 
   private static String connectionProtocol(HttpServletRequest clientRequest) {
