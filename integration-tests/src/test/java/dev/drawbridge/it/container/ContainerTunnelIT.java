@@ -10,16 +10,18 @@ import dev.drawbridge.it.support.AdminStatus;
 import dev.drawbridge.it.support.AgentProcess;
 import dev.drawbridge.it.support.Backend;
 import dev.drawbridge.it.support.Bodies;
+import dev.drawbridge.it.support.Browser;
 import dev.drawbridge.it.support.BuiltArtifacts;
 import dev.drawbridge.it.support.ProxyConfig;
 import dev.drawbridge.it.support.RawHttp;
+import dev.drawbridge.it.support.RawWebSocket;
 import dev.drawbridge.it.support.RecordedRequest;
 import dev.drawbridge.it.support.Responders;
-import dev.drawbridge.it.support.RawWebSocket;
 import dev.drawbridge.it.support.Tokens;
-import java.io.IOException;
+import dev.drawbridge.it.support.WebAppBackend;
 import dev.drawbridge.it.support.WebSocketBackend;
 import dev.drawbridge.it.support.WebSocketClient;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -47,6 +49,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The deployment story of docs/deploying.md, in a real container: Tomcat 11, Tomcat 10.1 and WildFly
@@ -116,8 +121,9 @@ class ContainerTunnelIT {
 
     try (Backend backend = Backend.start();
         WebSocketBackend webSockets = WebSocketBackend.start();
+        WebAppBackend webApp = WebAppBackend.start();
         AgentProcess agent = AgentProcess.start(agentFlags(backend));
-        AgentProcess webSocketAgent = AgentProcess.start(webSocketAgentFlags(webSockets))) {
+        AgentProcess webSocketAgent = AgentProcess.start(webSocketAgentFlags(webSockets, webApp))) {
       backend.respondTo("/download", Responders.chunkedDownload(DOWNLOAD_BYTES));
       backend.respondTo("/held", Responders.stall());
       deploy();
@@ -126,6 +132,8 @@ class ContainerTunnelIT {
         webSocketAgent.awaitLine(AgentProcess.CONNECTED, WAIT);
         requestsOfEachKindGoThrough(backend);
         webSocketsGoThrough(webSockets);
+        webSocketAgent.awaitLine(AgentProcess.CONNECTED, WAIT);
+        aWebApplicationWorksInABrowser();
         aBurstOfHandshakesLeavesTheAgentsAThread();
         expectContinueIsAnsweredOnlyForABodyTheProxyTakes(backend);
         adminApiAnswers();
@@ -197,21 +205,45 @@ class ContainerTunnelIT {
   }
 
   /**
-   * A second backend, {@code ws}, for WebSockets under {@code /ws/}; everything else goes to
-   * {@code default} as before.
+   * A second backend, {@code ws}, for WebSockets under {@code /ws/}, and a third, {@code app}, for
+   * a web application under {@code /app/}; everything else goes to {@code default} as before.
    */
   private ProxyConfig withWebSocketBackend(ProxyConfig config) {
     return config
         .backend("ws", Tokens.sha256Hex(agentToken))
+        .backend("app", Tokens.sha256Hex(agentToken))
         .set("routes", List.of(
             java.util.Map.of("pathPrefix", "/ws", "stripPrefix", true, "backend", "ws"),
+            java.util.Map.of("pathPrefix", "/app", "backend", "app"),
             java.util.Map.of("pathPrefix", "/", "backend", "default")));
   }
 
-  private List<String> webSocketAgentFlags(WebSocketBackend webSockets) {
-    List<String> flags = new ArrayList<>(AgentProcess.flags(proxyUrl, webSockets.url(), "ws", agentToken));
-    flags.addAll(List.of("--max-backoff", "1s"));
-    return flags;
+  /** One agent for both the WebSocket service and the web application, with a route each. */
+  private List<String> webSocketAgentFlags(WebSocketBackend webSockets, WebAppBackend webApp) {
+    return List.of("--proxy", proxyUrl, "--route", "ws=" + webSockets.url(), "--route", "app=" + webApp.url(),
+        "--token", agentToken, "--max-backoff", "1s");
+  }
+
+  /**
+   * A single-page web application in headless Chromium (see {@link WebAppBackend}): page, style
+   * sheet, compressed script, images, cookie, JSON, Server-Sent Events and a WebSocket, each must
+   * work through the container.
+   */
+  private void aWebApplicationWorksInABrowser() throws Exception {
+    if (!Browser.available()) {
+      System.out.println("Skipped the browser part: " + Browser.MISSING);
+      return;
+    }
+    WebDriver browser = Browser.chromium();
+    try {
+      browser.get(proxyUrl + "/app/");
+      new WebDriverWait(browser, WAIT)
+          .withMessage(() -> "the page did not finish in " + server.kind() + ": " + browser.findElement(By.id("results")).getText())
+          .until(driver -> "done".equals(driver.findElement(By.id("state")).getText()));
+      assertEquals(WebAppBackend.ALL_WORKED, browser.findElement(By.id("results")).getText(), "in " + server.kind());
+    } finally {
+      browser.quit();
+    }
   }
 
   /**
