@@ -7,6 +7,7 @@ import dev.drawbridge.proxy.exchange.ExchangeRelay;
 import dev.drawbridge.proxy.exchange.ExchangeState;
 import dev.drawbridge.proxy.web.CallGuard;
 import dev.drawbridge.proxy.web.Lane;
+import dev.drawbridge.proxy.web.ReadReadiness;
 import dev.drawbridge.proxy.web.client.ServletClientLeg;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ReadListener;
@@ -46,6 +47,7 @@ final class RequestBodyRelay implements ExchangeRelay {
   private final Lane lane;
   /** The guard of the client's request, whose body this relay reads. */
   private final CallGuard clientRequest;
+  private final ReadReadiness clientReadiness = new ReadReadiness();
   private final Lane.Pump pump;
   private volatile boolean clientFinished;
   private boolean clientListening;
@@ -179,7 +181,7 @@ final class RequestBodyRelay implements ExchangeRelay {
         endWritten = true;
         continue;
       }
-      if (!clientIn.isReady()) {
+      if (!clientReadiness.isReady(clientIn)) {
         // Checked again: a flush while the last write is still pending is refused (Tomcat throws),
         // and the agent's listener calls back once the output is ready, with the flush still due.
         if (flushNeeded && agentOut.isReady()) {
@@ -254,12 +256,14 @@ final class RequestBodyRelay implements ExchangeRelay {
   private final class ClientSide implements ReadListener {
     @Override
     public void onDataAvailable() {
+      clientReadiness.announced();
       pump.wake();
     }
 
     @Override
     public void onAllDataRead() {
       clientFinished = true;
+      clientReadiness.announced();
       pump.wake();
     }
 

@@ -10,6 +10,7 @@ import dev.drawbridge.proxy.http.ResponseLength;
 import dev.drawbridge.proxy.web.BufferReads;
 import dev.drawbridge.proxy.web.CallGuard;
 import dev.drawbridge.proxy.web.Lane;
+import dev.drawbridge.proxy.web.ReadReadiness;
 import dev.drawbridge.proxy.web.Responses;
 import dev.drawbridge.proxy.web.client.ServletClientLeg;
 import jakarta.servlet.AsyncContext;
@@ -51,6 +52,7 @@ final class ResponseRelay implements ExchangeRelay {
   /** Set by whoever completes the agent's call: the lane's answer, or the container's error callback. */
   private final AtomicBoolean agentCallCompleted = new AtomicBoolean();
   private final CallGuard agentCall = new CallGuard();
+  private final ReadReadiness agentReadiness = new ReadReadiness();
   private final Lane.Pump pump;
   /** The body length the client was promised, once the head is applied. */
   private ResponseLength length;
@@ -228,7 +230,7 @@ final class ResponseRelay implements ExchangeRelay {
       agentStreamCut();
       return false;
     }
-    if (!agentIn.isReady()) {
+    if (!agentReadiness.isReady(agentIn)) {
       if (flushNeeded && clientOut != null) {
         flushClient();
       }
@@ -321,11 +323,13 @@ final class ResponseRelay implements ExchangeRelay {
   private final class AgentSide implements ReadListener {
     @Override
     public void onDataAvailable() {
+      agentReadiness.announced();
       pump.wake();
     }
 
     @Override
     public void onAllDataRead() {
+      agentReadiness.announced();
       pump.wake();
     }
 

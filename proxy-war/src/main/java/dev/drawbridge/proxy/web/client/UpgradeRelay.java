@@ -430,7 +430,7 @@ public final class UpgradeRelay implements ExchangeRelay {
         agentStreamCut();
         return false;
       }
-      if (!agentIn.isReady()) {
+      if (!streams.agentAnswerReady(agentIn)) {
         if (downFlushNeeded && clientOut != null) {
           flushClient();
         }
