@@ -13,9 +13,6 @@ import dev.drawbridge.it.support.WebAppBackend;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.openqa.selenium.By;
-import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * A single-page web application used in a real browser (headless Chromium) through the tunnel with
@@ -38,23 +35,14 @@ class WebAppInBrowserIT {
         ProxyServer proxy = ProxyServer.start(ProxyConfig.singleBackend("default", Tokens.sha256Hex(token)));
         AgentProcess agent = AgentProcess.start(AgentProcess.flags(proxy.baseUrl(), app.url(), "default", token))) {
       agent.awaitLine(AgentProcess.CONNECTED, WAIT);
-      WebDriver browser = Browser.chromium();
-      try {
-        browser.get(proxy.baseUrl() + "/app/");
-        new WebDriverWait(browser, WAIT)
-            .withMessage(() -> "the page did not finish: " + browser.findElement(By.id("results")).getText())
-            .until(driver -> "done".equals(driver.findElement(By.id("state")).getText()));
-        String results = browser.findElement(By.id("results")).getText();
-        if (Containers.isJetty()) {
-          // Jetty 12.1's servlet upgrade cannot switch a handshake that declares no length, as
-          // browsers send it, so the proxy refuses it with 501 (docs/websockets.md, Limits).
-          assertEquals(WebAppBackend.ALL_WORKED.replace("ws:ok(permessage-deflate)", ""),
-              results.replaceAll("ws:failed\\(.*\\)$", ""), "everything but the WebSocket works on Jetty");
-        } else {
-          assertEquals(WebAppBackend.ALL_WORKED, results);
-        }
-      } finally {
-        browser.quit();
+      String results = WebAppBackend.resultsInBrowser(proxy.baseUrl() + "/app/", WAIT);
+      if (Containers.isJetty()) {
+        // Jetty 12.1's servlet upgrade cannot switch a handshake that declares no length, as
+        // browsers send it, so the proxy refuses it with 501 (docs/websockets.md, Limits).
+        assertEquals(WebAppBackend.ALL_WORKED.replace("ws:ok(permessage-deflate)", ""),
+            results.replaceAll("ws:failed\\(.*\\)$", ""), "everything but the WebSocket works on Jetty");
+      } else {
+        assertEquals(WebAppBackend.ALL_WORKED, results);
       }
     }
   }

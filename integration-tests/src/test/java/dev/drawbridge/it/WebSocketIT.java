@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.drawbridge.it.support.Containers;
 import dev.drawbridge.it.support.RawHttp;
 import dev.drawbridge.it.support.RawWebSocket;
 import dev.drawbridge.it.support.TunnelFixture;
@@ -120,7 +121,7 @@ class WebSocketIT {
     int openedBefore = service.openedSessions();
     try (RawWebSocket client = RawWebSocket.connect(tunnel.proxy().port(), "/drawbridge/echo", WAIT,
         "Origin: http://127.0.0.1:" + tunnel.proxy().port())) {
-      if (dev.drawbridge.it.support.Containers.isJetty()) {
+      if (Containers.isJetty()) {
         assertEquals(501, client.status());
         String sentence = client.readRaw(400);
         assertTrue(sentence.contains("Tomcat or WildFly"), sentence);

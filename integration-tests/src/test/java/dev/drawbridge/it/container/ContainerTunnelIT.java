@@ -49,9 +49,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.openqa.selenium.By;
-import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The deployment story of docs/deploying.md, in a real container: Tomcat 11, Tomcat 10.1 and WildFly
@@ -234,16 +231,7 @@ class ContainerTunnelIT {
       System.out.println("Skipped the browser part: " + Browser.MISSING);
       return;
     }
-    WebDriver browser = Browser.chromium();
-    try {
-      browser.get(proxyUrl + "/app/");
-      new WebDriverWait(browser, WAIT)
-          .withMessage(() -> "the page did not finish in " + server.kind() + ": " + browser.findElement(By.id("results")).getText())
-          .until(driver -> "done".equals(driver.findElement(By.id("state")).getText()));
-      assertEquals(WebAppBackend.ALL_WORKED, browser.findElement(By.id("results")).getText(), "in " + server.kind());
-    } finally {
-      browser.quit();
-    }
+    assertEquals(WebAppBackend.ALL_WORKED, WebAppBackend.resultsInBrowser(proxyUrl + "/app/", WAIT), "in " + server.kind());
   }
 
   /**

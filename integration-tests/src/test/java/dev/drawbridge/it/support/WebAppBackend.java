@@ -17,6 +17,9 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * A small single-page web application of the kind users publish (a notebook, a dashboard) on
@@ -61,6 +64,24 @@ public final class WebAppBackend implements AutoCloseable {
       throw new IllegalStateException("the web application did not start", e);
     }
     return backend;
+  }
+
+  /**
+   * Opens the application at {@code pageUrl} (its {@code /app/} as the proxy publishes it) in a
+   * fresh headless Chromium, waits up to {@code wait} for its script to finish, and answers what
+   * {@code #results} reads.
+   */
+  public static String resultsInBrowser(String pageUrl, Duration wait) throws IOException {
+    WebDriver browser = Browser.chromium();
+    try {
+      browser.get(pageUrl);
+      new WebDriverWait(browser, wait)
+          .withMessage(() -> "the page did not finish: " + browser.findElement(By.id("results")).getText())
+          .until(driver -> "done".equals(driver.findElement(By.id("state")).getText()));
+      return browser.findElement(By.id("results")).getText();
+    } finally {
+      browser.quit();
+    }
   }
 
   /** The agent's {@code --target}. */

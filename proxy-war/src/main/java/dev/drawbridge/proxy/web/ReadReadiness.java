@@ -1,6 +1,8 @@
 package dev.drawbridge.proxy.web;
 
+import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
+import java.io.IOException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -13,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * it; the next read event then has two threads reading one channel into that buffer, and bytes can
  * be lost. Tomcat and Jetty only see fewer calls.
  *
- * <p>The input's read listener calls {@link #announced()}; only the lane calls {@link #isReady}.
+ * <p>The input's read listener is set through {@link #announcing}, which counts the container's
+ * announcements; only the lane calls {@link #isReady}.
  */
 public final class ReadReadiness {
 
@@ -22,8 +25,30 @@ public final class ReadReadiness {
   private long falseAt = -1;
 
   /** The container announced bytes or the end of the input: the next {@link #isReady} asks again. */
-  public void announced() {
+  void announced() {
     announcements.incrementAndGet();
+  }
+
+  /** {@code listener}, with each announcement counted before it runs. */
+  public ReadListener announcing(ReadListener listener) {
+    return new ReadListener() {
+      @Override
+      public void onDataAvailable() throws IOException {
+        announced();
+        listener.onDataAvailable();
+      }
+
+      @Override
+      public void onAllDataRead() throws IOException {
+        announced();
+        listener.onAllDataRead();
+      }
+
+      @Override
+      public void onError(Throwable failure) {
+        listener.onError(failure);
+      }
+    };
   }
 
   /**

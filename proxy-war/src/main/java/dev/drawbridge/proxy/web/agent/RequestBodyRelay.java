@@ -114,7 +114,7 @@ final class RequestBodyRelay implements ExchangeRelay {
         // The exchange ended first: its answer may already have completed the client's request.
         return;
       }
-      clientIn.setReadListener(new ClientSide());
+      clientIn.setReadListener(clientReadiness.announcing(new ClientSide()));
       clientListening = true;
     } catch (IllegalStateException e) {
       exchange.clientGone("The client's request ended before its body was fetched: " + e);
@@ -256,14 +256,12 @@ final class RequestBodyRelay implements ExchangeRelay {
   private final class ClientSide implements ReadListener {
     @Override
     public void onDataAvailable() {
-      clientReadiness.announced();
       pump.wake();
     }
 
     @Override
     public void onAllDataRead() {
       clientFinished = true;
-      clientReadiness.announced();
       pump.wake();
     }
 

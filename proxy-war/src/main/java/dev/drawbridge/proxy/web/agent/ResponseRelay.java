@@ -85,7 +85,7 @@ final class ResponseRelay implements ExchangeRelay {
     }
     // The agent's own connection, on its own request thread: the container calls back later.
     agentAsync.addListener(new AgentCallBroken(relay::agentCallBroke));
-    relay.agentIn.setReadListener(relay.new AgentSide());
+    relay.agentIn.setReadListener(relay.agentReadiness.announcing(relay.new AgentSide()));
   }
 
   private void pumpGuarded() {
@@ -323,13 +323,11 @@ final class ResponseRelay implements ExchangeRelay {
   private final class AgentSide implements ReadListener {
     @Override
     public void onDataAvailable() {
-      agentReadiness.announced();
       pump.wake();
     }
 
     @Override
     public void onAllDataRead() {
-      agentReadiness.announced();
       pump.wake();
     }
 

@@ -39,8 +39,8 @@ import java.util.logging.Logger;
  * ({@code AbstractProcessor.dispatch}) never looks at it, and a request in async mode is kept as
  * an HTTP request. Jetty 12.1 (ee10) and Undertow (WildFly) allow the same call from {@code
  * service}, Jetty 12.1 only for a handshake that declares {@code Content-Length: 0} ({@link
- * #switchNeedsDeclaredLength}); Jetty 12.0 does not implement it. So the thread waits for the backend's answer, for at
- * most {@code upgradeHandshakeTimeoutSeconds}, and at most {@code maxUpgradeHandshakes} threads wait
+ * #switchNeedsDeclaredLength}); Jetty 12.0 does not implement it. So the thread waits for the
+ * backend's answer, for at most {@code upgradeHandshakeTimeoutSeconds}, and at most {@code maxUpgradeHandshakes} threads wait
  * at once, or half the container's request threads if that is less: the agent's answer needs a
  * request thread of its own to arrive. Tomcat's {@code upgrade} sets only the 101 status: the {@code Upgrade} and {@code
  * Connection} headers are set here (Undertow sets {@code Connection} itself; setting it twice is
@@ -49,6 +49,9 @@ import java.util.logging.Logger;
 final class UpgradeHandshake {
 
   private static final Logger LOG = Logger.getLogger(UpgradeHandshake.class.getName());
+
+  /** How Jetty 12.1 begins {@code ServletContext.getServerInfo()}, in any case. */
+  private static final String JETTY_12_1 = "jetty/12.1.";
 
   /** Extra wait past the handshake deadline, which the reaper enforces, as a safety net. */
   private static final long WAIT_MARGIN_MILLIS = 2_000;
@@ -220,7 +223,7 @@ final class UpgradeHandshake {
    * anything is switched, rather than given a 101 and a broken connection.
    */
   static boolean switchNeedsDeclaredLength(String serverInfo) {
-    return serverInfo != null && serverInfo.toLowerCase(Locale.ROOT).startsWith("jetty/12.1.");
+    return serverInfo != null && serverInfo.regionMatches(true, 0, JETTY_12_1, 0, JETTY_12_1.length());
   }
 
   private static String connectionProtocol(HttpServletRequest clientRequest) {

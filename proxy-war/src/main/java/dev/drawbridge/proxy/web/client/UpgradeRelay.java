@@ -14,6 +14,7 @@ import dev.drawbridge.proxy.web.BufferReads;
 import dev.drawbridge.proxy.web.CallGuard;
 import dev.drawbridge.proxy.web.Handoff;
 import dev.drawbridge.proxy.web.Lane;
+import dev.drawbridge.proxy.web.ReadReadiness;
 import dev.drawbridge.proxy.web.Responses;
 import dev.drawbridge.proxy.web.agent.AgentCallBroken;
 import dev.drawbridge.proxy.web.agent.AgentCaller;
@@ -73,6 +74,7 @@ public final class UpgradeRelay implements ExchangeRelay {
   private final AtomicBoolean agentBodyEnded = new AtomicBoolean();
   private final CallGuard answerCall = new CallGuard();
   private final CallGuard bodyCall = new CallGuard();
+  private final ReadReadiness agentReadiness = new ReadReadiness();
   /** The guard of a relayed refusal's client request; null for an upgraded connection. */
   private volatile CallGuard refusalRequest;
 
@@ -139,7 +141,7 @@ public final class UpgradeRelay implements ExchangeRelay {
     async.setTimeout(0);
     async.addListener(streams.agentAnswerEvents());
     ServletInputStream in = async.getRequest().getInputStream();
-    in.setReadListener(streams.agentAnswerReads());
+    in.setReadListener(agentReadiness.announcing(streams.agentAnswerReads()));
     agentAnswer = async;
     agentIn = in;
     pump.wake();
@@ -430,7 +432,7 @@ public final class UpgradeRelay implements ExchangeRelay {
         agentStreamCut();
         return false;
       }
-      if (!streams.agentAnswerReady(agentIn)) {
+      if (!agentReadiness.isReady(agentIn)) {
         if (downFlushNeeded && clientOut != null) {
           flushClient();
         }

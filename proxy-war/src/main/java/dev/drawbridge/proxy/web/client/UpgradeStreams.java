@@ -1,10 +1,8 @@
 package dev.drawbridge.proxy.web.client;
 
-import dev.drawbridge.proxy.web.ReadReadiness;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ReadListener;
-import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.WriteListener;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -56,14 +54,6 @@ final class UpgradeStreams {
     relay.wake();
   }
 
-  /** When the lane may ask the agent's response call whether more of it is ready. */
-  private final ReadReadiness agentAnswerReadiness = new ReadReadiness();
-
-  /** Asks the agent's response call's input whether it is ready, as {@link ReadReadiness} allows. */
-  boolean agentAnswerReady(ServletInputStream in) {
-    return agentAnswerReadiness.isReady(in);
-  }
-
   ReadListener clientReads() {
     return new ReadListener() {
       @Override
@@ -104,13 +94,11 @@ final class UpgradeStreams {
     return new ReadListener() {
       @Override
       public void onDataAvailable() {
-        agentAnswerReadiness.announced();
         relay.wake();
       }
 
       @Override
       public void onAllDataRead() {
-        agentAnswerReadiness.announced();
         relay.wake();
       }
 
