@@ -44,7 +44,11 @@ class HighAvailabilityIT {
 
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static final Duration CHECK_INTERVAL = Duration.ofMillis(200);
-  private static final int DRAIN_DELAY_SECONDS = 2;
+  /**
+   * Far above the balancer's detection time (two failed checks, {@link #CHECK_INTERVAL} apart), so
+   * that checks slowed by a busy machine still take a draining node out before it refuses work.
+   */
+  private static final int DRAIN_DELAY_SECONDS = 5;
   private static final int CONCURRENCY = 4;
 
   private final String token = Tokens.random();
