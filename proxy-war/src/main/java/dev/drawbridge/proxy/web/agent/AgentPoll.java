@@ -7,15 +7,14 @@ import dev.drawbridge.proxy.exchange.Backend;
 import dev.drawbridge.proxy.exchange.Exchange;
 import dev.drawbridge.proxy.exchange.PendingPoll;
 import dev.drawbridge.proxy.web.Handoff;
-import dev.drawbridge.proxy.web.Responses;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
-import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -36,6 +35,7 @@ final class AgentPoll implements PendingPoll, AsyncListener {
   private final long deadlineNanos;
   private final boolean upgrades;
   private final AtomicBoolean answered = new AtomicBoolean();
+  private final PollAnswerWriter writer;
 
   /**
    * The poll's own request thread while it is still in {@code service()}: an answer found at once
@@ -45,7 +45,7 @@ final class AgentPoll implements PendingPoll, AsyncListener {
 
   AgentPoll(
       AsyncContext async, Handoff handoff, Backend backend, String agentId, int max, long deadlineNanos,
-      boolean upgrades) {
+      boolean upgrades) throws IOException {
     this.upgrades = upgrades;
     this.async = async;
     this.handoff = handoff;
@@ -54,6 +54,7 @@ final class AgentPoll implements PendingPoll, AsyncListener {
     this.max = max;
     this.deadlineNanos = deadlineNanos;
     async.addListener(this);
+    this.writer = new PollAnswerWriter(async, failure -> giveUp());
   }
 
   @Override
@@ -88,25 +89,17 @@ final class AgentPoll implements PendingPoll, AsyncListener {
       heads.add(exchange.head());
     }
     byte[] body = WireJson.write(new PollResult(heads, cancelled, draining));
+    Consumer<Throwable> onFailure = failure -> failUndelivered(exchanges, failure);
     if (Thread.currentThread() == serviceThread) {
-      write(body, exchanges);
+      writer.answer(body, onFailure);
     } else {
-      handoff.execute(() -> write(body, exchanges));
+      handoff.execute(() -> writer.answer(body, onFailure));
     }
   }
 
   /** Called when the poll's {@code service()} returns: from now on answers come from elsewhere. */
   void leftService() {
     serviceThread = null;
-  }
-
-  private void write(byte[] body, List<Exchange> exchanges) {
-    try {
-      Responses.agentJsonHead((HttpServletResponse) async.getResponse(), body.length);
-      BytesWriter.write(async, body, failure -> failUndelivered(exchanges, failure));
-    } catch (IOException | IllegalStateException e) {
-      failUndelivered(exchanges, e);
-    }
   }
 
   private void failUndelivered(List<Exchange> exchanges, Throwable failure) {
