@@ -11,6 +11,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -46,7 +47,12 @@ public final class Agent implements AutoCloseable {
   private final UpgradedConnections upgraded;
   private final ThreadPoolExecutor workers;
   private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
-  private final ThreadFactory pollerThreads = threads("drawbridge-poll-");
+  /**
+   * The threads that carry the poll loops. A loop whose poll brought work hands itself to another
+   * of these and runs the last exchange it got on the thread it is on (see {@link Poller}), so
+   * these also run exchanges.
+   */
+  private final ThreadPoolExecutor carriers;
   private final CountDownLatch stopSignal = new CountDownLatch(1);
   private final CompletableFuture<Throwable> fatal = new CompletableFuture<>();
   private volatile boolean draining;
@@ -73,6 +79,8 @@ public final class Agent implements AutoCloseable {
         new LinkedBlockingQueue<>(), threads("drawbridge-exchange-"));
     // Idle agents keep no worker threads.
     workers.allowCoreThreadTimeOut(true);
+    this.carriers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
+        new SynchronousQueue<>(), threads("drawbridge-poll-"));
   }
 
   public AgentConfig config() {
@@ -100,7 +108,7 @@ public final class Agent implements AutoCloseable {
   }
 
   private void startPolling(NodeLink link) {
-    link.start(this, config, capacity, health, pollerThreads);
+    link.start(this, config, capacity, health, carriers);
   }
 
   /** The node left DNS: no more polls to it; its exchanges finish, then its connections close. */
@@ -122,13 +130,29 @@ public final class Agent implements AutoCloseable {
       dispatchUpgrade(clientRequest, holdsSlot, node);
       return;
     }
+    Runnable run = prepare(clientRequest, holdsSlot, node);
+    if (run == null) {
+      return;
+    }
+    try {
+      workers.execute(run);
+    } catch (RejectedExecutionException e) {
+      abandon(clientRequest.id(), holdsSlot, node);
+    }
+  }
+
+  /**
+   * Registers {@code clientRequest}, an ordinary exchange (not a protocol switch), and returns
+   * what runs it, for the caller's own thread; null when it is not to run (delivered twice).
+   */
+  Runnable prepare(RequestHead clientRequest, boolean holdsSlot, NodeLink node) {
     Exchange exchange = new Exchange(
         clientRequest, config, node.proxyClient(), node.batcher(), backendClient, target, draining);
     String id = exchange.id();
     if (exchanges.putIfAbsent(id, exchange) != null) {
       LOG.warning("exchange " + id + ": delivered twice by the proxy; ignoring the second copy");
       capacity.release(holdsSlot ? 1 : 0);
-      return;
+      return null;
     }
     node.exchangeStarted();
     Runnable ended = () -> {
@@ -136,14 +160,15 @@ public final class Agent implements AutoCloseable {
       capacity.release(holdsSlot ? 1 : 0);
       node.exchangeEnded();
     };
-    try {
-      workers.execute(() -> exchange.run(ended));
-    } catch (RejectedExecutionException e) {
-      exchanges.remove(id, exchange);
-      capacity.release(holdsSlot ? 1 : 0);
-      node.exchangeEnded();
-      LOG.warning("exchange " + id + ": dropped because the agent has stopped; the proxy will time it out");
-    }
+    return () -> exchange.run(ended);
+  }
+
+  /** A prepared exchange that cannot run because the agent has stopped. */
+  void abandon(String id, boolean holdsSlot, NodeLink node) {
+    exchanges.remove(id);
+    capacity.release(holdsSlot ? 1 : 0);
+    node.exchangeEnded();
+    LOG.warning("exchange " + id + ": dropped because the agent has stopped; the proxy will time it out");
   }
 
   /**
@@ -249,8 +274,12 @@ public final class Agent implements AutoCloseable {
       LOG.info("Stopping: the proxy hands this agent no more requests; waiting up to "
           + Durations.format(config.drainTimeout()) + " for " + inFlight
           + (inFlight == 1 ? " request" : " requests") + " in flight");
+      // Every poll loop has ended; their carriers only finish the exchanges they took.
       workers.shutdown();
-      if (workers.awaitTermination(config.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+      carriers.shutdown();
+      long deadline = System.nanoTime() + config.drainTimeout().toNanos();
+      if (workers.awaitTermination(config.drainTimeout().toNanos(), TimeUnit.NANOSECONDS)
+          && carriers.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
         return inFlight;
       }
       int abandoned = exchanges.size();
@@ -258,11 +287,14 @@ public final class Agent implements AutoCloseable {
           + abandoned + " requests still in flight (raise --drain-timeout to wait longer)");
       exchanges.values().forEach(Exchange::cancel);
       workers.shutdownNow();
+      carriers.shutdownNow();
       workers.awaitTermination(WORKER_STOP_MILLIS, TimeUnit.MILLISECONDS);
+      carriers.awaitTermination(WORKER_STOP_MILLIS, TimeUnit.MILLISECONDS);
       return Math.max(0, inFlight - abandoned);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       workers.shutdownNow();
+      carriers.shutdownNow();
       return 0;
     }
   }

@@ -2,7 +2,7 @@ package dev.drawbridge.agent;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -23,7 +23,6 @@ final class NodeLink implements Capacity.Owner {
   private final ResponseBatcher batcher;
   private final ProxyLink link;
   private final List<Poller> pollers = new ArrayList<>();
-  private final List<Thread> pollerThreads = new ArrayList<>();
   private final AtomicInteger exchanges = new AtomicInteger();
   private volatile boolean detached;
   private boolean closed;
@@ -37,16 +36,14 @@ final class NodeLink implements Capacity.Owner {
     this.link = new ProxyLink(config, node, attachments);
   }
 
-  /** Starts {@code polls} pollers asking for work and one that only listens. */
-  synchronized void start(Agent agent, AgentConfig config, Capacity capacity, BackendHealth health, ThreadFactory threads) {
+  /** Starts {@code polls} pollers asking for work and one that only listens, on {@code carriers}. */
+  synchronized void start(Agent agent, AgentConfig config, Capacity capacity, BackendHealth health, Executor carriers) {
     capacity.join(this);
     // One extra poller only listens: it keeps the agent visible to the node when all slots are busy.
     for (int i = 0; i <= config.polls(); i++) {
-      Poller poller = new Poller(agent, this, capacity, config.maxBackoff(), i == config.polls(), health);
-      Thread thread = threads.newThread(poller);
+      Poller poller = new Poller(agent, this, capacity, config.maxBackoff(), i == config.polls(), health, carriers);
       pollers.add(poller);
-      pollerThreads.add(thread);
-      thread.start();
+      carriers.execute(poller);
     }
   }
 
@@ -93,27 +90,24 @@ final class NodeLink implements Capacity.Owner {
    */
   void finishPolling(Capacity capacity, long deadlineNanos) throws InterruptedException {
     List<Poller> finishing;
-    List<Thread> threads;
     synchronized (this) {
       finishing = List.copyOf(pollers);
-      threads = List.copyOf(pollerThreads);
     }
     finishing.forEach(Poller::finish);
     leave();
-    for (int i = 0; i < finishing.size(); i++) {
-      if (!finishing.get(i).inCall()) {
-        threads.get(i).interrupt();
+    for (Poller poller : finishing) {
+      if (!poller.inCall()) {
+        poller.interruptWait();
       }
     }
-    for (Thread thread : threads) {
-      thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime())));
+    for (Poller poller : finishing) {
+      poller.awaitEnd(Math.max(1, deadlineNanos - System.nanoTime()));
     }
-    for (int i = 0; i < finishing.size(); i++) {
-      Thread thread = threads.get(i);
-      if (thread.isAlive()) {
-        finishing.get(i).stop();
-        thread.interrupt();
-        thread.join(POLLER_STOP_MILLIS);
+    for (Poller poller : finishing) {
+      if (!poller.hasEnded()) {
+        poller.stop();
+        poller.interruptWait();
+        poller.awaitEnd(TimeUnit.MILLISECONDS.toNanos(POLLER_STOP_MILLIS));
       }
     }
     capacity.leave(this);

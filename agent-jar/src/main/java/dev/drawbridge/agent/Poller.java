@@ -4,6 +4,11 @@ import dev.drawbridge.protocol.PollResult;
 import dev.drawbridge.protocol.RequestHead;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
@@ -12,6 +17,12 @@ import org.apache.hc.client5.http.classic.methods.HttpPost;
  * One long-poll loop toward one proxy node: reserve free slots, ask the node for at most that many
  * exchanges, hand each to the agent, give back the slots not used. Reconnects with backoff after
  * any failure; the agent's other nodes are not affected.
+ *
+ * <p>The loop is not tied to a thread. When a poll brings work, the loop passes itself to another
+ * carrier thread, which polls again at once, and the thread that read the answer runs the last
+ * exchange in it itself. The request thus goes on to the backend without waiting for another thread
+ * to wake up, and the node still gets its next poll right away, as it expects from an agent that
+ * took work with room for more. The other exchanges of the answer go to the agent's workers.
  */
 final class Poller implements Runnable {
 
@@ -25,6 +36,10 @@ final class Poller implements Runnable {
   private final Backoff backoff;
   private final boolean listenOnly;
   private final BackendHealth health;
+  private final Executor carriers;
+  private final CountDownLatch ended = new CountDownLatch(1);
+  /** The thread running the loop now; null while the loop passes to another. Guarded by this. */
+  private Thread carrier;
   private volatile HttpPost agentPoll;
   private volatile int agentPollMax;
   private volatile boolean healthChanged;
@@ -33,8 +48,10 @@ final class Poller implements Runnable {
   /**
    * @param listenOnly true for the poller that asks for no work: it keeps one poll outstanding even
    *     while every slot is busy, so the proxy still sees the agent alive and can pass cancellations
+   * @param carriers the threads the loop runs on, and passes itself on to
    */
-  Poller(Agent agent, NodeLink node, Capacity capacity, Duration maxBackoff, boolean listenOnly, BackendHealth health) {
+  Poller(Agent agent, NodeLink node, Capacity capacity, Duration maxBackoff, boolean listenOnly, BackendHealth health,
+      Executor carriers) {
     this.listenOnly = listenOnly;
     this.health = health;
     this.agent = agent;
@@ -43,22 +60,67 @@ final class Poller implements Runnable {
     this.capacity = capacity;
     this.proxyLink = node.link();
     this.backoff = new Backoff(maxBackoff);
+    this.carriers = carriers;
   }
 
   @Override
   public void run() {
+    synchronized (this) {
+      carrier = Thread.currentThread();
+    }
+    Runnable exchange = null;
     try {
-      while (!stopped) {
-        pollOnce();
+      while (!stopped && exchange == null) {
+        exchange = pollOnce();
+        if (exchange != null && !passOn()) {
+          // The agent is stopping: this thread runs the exchange, then goes on with the loop.
+          exchange.run();
+          exchange = null;
+        }
       }
     } catch (InterruptedException e) {
       // stop() interrupts a poller that waits for a slot or a retry.
     } catch (Error e) {
       agent.fatal(e);
+    } finally {
+      if (exchange == null) {
+        synchronized (this) {
+          carrier = null;
+        }
+        ended.countDown();
+      }
+    }
+    if (exchange != null) {
+      exchange.run();
     }
   }
 
-  private void pollOnce() throws InterruptedException {
+  /**
+   * Passes the loop to another carrier thread; false when none can take it. An interrupt meant for
+   * the loop that reached this thread is cleared: {@link #stop} and {@link #finish} set their flag
+   * before they interrupt, and the next carrier reads it.
+   */
+  private boolean passOn() {
+    synchronized (this) {
+      carrier = null;
+      Thread.interrupted();
+    }
+    try {
+      carriers.execute(this);
+      return true;
+    } catch (RejectedExecutionException e) {
+      synchronized (this) {
+        carrier = Thread.currentThread();
+      }
+      return false;
+    }
+  }
+
+  /**
+   * Runs one poll and hands out what it brought; returns the exchange for this thread to run, or
+   * null.
+   */
+  private Runnable pollOnce() throws InterruptedException {
     int reserved = listenOnly ? 0 : capacity.reserve(node, AgentConfig.MAX_POLL_BATCH);
     // Read after the reservation, which may have waited long: the poll says what is true now.
     boolean backendUp = health.isUp();
@@ -74,28 +136,37 @@ final class Poller implements Runnable {
       capacity.settle(node, reserved, 0);
       if (healthChanged) {
         healthChanged = false;
-        return;
+        return null;
       }
       if (!stopped) {
         retryAfter(e);
       }
-      return;
+      return null;
     }
     if (result == null) {
       capacity.settle(node, reserved, 0);
-      return;
+      return null;
     }
     // A draining node's answers are not a reconnection: its backoff keeps growing, its state stays.
     if (!result.draining()) {
       proxyLink.connected(proxyClient.proxyVersion());
       backoff.reset();
     }
+    // An answer from a draining node is followed by a wait, so its work all goes to workers.
+    boolean mayRunOne = !listenOnly && !result.draining();
+    Runnable runHere = null;
+    List<RequestHead> heads = result.exchanges();
     int used = 0;
     try {
-      for (RequestHead clientRequest : result.exchanges()) {
+      for (RequestHead clientRequest : heads) {
         // Exchanges beyond what was asked still get an answer, but hold no slot of their own.
-        agent.dispatch(clientRequest, used < reserved, node);
+        boolean holdsSlot = used < reserved;
         used++;
+        if (mayRunOne && used == heads.size() && !clientRequest.wantsUpgrade()) {
+          runHere = agent.prepare(clientRequest, holdsSlot, node);
+        } else {
+          agent.dispatch(clientRequest, holdsSlot, node);
+        }
       }
       for (String id : result.cancelled()) {
         agent.cancel(id, node);
@@ -108,6 +179,7 @@ final class Poller implements Runnable {
       proxyLink.proxyDraining(wait);
       agent.awaitStop(wait);
     }
+    return runHere;
   }
 
   /** Runs one poll; null when stopped before it was sent. */
@@ -166,6 +238,23 @@ final class Poller implements Runnable {
   /** True while a poll is on its way to the proxy or back. */
   boolean inCall() {
     return agentPoll != null;
+  }
+
+  /** Interrupts the loop's thread, to end a wait for a slot or a retry; only after a stop flag is set. */
+  synchronized void interruptWait() {
+    if (carrier != null) {
+      carrier.interrupt();
+    }
+  }
+
+  /** Waits up to {@code nanos} for the loop to end; exchanges it runs may go on. */
+  void awaitEnd(long nanos) throws InterruptedException {
+    ended.await(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** True once the loop has ended. */
+  boolean hasEnded() {
+    return ended.getCount() == 0;
   }
 
   /** Ends the loop and aborts the poll in flight; exchanges it already handed out keep running. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.drawbridge.protocol.BodyMode;
@@ -28,6 +29,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -82,9 +84,13 @@ class AgentEndToEndTest {
   }
 
   private Agent startAgent(String target, boolean preserveHost) {
+    return startAgent(target, preserveHost, 2);
+  }
+
+  private Agent startAgent(String target, boolean preserveHost, int polls) {
     AgentConfig config = new AgentConfig(
         URI.create("http://127.0.0.1:" + proxyPort + FakeProxy.CONTEXT), URI.create(target), "default", TOKEN,
-        "test-agent", 4, 2, Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(10), preserveHost,
+        "test-agent", 4, polls, Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(10), preserveHost,
         Duration.ofSeconds(10), Duration.ofSeconds(1), null, Duration.ofSeconds(5), ProxyTransport.DEFAULT);
     agent = new Agent(config);
     agent.start();
@@ -204,6 +210,37 @@ class AgentEndToEndTest {
       }
     }
     assertEquals("data: two\n\n", rest.toString());
+    assertEquals("END", upload.end());
+  }
+
+  @Test
+  void aPollThatBroughtWorkIsFollowedAtOnceByTheNextWhileThatWorkRuns() throws Exception {
+    // One poll asking for work: the thread that read the answer runs the exchange, so the loop
+    // must go on elsewhere, or the proxy would miss the call it expects and count the agent lost.
+    startAgent(backendUrl(), false, 1);
+    proxy.deliver(get("ex-held", "/sse"));
+    FakeProxy.Upload upload = proxy.upload("ex-held");
+    assertEquals("data: one\n\n", upload.chunk(), "the backend now holds the exchange");
+    proxy.polls.clear();
+    assertNotNull(proxy.polls.poll(10, TimeUnit.SECONDS), "the agent polls again while its exchange is held");
+    assertNotNull(proxy.polls.poll(10, TimeUnit.SECONDS), "and keeps polling");
+    assertFalse(upload.end.isDone());
+    backend.sseRelease.countDown();
+    assertEquals("END", upload.end());
+  }
+
+  @Test
+  void aDrainWaitsForTheExchangeAPollThreadRuns() throws Exception {
+    startAgent(backendUrl(), false, 1);
+    proxy.deliver(get("ex-drained", "/sse"));
+    FakeProxy.Upload upload = proxy.upload("ex-drained");
+    assertEquals("data: one\n\n", upload.chunk());
+    CompletableFuture<Integer> finished = CompletableFuture.supplyAsync(agent::drain);
+    assertNotNull(proxy.goodbyes.poll(10, TimeUnit.SECONDS), "the proxy is told first");
+    assertThrows(TimeoutException.class, () -> finished.get(500, TimeUnit.MILLISECONDS),
+        "the drain waits for the exchange in flight");
+    backend.sseRelease.countDown();
+    assertEquals(1, finished.get(10, TimeUnit.SECONDS), "it finished within the drain timeout");
     assertEquals("END", upload.end());
   }
 
