@@ -571,7 +571,9 @@ def serve(targets, tomcat, agent):
     print(f"proxy pid {tomcat.pid}, agent pid {agent.pid}; Ctrl-C or SIGTERM stops everything", flush=True)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        while tomcat.poll() is None and agent.poll() is None:
+        # Only the proxy ends the wait: the agent may be stopped and replaced by hand, for example by
+        # another build of it, to compare the two on the same proxy.
+        while tomcat.poll() is None:
             time.sleep(1)
     except KeyboardInterrupt:
         pass
