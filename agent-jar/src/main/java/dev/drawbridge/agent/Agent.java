@@ -164,7 +164,7 @@ public final class Agent implements AutoCloseable {
   }
 
   /** A prepared exchange that cannot run because the agent has stopped. */
-  void abandon(String id, boolean holdsSlot, NodeLink node) {
+  private void abandon(String id, boolean holdsSlot, NodeLink node) {
     exchanges.remove(id);
     capacity.release(holdsSlot ? 1 : 0);
     node.exchangeEnded();

@@ -217,10 +217,7 @@ class AgentEndToEndTest {
   void aPollThatBroughtWorkIsFollowedAtOnceByTheNextWhileThatWorkRuns() throws Exception {
     // One poll asking for work: the thread that read the answer runs the exchange, so the loop
     // must go on elsewhere, or the proxy would miss the call it expects and count the agent lost.
-    startAgent(backendUrl(), false, 1);
-    proxy.deliver(get("ex-held", "/sse"));
-    FakeProxy.Upload upload = proxy.upload("ex-held");
-    assertEquals("data: one\n\n", upload.chunk(), "the backend now holds the exchange");
+    FakeProxy.Upload upload = heldBySinglePollAgent("ex-held");
     proxy.polls.clear();
     assertNotNull(proxy.polls.poll(10, TimeUnit.SECONDS), "the agent polls again while its exchange is held");
     assertNotNull(proxy.polls.poll(10, TimeUnit.SECONDS), "and keeps polling");
@@ -231,10 +228,7 @@ class AgentEndToEndTest {
 
   @Test
   void aDrainWaitsForTheExchangeAPollThreadRuns() throws Exception {
-    startAgent(backendUrl(), false, 1);
-    proxy.deliver(get("ex-drained", "/sse"));
-    FakeProxy.Upload upload = proxy.upload("ex-drained");
-    assertEquals("data: one\n\n", upload.chunk());
+    FakeProxy.Upload upload = heldBySinglePollAgent("ex-drained");
     CompletableFuture<Integer> finished = CompletableFuture.supplyAsync(agent::drain);
     assertNotNull(proxy.goodbyes.poll(10, TimeUnit.SECONDS), "the proxy is told first");
     assertThrows(TimeoutException.class, () -> finished.get(500, TimeUnit.MILLISECONDS),
@@ -242,6 +236,15 @@ class AgentEndToEndTest {
     backend.sseRelease.countDown();
     assertEquals(1, finished.get(10, TimeUnit.SECONDS), "it finished within the drain timeout");
     assertEquals("END", upload.end());
+  }
+
+  /** Starts an agent with one poll and hands it an exchange that the backend holds open. */
+  private FakeProxy.Upload heldBySinglePollAgent(String id) throws Exception {
+    startAgent(backendUrl(), false, 1);
+    proxy.deliver(get(id, "/sse"));
+    FakeProxy.Upload upload = proxy.upload(id);
+    assertEquals("data: one\n\n", upload.chunk(), "the backend now holds the exchange");
+    return upload;
   }
 
   @Test

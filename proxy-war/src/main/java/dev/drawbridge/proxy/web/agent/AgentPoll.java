@@ -54,7 +54,7 @@ final class AgentPoll implements PendingPoll, AsyncListener {
     this.max = max;
     this.deadlineNanos = deadlineNanos;
     async.addListener(this);
-    this.writer = new PollAnswerWriter(async, failure -> giveUp());
+    this.writer = new PollAnswerWriter(async, this::giveUp);
   }
 
   @Override

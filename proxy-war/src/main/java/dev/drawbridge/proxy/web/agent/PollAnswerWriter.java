@@ -23,14 +23,10 @@ import java.util.function.Consumer;
  */
 final class PollAnswerWriter implements WriteListener {
 
-  /** What the poll does when its connection fails before it was answered. */
-  interface Unanswered {
-    void failed(Throwable failure);
-  }
-
   private final AsyncContext async;
   private final ServletOutputStream out;
-  private final Unanswered unanswered;
+  /** Runs when the poll's connection fails before the poll was answered. */
+  private final Runnable unanswered;
   private final FinalFlush finalFlush = new FinalFlush();
   /** The answer, once given; guarded by this. */
   private byte[] body;
@@ -45,7 +41,7 @@ final class PollAnswerWriter implements WriteListener {
   private final AtomicBoolean completed = new AtomicBoolean();
 
   /** Becomes the write listener of {@code async}'s response; call from the poll's {@code service()}. */
-  PollAnswerWriter(AsyncContext async, Unanswered unanswered) throws IOException {
+  PollAnswerWriter(AsyncContext async, Runnable unanswered) throws IOException {
     this.async = async;
     this.unanswered = unanswered;
     this.out = async.getResponse().getOutputStream();
@@ -115,7 +111,7 @@ final class PollAnswerWriter implements WriteListener {
       }
     }
     if (failed == null) {
-      unanswered.failed(failure);
+      unanswered.run();
       return;
     }
     failed.accept(failure);
