@@ -57,6 +57,8 @@ final class ProxyClient implements Closeable {
   private final String base;
   private final String backendParam;
   private final Supplier<String> nodesReport;
+  /** Where batches go, parsed once. */
+  private final URI batchUri;
 
   /**
    * A client of one proxy node.
@@ -72,6 +74,7 @@ final class ProxyClient implements Closeable {
     this.base = node.url().toString();
     this.backendParam = URLEncoder.encode(config.backend(), StandardCharsets.UTF_8);
     this.nodesReport = nodesReport;
+    this.batchUri = URI.create(base + Protocol.RESPONSES_PATH + "?" + Protocol.BACKEND_PARAM + "=" + backendParam);
   }
 
   /** The software version the proxy named in its last successful poll answer, or null. */
@@ -238,8 +241,7 @@ final class ProxyClient implements Closeable {
    * @throws IOException on connection failures and malformed answers
    */
   BatchResult sendBatch(List<byte[]> frames) throws IOException {
-    HttpPost batch = new HttpPost(URI.create(base + Protocol.RESPONSES_PATH + "?" + Protocol.BACKEND_PARAM + "="
-        + backendParam));
+    HttpPost batch = new HttpPost(batchUri);
     batch.setEntity(new ResponseBatchEntity(frames));
     return proxyClient.execute(
         batch,

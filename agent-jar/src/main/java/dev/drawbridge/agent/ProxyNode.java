@@ -3,6 +3,7 @@ package dev.drawbridge.agent;
 import java.net.InetAddress;
 import java.net.URI;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * One proxy node the agent attaches to: a {@code --proxy} URL, and the address its host name
@@ -15,6 +16,9 @@ import java.util.Objects;
  *     egress proxy, which resolves it itself)
  */
 record ProxyNode(URI url, InetAddress address) {
+
+  /** A dotted IPv4 address as a URL's host writes it; compiled once, since every poll asks. */
+  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
 
   ProxyNode {
     Objects.requireNonNull(url, "url");
@@ -59,7 +63,8 @@ record ProxyNode(URI url, InetAddress address) {
 
   /** True when the URL names an IP address rather than a host name. */
   boolean isAddressLiteral() {
-    return host().indexOf(':') >= 0 || host().matches("\\d{1,3}(\\.\\d{1,3}){3}");
+    String host = host();
+    return host.indexOf(':') >= 0 || IPV4.matcher(host).matches();
   }
 
   private static String bracketed(String host) {
