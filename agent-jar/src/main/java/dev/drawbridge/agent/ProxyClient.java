@@ -235,16 +235,21 @@ final class ProxyClient implements Closeable {
   /** The proxy's answer to an upload. */
   record Answer(int status, String message) {}
 
+  /** The call that carries {@code frames}, a batch of complete responses, to this node. */
+  HttpPost batchRequest(List<byte[]> frames) {
+    HttpPost batch = new HttpPost(batchUri);
+    batch.setEntity(new ResponseBatchEntity(frames));
+    return batch;
+  }
+
   /**
    * POSTs a batch of complete responses ({@code BatchedResponse} frames; the end frame is added).
    *
    * @throws IOException on connection failures and malformed answers
    */
   BatchResult sendBatch(List<byte[]> frames) throws IOException {
-    HttpPost batch = new HttpPost(batchUri);
-    batch.setEntity(new ResponseBatchEntity(frames));
     return proxyClient.execute(
-        batch,
+        batchRequest(frames),
         proxyResponse -> {
           int status = proxyResponse.getCode();
           if (status == 200) {

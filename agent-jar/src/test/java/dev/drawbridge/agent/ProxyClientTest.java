@@ -3,6 +3,7 @@ package dev.drawbridge.agent;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.net.URI;
+import java.util.List;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -29,5 +30,11 @@ class ProxyClientTest {
       assertEquals(URI.create("http://127.0.0.1:1/drawbridge/_drawbridge/agent/v1/poll?backend=default&max=" + max),
           poll.getUri(), "max " + max);
     }
+  }
+
+  @Test
+  void aBatchGoesToTheResponsesOfItsBackend() throws Exception {
+    assertEquals(URI.create("http://127.0.0.1:1/drawbridge/_drawbridge/agent/v1/responses?backend=default"),
+        client.batchRequest(List.of()).getUri());
   }
 }
