@@ -95,11 +95,19 @@ final class ClientFactory {
    */
   static CloseableHttpClient proxyClient(
       AgentConfig config, PoolingHttpClientConnectionManager pool, TokenSource token, String instance) {
+    return proxyClient(config, pool, token, instance, () -> { });
+  }
+
+  /** Like the above, running {@code onCall} as each call goes out. */
+  static CloseableHttpClient proxyClient(
+      AgentConfig config, PoolingHttpClientConnectionManager pool, TokenSource token, String instance,
+      Runnable onCall) {
     return common(pool, config.connectTimeout(), config.proxyTimeout())
         .setProxy(egressProxy(config))
         .setRetryStrategy(new StaleConnectionRetry())
         .setUserAgent(USER_AGENT)
         .addRequestInterceptorFirst(bearer(token))
+        .addRequestInterceptorLast((request, entity, context) -> onCall.run())
         .setDefaultHeaders(agentHeaders(config, instance))
         .useSystemProperties()
         .build();

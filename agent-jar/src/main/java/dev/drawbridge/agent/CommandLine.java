@@ -129,7 +129,7 @@ final class CommandLine {
         duration(Flag.HEALTH_INTERVAL, "5s", false),
         new ProxyTransport(trustStore(), text(Flag.TRUST_STORE_PASSWORD, null), EgressProxy.choose(
             proxy, text(Flag.EGRESS_PROXY, null), source(Flag.EGRESS_PROXY), env),
-            duration(Flag.RESOLVE_INTERVAL, "30s", false)),
+            duration(Flag.RESOLVE_INTERVAL, "30s", false), bool(Flag.STREAMED_POLLS, "true")),
         token.file());
   }
 
@@ -346,7 +346,11 @@ final class CommandLine {
   }
 
   private boolean bool(Flag flag) throws UsageException {
-    String text = text(flag, "false");
+    return bool(flag, "false");
+  }
+
+  private boolean bool(Flag flag, String fallback) throws UsageException {
+    String text = text(flag, fallback);
     Boolean value = FlagSources.parseBoolean(text);
     if (value == null) {
       throw new UsageException(source(flag) + ": '" + text + "' is not true or false");

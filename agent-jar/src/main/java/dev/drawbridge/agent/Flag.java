@@ -28,6 +28,10 @@ enum Flag {
   AGENT_ID("ID", "<hostname>-<6 random hex digits>", "Name of this agent in the proxy's admin page and logs."),
   CONCURRENCY("N", "64", "Most requests handled at once; the agent never asks the proxy for more."),
   POLLS("N", "2", "Long polls kept open so that new requests are picked up at once (at most --concurrency)."),
+  STREAMED_POLLS(
+      "BOOL",
+      "true",
+      "Keep a poll's answer open and take requests from it as they arrive; the agent polls plainly by itself where something on the way holds the stream back. 'false' always polls plainly."),
   CONNECT_TIMEOUT("DURATION", "10s", "Longest wait to open a connection to the proxy or to the backend."),
   BACKEND_TIMEOUT(
       "DURATION", "60s", "Longest wait for the backend's response head, and between two reads of its body."),

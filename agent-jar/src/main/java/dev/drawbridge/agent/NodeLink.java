@@ -6,6 +6,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
+import java.util.logging.Logger;
 
 /**
  * The agent's attachment to one proxy node: its own connections, response batcher, link state
@@ -14,6 +15,8 @@ import java.util.function.Supplier;
  * at once and closes its connections once its last exchange ended.
  */
 final class NodeLink implements Capacity.Owner {
+
+  private static final Logger LOG = Logger.getLogger(NodeLink.class.getName());
 
   /** How long stopping pollers may take; they only wait on cancelled calls by then. */
   static final long POLLER_STOP_MILLIS = 5_000;
@@ -25,6 +28,11 @@ final class NodeLink implements Capacity.Owner {
   private final List<Poller> pollers = new ArrayList<>();
   private final AtomicInteger exchanges = new AtomicInteger();
   private volatile boolean detached;
+  /** Streamed polls are wanted (the agent's setting), and not yet found held back on the way. */
+  private volatile boolean streamedPolls;
+  /** A streamed poll showed that the way to this node passes streams on as they are written. */
+  private volatile boolean streamsPass;
+  private CallDuty callDuty;
   private boolean closed;
 
   NodeLink(AgentConfig config, ProxyNode node, TokenSource token, String instance,
@@ -34,11 +42,13 @@ final class NodeLink implements Capacity.Owner {
     // The call ahead of a response may take a whole proxy timeout, and so may its own.
     this.batcher = new ResponseBatcher(proxyClient::sendBatch, config.proxyTimeout().multipliedBy(2));
     this.link = new ProxyLink(config, node, attachments);
+    this.streamedPolls = config.transport().streamedPolls();
   }
 
   /** Starts {@code polls} pollers asking for work and one that only listens, on {@code carriers}. */
   synchronized void start(Agent agent, AgentConfig config, Capacity capacity, BackendHealth health, Executor carriers) {
     capacity.join(this);
+    callDuty = new CallDuty(proxyClient, carriers);
     // One extra poller only listens: it keeps the agent visible to the node when all slots are busy.
     for (int i = 0; i <= config.polls(); i++) {
       Poller poller = new Poller(agent, this, capacity, config.maxBackoff(), i == config.polls(), health, carriers);
@@ -67,6 +77,41 @@ final class NodeLink implements Capacity.Owner {
 
   ProxyLink link() {
     return link;
+  }
+
+  /**
+   * True when a poll to this node is to be streamed. The poller that only listens streams its polls
+   * first: they carry no work, so a stream held back on the way delays nothing; the pollers asking
+   * for work stream theirs only once such a stream showed that it reaches the agent as written.
+   */
+  boolean streamsPolls(boolean listenOnly) {
+    return streamedPolls && (listenOnly || streamsPass);
+  }
+
+  /**
+   * Records what a streamed poll showed of the way to this node. Once a stream was held back the
+   * node gets plain polls only, for the rest of the agent's life: a corporate proxy or buffering
+   * balancer on the way does not come and go.
+   */
+  void streamVerdict(boolean passesOn) {
+    if (!streamedPolls) {
+      return;
+    }
+    if (!passesOn) {
+      streamedPolls = false;
+      streamsPass = false;
+      LOG.warning("Something between this agent and proxy " + node.describe()
+          + " holds streamed polls back; polling it plainly from now on");
+    } else if (!streamsPass) {
+      streamsPass = true;
+      LOG.info("Streamed polls from proxy " + node.describe() + " reach this agent as they are written;"
+          + " taking work from them");
+    }
+  }
+
+  /** Work was taken from a streamed poll whose node expects a call within {@code withinMillis}. */
+  void tookStreamedWork(long withinMillis) {
+    callDuty.tookWork(withinMillis);
   }
 
   /** The backend's health changed: lets each poller tell this node at once. */

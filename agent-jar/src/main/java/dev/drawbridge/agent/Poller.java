@@ -41,6 +41,11 @@ final class Poller implements Runnable {
   /** The thread running the loop now; null while the loop passes to another. Guarded by this. */
   private Thread carrier;
   private volatile HttpPost agentPoll;
+  /** The answers of the poll being read, or null between polls; used by one carrier at a time. */
+  private PollStream answers;
+  /** Slots reserved for the poll being read, and how many of them its exchanges took. */
+  private int reserved;
+  private int used;
   private volatile int agentPollMax;
   private volatile boolean healthChanged;
   private volatile boolean stopped;
@@ -70,7 +75,9 @@ final class Poller implements Runnable {
     }
     Runnable exchange = null;
     try {
-      while (!stopped && exchange == null) {
+      // A streamed poll open when the loop is finished is read to its end: the node ends it once
+      // told that the agent leaves, and what it carries until then must still be passed on.
+      while ((!stopped || answers != null) && exchange == null) {
         exchange = pollOnce();
         if (exchange != null && !passOn()) {
           // The agent is stopping: this thread runs the exchange, then goes on with the loop.
@@ -117,35 +124,52 @@ final class Poller implements Runnable {
   }
 
   /**
-   * Runs one poll and hands out what it brought; returns the exchange for this thread to run, or
-   * null.
+   * Reads the next answer of the open poll, or runs a new poll, and hands out what it brought;
+   * returns the exchange for this thread to run, or null.
    */
   private Runnable pollOnce() throws InterruptedException {
-    int reserved = listenOnly ? 0 : capacity.reserve(node, AgentConfig.MAX_POLL_BATCH);
-    // Read after the reservation, which may have waited long: the poll says what is true now.
-    boolean backendUp = health.isUp();
-    if (!backendUp) {
-      capacity.settle(node, reserved, 0);
-      reserved = 0;
+    if (answers == null) {
+      int reserved = listenOnly ? 0 : capacity.reserve(node, AgentConfig.MAX_POLL_BATCH);
+      // Read after the reservation, which may have waited long: the poll says what is true now.
+      boolean backendUp = health.isUp();
+      if (!backendUp) {
+        capacity.settle(node, reserved, 0);
+        reserved = 0;
+      }
+      try {
+        answers = fetch(reserved, backendUp);
+      } catch (IOException | RuntimeException e) {
+        capacity.settle(node, reserved, 0);
+        failed(e);
+        return null;
+      }
+      if (answers == null) {
+        capacity.settle(node, reserved, 0);
+        return null;
+      }
+      this.reserved = reserved;
+      this.used = 0;
     }
     PollResult result;
     try {
-      result = fetch(reserved, backendUp);
+      result = answers.next();
     } catch (IOException | RuntimeException e) {
-      // HttpClient reports a cancelled call with unchecked exceptions too; after stop() all are expected.
-      capacity.settle(node, reserved, 0);
-      if (healthChanged) {
-        healthChanged = false;
-        return null;
-      }
-      if (!stopped) {
-        retryAfter(e);
-      }
+      endPoll();
+      failed(e);
       return null;
     }
     if (result == null) {
-      capacity.settle(node, reserved, 0);
+      endPoll();
       return null;
+    }
+    if (answers.streamed()) {
+      Boolean passesOn = answers.passesOn(result, System.nanoTime());
+      if (passesOn != null) {
+        node.streamVerdict(passesOn);
+      }
+      if (!result.exchanges().isEmpty()) {
+        node.tookStreamedWork(answers.callWithinMillis());
+      }
     }
     // A draining node's answers are not a reconnection: its backoff keeps growing, its state stays.
     if (!result.draining()) {
@@ -156,13 +180,13 @@ final class Poller implements Runnable {
     boolean mayRunOne = !listenOnly && !result.draining();
     Runnable runHere = null;
     List<RequestHead> heads = result.exchanges();
-    int used = 0;
+    int last = used + heads.size();
     try {
       for (RequestHead clientRequest : heads) {
         // Exchanges beyond what was asked still get an answer, but hold no slot of their own.
         boolean holdsSlot = used < reserved;
         used++;
-        if (mayRunOne && used == heads.size() && !clientRequest.wantsUpgrade()) {
+        if (mayRunOne && used == last && !clientRequest.wantsUpgrade()) {
           runHere = agent.prepare(clientRequest, holdsSlot, node);
         } else {
           agent.dispatch(clientRequest, holdsSlot, node);
@@ -172,7 +196,9 @@ final class Poller implements Runnable {
         agent.cancel(id, node);
       }
     } finally {
-      capacity.settle(node, reserved, used);
+      if (answers.ended() || result.draining()) {
+        endPoll();
+      }
     }
     if (result.draining() && !stopped) {
       Duration wait = backoff.next();
@@ -182,16 +208,44 @@ final class Poller implements Runnable {
     return runHere;
   }
 
-  /** Runs one poll; null when stopped before it was sent. */
-  private PollResult fetch(int max, boolean backendUp) throws IOException {
-    HttpPost poll = proxyClient.pollRequest(max, backendUp);
+  /** The poll's answers ended: its connection goes back, and the slots it did not use too. */
+  private void endPoll() {
+    try {
+      answers.close();
+    } catch (IOException e) {
+      LOG.log(Level.FINE, "closing a poll failed", e);
+    }
+    answers = null;
+    agentPoll = null;
+    capacity.settle(node, reserved, used);
+  }
+
+  private void failed(Exception e) throws InterruptedException {
+    // HttpClient reports a cancelled call with unchecked exceptions too; after stop() all are expected.
+    if (healthChanged) {
+      healthChanged = false;
+      return;
+    }
+    if (!stopped) {
+      retryAfter(e);
+    }
+  }
+
+  /** Runs a poll; null when stopped before it was sent. The poll stays published while its answers are read. */
+  private PollStream fetch(int max, boolean backendUp) throws IOException {
+    HttpPost poll = proxyClient.pollRequest(max, backendUp, node.streamsPolls(listenOnly));
     // Published before the stopped check, so stop() either sees this poll or this poll sees stopped.
     agentPollMax = max;
     agentPoll = poll;
+    boolean open = false;
     try {
-      return stopped ? null : proxyClient.poll(poll);
+      PollStream stream = stopped ? null : proxyClient.poll(poll);
+      open = stream != null;
+      return stream;
     } finally {
-      agentPoll = null;
+      if (!open) {
+        agentPoll = null;
+      }
     }
   }
 

@@ -69,12 +69,19 @@ final class ProxyClient implements Closeable {
    */
   ProxyClient(AgentConfig config, ProxyNode node, TokenSource token, String instance, Supplier<String> nodesReport) {
     this.pool = ClientFactory.proxyPool(config, node);
-    this.proxyClient = ClientFactory.proxyClient(config, pool, token, instance);
+    this.proxyClient = ClientFactory.proxyClient(config, pool, token, instance, () -> lastCallNanos = System.nanoTime());
     this.upgradedClient = ClientFactory.upgradedClient(config, UpgradedConnections.DEFAULT_MAX, node, token, instance);
     this.base = node.url().toString();
     this.backendParam = URLEncoder.encode(config.backend(), StandardCharsets.UTF_8);
     this.nodesReport = nodesReport;
     this.batchUri = URI.create(base + Protocol.RESPONSES_PATH + "?" + Protocol.BACKEND_PARAM + "=" + backendParam);
+  }
+
+  /** When the last call to the proxy went out, on {@link System#nanoTime()}. */
+  private volatile long lastCallNanos = System.nanoTime();
+
+  long lastCallNanos() {
+    return lastCallNanos;
   }
 
   /** The software version the proxy named in its last successful poll answer, or null. */
@@ -84,14 +91,20 @@ final class ProxyClient implements Closeable {
     return proxyVersion;
   }
 
-  /** A poll asking for at most {@code max} exchanges, saying when the backend is down. */
+  /** A plain poll asking for at most {@code max} exchanges, saying when the backend is down. */
   HttpPost pollRequest(int max, boolean backendUp) {
+    return pollRequest(max, backendUp, false);
+  }
+
+  /** A poll asking for at most {@code max} exchanges, streamed when {@code streamed}. */
+  HttpPost pollRequest(int max, boolean backendUp, boolean streamed) {
     HttpPost poll = new HttpPost(URI.create(base + Protocol.POLL_PATH + "?" + Protocol.BACKEND_PARAM + "="
         + backendParam + "&" + Protocol.MAX_PARAM + "=" + max));
     if (!backendUp) {
       poll.setHeader(Protocol.BACKEND_HEALTH_HEADER, Protocol.BACKEND_DOWN);
     }
-    poll.setHeader(Protocol.AGENT_FEATURES_HEADER, Protocol.FEATURE_UPGRADE);
+    poll.setHeader(Protocol.AGENT_FEATURES_HEADER, streamed
+        ? Protocol.FEATURE_UPGRADE + "," + Protocol.FEATURE_POLL_STREAM : Protocol.FEATURE_UPGRADE);
     String nodes = nodesReport.get();
     if (!nodes.isEmpty()) {
       poll.setHeader(Protocol.AGENT_NODES_HEADER, nodes);
@@ -119,6 +132,25 @@ final class ProxyClient implements Closeable {
   }
 
   /**
+   * Shows the proxy that this agent is alive, when work it took from a streamed poll leads to no
+   * other call in time. Best effort: a proxy that cannot be reached counts the agent as lost.
+   */
+  void alive() {
+    HttpPost alive = pollRequest(0, true);
+    alive.setHeader(Protocol.AGENT_ALIVE_HEADER, "true");
+    alive.setConfig(
+        RequestConfig.custom()
+            .setConnectionRequestTimeout(Timeout.ofSeconds(2))
+            .setResponseTimeout(Timeout.ofSeconds(5))
+            .build());
+    try {
+      proxyClient.execute(alive, proxyResponse -> null);
+    } catch (IOException | RuntimeException e) {
+      // The poll loop notices a lost connection too, and reconnects.
+    }
+  }
+
+  /**
    * Closes every pooled connection to the proxy not in use. Called after a call failed on its
    * connection: the idle ones most likely went the same way (a NAT or firewall that forgot them, a
    * restarted proxy), and since a streamed response upload is never sent twice, the next one on such
@@ -129,27 +161,47 @@ final class ProxyClient implements Closeable {
   }
 
   /**
-   * Runs a poll.
+   * Runs a poll. Its answers come as a stream: one for a plain poll, any number for a streamed one.
    *
    * @throws ProxyStatusException when the proxy answers anything but 200
    * @throws IOException on connection failures and malformed answers
    */
-  PollResult poll(HttpPost agentPoll) throws IOException {
-    return proxyClient.execute(
-        agentPoll,
-        proxyResponse -> {
-          if (proxyResponse.getCode() != 200) {
-            throw statusException(proxyResponse);
-          }
-          proxyVersion = headerValue(proxyResponse, Protocol.PROXY_VERSION_HEADER);
-          byte[] json = EntityUtils.toByteArray(proxyResponse.getEntity());
-          PollResult result = WireJson.readPollResult(json);
-          // Absent lists are empty lists; the rest of the agent need not care.
-          return new PollResult(
-              result.exchanges() == null ? List.of() : result.exchanges(),
-              result.cancelled() == null ? List.of() : result.cancelled(),
-              result.draining());
-        });
+  PollStream poll(HttpPost agentPoll) throws IOException {
+    ClassicHttpResponse proxyResponse = proxyClient.executeOpen(null, agentPoll, null);
+    try {
+      if (proxyResponse.getCode() != 200) {
+        throw statusException(proxyResponse);
+      }
+      proxyVersion = headerValue(proxyResponse, Protocol.PROXY_VERSION_HEADER);
+      HttpEntity entity = proxyResponse.getEntity();
+      if (entity != null && entity.getContentType() != null
+          && entity.getContentType().startsWith(Protocol.POLL_STREAM_TYPE)) {
+        PollStream stream = PollStream.open(proxyResponse, callWithin(proxyResponse));
+        proxyResponse = null;
+        return stream;
+      }
+      byte[] json = EntityUtils.toByteArray(entity);
+      PollResult result = WireJson.readPollResult(json);
+      // Absent lists are empty lists; the rest of the agent need not care.
+      return PollStream.of(new PollResult(
+          result.exchanges() == null ? List.of() : result.exchanges(),
+          result.cancelled() == null ? List.of() : result.cancelled(),
+          result.draining()));
+    } finally {
+      if (proxyResponse != null) {
+        proxyResponse.close();
+      }
+    }
+  }
+
+  /** The streamed poll's time to call after taking work; a second when the proxy named none. */
+  private static long callWithin(ClassicHttpResponse proxyResponse) {
+    try {
+      String value = headerValue(proxyResponse, Protocol.CALL_WITHIN_HEADER);
+      return value == null ? 1_000 : Math.max(1, Long.parseLong(value.trim()));
+    } catch (NumberFormatException e) {
+      return 1_000;
+    }
   }
 
   /** The fetch of an exchange's streamed request body. */

@@ -15,8 +15,11 @@ import java.util.Objects;
  *     = direct, or the JVM's {@code https.proxyHost} settings
  * @param resolveInterval how often the proxy host names are looked up again, to attach to new
  *     nodes and let go of removed ones
+ * @param streamedPolls true to read work from streamed polls where the way to the node passes them
+ *     on as they come; false for plain polls only
  */
-public record ProxyTransport(Path trustStore, String trustStorePassword, URI egressProxy, Duration resolveInterval) {
+public record ProxyTransport(
+    Path trustStore, String trustStorePassword, URI egressProxy, Duration resolveInterval, boolean streamedPolls) {
 
   /** Default of {@code --resolve-interval}. */
   public static final Duration DEFAULT_RESOLVE_INTERVAL = Duration.ofSeconds(30);
@@ -34,6 +37,11 @@ public record ProxyTransport(Path trustStore, String trustStorePassword, URI egr
   /** With the default resolve interval. */
   public ProxyTransport(Path trustStore, String trustStorePassword, URI egressProxy) {
     this(trustStore, trustStorePassword, egressProxy, DEFAULT_RESOLVE_INTERVAL);
+  }
+
+  /** With streamed polls, the default. */
+  public ProxyTransport(Path trustStore, String trustStorePassword, URI egressProxy, Duration resolveInterval) {
+    this(trustStore, trustStorePassword, egressProxy, resolveInterval, true);
   }
 
   @Override

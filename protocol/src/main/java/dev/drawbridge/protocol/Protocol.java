@@ -101,6 +101,29 @@ public final class Protocol {
    */
   public static final String FEATURE_UPGRADE = "upgrade";
 
+  /**
+   * Feature: the agent reads a streamed poll. A proxy that knows it answers such a poll (with a
+   * {@code max} of 1 or more) with {@link #POLL_STREAM_TYPE}: the response stays open and carries
+   * each answer the moment there is one, as {@link PollUnits}, until it has handed over {@code max}
+   * exchanges, the poll wait ends, the proxy drains or the agent leaves. A proxy that does not know
+   * it answers with one {@link PollResult} as always.
+   */
+  public static final String FEATURE_POLL_STREAM = "poll-stream";
+
+  /**
+   * Response header of a streamed poll: the milliseconds within which the agent must make a call
+   * (any call) after it took work from the stream. A plain poll's agent calls again at once; a
+   * stream's agent calls to answer its work, and when that takes longer it sends an {@link
+   * #AGENT_ALIVE_HEADER} call in time, or the proxy counts it as lost.
+   */
+  public static final String CALL_WITHIN_HEADER = "Drawbridge-Call-Within";
+
+  /**
+   * Poll request header: {@code true} on a call that only shows the agent is alive. The proxy
+   * answers 204 at once and hands it nothing.
+   */
+  public static final String AGENT_ALIVE_HEADER = "Drawbridge-Agent-Alive";
+
   /** Value of {@link #BACKEND_HEALTH_HEADER} saying the backend is down; absent means up. */
   public static final String BACKEND_DOWN = "down";
 
@@ -112,6 +135,9 @@ public final class Protocol {
 
   /** Content type of poll results. */
   public static final String JSON_TYPE = "application/json";
+
+  /** Content type of a streamed poll's answer: {@link PollUnits}, one after another. */
+  public static final String POLL_STREAM_TYPE = "application/vnd.drawbridge.poll-stream";
 
   /** Content type of framed streams (request bodies to the agent, responses from the agent). */
   public static final String FRAMES_TYPE = "application/vnd.drawbridge.frames";

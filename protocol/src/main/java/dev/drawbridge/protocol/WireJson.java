@@ -45,6 +45,7 @@ public final class WireJson {
       writeArray(out, "cancelled", poll.cancelled(), JsonGenerator::write);
       out.write("draining", poll.draining());
       writeArray(out, "exchanges", poll.exchanges(), WireJson::writeRequestHead);
+      out.write("streamMillis", poll.streamMillis());
       out.writeEnd();
     }
     return utf8(buffer);
@@ -183,15 +184,17 @@ public final class WireJson {
     List<RequestHead> exchanges = null;
     List<String> cancelled = null;
     boolean draining = false;
+    long streamMillis = 0;
     while (in.nextProperty()) {
       switch (in.property()) {
         case "exchanges" -> exchanges = in.objects(WireJson::readRequestHead);
         case "cancelled" -> cancelled = in.strings();
         case "draining" -> draining = in.bool();
+        case "streamMillis" -> streamMillis = in.longValue();
         default -> in.skipValue();
       }
     }
-    return new PollResult(exchanges, cancelled, draining);
+    return new PollResult(exchanges, cancelled, draining, streamMillis);
   }
 
   private static RequestHead readRequestHead(JsonCursor in) throws FrameException {

@@ -94,13 +94,28 @@ public final class Backend {
    * said it is shutting down: it may no longer read what it gets.
    */
   public void poll(PendingPoll poll, AgentSession session) {
+    take(poll, session, true);
+  }
+
+  /**
+   * A streamed poll's answer was written and its stream goes on: like {@link #poll}, but the agent
+   * made no call, so it is not seen alive by this, and is not greeted again.
+   */
+  public void pollAgain(PendingPoll poll, AgentSession session) {
+    take(poll, session, false);
+  }
+
+  private void take(PendingPoll poll, AgentSession session, boolean call) {
     List<Exchange> taken = new ArrayList<>();
     synchronized (this) {
-      session.seen(tunnel.nanoTime());
+      if (call) {
+        session.seen(tunnel.nanoTime());
+      }
       if (!session.reportsBackendDown() && !session.takesNoWork()) {
         taken.addAll(takeQueued(poll, session));
       }
-      if (taken.isEmpty() && !session.hasCancellations() && !draining && !session.takesNoWork() && !session.greet()) {
+      if (taken.isEmpty() && !session.hasCancellations() && !draining && !session.takesNoWork()
+          && !(call && session.greet())) {
         parked.put(poll, session);
         return;
       }
@@ -243,7 +258,9 @@ public final class Backend {
   }
 
   private void answer(PendingPoll poll, AgentSession session, List<Exchange> exchanges) {
-    session.answered(tunnel.nanoTime(), exchanges.size(), poll.max(), tunnel.settings().agentGrace());
+    // A streamed poll stays open after work: the agent is to call within the grace all the same.
+    session.answered(tunnel.nanoTime(), exchanges.size(), poll.streams() ? Integer.MAX_VALUE : poll.max(),
+        tunnel.settings().agentGrace());
     List<String> cancelled = session.drainCancellations();
     boolean isDraining;
     synchronized (this) {
@@ -397,6 +414,27 @@ public final class Backend {
       requeueFirst(requeued);
     }
     failQueueIfUnreachable();
+  }
+
+  /**
+   * A poll's answer carrying {@code exchanges} could not be written: the poll's connection was dead
+   * (a cut path, a restarted balancer), so its agent got none of them whole. Those that may be
+   * repeated go back to the front of the queue, under the same rule as for a lost agent; the rest
+   * fail with 502.
+   */
+  public void undelivered(List<Exchange> exchanges, AgentSession session) {
+    List<Exchange> requeued = new ArrayList<>();
+    for (Exchange exchange : exchanges) {
+      if (tunnel.settings().requeueOnAgentLoss() && Requeue.allows(exchange.head()) && exchange.requeue(session)) {
+        session.removeInFlight(exchange);
+        requeued.add(exchange);
+      } else {
+        exchange.fail(502, "The connection to the agent broke while the request was handed over.");
+      }
+    }
+    if (!requeued.isEmpty()) {
+      requeueFirst(requeued);
+    }
   }
 
   /**

@@ -20,6 +20,14 @@ public interface PendingPoll {
   }
 
   /**
+   * True for a streamed poll: its answers do not end it, and the agent makes no new call after one;
+   * it waits again until its stream ends.
+   */
+  default boolean streams() {
+    return false;
+  }
+
+  /**
    * Answers the poll. Called at most once; every exchange passed is already delivered to this
    * agent, so an answer that cannot be written must fail them.
    */

@@ -126,6 +126,60 @@ class AgentHandoverTest {
     assertEquals(ExchangeState.DELIVERED, exchange.state());
   }
 
+  @Test
+  void aStreamedPollThatHandedOverWorkExpectsACallWithinTheGraceEvenWhenFull() throws Exception {
+    // A plain poll filled to its max expects nothing (above); a stream's agent makes no next poll,
+    // so every handover on it is to be followed by a call.
+    FakePoll stream = FakePoll.streamed("agent-1", 1);
+    backend.poll(stream, backend.session("agent-1", "1", "127.0.0.1"));
+    FakeClient client = new FakeClient();
+    Exchange exchange = open(client, "POST");
+    backend.submit(exchange);
+    assertEquals(List.of(exchange.id()), stream.answers.poll(5, TimeUnit.SECONDS));
+
+    later(GRACE);
+    assertNull(client.events.poll(), "not before the grace passed");
+    later(A_MOMENT);
+    assertEquals(LOST, client.events.poll());
+  }
+
+  @Test
+  void aStreamedPollWaitingAgainAfterItsAnswerIsNoSignOfLife() throws Exception {
+    FakePoll stream = FakePoll.streamed("agent-1", 4);
+    AgentSession session = backend.session("agent-1", "1", "127.0.0.1");
+    backend.poll(stream, session);
+    FakeClient client = new FakeClient();
+    Exchange exchange = open(client, "POST");
+    backend.submit(exchange);
+    assertEquals(List.of(exchange.id()), stream.answers.poll(5, TimeUnit.SECONDS));
+
+    // The answer was written (into a dead peer's socket, for all the proxy knows): the stream waits again.
+    later(A_MOMENT);
+    backend.pollAgain(stream, session);
+    later(GRACE);
+    assertEquals(LOST, client.events.poll());
+  }
+
+  @Test
+  void aStreamedPollsAgentThatCallsWithinTheGraceKeepsItsWork() throws Exception {
+    FakePoll stream = FakePoll.streamed("agent-1", 4);
+    AgentSession session = backend.session("agent-1", "1", "127.0.0.1");
+    backend.poll(stream, session);
+    FakeClient client = new FakeClient();
+    Exchange exchange = open(client, "POST");
+    backend.submit(exchange);
+    assertEquals(List.of(exchange.id()), stream.answers.poll(5, TimeUnit.SECONDS));
+    backend.pollAgain(stream, session);
+
+    // Any call counts: the work's answer, or the agent's alive call for a slow backend.
+    later(GRACE.dividedBy(2));
+    backend.session("agent-1", "1", "127.0.0.1");
+    later(GRACE.multipliedBy(2));
+    assertNull(client.events.poll(), "nothing happens");
+    assertEquals(ExchangeState.DELIVERED, exchange.state());
+    assertEquals(1, backend.agents().size());
+  }
+
   /** Moves the clock on by {@code duration}, then enforces every deadline as the reaper would. */
   private void later(Duration duration) {
     clock.advance(duration);

@@ -19,6 +19,7 @@ final class FakePoll implements PendingPoll {
   private final String agentId;
   private final int max;
   private final long deadlineNanos;
+  private final boolean streams;
 
   FakePoll(String agentId, int max) {
     this(agentId, max, NEVER);
@@ -26,9 +27,24 @@ final class FakePoll implements PendingPoll {
 
   /** A poll whose wait ends at {@code deadlineNanos} on the tunnel's clock. */
   FakePoll(String agentId, int max, long deadlineNanos) {
+    this(agentId, max, deadlineNanos, false);
+  }
+
+  private FakePoll(String agentId, int max, long deadlineNanos, boolean streams) {
     this.agentId = agentId;
     this.max = max;
     this.deadlineNanos = deadlineNanos;
+    this.streams = streams;
+  }
+
+  /** A streamed poll: the test parks it again after an answer, with {@link Backend#pollAgain}. */
+  static FakePoll streamed(String agentId, int max) {
+    return new FakePoll(agentId, max, NEVER, true);
+  }
+
+  @Override
+  public boolean streams() {
+    return streams;
   }
 
   @Override

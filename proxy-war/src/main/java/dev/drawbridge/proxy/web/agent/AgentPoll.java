@@ -1,8 +1,10 @@
 package dev.drawbridge.proxy.web.agent;
 
 import dev.drawbridge.protocol.PollResult;
+import dev.drawbridge.protocol.PollUnits;
 import dev.drawbridge.protocol.RequestHead;
 import dev.drawbridge.protocol.WireJson;
+import dev.drawbridge.proxy.exchange.AgentSession;
 import dev.drawbridge.proxy.exchange.Backend;
 import dev.drawbridge.proxy.exchange.Exchange;
 import dev.drawbridge.proxy.exchange.PendingPoll;
@@ -13,8 +15,10 @@ import jakarta.servlet.AsyncListener;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -36,6 +40,14 @@ final class AgentPoll implements PendingPoll, AsyncListener {
   private final boolean upgrades;
   private final AtomicBoolean answered = new AtomicBoolean();
   private final PollAnswerWriter writer;
+  /** Writes the answers of a streamed poll; null for a plain one. */
+  private final PollStreamWriter streamWriter;
+  private final AgentSession session;
+  private final LongSupplier clock;
+  /** When a streamed poll's first answer was written, on {@link #clock}. */
+  private volatile long streamStartNanos;
+  /** Exchanges a streamed poll handed over so far. */
+  private volatile int delivered;
 
   /**
    * The poll's own request thread while it is still in {@code service()}: an answer found at once
@@ -44,17 +56,25 @@ final class AgentPoll implements PendingPoll, AsyncListener {
   private volatile Thread serviceThread = Thread.currentThread();
 
   AgentPoll(
-      AsyncContext async, Handoff handoff, Backend backend, String agentId, int max, long deadlineNanos,
-      boolean upgrades) throws IOException {
+      AsyncContext async, Handoff handoff, Backend backend, AgentSession session, int max, long deadlineNanos,
+      boolean upgrades, boolean streams, LongSupplier clock) throws IOException {
+    this.clock = clock;
+    this.session = session;
     this.upgrades = upgrades;
     this.async = async;
     this.handoff = handoff;
     this.backend = backend;
-    this.agentId = agentId;
+    this.agentId = session.agentId();
     this.max = max;
     this.deadlineNanos = deadlineNanos;
     async.addListener(this);
-    this.writer = new PollAnswerWriter(async, this::giveUp);
+    if (streams) {
+      this.writer = null;
+      this.streamWriter = new PollStreamWriter(async, this::giveUp);
+    } else {
+      this.writer = new PollAnswerWriter(async, this::giveUp);
+      this.streamWriter = null;
+    }
   }
 
   @Override
@@ -64,7 +84,12 @@ final class AgentPoll implements PendingPoll, AsyncListener {
 
   @Override
   public int max() {
-    return max;
+    return max - delivered;
+  }
+
+  @Override
+  public boolean streams() {
+    return streamWriter != null;
   }
 
   @Override
@@ -88,13 +113,46 @@ final class AgentPoll implements PendingPoll, AsyncListener {
     for (Exchange exchange : exchanges) {
       heads.add(exchange.head());
     }
-    byte[] body = WireJson.write(new PollResult(heads, cancelled, draining));
+    PollResult result = new PollResult(heads, cancelled, draining);
     Consumer<Throwable> onFailure = failure -> failUndelivered(exchanges, failure);
-    if (Thread.currentThread() == serviceThread) {
-      writer.answer(body, onFailure);
+    Runnable write;
+    if (streamWriter == null) {
+      byte[] body = WireJson.write(result);
+      write = () -> writer.answer(body, onFailure);
     } else {
-      handoff.execute(() -> writer.answer(body, onFailure));
+      // Nothing to say ends the stream: the poll wait ended, or the agent is to call again now.
+      boolean empty = exchanges.isEmpty() && cancelled.isEmpty();
+      delivered += exchanges.size();
+      boolean ends = empty || draining || delivered >= max;
+      long millis = Math.max(1, (clock.getAsLong() - streamStartNanos) / 1_000_000);
+      byte[] unit = PollUnits.encode(new PollResult(heads, cancelled, draining, millis));
+      write = () -> streamWriter.send(unit, ends, this::parkAgain, onFailure);
     }
+    if (Thread.currentThread() == serviceThread) {
+      write.run();
+    } else {
+      handoff.execute(write);
+    }
+  }
+
+  /**
+   * Hands the poll to its backend. A streamed poll first writes an empty answer, at once, so that
+   * the agent can tell whether the stream reaches it as it is written.
+   */
+  void start() {
+    if (streamWriter == null) {
+      backend.poll(this, session);
+      return;
+    }
+    streamStartNanos = clock.getAsLong();
+    streamWriter.send(PollUnits.encode(new PollResult(List.of(), List.of(), false)), false,
+        () -> backend.poll(this, session), failure -> giveUp());
+  }
+
+  /** A streamed poll's answer was written and the stream goes on: the poll waits for the next. */
+  private void parkAgain() {
+    answered.set(false);
+    backend.pollAgain(this, session);
   }
 
   /** Called when the poll's {@code service()} returns: from now on answers come from elsewhere. */
@@ -107,9 +165,7 @@ final class AgentPoll implements PendingPoll, AsyncListener {
       return;
     }
     LOG.log(Level.FINE, "Poll answer to agent " + agentId + " could not be written", failure);
-    for (Exchange exchange : exchanges) {
-      exchange.fail(502, "The connection to the agent broke while the request was handed over.");
-    }
+    backend.undelivered(exchanges, session);
   }
 
   private void giveUp() {
@@ -125,11 +181,24 @@ final class AgentPoll implements PendingPoll, AsyncListener {
 
   @Override
   public void onTimeout(AsyncEvent event) {
-    giveUp();
+    connectionEnded(new TimeoutException("The container's timeout of the poll ran out."));
   }
 
   @Override
   public void onError(AsyncEvent event) {
+    connectionEnded(event.getThrowable());
+  }
+
+  /**
+   * The container ended the poll's connection. An answer still being written fails its exchanges,
+   * since some containers tell only the request's listeners, not the write listener.
+   */
+  private void connectionEnded(Throwable failure) {
+    if (streamWriter != null) {
+      streamWriter.onError(failure);
+    } else {
+      writer.onError(failure);
+    }
     giveUp();
   }
 

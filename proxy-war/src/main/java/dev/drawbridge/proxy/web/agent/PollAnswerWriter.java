@@ -96,6 +96,10 @@ final class PollAnswerWriter implements WriteListener {
       out.write(body);
     }
     if (finalFlush.done(out) && completed.compareAndSet(false, true)) {
+      synchronized (this) {
+        // Written: a failure of the connection from now on no longer concerns the answer.
+        onFailure = null;
+      }
       async.complete();
     }
   }
@@ -104,7 +108,11 @@ final class PollAnswerWriter implements WriteListener {
   public void onError(Throwable failure) {
     Consumer<Throwable> failed;
     synchronized (this) {
+      if (completed.get()) {
+        return;
+      }
       failed = onFailure;
+      onFailure = null;
       if (failed == null) {
         // An answer on its way finds this and fails its exchanges itself.
         failedEarly = failure;

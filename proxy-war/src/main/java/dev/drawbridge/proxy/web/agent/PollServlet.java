@@ -46,6 +46,12 @@ public class PollServlet extends HttpServlet {
     }
     max = Math.min(max, tunnel.settings().maxPollBatch());
     AgentSession session = caller.session();
+    if ("true".equalsIgnoreCase(agentRequest.getHeader(Protocol.AGENT_ALIVE_HEADER))) {
+      // Authenticating the call already counted it.
+      agentResponse.setHeader(Protocol.PROXY_VERSION_HEADER, Protocol.SOFTWARE_VERSION);
+      agentResponse.setStatus(204);
+      return;
+    }
     if ("true".equalsIgnoreCase(agentRequest.getHeader(Protocol.AGENT_LEAVING_HEADER))) {
       caller.backend().agentLeaving(session);
       byte[] empty = WireJson.write(new PollResult(List.of(), List.of(), false));
@@ -54,18 +60,23 @@ public class PollServlet extends HttpServlet {
       return;
     }
     session.reportNodes(agentRequest.getHeader(Protocol.AGENT_NODES_HEADER));
-    boolean upgrades = declares(agentRequest.getHeader(Protocol.AGENT_FEATURES_HEADER), Protocol.FEATURE_UPGRADE);
+    String features = agentRequest.getHeader(Protocol.AGENT_FEATURES_HEADER);
+    boolean upgrades = declares(features, Protocol.FEATURE_UPGRADE);
     session.relaysUpgrades(upgrades);
     caller.backend().reportHealth(
         session, !Protocol.BACKEND_DOWN.equalsIgnoreCase(agentRequest.getHeader(Protocol.BACKEND_HEALTH_HEADER)));
+    boolean streams = declares(features, Protocol.FEATURE_POLL_STREAM);
+    if (streams) {
+      agentResponse.setHeader(Protocol.CALL_WITHIN_HEADER, String.valueOf(tunnel.settings().agentGrace().toMillis()));
+    }
     long pollWaitNanos = tunnel.settings().pollWait().toNanos();
     AsyncContext async = agentRequest.startAsync();
     async.setTimeout(tunnel.settings().pollWait().toMillis() + CONTAINER_TIMEOUT_MARGIN_MILLIS);
     AgentPoll poll =
-        new AgentPoll(async, Responses.handoff(getServletContext()), caller.backend(), caller.agentId(), max,
-            tunnel.nanoTime() + pollWaitNanos, upgrades);
+        new AgentPoll(async, Responses.handoff(getServletContext()), caller.backend(), session, max,
+            tunnel.nanoTime() + pollWaitNanos, upgrades, streams, tunnel::nanoTime);
     try {
-      caller.backend().poll(poll, session);
+      poll.start();
     } finally {
       poll.leftService();
     }

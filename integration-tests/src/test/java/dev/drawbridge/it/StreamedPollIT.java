@@ -1,0 +1,113 @@
+package dev.drawbridge.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.drawbridge.it.support.AgentProcess;
+import dev.drawbridge.it.support.Lighttpd;
+import dev.drawbridge.it.support.Nginx;
+import dev.drawbridge.it.support.TunnelFixture;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The agent takes work from streamed polls where the way to the proxy passes a stream on as it is
+ * written (directly, or through nginx with {@code proxy_buffering on}), and polls plainly, by
+ * itself, where something on the way collects each response whole first (lighttpd with its
+ * defaults). Either way every request is answered.
+ */
+@Timeout(240)
+class StreamedPollIT {
+
+  private static final int POLL_WAIT_SECONDS = 2;
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private static final String STREAMING = "Streamed polls from proxy .* reach this agent as they are written";
+  private static final String HELD_BACK = "holds streamed polls back; polling it plainly";
+
+  private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private TunnelFixture tunnel;
+  private Nginx nginx;
+  private Lighttpd lighttpd;
+  private AgentProcess agent;
+
+  @AfterEach
+  void stop() {
+    if (agent != null) {
+      agent.close();
+    }
+    if (nginx != null) {
+      nginx.close();
+    }
+    if (lighttpd != null) {
+      lighttpd.close();
+    }
+    if (tunnel != null) {
+      tunnel.close();
+    }
+  }
+
+  @Test
+  void aDirectPathStreamsPollsAndServesRequests() throws Exception {
+    tunnel = TunnelFixture.startWithoutAgent(config -> config.set("pollWaitSeconds", POLL_WAIT_SECONDS));
+    agent = connect(tunnel.proxy().port());
+    agent.awaitLine(STREAMING, WAIT);
+    assertAllAnswered(40);
+    assertTrue(agent.lines().stream().noneMatch(line -> line.contains(HELD_BACK)), () -> String.join("\n", agent.lines()));
+  }
+
+  @Test
+  void nginxBufferingResponsesStillPassesTheStreamOn() throws Exception {
+    assumeTrue(Nginx.isInstalled(), "nginx is not installed");
+    tunnel = TunnelFixture.startWithoutAgent(config -> config.set("pollWaitSeconds", POLL_WAIT_SECONDS));
+    nginx = Nginx.start(tunnel.proxy().port());
+    agent = connect(nginx.port());
+    agent.awaitLine(STREAMING, WAIT);
+    assertAllAnswered(40);
+  }
+
+  @Test
+  void aProxyCollectingWholeResponsesOnTheWayMakesTheAgentPollPlainly() throws Exception {
+    assumeTrue(Lighttpd.isInstalled(), "lighttpd is not installed");
+    tunnel = TunnelFixture.startWithoutAgent(config -> config.set("pollWaitSeconds", POLL_WAIT_SECONDS));
+    lighttpd = Lighttpd.start(tunnel.proxy().port());
+    agent = connect(lighttpd.port());
+    agent.awaitLine(HELD_BACK, WAIT);
+    assertAllAnswered(40);
+    assertTrue(agent.lines().stream().noneMatch(line -> line.matches(".*" + STREAMING + ".*")),
+        () -> String.join("\n", agent.lines()));
+  }
+
+  private AgentProcess connect(int port) {
+    AgentProcess started = AgentProcess.start(AgentProcess.flags(
+        "http://127.0.0.1:" + port + "/drawbridge", tunnel.backend().url(), TunnelFixture.BACKEND_ID, tunnel.token()));
+    started.awaitLine(AgentProcess.CONNECTED, WAIT);
+    return started;
+  }
+
+  /** Sends {@code count} requests, four at a time, and checks that each got its own answer. */
+  private void assertAllAnswered(int count) throws Exception {
+    for (int i = 0; i < count; i += 4) {
+      List<CompletableFuture<HttpResponse<String>>> sent = new ArrayList<>();
+      for (int j = i; j < i + 4; j++) {
+        sent.add(client.sendAsync(
+            HttpRequest.newBuilder(tunnel.uri("/item/" + j)).timeout(WAIT).GET().build(),
+            HttpResponse.BodyHandlers.ofString()));
+      }
+      for (int j = 0; j < sent.size(); j++) {
+        HttpResponse<String> response = sent.get(j).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        assertEquals(200, response.statusCode(), response::body);
+        assertTrue(response.body().contains("/item/" + (i + j)), response::body);
+      }
+    }
+  }
+}

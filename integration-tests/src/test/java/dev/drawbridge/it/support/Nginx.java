@@ -1,0 +1,138 @@
+package dev.drawbridge.it.support;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+
+/**
+ * Debian's nginx as a reverse proxy between the agent and a proxy node, with {@code
+ * proxy_buffering on} (nginx's default) and {@code X-Accel-Buffering} ignored. nginx then reads
+ * the node's responses ahead into its buffers, but still passes on at once what it read, so a
+ * streamed poll gets through it as written. It listens on 127.0.0.1 only, in the foreground, with
+ * its files in a directory of its own. {@code .ci/run} installs it; tests that need it are skipped
+ * where it is missing.
+ */
+public final class Nginx implements AutoCloseable {
+
+  /** The executable, as Debian's {@code nginx-light} package installs it. */
+  public static final Path EXECUTABLE = Path.of("/usr/sbin/nginx");
+
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+  private final Process process;
+  private final ProcessOutput output;
+  private final int port;
+
+  private Nginx(Process process, ProcessOutput output, int port) {
+    this.process = process;
+    this.output = output;
+    this.port = port;
+  }
+
+  /** True when nginx is installed here. */
+  public static boolean isInstalled() {
+    return Files.isExecutable(EXECUTABLE);
+  }
+
+  /** Starts nginx in front of {@code 127.0.0.1:targetPort}. */
+  public static Nginx start(int targetPort) {
+    try {
+      Path dir = TempDirs.create("drawbridge-nginx-");
+      int port = freePort();
+      String config = "daemon off;\n"
+          + "master_process off;\n"
+          + "worker_processes 1;\n"
+          + "pid " + dir.resolve("nginx.pid") + ";\n"
+          + "error_log " + dir.resolve("error.log") + " notice;\n"
+          + "events { worker_connections 512; }\n"
+          + "http {\n"
+          + "  access_log off;\n"
+          + "  client_body_temp_path " + dir.resolve("client-body") + ";\n"
+          + "  proxy_temp_path " + dir.resolve("proxy") + ";\n"
+          + "  fastcgi_temp_path " + dir.resolve("fastcgi") + ";\n"
+          + "  uwsgi_temp_path " + dir.resolve("uwsgi") + ";\n"
+          + "  scgi_temp_path " + dir.resolve("scgi") + ";\n"
+          + "  server {\n"
+          + "    listen 127.0.0.1:" + port + ";\n"
+          + "    client_max_body_size 0;\n"
+          + "    location / {\n"
+          + "      proxy_pass http://127.0.0.1:" + targetPort + ";\n"
+          + "      proxy_http_version 1.1;\n"
+          + "      proxy_set_header Connection \"\";\n"
+          + "      proxy_buffering on;\n"
+          + "      proxy_ignore_headers X-Accel-Buffering;\n"
+          + "      proxy_read_timeout 300s;\n"
+          + "    }\n"
+          + "  }\n"
+          + "}\n";
+      Path file = dir.resolve("nginx.conf");
+      Files.writeString(file, config, StandardCharsets.UTF_8);
+      ProcessBuilder builder = new ProcessBuilder(
+          EXECUTABLE.toString(), "-p", dir.toString(), "-e", dir.resolve("error.log").toString(),
+          "-c", file.toString());
+      Process process = builder.start();
+      ProcessOutput output = new ProcessOutput("nginx-" + process.pid(), process);
+      Nginx nginx = new Nginx(process, output, port);
+      nginx.awaitListening();
+      return nginx;
+    } catch (IOException e) {
+      throw new UncheckedIOException("could not start nginx", e);
+    }
+  }
+
+  /** The port agents connect to instead of the proxy node's. */
+  public int port() {
+    return port;
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void awaitListening() {
+    try {
+      Awaitility.await("nginx listening").atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(50))
+          .until(() -> !process.isAlive() || accepting());
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+    if (!process.isAlive()) {
+      throw new IllegalStateException("nginx exited at start: " + new ArrayList<>(output.lines()));
+    }
+  }
+
+  private boolean accepting() {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+      return socket.getLocalPort();
+    }
+  }
+}
