@@ -163,7 +163,8 @@ final class Poller implements Runnable {
       return null;
     }
     if (answers.streamed()) {
-      Boolean passesOn = answers.passesOn(result, System.nanoTime());
+      // Only the listening poll's stream opens with an empty answer to time the others against.
+      Boolean passesOn = listenOnly ? answers.passesOn(result, System.nanoTime()) : null;
       if (passesOn != null) {
         node.streamVerdict(passesOn);
       }

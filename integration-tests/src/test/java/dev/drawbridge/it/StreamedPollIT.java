@@ -1,5 +1,6 @@
 package dev.drawbridge.it;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -7,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.drawbridge.it.support.AgentProcess;
 import dev.drawbridge.it.support.Lighttpd;
 import dev.drawbridge.it.support.Nginx;
+import dev.drawbridge.it.support.Responders;
 import dev.drawbridge.it.support.TunnelFixture;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -30,6 +33,8 @@ import org.junit.jupiter.api.Timeout;
 class StreamedPollIT {
 
   private static final int POLL_WAIT_SECONDS = 2;
+  private static final int AGENT_GRACE_SECONDS = 1;
+  private static final int LONG_POLL_WAIT_SECONDS = 8;
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static final String STREAMING = "Streamed polls from proxy .* reach this agent as they are written";
   private static final String HELD_BACK = "holds streamed polls back; polling it plainly";
@@ -85,6 +90,35 @@ class StreamedPollIT {
     assertAllAnswered(40);
     assertTrue(agent.lines().stream().noneMatch(line -> line.matches(".*" + STREAMING + ".*")),
         () -> String.join("\n", agent.lines()));
+  }
+
+  @Test
+  void aBackendSlowerThanTheGraceDoesNotMakeAStreamingAgentLookLost() throws Exception {
+    // A long poll wait, so that few polls end and are renewed (each renewal is a call) while the
+    // request waits: the agent's calls in the grace are then mostly its alive calls.
+    tunnel = TunnelFixture.startWithoutAgent(
+        config -> config.set("pollWaitSeconds", LONG_POLL_WAIT_SECONDS).set("agentGraceSeconds", AGENT_GRACE_SECONDS));
+    CountDownLatch release = new CountDownLatch(1);
+    tunnel.backend().respondTo("/slow", Responders.echoAfter(release));
+    agent = connect(tunnel.proxy().port());
+    agent.awaitLine(STREAMING, WAIT);
+    // The polls asking for work stream from their next poll on, at the latest one poll wait later.
+    await("the work polls streaming").pollDelay(Duration.ofSeconds(LONG_POLL_WAIT_SECONDS + 1)).atMost(WAIT)
+        .until(() -> true);
+
+    CompletableFuture<HttpResponse<String>> slow = client.sendAsync(
+        HttpRequest.newBuilder(tunnel.uri("/slow")).timeout(WAIT).POST(HttpRequest.BodyPublishers.ofString("once"))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals("/slow", tunnel.backend().takeRequest(WAIT).target());
+    // The work came from a stream, so the proxy wants a call within the grace; the backend's answer
+    // is not it. Let three graces pass: the agent's alive calls keep it connected meanwhile.
+    await("three graces").pollDelay(Duration.ofSeconds(3L * AGENT_GRACE_SECONDS)).atMost(WAIT)
+        .until(() -> true);
+    assertEquals(1, tunnel.status().backend(TunnelFixture.BACKEND_ID).agents().size(), "the agent is still connected");
+    release.countDown();
+    HttpResponse<String> response = slow.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    assertEquals(200, response.statusCode(), response::body);
   }
 
   private AgentProcess connect(int port) {

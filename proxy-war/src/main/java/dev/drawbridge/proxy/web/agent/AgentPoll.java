@@ -136,15 +136,16 @@ final class AgentPoll implements PendingPoll, AsyncListener {
   }
 
   /**
-   * Hands the poll to its backend. A streamed poll first writes an empty answer, at once, so that
-   * the agent can tell whether the stream reaches it as it is written.
+   * Hands the poll to its backend. A streamed poll for no work first writes an empty answer, at
+   * once, so that the agent can tell whether the stream reaches it as it is written; one for work
+   * does not, since its first answer then would cost a write and a read on every such poll.
    */
   void start() {
-    if (streamWriter == null) {
+    streamStartNanos = clock.getAsLong();
+    if (streamWriter == null || max > 0) {
       backend.poll(this, session);
       return;
     }
-    streamStartNanos = clock.getAsLong();
     streamWriter.send(PollUnits.encode(new PollResult(List.of(), List.of(), false)), false,
         () -> backend.poll(this, session), failure -> giveUp());
   }
