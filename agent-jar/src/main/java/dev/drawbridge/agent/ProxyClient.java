@@ -117,36 +117,31 @@ final class ProxyClient implements Closeable {
    * any more. Best effort and quick: a proxy that cannot be reached learns it from the silence.
    */
   void leave() {
-    HttpPost goodbye = pollRequest(0, true);
-    goodbye.setHeader(Protocol.AGENT_LEAVING_HEADER, "true");
-    goodbye.setConfig(
-        RequestConfig.custom()
-            .setConnectionRequestTimeout(Timeout.ofSeconds(2))
-            .setResponseTimeout(Timeout.ofSeconds(2))
-            .build());
-    try {
-      proxyClient.execute(goodbye, proxyResponse -> null);
-    } catch (IOException | RuntimeException e) {
-      // Nothing to do: the proxy also notices an agent that stopped polling.
-    }
+    briefCall(Protocol.AGENT_LEAVING_HEADER, Timeout.ofSeconds(2));
   }
 
   /**
    * Shows the proxy that this agent is alive, when work it took from a streamed poll leads to no
-   * other call in time. Best effort: a proxy that cannot be reached counts the agent as lost.
+   * other call in time. Best effort: a proxy that cannot be reached counts the agent as lost, and
+   * the poll loop notices the lost connection too.
    */
   void alive() {
-    HttpPost alive = pollRequest(0, true);
-    alive.setHeader(Protocol.AGENT_ALIVE_HEADER, "true");
-    alive.setConfig(
+    briefCall(Protocol.AGENT_ALIVE_HEADER, Timeout.ofSeconds(5));
+  }
+
+  /** A poll for no work that says {@code header: true}, which the proxy answers at once; failures are ignored. */
+  private void briefCall(String header, Timeout responseTimeout) {
+    HttpPost call = pollRequest(0, true);
+    call.setHeader(header, "true");
+    call.setConfig(
         RequestConfig.custom()
             .setConnectionRequestTimeout(Timeout.ofSeconds(2))
-            .setResponseTimeout(Timeout.ofSeconds(5))
+            .setResponseTimeout(responseTimeout)
             .build());
     try {
-      proxyClient.execute(alive, proxyResponse -> null);
+      proxyClient.execute(call, proxyResponse -> null);
     } catch (IOException | RuntimeException e) {
-      // The poll loop notices a lost connection too, and reconnects.
+      // Best effort, as said by the callers.
     }
   }
 

@@ -112,10 +112,11 @@ class StreamedPollIT {
         HttpResponse.BodyHandlers.ofString());
     assertEquals("/slow", tunnel.backend().takeRequest(WAIT).target());
     // The work came from a stream, so the proxy wants a call within the grace; the backend's answer
-    // is not it. Let three graces pass: the agent's alive calls keep it connected meanwhile.
-    await("three graces").pollDelay(Duration.ofSeconds(3L * AGENT_GRACE_SECONDS)).atMost(WAIT)
-        .until(() -> true);
-    assertEquals(1, tunnel.status().backend(TunnelFixture.BACKEND_ID).agents().size(), "the agent is still connected");
+    // is not it. The agent's alive calls keep it connected through three graces.
+    await("the agent connected through three graces")
+        .during(Duration.ofSeconds(3L * AGENT_GRACE_SECONDS))
+        .atMost(WAIT)
+        .until(() -> tunnel.status().backend(TunnelFixture.BACKEND_ID).agents().size() == 1);
     release.countDown();
     HttpResponse<String> response = slow.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
     assertEquals(200, response.statusCode(), response::body);

@@ -2,9 +2,6 @@ package dev.drawbridge.it.support;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,13 +10,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import org.awaitility.Awaitility;
 
 /**
  * Debian's HAProxy as the load balancer in front of several proxy nodes, run from the shipped
@@ -34,18 +28,15 @@ public final class Haproxy implements AutoCloseable {
   /** System property naming the shipped configuration; the pom sets it. */
   private static final String CONFIG_PROPERTY = "drawbridge.it.haproxyConf";
 
-  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
   private static final HttpClient STATS_CLIENT =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-  private final Process process;
-  private final ProcessOutput output;
+  private final ListeningProcess process;
   private final int port;
   private final int statsPort;
 
-  private Haproxy(Process process, ProcessOutput output, int port, int statsPort) {
+  private Haproxy(ListeningProcess process, int port, int statsPort) {
     this.process = process;
-    this.output = output;
     this.port = port;
     this.statsPort = statsPort;
   }
@@ -69,8 +60,8 @@ public final class Haproxy implements AutoCloseable {
       Path dir = TempDirs.create("drawbridge-haproxy-");
       Path file = dir.resolve("haproxy.cfg");
       Files.writeString(file, config, StandardCharsets.UTF_8);
-      int port = freePort();
-      int statsPort = freePort();
+      int port = ListeningProcess.freePort();
+      int statsPort = ListeningProcess.freePort();
       ProcessBuilder builder = new ProcessBuilder(EXECUTABLE.toString(), "-db", "-f", file.toString());
       Map<String, String> env = builder.environment();
       env.put("LB_BIND", "127.0.0.1:" + port);
@@ -80,11 +71,7 @@ public final class Haproxy implements AutoCloseable {
       // machine busy with other builds can stall every node for seconds, which is not a failure.
       env.put("LB_CHECK_TIMEOUT", "30s");
       env.put("DRAWBRIDGE_PATH", ProxyServer.CONTEXT_PATH);
-      Process process = builder.start();
-      ProcessOutput output = new ProcessOutput("haproxy-" + process.pid(), process);
-      Haproxy haproxy = new Haproxy(process, output, port, statsPort);
-      haproxy.awaitListening();
-      return haproxy;
+      return new Haproxy(ListeningProcess.start("haproxy", builder, port), port, statsPort);
     } catch (IOException e) {
       throw new UncheckedIOException("could not start HAProxy with " + shipped, e);
     }
@@ -132,48 +119,11 @@ public final class Haproxy implements AutoCloseable {
 
   /** Every line HAProxy printed. */
   public List<String> lines() {
-    return output.lines();
+    return process.lines();
   }
 
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private void awaitListening() {
-    try {
-      Awaitility.await("HAProxy listening").atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(50))
-          .until(() -> !process.isAlive() || accepting());
-    } catch (RuntimeException e) {
-      close();
-      throw e;
-    }
-    if (!process.isAlive()) {
-      throw new IllegalStateException("HAProxy exited at start: " + new ArrayList<>(output.lines()));
-    }
-  }
-
-  private boolean accepting() {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  /** A port free on 127.0.0.1 now; HAProxy binds it a moment later. */
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-      return socket.getLocalPort();
-    }
+    process.close();
   }
 }

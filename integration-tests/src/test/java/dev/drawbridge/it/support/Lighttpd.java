@@ -2,17 +2,9 @@ package dev.drawbridge.it.support;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.concurrent.TimeUnit;
-import org.awaitility.Awaitility;
 
 /**
  * Debian's lighttpd as a reverse proxy between the agent and a proxy node, with its defaults: it
@@ -27,16 +19,10 @@ public final class Lighttpd implements AutoCloseable {
   /** The executable, as Debian's {@code lighttpd} package installs it. */
   public static final Path EXECUTABLE = Path.of("/usr/sbin/lighttpd");
 
-  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+  private final ListeningProcess process;
 
-  private final Process process;
-  private final ProcessOutput output;
-  private final int port;
-
-  private Lighttpd(Process process, ProcessOutput output, int port) {
+  private Lighttpd(ListeningProcess process) {
     this.process = process;
-    this.output = output;
-    this.port = port;
   }
 
   /** True when lighttpd is installed here. */
@@ -48,7 +34,7 @@ public final class Lighttpd implements AutoCloseable {
   public static Lighttpd start(int targetPort) {
     try {
       Path dir = TempDirs.create("drawbridge-lighttpd-");
-      int port = freePort();
+      int port = ListeningProcess.freePort();
       Path docroot = Files.createDirectories(dir.resolve("docroot"));
       String config = "server.document-root = \"" + docroot + "\"\n"
           + "server.bind = \"127.0.0.1\"\n"
@@ -58,12 +44,8 @@ public final class Lighttpd implements AutoCloseable {
           + "proxy.server = (\"\" => ((\"host\" => \"127.0.0.1\", \"port\" => " + targetPort + ")))\n";
       Path file = dir.resolve("lighttpd.conf");
       Files.writeString(file, config, StandardCharsets.UTF_8);
-      ProcessBuilder builder = new ProcessBuilder(EXECUTABLE.toString(), "-D", "-f", file.toString());
-      Process process = builder.start();
-      ProcessOutput output = new ProcessOutput("lighttpd-" + process.pid(), process);
-      Lighttpd lighttpd = new Lighttpd(process, output, port);
-      lighttpd.awaitListening();
-      return lighttpd;
+      return new Lighttpd(ListeningProcess.start("lighttpd",
+          new ProcessBuilder(EXECUTABLE.toString(), "-D", "-f", file.toString()), port));
     } catch (IOException e) {
       throw new UncheckedIOException("could not start lighttpd", e);
     }
@@ -71,47 +53,11 @@ public final class Lighttpd implements AutoCloseable {
 
   /** The port agents connect to instead of the proxy node's. */
   public int port() {
-    return port;
+    return process.port();
   }
 
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private void awaitListening() {
-    try {
-      Awaitility.await("lighttpd listening").atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(50))
-          .until(() -> !process.isAlive() || accepting());
-    } catch (RuntimeException e) {
-      close();
-      throw e;
-    }
-    if (!process.isAlive()) {
-      throw new IllegalStateException("lighttpd exited at start: " + new ArrayList<>(output.lines()));
-    }
-  }
-
-  private boolean accepting() {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      return socket.getLocalPort();
-    }
+    process.close();
   }
 }

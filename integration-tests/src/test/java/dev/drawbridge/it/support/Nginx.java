@@ -2,17 +2,9 @@ package dev.drawbridge.it.support;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.concurrent.TimeUnit;
-import org.awaitility.Awaitility;
 
 /**
  * Debian's nginx as a reverse proxy between the agent and a proxy node, with {@code
@@ -27,16 +19,10 @@ public final class Nginx implements AutoCloseable {
   /** The executable, as Debian's {@code nginx-light} package installs it. */
   public static final Path EXECUTABLE = Path.of("/usr/sbin/nginx");
 
-  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+  private final ListeningProcess process;
 
-  private final Process process;
-  private final ProcessOutput output;
-  private final int port;
-
-  private Nginx(Process process, ProcessOutput output, int port) {
+  private Nginx(ListeningProcess process) {
     this.process = process;
-    this.output = output;
-    this.port = port;
   }
 
   /** True when nginx is installed here. */
@@ -48,7 +34,7 @@ public final class Nginx implements AutoCloseable {
   public static Nginx start(int targetPort) {
     try {
       Path dir = TempDirs.create("drawbridge-nginx-");
-      int port = freePort();
+      int port = ListeningProcess.freePort();
       String config = "daemon off;\n"
           + "master_process off;\n"
           + "worker_processes 1;\n"
@@ -77,14 +63,9 @@ public final class Nginx implements AutoCloseable {
           + "}\n";
       Path file = dir.resolve("nginx.conf");
       Files.writeString(file, config, StandardCharsets.UTF_8);
-      ProcessBuilder builder = new ProcessBuilder(
+      return new Nginx(ListeningProcess.start("nginx", new ProcessBuilder(
           EXECUTABLE.toString(), "-p", dir.toString(), "-e", dir.resolve("error.log").toString(),
-          "-c", file.toString());
-      Process process = builder.start();
-      ProcessOutput output = new ProcessOutput("nginx-" + process.pid(), process);
-      Nginx nginx = new Nginx(process, output, port);
-      nginx.awaitListening();
-      return nginx;
+          "-c", file.toString()), port));
     } catch (IOException e) {
       throw new UncheckedIOException("could not start nginx", e);
     }
@@ -92,47 +73,11 @@ public final class Nginx implements AutoCloseable {
 
   /** The port agents connect to instead of the proxy node's. */
   public int port() {
-    return port;
+    return process.port();
   }
 
   @Override
   public void close() {
-    process.destroy();
-    try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private void awaitListening() {
-    try {
-      Awaitility.await("nginx listening").atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(50))
-          .until(() -> !process.isAlive() || accepting());
-    } catch (RuntimeException e) {
-      close();
-      throw e;
-    }
-    if (!process.isAlive()) {
-      throw new IllegalStateException("nginx exited at start: " + new ArrayList<>(output.lines()));
-    }
-  }
-
-  private boolean accepting() {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
-      return socket.getLocalPort();
-    }
+    process.close();
   }
 }

@@ -130,12 +130,8 @@ class AgentHandoverTest {
   void aStreamedPollThatHandedOverWorkExpectsACallWithinTheGraceEvenWhenFull() throws Exception {
     // A plain poll filled to its max expects nothing (above); a stream's agent makes no next poll,
     // so every handover on it is to be followed by a call.
-    FakePoll stream = FakePoll.streamed("agent-1", 1);
-    backend.poll(stream, backend.session("agent-1", "1", "127.0.0.1"));
     FakeClient client = new FakeClient();
-    Exchange exchange = open(client, "POST");
-    backend.submit(exchange);
-    assertEquals(List.of(exchange.id()), stream.answers.poll(5, TimeUnit.SECONDS));
+    postOnStream(FakePoll.streamed("agent-1", 1), backend.session("agent-1", "1", "127.0.0.1"), client);
 
     later(GRACE);
     assertNull(client.events.poll(), "not before the grace passed");
@@ -147,11 +143,8 @@ class AgentHandoverTest {
   void aStreamedPollWaitingAgainAfterItsAnswerIsNoSignOfLife() throws Exception {
     FakePoll stream = FakePoll.streamed("agent-1", 4);
     AgentSession session = backend.session("agent-1", "1", "127.0.0.1");
-    backend.poll(stream, session);
     FakeClient client = new FakeClient();
-    Exchange exchange = open(client, "POST");
-    backend.submit(exchange);
-    assertEquals(List.of(exchange.id()), stream.answers.poll(5, TimeUnit.SECONDS));
+    postOnStream(stream, session, client);
 
     // The answer was written (into a dead peer's socket, for all the proxy knows): the stream waits again.
     later(A_MOMENT);
@@ -164,11 +157,8 @@ class AgentHandoverTest {
   void aStreamedPollsAgentThatCallsWithinTheGraceKeepsItsWork() throws Exception {
     FakePoll stream = FakePoll.streamed("agent-1", 4);
     AgentSession session = backend.session("agent-1", "1", "127.0.0.1");
-    backend.poll(stream, session);
     FakeClient client = new FakeClient();
-    Exchange exchange = open(client, "POST");
-    backend.submit(exchange);
-    assertEquals(List.of(exchange.id()), stream.answers.poll(5, TimeUnit.SECONDS));
+    Exchange exchange = postOnStream(stream, session, client);
     backend.pollAgain(stream, session);
 
     // Any call counts: the work's answer, or the agent's alive call for a slow backend.
@@ -178,6 +168,41 @@ class AgentHandoverTest {
     assertNull(client.events.poll(), "nothing happens");
     assertEquals(ExchangeState.DELIVERED, exchange.state());
     assertEquals(1, backend.agents().size());
+  }
+
+  @Test
+  void aGetWhosePollAnswerCouldNotBeWrittenGoesToTheNextPollAndAPostGets502() throws Exception {
+    AgentSession session = backend.session("agent-1", "1", "127.0.0.1");
+    FakePoll dead = park("agent-1", 4);
+    FakeClient getClient = new FakeClient();
+    Exchange get = open(getClient, "GET");
+    backend.submit(get);
+    assertEquals(List.of(get.id()), dead.answers.poll(5, TimeUnit.SECONDS));
+
+    // The poll's connection was reset (a cut path): its answer could not be written.
+    backend.undelivered(List.of(get), session);
+    assertEquals(ExchangeState.QUEUED, get.state());
+    FakePoll live = park("agent-1", 4);
+    assertEquals(List.of(get.id()), live.answers.poll(5, TimeUnit.SECONDS), "the next poll gets it");
+    assertNull(getClient.events.poll(), "the client saw nothing of it");
+
+    FakePoll alsoDead = park("agent-1", 4);
+    FakeClient postClient = new FakeClient();
+    Exchange post = open(postClient, "POST");
+    backend.submit(post);
+    assertEquals(List.of(post.id()), alsoDead.answers.poll(5, TimeUnit.SECONDS));
+    backend.undelivered(List.of(post), session);
+    assertEquals("error 502 retry 0: The connection to the agent broke while the request was handed over.",
+        postClient.events.poll());
+  }
+
+  /** Parks {@code stream} for {@code session}, then hands it a POST of {@code client}'s. */
+  private Exchange postOnStream(FakePoll stream, AgentSession session, FakeClient client) throws Exception {
+    backend.poll(stream, session);
+    Exchange exchange = open(client, "POST");
+    backend.submit(exchange);
+    assertEquals(List.of(exchange.id()), stream.answers.poll(5, TimeUnit.SECONDS));
+    return exchange;
   }
 
   /** Moves the clock on by {@code duration}, then enforces every deadline as the reaper would. */

@@ -39,9 +39,9 @@ final class AgentPoll implements PendingPoll, AsyncListener {
   private final long deadlineNanos;
   private final boolean upgrades;
   private final AtomicBoolean answered = new AtomicBoolean();
-  private final PollAnswerWriter writer;
-  /** Writes the answers of a streamed poll; null for a plain one. */
-  private final PollStreamWriter streamWriter;
+  private final PollWriter writer;
+  /** True for a streamed poll: its answers do not end it. */
+  private final boolean streams;
   private final AgentSession session;
   private final LongSupplier clock;
   /** When a streamed poll's first answer was written, on {@link #clock}. */
@@ -68,13 +68,8 @@ final class AgentPoll implements PendingPoll, AsyncListener {
     this.max = max;
     this.deadlineNanos = deadlineNanos;
     async.addListener(this);
-    if (streams) {
-      this.writer = null;
-      this.streamWriter = new PollStreamWriter(async, this::giveUp);
-    } else {
-      this.writer = new PollAnswerWriter(async, this::giveUp);
-      this.streamWriter = null;
-    }
+    this.streams = streams;
+    this.writer = new PollWriter(async, streams, this::giveUp);
   }
 
   @Override
@@ -89,7 +84,7 @@ final class AgentPoll implements PendingPoll, AsyncListener {
 
   @Override
   public boolean streams() {
-    return streamWriter != null;
+    return streams;
   }
 
   @Override
@@ -113,12 +108,11 @@ final class AgentPoll implements PendingPoll, AsyncListener {
     for (Exchange exchange : exchanges) {
       heads.add(exchange.head());
     }
-    PollResult result = new PollResult(heads, cancelled, draining);
     Consumer<Throwable> onFailure = failure -> failUndelivered(exchanges, failure);
     Runnable write;
-    if (streamWriter == null) {
-      byte[] body = WireJson.write(result);
-      write = () -> writer.answer(body, onFailure);
+    if (!streams) {
+      byte[] body = WireJson.write(new PollResult(heads, cancelled, draining));
+      write = () -> writer.send(body, true, null, onFailure);
     } else {
       // Nothing to say ends the stream: the poll wait ended, or the agent is to call again now.
       boolean empty = exchanges.isEmpty() && cancelled.isEmpty();
@@ -126,7 +120,7 @@ final class AgentPoll implements PendingPoll, AsyncListener {
       boolean ends = empty || draining || delivered >= max;
       long millis = Math.max(1, (clock.getAsLong() - streamStartNanos) / 1_000_000);
       byte[] unit = PollUnits.encode(new PollResult(heads, cancelled, draining, millis));
-      write = () -> streamWriter.send(unit, ends, this::parkAgain, onFailure);
+      write = () -> writer.send(unit, ends, this::parkAgain, onFailure);
     }
     if (Thread.currentThread() == serviceThread) {
       write.run();
@@ -142,11 +136,11 @@ final class AgentPoll implements PendingPoll, AsyncListener {
    */
   void start() {
     streamStartNanos = clock.getAsLong();
-    if (streamWriter == null || max > 0) {
+    if (!streams || max > 0) {
       backend.poll(this, session);
       return;
     }
-    streamWriter.send(PollUnits.encode(new PollResult(List.of(), List.of(), false)), false,
+    writer.send(PollUnits.encode(new PollResult(List.of(), List.of(), false)), false,
         () -> backend.poll(this, session), failure -> giveUp());
   }
 
@@ -195,11 +189,7 @@ final class AgentPoll implements PendingPoll, AsyncListener {
    * since some containers tell only the request's listeners, not the write listener.
    */
   private void connectionEnded(Throwable failure) {
-    if (streamWriter != null) {
-      streamWriter.onError(failure);
-    } else {
-      writer.onError(failure);
-    }
+    writer.onError(failure);
     giveUp();
   }
 

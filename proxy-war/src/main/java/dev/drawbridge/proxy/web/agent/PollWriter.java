@@ -1,6 +1,7 @@
 package dev.drawbridge.proxy.web.agent;
 
 import dev.drawbridge.protocol.Protocol;
+import dev.drawbridge.proxy.web.Responses;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
@@ -10,16 +11,32 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
- * Writes the answers of a streamed poll without blocking, one at a time, each as soon as it is
- * given. Like {@link PollAnswerWriter} it is the response's write listener from the start, and the
- * answer and the container's readiness meet under this object's monitor; whichever comes second
- * writes. An answer counts as written once the container took all of it ({@code isReady()} true
- * after a flush); only then may the next be given.
+ * Writes a held poll's answer without blocking, or a streamed poll's answers one at a time, each
+ * as soon as it is given, then completes the poll. It is the poll's write listener from the start,
+ * set while the poll is still in {@code service()}: by the time an answer comes, the container has
+ * already said that the response can take bytes, so the thread with the answer writes it at once.
+ * A listener set only then would make the container pass the first write to another of its
+ * threads, one more thread to wake on every request's way to the agent.
+ *
+ * <p>The answer and the container's readiness meet under this object's monitor, which guards only
+ * that state; the I/O runs outside it. Whichever of the two comes second writes. After the writing
+ * thread saw {@code isReady()} answer false, only the container's next {@link #onWritePossible}
+ * goes on, so at most one thread writes at a time. An answer counts as written once the container
+ * handed all of it to the socket ({@code isReady()} true after a flush); only then may the next be
+ * given, and only then is the last one's request completed: Tomcat cannot finish a request whose
+ * last bytes are still pending when the peer resets the connection (see {@link FinalFlush}).
  */
-final class PollStreamWriter implements WriteListener {
+final class PollWriter implements WriteListener {
+
+  private static final int WRITE = 0;
+  private static final int FLUSH = 1;
+  private static final int SETTLE = 2;
 
   private final AsyncContext async;
   private final ServletOutputStream out;
+  /** True for a streamed poll's answers, false for a plain poll's one. */
+  private final boolean streamed;
+  /** Runs when the poll's connection fails before the poll was answered. */
   private final Runnable unanswered;
   private final AtomicBoolean completed = new AtomicBoolean();
   /** The answer waiting to be written, or null; guarded by this. */
@@ -31,25 +48,31 @@ final class PollStreamWriter implements WriteListener {
   private Consumer<Throwable> onFailure;
   /** The container can take bytes now; guarded by this. */
   private boolean writable;
-  private static final int WRITE = 0;
-  private static final int FLUSH = 1;
-  private static final int SETTLE = 2;
   /** Where the current answer is: to be written, to be flushed, or flushed and waiting for the socket. */
   private volatile int stage = WRITE;
   /** The connection failed while no answer was being written; guarded by this. */
   private Throwable failedEarly;
   private boolean headSent;
 
-  PollStreamWriter(AsyncContext async, Runnable unanswered) throws IOException {
+  /**
+   * Becomes the write listener of {@code async}'s response; call from the poll's {@code service()}.
+   *
+   * @param streamed true for a streamed poll, whose answers go out as {@link
+   *     dev.drawbridge.protocol.PollUnits}; false for a plain poll's single JSON answer
+   */
+  PollWriter(AsyncContext async, boolean streamed, Runnable unanswered) throws IOException {
     this.async = async;
+    this.streamed = streamed;
     this.unanswered = unanswered;
     this.out = async.getResponse().getOutputStream();
     out.setWriteListener(this);
   }
 
   /**
-   * Writes {@code answer} (empty for none), then runs {@code written}, or completes the response
-   * when {@code endsStream}. {@code onFailure} runs instead if the answer cannot be written.
+   * Writes {@code answer}, then runs {@code written}, or completes the response when {@code
+   * endsStream} (always for a plain poll). {@code onFailure} runs instead if the answer cannot be
+   * written. Called on the poll's own thread or a hand-off thread, once the previous answer was
+   * written.
    */
   void send(byte[] answer, boolean endsStream, Runnable written, Consumer<Throwable> onFailure) {
     boolean now;
@@ -98,12 +121,16 @@ final class PollStreamWriter implements WriteListener {
       if (!headSent) {
         headSent = true;
         HttpServletResponse response = (HttpServletResponse) async.getResponse();
-        response.setStatus(200);
-        response.setContentType(Protocol.POLL_STREAM_TYPE);
-        response.setHeader("Cache-Control", "no-store");
-        // nginx passes such a response on as it comes instead of collecting it first.
-        response.setHeader("X-Accel-Buffering", "no");
-        response.setHeader(Protocol.PROXY_VERSION_HEADER, Protocol.SOFTWARE_VERSION);
+        if (streamed) {
+          response.setStatus(200);
+          response.setContentType(Protocol.POLL_STREAM_TYPE);
+          response.setHeader("Cache-Control", "no-store");
+          // Tells nginx not to collect the stream before passing it on.
+          response.setHeader("X-Accel-Buffering", "no");
+          response.setHeader(Protocol.PROXY_VERSION_HEADER, Protocol.SOFTWARE_VERSION);
+        } else {
+          Responses.agentJsonHead(response, bytes.length);
+        }
       }
       stage = FLUSH;
       if (bytes.length > 0) {
