@@ -28,10 +28,13 @@ final class NodeLink implements Capacity.Owner {
   private final List<Poller> pollers = new ArrayList<>();
   private final AtomicInteger exchanges = new AtomicInteger();
   private volatile boolean detached;
-  /** Streamed polls are wanted (the agent's setting), and not yet found held back on the way. */
-  private volatile boolean streamedPolls;
-  /** A streamed poll showed that the way to this node passes streams on as they are written. */
-  private volatile boolean streamsPass;
+  /** Streamed polls are wanted (the agent's setting). */
+  private final boolean streamedPolls;
+  /**
+   * The last verdict on the way to this node: true when it passes streams on as they are written,
+   * false when it holds them back, null before the first.
+   */
+  private volatile Boolean streamsPass;
   private CallDuty callDuty;
   private boolean closed;
 
@@ -85,27 +88,25 @@ final class NodeLink implements Capacity.Owner {
    * for work stream theirs only once such a stream showed that it reaches the agent as written.
    */
   boolean streamsPolls(boolean listenOnly) {
-    return streamedPolls && (listenOnly || streamsPass);
+    return streamedPolls && (listenOnly || Boolean.TRUE.equals(streamsPass));
   }
 
   /**
-   * Records what a streamed poll showed of the way to this node. Once a stream was held back the
-   * node gets plain polls only, for the rest of the agent's life: a corporate proxy or buffering
-   * balancer on the way does not come and go.
+   * Records what the listening poll's stream showed of the way to this node. The listening poll
+   * goes on streaming either way, so a way that stops holding streams back (or a verdict that a
+   * stall of this machine got wrong) is found on its next stream.
    */
   void streamVerdict(boolean passesOn) {
-    if (!streamedPolls) {
+    if (Boolean.valueOf(passesOn).equals(streamsPass)) {
       return;
     }
-    if (!passesOn) {
-      streamedPolls = false;
-      streamsPass = false;
-      LOG.warning("Something between this agent and proxy " + node.describe()
-          + " holds streamed polls back; polling it plainly from now on");
-    } else if (!streamsPass) {
-      streamsPass = true;
+    streamsPass = passesOn;
+    if (passesOn) {
       LOG.info("Streamed polls from proxy " + node.describe() + " reach this agent as they are written;"
           + " taking work from them");
+    } else {
+      LOG.warning("Something between this agent and proxy " + node.describe()
+          + " holds streamed polls back; polling it plainly while it does");
     }
   }
 

@@ -14,8 +14,11 @@ import org.apache.hc.core5.http.ClassicHttpResponse;
  */
 final class PollStream implements Closeable {
 
-  /** Shortest time a stream must have been open before its timing tells anything. */
+  /** Shortest time a stream must have been open before its timing shows that it passes. */
   static final long VERDICT_MILLIS = 200;
+
+  /** Shortest time a stream must have been open before its timing shows that it was held back. */
+  static final long HELD_BACK_MILLIS = 1_000;
 
   private final ClassicHttpResponse response;
   private final InputStream in;
@@ -60,8 +63,8 @@ final class PollStream implements Closeable {
   /**
    * What {@code result}, just read, says of the way to the proxy: true when it passes the stream on
    * as it is written, false when it holds it back, null when the stream has been open too short to
-   * tell. The proxy stamps each answer with the time since it wrote the first; if this agent
-   * received the two much closer together than that, something between them collected the stream.
+   * tell. The proxy stamps each answer with the time since the stream began; if this agent
+   * received it much sooner than that after the first, something between them collected the stream.
    *
    * @param now when {@code result} arrived, on {@link System#nanoTime()}
    */
@@ -70,10 +73,13 @@ final class PollStream implements Closeable {
       firstNanos = now;
       return null;
     }
-    if (result.streamMillis() < VERDICT_MILLIS) {
-      return null;
+    long seenMillis = (now - firstNanos) / 1_000_000;
+    if (seenMillis * 2 >= result.streamMillis()) {
+      return result.streamMillis() >= VERDICT_MILLIS ? Boolean.TRUE : null;
     }
-    return (now - firstNanos) / 1_000_000 * 2 >= result.streamMillis();
+    // The agent reads the first answer a moment after it arrived, later on a busy machine; a
+    // stream held back for a poll wait is held for seconds.
+    return result.streamMillis() >= HELD_BACK_MILLIS ? Boolean.FALSE : null;
   }
 
   /** The next answer, waiting for it; null once the poll ended. */

@@ -33,7 +33,15 @@ class PollStreamTest {
   void aStreamOpenTooShortTellsNothing() {
     PollStream stream = PollStream.of(answer(0));
     stream.passesOn(answer(0), START);
-    assertNull(stream.passesOn(answer(PollStream.VERDICT_MILLIS - 1), START));
+    assertNull(stream.passesOn(answer(PollStream.VERDICT_MILLIS - 1), START + millis(PollStream.VERDICT_MILLIS - 1)));
+  }
+
+  @Test
+  void aShortStallOfThisMachineIsNotTakenForAStreamHeldBack() {
+    // The first answer was read 600 ms after it arrived, and the next was waiting by then.
+    PollStream stream = PollStream.of(answer(0));
+    stream.passesOn(answer(0), START + millis(600));
+    assertNull(stream.passesOn(answer(PollStream.HELD_BACK_MILLIS - 1), START + millis(601)));
   }
 
   private static PollResult answer(long streamMillis) {

@@ -50,7 +50,7 @@ final class PollWriter implements WriteListener {
   private boolean writable;
   /** Where the current answer is: to be written, to be flushed, or flushed and waiting for the socket. */
   private volatile int stage = WRITE;
-  /** The connection failed while no answer was being written; guarded by this. */
+  /** The connection failed: nothing more is written; guarded by this. */
   private Throwable failedEarly;
   private boolean headSent;
 
@@ -107,7 +107,9 @@ final class PollWriter implements WriteListener {
   private void pumpOrFail() {
     try {
       pump();
-    } catch (IOException | IllegalStateException e) {
+    } catch (IOException | RuntimeException e) {
+      // Besides I/O errors: a container that is ending the connection on its own thread may recycle
+      // the response under a write from here (Tomcat then throws a NullPointerException).
       onError(e);
     }
   }
@@ -116,6 +118,9 @@ final class PollWriter implements WriteListener {
     byte[] bytes;
     synchronized (this) {
       bytes = unit;
+      if (failedEarly != null) {
+        throw new IOException("The poll's connection ended", failedEarly);
+      }
     }
     if (stage == WRITE) {
       if (!headSent) {
@@ -176,7 +181,8 @@ final class PollWriter implements WriteListener {
       }
       failed = onFailure;
       onFailure = null;
-      if (failed == null) {
+      // Whatever comes later finds it and writes nothing.
+      if (failedEarly == null) {
         failedEarly = failure;
       }
     }
