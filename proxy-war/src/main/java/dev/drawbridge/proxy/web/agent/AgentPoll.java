@@ -44,7 +44,7 @@ final class AgentPoll implements PendingPoll, AsyncListener {
   private final boolean streams;
   private final AgentSession session;
   private final LongSupplier clock;
-  /** When a streamed poll's first answer was written, on {@link #clock}. */
+  /** When the poll began, on {@link #clock}: a streamed poll stamps each answer with the time since. */
   private volatile long streamStartNanos;
   /** Exchanges a streamed poll handed over so far. */
   private volatile int delivered;
