@@ -97,6 +97,11 @@ final class PollStream implements Closeable {
       ended = true;
       return null;
     }
+    return withLists(result);
+  }
+
+  /** {@code result} with its absent lists as empty ones, so the rest of the agent need not care. */
+  static PollResult withLists(PollResult result) {
     return new PollResult(
         result.exchanges() == null ? List.of() : result.exchanges(),
         result.cancelled() == null ? List.of() : result.cancelled(),

@@ -1,7 +1,6 @@
 package dev.drawbridge.agent;
 
 import dev.drawbridge.protocol.BatchAnswer;
-import dev.drawbridge.protocol.PollResult;
 import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.protocol.WireJson;
 import java.io.ByteArrayOutputStream;
@@ -176,12 +175,7 @@ final class ProxyClient implements Closeable {
         return stream;
       }
       byte[] json = EntityUtils.toByteArray(entity);
-      PollResult result = WireJson.readPollResult(json);
-      // Absent lists are empty lists; the rest of the agent need not care.
-      return PollStream.of(new PollResult(
-          result.exchanges() == null ? List.of() : result.exchanges(),
-          result.cancelled() == null ? List.of() : result.cancelled(),
-          result.draining()));
+      return PollStream.of(PollStream.withLists(WireJson.readPollResult(json)));
     } finally {
       if (proxyResponse != null) {
         proxyResponse.close();

@@ -1,7 +1,5 @@
 package dev.drawbridge.protocol;
 
-import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -38,18 +36,19 @@ public final class PollUnits {
     if (first < 0) {
       return null;
     }
-    DataInputStream data = new DataInputStream(in);
-    try {
-      int length = (first << 24) | (data.readUnsignedByte() << 16) | data.readUnsignedShort();
-      if (length < 0 || length > MAX_UNIT) {
-        throw new FrameException("A streamed poll answer claims " + length + " bytes, more than the "
-            + MAX_UNIT + " allowed.");
-      }
-      byte[] json = new byte[length];
-      data.readFully(json);
-      return WireJson.readPollResult(json);
-    } catch (EOFException e) {
+    byte[] rest = in.readNBytes(3);
+    if (rest.length < 3) {
       throw new FrameException("The streamed poll answer ended inside a unit.");
     }
+    int length = (first << 24) | ((rest[0] & 0xff) << 16) | ((rest[1] & 0xff) << 8) | (rest[2] & 0xff);
+    if (length < 0 || length > MAX_UNIT) {
+      throw new FrameException("A streamed poll answer claims " + length + " bytes, more than the "
+          + MAX_UNIT + " allowed.");
+    }
+    byte[] json = in.readNBytes(length);
+    if (json.length < length) {
+      throw new FrameException("The streamed poll answer ended inside a unit.");
+    }
+    return WireJson.readPollResult(json);
   }
 }
