@@ -71,15 +71,13 @@ public final class AgentSession {
   }
 
   /**
-   * One of the agent's polls was answered with {@code handedOver} exchanges. When the poll had room
-   * for more ({@code handedOver < max}), the agent's poller asks again as soon as it has read the
-   * answer, so the proxy expects a call within {@code grace}; a later handover does not postpone an
-   * earlier expectation. A full poll expects nothing: its agent may wait for a free slot. An answer
-   * is not a sign of life: only calls are, so a dead agent's held polls, answered when their wait
-   * ends, do not keep it connected.
+   * One of the agent's polls was answered; when {@code callExpected} ({@link
+   * PendingPoll#expectsCallAfter}), the proxy expects a call within {@code grace}, and a later
+   * handover does not postpone an earlier expectation. An answer is not a sign of life: only calls
+   * are, so a dead agent's held polls, answered when their wait ends, do not keep it connected.
    */
-  synchronized void answered(long now, int handedOver, int max, Duration grace) {
-    if (handedOver > 0 && handedOver < max && !callDue) {
+  synchronized void answered(long now, boolean callExpected, Duration grace) {
+    if (callExpected && !callDue) {
       callDue = true;
       callDueNanos = now + grace.toNanos();
     }
@@ -137,6 +135,11 @@ public final class AgentSession {
    */
   boolean takesNoWork() {
     return ended || replaced || leaving;
+  }
+
+  /** True when the session may be handed work: it is in the roster and can reach its backend. */
+  boolean takesWork() {
+    return !takesNoWork() && !backendDown;
   }
 
   /** This session's instance and those it replaced, for the session that replaces it. */

@@ -3,13 +3,12 @@ package dev.drawbridge.proxy.exchange;
 import dev.drawbridge.protocol.RequestHead;
 import dev.drawbridge.proxy.config.BackendSettings;
 import dev.drawbridge.proxy.config.ProxySettings;
+import dev.drawbridge.proxy.exchange.ParkedPolls.Parked;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.logging.Logger;
 
 /**
@@ -28,11 +27,9 @@ public final class Backend {
   private volatile BackendSettings settings;
   private final Tunnel tunnel;
   private final LinkedHashSet<Exchange> queued = new LinkedHashSet<>();
-  /** Parked polls in arrival order, each with the agent process that sent it. */
-  private final LinkedHashMap<PendingPoll, AgentSession> parked = new LinkedHashMap<>();
+  private final ParkedPolls parked = new ParkedPolls();
   private final AgentRoster agents;
-  /** Upgraded connections of this backend, open or still in their handshake. */
-  private final java.util.concurrent.atomic.AtomicInteger upgraded = new java.util.concurrent.atomic.AtomicInteger();
+  private final UpgradeSlots upgradeSlots;
   private boolean draining;
   /** What a refused client hears while draining: the proxy stops, or a reload removed the backend. */
   private String drainMessage = SHUTTING_DOWN;
@@ -47,6 +44,7 @@ public final class Backend {
     this.settings = settings;
     this.tunnel = tunnel;
     this.agents = new AgentRoster(settings.id(), tunnel::nanoTime);
+    this.upgradeSlots = new UpgradeSlots(() -> this.settings.maxUpgraded());
   }
 
   /** Creates and registers an exchange for a client request; call {@link #submit} next. */
@@ -59,7 +57,7 @@ public final class Backend {
 
   /** Hands the exchange to a waiting poll, or queues it, or refuses it when the queue is full. */
   public void submit(Exchange exchange) {
-    Map.Entry<PendingPoll, AgentSession> target = null;
+    Parked target = null;
     String refusal = null;
     synchronized (this) {
       if (draining) {
@@ -67,15 +65,15 @@ public final class Backend {
       } else if (agents.allReportBackendDown()) {
         refusal = UNREACHABLE;
       } else {
-        target = takeParked(exchange);
+        target = parked.takeFor(exchange);
         if (target == null) {
           if (queued.size() >= settings.maxQueued()) {
             refusal = "The queue for backend '" + id() + "' is full; retry shortly.";
           } else if (exchange.state() == ExchangeState.QUEUED) {
             queued.add(exchange);
           }
-        } else if (!deliverTo(exchange, target.getValue())) {
-          parked.put(target.getKey(), target.getValue());
+        } else if (!deliverTo(exchange, target.session())) {
+          parked.park(target);
           target = null;
         }
       }
@@ -83,7 +81,7 @@ public final class Backend {
     if (refusal != null) {
       exchange.refuse(503, refusal, tunnel.settings().retryAfterSeconds());
     } else if (target != null) {
-      answer(target.getKey(), target.getValue(), List.of(exchange));
+      answer(target, List.of(exchange));
     }
   }
 
@@ -111,16 +109,16 @@ public final class Backend {
       if (call) {
         session.seen(tunnel.nanoTime());
       }
-      if (!session.reportsBackendDown() && !session.takesNoWork()) {
+      if (session.takesWork()) {
         taken.addAll(takeQueued(poll, session));
       }
       if (taken.isEmpty() && !session.hasCancellations() && !draining && !session.takesNoWork()
           && !(call && session.greet())) {
-        parked.put(poll, session);
+        parked.park(poll, session);
         return;
       }
     }
-    answer(poll, session, taken);
+    answer(new Parked(poll, session), taken);
   }
 
   /** Forgets a parked poll whose agent connection ended before it was answered. */
@@ -190,54 +188,9 @@ public final class Backend {
     }
   }
 
-  /**
-   * A parked poll that can take {@code work} (any poll wanting work when null), with its agent
-   * process, taken out; call under the lock.
-   */
-  private Map.Entry<PendingPoll, AgentSession> takeParked(Exchange work) {
-    for (Iterator<Map.Entry<PendingPoll, AgentSession>> it = parked.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<PendingPoll, AgentSession> entry = it.next();
-      PendingPoll poll = entry.getKey();
-      AgentSession session = entry.getValue();
-      if (poll.max() > 0 && !session.reportsBackendDown() && !session.takesNoWork()
-          && (work == null || canTake(poll, work))) {
-        it.remove();
-        return Map.entry(poll, session);
-      }
-    }
-    return null;
-  }
-
-  /** Handshakes go only to agents that declared they relay upgraded connections. */
-  private static boolean canTake(PendingPoll poll, Exchange exchange) {
-    return !exchange.isUpgrade() || poll.upgrades();
-  }
-
-  /**
-   * Takes a place for one more upgraded connection; false when {@code maxUpgraded} are open
-   * already. The place is given back when the exchange ends.
-   */
-  public boolean tryAdmitUpgrade() {
-    int max = settings.maxUpgraded();
-    while (true) {
-      int now = upgraded.get();
-      if (max > 0 && now >= max) {
-        return false;
-      }
-      if (upgraded.compareAndSet(now, now + 1)) {
-        return true;
-      }
-    }
-  }
-
-  /** Gives back a place taken by {@link #tryAdmitUpgrade()} for an exchange that never opened. */
-  public void releaseUpgrade() {
-    upgraded.decrementAndGet();
-  }
-
-  /** Upgraded connections of this backend open now, handshakes included. */
-  public int upgradedConnections() {
-    return upgraded.get();
+  /** The places this backend has for upgraded connections. */
+  public UpgradeSlots upgradeSlots() {
+    return upgradeSlots;
   }
 
   /**
@@ -257,22 +210,24 @@ public final class Backend {
     return false;
   }
 
+  private void answer(Parked target, List<Exchange> exchanges) {
+    answer(target.poll(), target.session(), exchanges);
+  }
+
   private void answer(PendingPoll poll, AgentSession session, List<Exchange> exchanges) {
-    // A streamed poll stays open after work: the agent is to call within the grace all the same.
-    session.answered(tunnel.nanoTime(), exchanges.size(), poll.streams() ? Integer.MAX_VALUE : poll.max(),
-        tunnel.settings().agentGrace());
+    session.answered(tunnel.nanoTime(), poll.expectsCallAfter(exchanges.size()), tunnel.settings().agentGrace());
     List<String> cancelled = session.drainCancellations();
-    boolean isDraining;
-    synchronized (this) {
-      isDraining = draining;
-    }
-    poll.answer(exchanges, cancelled, isDraining);
+    poll.answer(exchanges, cancelled, isDraining());
+  }
+
+  private synchronized boolean isDraining() {
+    return draining;
   }
 
   /** Called by {@link Exchange} once it ended: forget it everywhere, tell its agent. */
   void exchangeEnded(Exchange exchange, ExchangeState previous) {
     if (exchange.isUpgrade()) {
-      upgraded.decrementAndGet();
+      upgradeSlots.release();
     }
     if (previous == ExchangeState.QUEUED) {
       synchronized (this) {
@@ -299,24 +254,20 @@ public final class Backend {
 
   /** Reaper duty: answers polls whose wait ended and forgets agents that stopped polling. */
   void sweep(long now) {
-    List<Map.Entry<PendingPoll, AgentSession>> due = new ArrayList<>();
+    List<Parked> due;
     synchronized (this) {
-      for (Iterator<Map.Entry<PendingPoll, AgentSession>> it = parked.entrySet().iterator(); it.hasNext(); ) {
-        Map.Entry<PendingPoll, AgentSession> entry = it.next();
-        if (now - entry.getKey().deadlineNanos() >= 0) {
-          it.remove();
-          due.add(Map.entry(entry.getKey(), entry.getValue()));
-        }
-      }
+      due = parked.takeDue(now);
     }
-    for (Map.Entry<PendingPoll, AgentSession> entry : due) {
-      answer(entry.getKey(), entry.getValue(), List.of());
+    for (Parked poll : due) {
+      answer(poll, List.of());
     }
+    sweepAgents(now);
+  }
+
+  /** Ends the sessions of agents that left, were replaced, or went silent. */
+  private void sweepAgents(long now) {
     long lostAfter = tunnel.settings().pollWait().plus(tunnel.settings().agentGrace()).toNanos();
-    boolean isDraining;
-    synchronized (this) {
-      isDraining = draining;
-    }
+    boolean isDraining = isDraining();
     for (AgentSession session : agents.sessions()) {
       if (session.isReplaced()) {
         agentLost(session, "was restarted: a new process took over its agent id");
@@ -361,22 +312,11 @@ public final class Backend {
 
   /** Takes the parked polls of {@code session} out of the parked set: the first one, or all. */
   private synchronized List<PendingPoll> unpark(AgentSession session, boolean all) {
-    List<PendingPoll> taken = new ArrayList<>();
-    for (Iterator<Map.Entry<PendingPoll, AgentSession>> it = parked.entrySet().iterator(); it.hasNext(); ) {
-      Map.Entry<PendingPoll, AgentSession> entry = it.next();
-      if (entry.getValue() == session) {
-        it.remove();
-        taken.add(entry.getKey());
-        if (!all) {
-          break;
-        }
-      }
-    }
-    return taken;
+    return parked.takeOf(session, all);
   }
 
   private synchronized boolean hasParkedPoll(AgentSession session) {
-    return parked.containsValue(session);
+    return parked.holdsPollOf(session);
   }
 
   private void agentLost(AgentSession session, String why) {
@@ -442,7 +382,7 @@ public final class Backend {
    * longest, then hands queued work to parked polls that want it.
    */
   private void requeueFirst(List<Exchange> requeued) {
-    List<Map.Entry<PendingPoll, AgentSession>> toAnswer = new ArrayList<>();
+    List<Parked> toAnswer = new ArrayList<>();
     List<List<Exchange>> batches = new ArrayList<>();
     boolean accepted;
     String refusal;
@@ -455,16 +395,15 @@ public final class Backend {
         queued.clear();
         queued.addAll(requeued);
         queued.addAll(rest);
-        Map.Entry<PendingPoll, AgentSession> poll;
-        while (!queued.isEmpty() && (poll = takeParked(null)) != null) {
-          List<Exchange> taken = takeQueued(poll.getKey(), poll.getValue());
+        Parked poll;
+        while (!queued.isEmpty() && (poll = parked.takeFor(null)) != null) {
           toAnswer.add(poll);
-          batches.add(taken);
+          batches.add(takeQueued(poll.poll(), poll.session()));
         }
       }
     }
     for (int i = 0; i < toAnswer.size(); i++) {
-      answer(toAnswer.get(i).getKey(), toAnswer.get(i).getValue(), batches.get(i));
+      answer(toAnswer.get(i), batches.get(i));
     }
     if (accepted) {
       return;
@@ -481,7 +420,7 @@ public final class Backend {
     Iterator<Exchange> it = queued.iterator();
     while (taken.size() < poll.max() && it.hasNext()) {
       Exchange exchange = it.next();
-      if (!canTake(poll, exchange)) {
+      if (!poll.canTake(exchange)) {
         continue;
       }
       it.remove();
@@ -552,7 +491,7 @@ public final class Backend {
    */
   void drain(String message, boolean refuseQueued) {
     List<Exchange> refused = List.of();
-    List<Map.Entry<PendingPoll, AgentSession>> polls = new ArrayList<>();
+    List<Parked> polls;
     List<List<Exchange>> work = new ArrayList<>();
     synchronized (this) {
       draining = true;
@@ -561,16 +500,13 @@ public final class Backend {
         refused = new ArrayList<>(queued);
         queued.clear();
       }
-      parked.forEach((poll, session) -> polls.add(Map.entry(poll, session)));
-      parked.clear();
-      for (Map.Entry<PendingPoll, AgentSession> poll : polls) {
-        AgentSession session = poll.getValue();
-        work.add(session.reportsBackendDown() || session.takesNoWork()
-            ? List.of() : takeQueued(poll.getKey(), session));
+      polls = parked.takeAll();
+      for (Parked poll : polls) {
+        work.add(poll.session().takesWork() ? takeQueued(poll.poll(), poll.session()) : List.of());
       }
     }
     for (int i = 0; i < polls.size(); i++) {
-      answer(polls.get(i).getKey(), polls.get(i).getValue(), work.get(i));
+      answer(polls.get(i), work.get(i));
     }
     for (Exchange exchange : refused) {
       exchange.refuse(503, message, tunnel.settings().retryAfterSeconds());

@@ -27,6 +27,23 @@ public interface PendingPoll {
     return false;
   }
 
+  /** True when this poll may be handed {@code exchange}: handshakes go only to agents that relay them. */
+  default boolean canTake(Exchange exchange) {
+    return !exchange.isUpgrade() || upgrades();
+  }
+
+  /**
+   * True when an answer handing over {@code handedOver} exchanges obliges the agent to call again
+   * within the grace, which is how the proxy finds an agent that died with work. A plain poll with
+   * room for more is followed by the next poll as soon as its answer was read; one that filled
+   * every place the agent had expects nothing, since the agent may wait for a free place. A
+   * streamed poll's answers bring no new call, so its agent calls within the grace after any work
+   * (an alive call when it has nothing else to say). Asked before the answer is given.
+   */
+  default boolean expectsCallAfter(int handedOver) {
+    return handedOver > 0 && (streams() || handedOver < max());
+  }
+
   /**
    * Answers the poll. Called at most once; every exchange passed is already delivered to this
    * agent, so an answer that cannot be written must fail them.

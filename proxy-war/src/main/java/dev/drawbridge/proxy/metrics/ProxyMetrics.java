@@ -187,7 +187,7 @@ public final class ProxyMetrics implements AutoCloseable {
         .tag("backend", id)
         .strongReference(true)
         .register(registry));
-    gauges.add(Gauge.builder("drawbridge.upgraded.connections", backend, Backend::upgradedConnections)
+    gauges.add(Gauge.builder("drawbridge.upgraded.connections", backend, b -> b.upgradeSlots().open())
         .description("Upgraded connections (WebSockets) open now, handshakes included")
         .tag("backend", id)
         .strongReference(true)

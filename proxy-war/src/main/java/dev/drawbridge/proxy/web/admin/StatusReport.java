@@ -148,7 +148,7 @@ public record StatusReport(
               inFlight,
               agents,
               activity.stats(backend.id(), now.toEpochMilli()),
-              backend.upgradedConnections(),
+              backend.upgradeSlots().open(),
               backend.settings().maxUpgraded()));
     }
     List<FailureStatus> failures = new ArrayList<>();

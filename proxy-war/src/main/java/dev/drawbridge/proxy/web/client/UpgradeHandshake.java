@@ -141,14 +141,14 @@ final class UpgradeHandshake {
       busy(clientResponse, "Backend '" + backend.id() + "' has too many requests in progress; retry shortly.");
       return;
     }
-    if (!backend.tryAdmitUpgrade()) {
+    if (!backend.upgradeSlots().tryAdmit()) {
       inFlight.release(backend.id());
       busy(clientResponse, "Backend '" + backend.id() + "' has " + backend.settings().maxUpgraded()
           + " upgraded connections open, its limit; retry shortly.");
       return;
     }
     if (!tryWait(handshakeLimit(clientRequest))) {
-      backend.releaseUpgrade();
+      backend.upgradeSlots().release();
       inFlight.release(backend.id());
       busy(clientResponse, "Too many WebSocket handshakes are waiting for their backends; retry shortly.");
       return;
