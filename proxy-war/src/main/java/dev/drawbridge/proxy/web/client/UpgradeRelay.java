@@ -1,58 +1,46 @@
 package dev.drawbridge.proxy.web.client;
 
-import dev.drawbridge.protocol.FrameException;
-import dev.drawbridge.protocol.FrameReader;
-import dev.drawbridge.protocol.Frames;
-import dev.drawbridge.protocol.ResponseHead;
-import dev.drawbridge.protocol.WireJson;
 import dev.drawbridge.proxy.exchange.Exchange;
 import dev.drawbridge.proxy.exchange.ExchangeRelay;
 import dev.drawbridge.proxy.exchange.ExchangeState;
-import dev.drawbridge.proxy.http.ClientSentences;
-import dev.drawbridge.proxy.http.ResponseHeadRules;
-import dev.drawbridge.proxy.web.BufferReads;
 import dev.drawbridge.proxy.web.CallGuard;
 import dev.drawbridge.proxy.web.Handoff;
 import dev.drawbridge.proxy.web.Lane;
 import dev.drawbridge.proxy.web.ReadReadiness;
 import dev.drawbridge.proxy.web.Responses;
 import dev.drawbridge.proxy.web.agent.AgentCallBroken;
-import dev.drawbridge.proxy.web.agent.AgentCaller;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.WebConnection;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.Lock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * Relays one upgraded connection (a WebSocket) between the client and the agent's two calls:
  * downstream, the agent's response call (the backend's answer head, then the backend's bytes) to
- * the client; upstream, the client's bytes after the switch to the agent's request-body call.
+ * the client; upstream ({@link UpgradeUpstream}), the client's bytes after the switch to the
+ * agent's request-body call.
  *
  * <p>Four connections meet here, so every read, write, flush and completion runs in one {@link
  * Lane}; the container callbacks of each connection only record what happened and wake the lane
  * ({@link UpgradeStreams}). One exception: on Undertow the lane hands each read of the client's
  * upgraded input to that connection's I/O thread ({@link UndertowSocket}). Each run of the lane
  * holds the {@link CallGuard} of both agent calls, and of a relayed refusal's client request, so
- * the container never ends one of them under it. Each direction holds
- * at most one buffer of {@value #CHUNK} bytes and reads from its source only once its sink took
- * the previous piece, so a slow reader stalls its writer and memory does not grow with it. A
- * direction with nothing to move gives its buffer back, so a thousand quiet WebSockets cost no
- * buffers at all.
+ * the container never ends one of them under it. Each direction holds at most one buffer of
+ * {@value #CHUNK} bytes and reads from its source only once its sink took the previous piece, so a
+ * slow reader stalls its writer and memory does not grow with it. A direction with nothing to move
+ * gives its buffer back, so a thousand quiet WebSockets cost no buffers at all.
  *
  * <p>The connection ends when either direction ends: an end frame from the agent (the backend
  * closed) completes the exchange once its bytes reached the client; the client closing its side
  * (or the container closing it) sends the agent an end frame and completes the exchange, and the
- * agent then closes the backend connection. Anything else (a broken connection, an abort frame, silence for the idle timeout) ends
- * the exchange as failed, and the end closes whatever is still open, on every leg.
+ * agent then closes the backend connection. Anything else (a broken connection, an abort frame,
+ * silence for the idle timeout) ends the exchange as failed, and the end closes whatever is still
+ * open, on every leg.
  */
 public final class UpgradeRelay implements ExchangeRelay {
 
@@ -62,8 +50,6 @@ public final class UpgradeRelay implements ExchangeRelay {
   static final int CHUNK = 16 * 1024;
 
   private final Exchange exchange;
-  private final UpgradeClientLeg client;
-  private final String viaEntry;
   private final Lane lane;
   private final Lane.Pump pump;
   private final UpgradeStreams streams = new UpgradeStreams(this);
@@ -86,42 +72,21 @@ public final class UpgradeRelay implements ExchangeRelay {
   private volatile WebConnection clientConnection;
   private volatile ServletInputStream clientIn;
   private volatile ServletOutputStream clientOut;
-  /** Tomcat's lock for the client's connection, held for each read of it ({@link TomcatSocket}); null elsewhere. */
-  private volatile Lock clientReadLock;
-  /** Undertow's I/O thread of the client's connection, where each read of it runs ({@link UndertowSocket}); null elsewhere. */
-  private volatile Executor clientReadThread;
-  /** A read handed to {@link #clientReadThread}: {@link #NO_READ}, {@link #READING}, or its answer. */
-  private final AtomicInteger handedRead = new AtomicInteger(NO_READ);
-  /** Why the handed read failed, when its answer is {@link #READ_FAILED}. */
-  private volatile Exception handedReadFailure;
-  /** The client's read events counted just before the handed read ran. */
-  private volatile long handedReadEvents;
   private volatile ExchangeState ended;
 
   // The lane's own state.
   /** The guard of a relayed refusal's client request that this run holds; null otherwise. */
   private CallGuard refusalHeld;
-  private final FrameReader downFrames = new FrameReader(true);
-  /** Bytes from the agent not yet decoded or written; null while the direction is quiet. */
-  private ByteBuffer downBuffer;
-  private int downOffset;
-  private int downLength;
-  private boolean downEnd;
-  private boolean downFlushNeeded;
-  /** A frame for the agent being written; null while the direction is quiet. */
-  private byte[] upBuffer;
-  private int upPending;
-  private boolean upEndWritten;
-  private boolean upDone;
-  private boolean upFlushNeeded;
+  private final UpgradeDownstream downstream;
+  private final UpgradeUpstream upstream;
   private boolean clientClosed;
 
   UpgradeRelay(Exchange exchange, UpgradeClientLeg client, String viaEntry, Handoff handoff) {
     this.exchange = exchange;
-    this.client = client;
-    this.viaEntry = viaEntry;
     this.lane = handoff.lane();
     this.pump = lane.pump(this::run);
+    this.downstream = new UpgradeDownstream(this, exchange, client, viaEntry, agentReadiness);
+    this.upstream = new UpgradeUpstream(this, exchange, streams, pump::wake);
   }
 
   // ---- arrivals, each on its own connection's container thread ---------------------------------
@@ -168,8 +133,7 @@ public final class UpgradeRelay implements ExchangeRelay {
   void clientUpgraded(WebConnection connection) throws IOException {
     ServletInputStream in = connection.getInputStream();
     ServletOutputStream out = connection.getOutputStream();
-    clientReadLock = TomcatSocket.processingLock(in);
-    clientReadThread = UndertowSocket.ioThread(in);
+    upstream.clientUpgraded(in);
     in.setReadListener(streams.clientReads());
     out.setWriteListener(streams.clientWrites());
     clientConnection = connection;
@@ -274,12 +238,17 @@ public final class UpgradeRelay implements ExchangeRelay {
   }
 
   /** True while the lane may touch the agent's response call: the container has not ended it. */
-  private boolean answerCallLive() {
+  boolean answerCallLive() {
     return !answerCall.isEnded();
   }
 
+  /** True until the exchange ended. */
+  boolean isOpen() {
+    return ended == null;
+  }
+
   /** True while the lane may touch the agent's request-body call. */
-  private boolean bodyCallLive() {
+  boolean bodyCallLive() {
     return !bodyCall.isEnded();
   }
 
@@ -287,7 +256,7 @@ public final class UpgradeRelay implements ExchangeRelay {
    * True while the lane may touch the client's output: an upgraded connection, or a relayed
    * refusal whose request this run holds the guard of and the container has not ended.
    */
-  private boolean clientLive() {
+  boolean clientLive() {
     CallGuard refusal = refusalHeld;
     return clientConnection != null || refusal != null && !refusal.isEnded();
   }
@@ -298,9 +267,9 @@ public final class UpgradeRelay implements ExchangeRelay {
       if (failure != null) {
         endFor(failure);
       } else {
-        pumpDown();
+        downstream.pump(agentIn, clientOut, clientConnection != null);
         if (ended == null) {
-          pumpUp();
+          upstream.pump(agentOut, clientIn);
         }
       }
     }
@@ -319,354 +288,10 @@ public final class UpgradeRelay implements ExchangeRelay {
     }
   }
 
-  private void pumpDown() {
-    while (ended == null) {
-      if (downLength > 0) {
-        if (!clientReady()) {
-          return;
-        }
-        if (!writeToClient()) {
-          return;
-        }
-        continue;
-      }
-      if (downEnd) {
-        if (clientReady() && flushClient() && clientReady()) {
-          exchange.complete();
-        }
-        return;
-      }
-      if (agentIn == null || !answerCallLive()) {
-        return;
-      }
-      FrameReader.Event event;
-      try {
-        event = downBuffer == null ? FrameReader.Event.NEED_MORE : downFrames.next(downBuffer);
-      } catch (FrameException e) {
-        answerAgent(400, "Malformed upgraded stream: " + e.getMessage());
-        exchange.fail(502, "The agent sent a malformed response.");
-        return;
-      }
-      switch (event) {
-        case HEAD:
-          if (!applyHead()) {
-            return;
-          }
-          break;
-        case DATA:
-          downOffset = downFrames.dataOffset();
-          downLength = downFrames.dataLength();
-          break;
-        case END:
-          downEnd = true;
-          break;
-        case ABORT:
-          answerAgent(204, null);
-          exchange.fail(502, "The backend's side of the connection broke off.");
-          LOG.fine(() -> "exchange " + exchange.id() + ": agent aborted: " + downFrames.abortReason());
-          return;
-        default:
-          if (!readFromAgent()) {
-            return;
-          }
-      }
-    }
-  }
-
-  /** True when the client's side exists and can take bytes now (else its listener calls back). */
-  private boolean clientReady() {
-    ServletOutputStream out = clientOut;
-    if (out == null || !clientLive()) {
-      return false;
-    }
-    try {
-      return out.isReady();
-    } catch (IllegalStateException e) {
-      exchange.clientGone("The client's connection ended: " + e);
-      return false;
-    }
-  }
-
-  private boolean writeToClient() {
-    try {
-      if (clientConnection != null) {
-        // An exact copy for an upgraded connection: Undertow's (WildFly's) upgraded output, in
-        // non-blocking mode, writes the whole array it is given, whatever the offset and length.
-        clientOut.write(java.util.Arrays.copyOfRange(downBuffer.array(), downOffset, downOffset + downLength));
-      } else {
-        clientOut.write(downBuffer.array(), downOffset, downLength);
-      }
-    } catch (IOException | IllegalStateException e) {
-      exchange.clientGone("The client's connection broke: " + e);
-      return false;
-    }
-    exchange.addBytesToClient(downLength);
-    exchange.touch();
-    downLength = 0;
-    downFlushNeeded = true;
-    return true;
-  }
-
-  private boolean flushClient() {
-    if (!downFlushNeeded || !clientLive()) {
-      return true;
-    }
-    downFlushNeeded = false;
-    try {
-      clientOut.flush();
-      return true;
-    } catch (IOException | IllegalStateException e) {
-      exchange.clientGone("The client's connection broke: " + e);
-      return false;
-    }
-  }
-
-  /** Reads more of the agent's stream; false when nothing is available now (or it failed). */
-  private boolean readFromAgent() {
-    // The client's output may still hold the buffer's array until its last write completed.
-    if (clientOut != null && !clientReady()) {
-      return false;
-    }
-    try {
-      if (agentIn.isFinished()) {
-        agentStreamCut();
-        return false;
-      }
-      if (!agentReadiness.isReady(agentIn)) {
-        if (downFlushNeeded && clientOut != null) {
-          flushClient();
-        }
-        if (downBuffer != null && !downBuffer.hasRemaining()) {
-          // Quiet: nothing half-read, nothing the client's output still holds.
-          downBuffer = null;
-        }
-        return false;
-      }
-      if (downBuffer == null) {
-        downBuffer = ByteBuffer.allocate(CHUNK).flip();
-      }
-      int n = BufferReads.readInto(agentIn, downBuffer);
-      if (n < 0) {
-        agentStreamCut();
-        return false;
-      }
-      return true;
-    } catch (IOException | IllegalStateException e) {
-      agentBroke(e);
-      return false;
-    }
-  }
-
   /** Ends the exchange for an agent call that failed under the lane's hands. */
-  private void agentBroke(Exception e) {
+  void agentBroke(Exception e) {
     exchange.fail(502, "The connection to the agent broke during the upgraded connection.");
     LOG.log(Level.FINE, "exchange " + exchange.id() + ": an agent call failed", e);
-  }
-
-  private void agentStreamCut() {
-    answerAgent(400, "The upgraded stream ended without an end frame.");
-    exchange.fail(502, "The agent's side of the connection ended before it was complete.");
-  }
-
-  /** Checks the backend's answer and hands it to the client's waiting thread. */
-  private boolean applyHead() {
-    ResponseHead head;
-    try {
-      head = WireJson.readResponseHead(downFrames.head());
-    } catch (FrameException e) {
-      answerAgent(400, "Malformed response head: " + e.getMessage());
-      exchange.fail(502, "The agent sent a malformed response head.");
-      return false;
-    }
-    if (head.failure() != null) {
-      answerAgent(204, null);
-      // The client gets the proxy's own sentence; the agent's account is for the operator.
-      String report = head.message() == null || head.message().isBlank()
-          ? "The agent could not get a response from the backend (" + head.failure() + ")."
-          : "The agent reports " + head.failure() + ": " + AgentCaller.sanitize(head.message(), 200);
-      exchange.fail(head.failure().status(), ClientSentences.of(head.failure()).sentence(exchange.id()), report);
-      return false;
-    }
-    ResponseHeadRules.Verdict verdict = ResponseHeadRules.judgeUpgrade(head, viaEntry, exchange.head().upgrade());
-    if (!verdict.accepted()) {
-      answerAgent(400, "Response head refused: it had " + verdict.error() + ".");
-      exchange.fail(502, "The backend's response was refused: it had " + verdict.error() + ".");
-      return false;
-    }
-    if (!exchange.startResponse(verdict.status())) {
-      answerAgent(exchange.state().isTerminal() ? 410 : 409, "This exchange already ended or was answered.");
-      return false;
-    }
-    if (!client.decide(HandshakeAnswer.backend(verdict))) {
-      // The waiting thread gave up first and ended the exchange; the end closes the rest.
-      return false;
-    }
-    return true;
-  }
-
-  private void pumpUp() {
-    while (ended == null && !upDone) {
-      ServletOutputStream out = agentOut;
-      ServletInputStream in = clientIn;
-      if (out == null && in != null && streams.clientInputEnded()) {
-        // The client left before the agent asked for its side: nothing to tell it but the end.
-        exchange.complete();
-        return;
-      }
-      if (out == null || in == null || !bodyCallLive()) {
-        return;
-      }
-      try {
-        if (!out.isReady()) {
-          return;
-        }
-        if (upPending > 0) {
-          out.write(upBuffer, 0, upPending);
-          upPending = 0;
-          upFlushNeeded = true;
-          exchange.touch();
-          continue;
-        }
-        if (upEndWritten) {
-          out.flush();
-          upDone = true;
-          endAgentBody();
-          // The client closed its side: the connection is over (the agent closes the backend's).
-          exchange.complete();
-          return;
-        }
-      } catch (IOException | IllegalStateException e) {
-        agentBroke(e);
-        return;
-      }
-      int n;
-      try {
-        n = nextClientRead(in);
-      } catch (IOException | IllegalStateException e) {
-        exchange.clientGone("The client's connection broke: " + e);
-        return;
-      }
-      if (n == READING) {
-        // The container's thread reads into the buffer now and wakes the lane with the answer.
-        return;
-      }
-      if (n == NOTHING_YET) {
-        try {
-          if (upFlushNeeded) {
-            upFlushNeeded = false;
-            out.flush();
-          }
-        } catch (IOException | IllegalStateException e) {
-          agentBroke(e);
-          return;
-        }
-        // Quiet, and the agent's output took the last frame (it was ready): let the buffer go.
-        upBuffer = null;
-        return;
-      }
-      if (n < 0) {
-        if (upBuffer == null) {
-          upBuffer = new byte[Frames.HEADER_LENGTH];
-        }
-        Frames.putHeader(upBuffer, 0, Frames.END, 0);
-        upPending = Frames.HEADER_LENGTH;
-        upEndWritten = true;
-      } else if (n > 0) {
-        exchange.addBytesFromClient(n);
-        Frames.putHeader(upBuffer, 0, Frames.DATA, n);
-        upPending = Frames.HEADER_LENGTH + n;
-      }
-    }
-  }
-
-  /** {@link #readFromClient}'s answer when the client has sent nothing more yet. */
-  private static final int NOTHING_YET = Integer.MIN_VALUE;
-  /** {@link #nextClientRead}'s answer while the container's thread reads. */
-  private static final int READING = Integer.MIN_VALUE + 1;
-  /** No read handed over, or its answer taken. */
-  private static final int NO_READ = Integer.MIN_VALUE + 2;
-  /** The handed read failed with {@link #handedReadFailure}. */
-  private static final int READ_FAILED = Integer.MIN_VALUE + 3;
-
-  /**
-   * The client's next bytes as {@link #readFromClient} answers, or {@link #READING}. On Undertow
-   * the read runs on the connection's I/O thread, which wakes the lane once it has the answer;
-   * elsewhere it runs here.
-   */
-  private int nextClientRead(ServletInputStream in) throws IOException {
-    Executor thread = clientReadThread;
-    if (thread == null) {
-      return readFromClient(in);
-    }
-    int answer = handedRead.get();
-    if (answer == READING) {
-      return READING;
-    }
-    if (answer != NO_READ) {
-      handedRead.set(NO_READ);
-      if (answer == READ_FAILED) {
-        Exception failure = handedReadFailure;
-        throw failure instanceof IOException io ? io : new IOException(failure.toString(), failure);
-      }
-      if (answer != NOTHING_YET || streams.clientReadEvents() == handedReadEvents) {
-        return answer;
-      }
-      // The container announced more after that read found nothing, and its wake-up may have
-      // been folded into this run: read again rather than wait for an event that already came.
-    }
-    if (upBuffer == null) {
-      upBuffer = new byte[Frames.HEADER_LENGTH + CHUNK];
-    }
-    handedRead.set(READING);
-    try {
-      thread.execute(() -> {
-        // The read events come on this same thread: any counted later came after this read.
-        handedReadEvents = streams.clientReadEvents();
-        int read;
-        try {
-          read = readFromClient(in);
-        } catch (IOException | RuntimeException e) {
-          handedReadFailure = e;
-          read = READ_FAILED;
-        }
-        handedRead.set(read);
-        pump.wake();
-      });
-    } catch (RuntimeException e) {
-      // The container stopped its threads: the connection is ending.
-      handedRead.set(NO_READ);
-      throw new IOException("the connection's I/O thread took no more work", e);
-    }
-    return READING;
-  }
-
-  /**
-   * Reads the client's next bytes into the frame buffer: their count, -1 at the end of its input,
-   * or {@link #NOTHING_YET}. On Tomcat each read holds the connection's processing lock, which
-   * keeps the container's read event from filling the same socket buffer meanwhile.
-   */
-  private int readFromClient(ServletInputStream in) throws IOException {
-    Lock lock = clientReadLock;
-    if (lock != null) {
-      lock.lock();
-    }
-    try {
-      if (streams.clientInputEnded() || in.isFinished()) {
-        return -1;
-      }
-      if (!in.isReady()) {
-        return NOTHING_YET;
-      }
-      if (upBuffer == null) {
-        upBuffer = new byte[Frames.HEADER_LENGTH + CHUNK];
-      }
-      int n = in.read(upBuffer, Frames.HEADER_LENGTH, CHUNK);
-      return n;
-    } finally {
-      if (lock != null) {
-        lock.unlock();
-      }
-    }
   }
 
   // ---- the end -----------------------------------------------------------------------------------
@@ -683,10 +308,10 @@ public final class UpgradeRelay implements ExchangeRelay {
     }
     endAgentBody();
     WebConnection connection = clientConnection;
-    if (!clientClosed && connection != null && handedRead.get() != READING) {
+    if (!clientClosed && connection != null && !upstream.reading()) {
       // (A read still on the container's thread wakes the lane when done; the close comes then.)
       clientClosed = true;
-      if (downFlushNeeded) {
+      if (downstream.flushNeeded()) {
         flushQuietly(clientOut);
       }
       UpgradedClose.close(connection, clientOut);
@@ -694,7 +319,7 @@ public final class UpgradeRelay implements ExchangeRelay {
   }
 
   /** Ends the agent's request-body call; without an end frame first the agent sees a cut stream. */
-  private void endAgentBody() {
+  void endAgentBody() {
     AsyncContext async = agentBody;
     if (async == null || !bodyCallLive() || !agentBodyEnded.compareAndSet(false, true)) {
       return;
@@ -707,7 +332,7 @@ public final class UpgradeRelay implements ExchangeRelay {
   }
 
   /** Answers the agent's response call once. */
-  private void answerAgent(int status, String message) {
+  void answerAgent(int status, String message) {
     AsyncContext async = agentAnswer;
     if (async == null || !answerCallLive() || !agentAnswered.compareAndSet(false, true)) {
       return;
