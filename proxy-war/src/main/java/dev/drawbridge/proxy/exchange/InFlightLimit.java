@@ -1,7 +1,6 @@
 package dev.drawbridge.proxy.exchange;
 
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Counts client requests each backend holds, queued or at an agent, against the backend's {@code
@@ -10,33 +9,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class InFlightLimit {
 
-  private final ConcurrentHashMap<String, AtomicInteger> counts = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Slots> counts = new ConcurrentHashMap<>();
 
   /** Counts one more request for {@code backend}; false (nothing counted) when it is at {@code max}, 0 = no limit. */
   public boolean tryAdmit(String backend, int max) {
-    AtomicInteger count = counts.computeIfAbsent(backend, id -> new AtomicInteger());
-    while (true) {
-      int now = count.get();
-      if (max > 0 && now >= max) {
-        return false;
-      }
-      if (count.compareAndSet(now, now + 1)) {
-        return true;
-      }
-    }
+    return counts.computeIfAbsent(backend, id -> new Slots()).tryTake(max);
   }
 
   /** Counts one request of {@code backend} less. */
   public void release(String backend) {
-    AtomicInteger count = counts.get(backend);
+    Slots count = counts.get(backend);
     if (count != null) {
-      count.updateAndGet(now -> Math.max(0, now - 1));
+      count.release();
     }
   }
 
   /** Requests of {@code backend} counted now. */
   public int count(String backend) {
-    AtomicInteger count = counts.get(backend);
-    return count == null ? 0 : count.get();
+    Slots count = counts.get(backend);
+    return count == null ? 0 : count.taken();
   }
 }

@@ -1,6 +1,5 @@
 package dev.drawbridge.proxy.exchange;
 
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 
 /**
@@ -9,7 +8,7 @@ import java.util.function.IntSupplier;
  */
 public final class UpgradeSlots {
 
-  private final AtomicInteger open = new AtomicInteger();
+  private final Slots open = new Slots();
   /** Read at each admission, so that a reload's new limit applies to the next handshake. */
   private final IntSupplier max;
 
@@ -22,25 +21,16 @@ public final class UpgradeSlots {
    * given back when the exchange ends, or by {@link #release} if it never opened.
    */
   public boolean tryAdmit() {
-    int limit = max.getAsInt();
-    while (true) {
-      int now = open.get();
-      if (limit > 0 && now >= limit) {
-        return false;
-      }
-      if (open.compareAndSet(now, now + 1)) {
-        return true;
-      }
-    }
+    return open.tryTake(max.getAsInt());
   }
 
   /** Gives back a place taken by {@link #tryAdmit}. */
   public void release() {
-    open.decrementAndGet();
+    open.release();
   }
 
   /** Upgraded connections open now, handshakes included. */
   public int open() {
-    return open.get();
+    return open.taken();
   }
 }
