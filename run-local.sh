@@ -185,10 +185,10 @@ PROXY_URL=http://127.0.0.1:$PORT
 
 echo "Starting the agent..."
 # The JVM options the README gives the agent.
-AGENT_JVM=(-XX:+UseSerialGC -Xms32m -Xmx256m -Xmn16m -XX:-TieredCompilation -XX:CICompilerCount=1 -XX:CompileThreshold=1000)
-# A JDK older than 17.0.9 does not know this option and would refuse to start with it.
-if java -XX:TrimNativeHeapInterval=1000 -version > /dev/null 2>&1; then
-  AGENT_JVM+=(-XX:TrimNativeHeapInterval=1000)
+AGENT_JVM=(-XX:+UseSerialGC -Xms32m -Xmx256m -Xmn16m -XX:-TieredCompilation -XX:CICompilerCount=1 -XX:CompileThreshold=1000 -XX:TrimNativeHeapInterval=1000)
+# A JDK older than 17.0.9 does not know the last option and would refuse to start with it.
+if ! java -XX:TrimNativeHeapInterval=1000 -version > /dev/null 2>&1; then
+  unset 'AGENT_JVM[${#AGENT_JVM[@]}-1]'
 fi
 if [ "$NODES" -eq 1 ]; then
   AGENT_PROXY=$PROXY_URL
