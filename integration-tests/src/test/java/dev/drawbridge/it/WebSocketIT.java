@@ -123,7 +123,7 @@ class WebSocketIT {
         "Origin: http://127.0.0.1:" + tunnel.proxy().port())) {
       if (Containers.isJetty()) {
         assertEquals(501, client.status());
-        String sentence = client.readRaw(400);
+        String sentence = client.readBody(400);
         assertTrue(sentence.contains("Tomcat or WildFly"), sentence);
         assertEquals(openedBefore, service.openedSessions(), "nothing reached the service");
         return;

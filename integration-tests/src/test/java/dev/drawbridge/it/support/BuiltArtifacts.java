@@ -26,6 +26,18 @@ public final class BuiltArtifacts {
         "no proxy WAR under " + target.toAbsolutePath() + "; run 'mvn package' from the top first");
   }
 
+  /**
+   * The WAR's exploded directory if the build left one, else {@link #proxyWar()}. Tomcat loads a
+   * class from a jar inside a packed WAR by inflating that jar from its start up to the class, which
+   * costs about a second on every start of the proxy; the tests that start Tomcat in this JVM many
+   * times use the directory, and the distribution tests the WAR file itself.
+   */
+  public static Path explodedProxyWar() {
+    Path war = proxyWar();
+    Path exploded = war.resolveSibling("drawbridge");
+    return Files.isDirectory(exploded.resolve("WEB-INF")) ? exploded : war;
+  }
+
   /** The WAR file itself, for deployers that need an archive (Arquillian, Tomcat's webapps/). */
   public static Path proxyWarFile() {
     Path war = proxyWar();

@@ -157,6 +157,20 @@ public final class RawWebSocket implements AutoCloseable {
     out.flush();
   }
 
+  /**
+   * The body of a refused handshake: the {@code Content-Length} bytes the answer declares, or, when
+   * it declares none, whatever arrives within the socket's timeout (at most {@code max}).
+   */
+  public String readBody(int max) throws IOException {
+    String length = header("Content-Length");
+    if (length == null) {
+      return readRaw(max);
+    }
+    byte[] body = new byte[Integer.parseInt(length)];
+    in.readFully(body);
+    return new String(body, StandardCharsets.UTF_8);
+  }
+
   /** Whatever bytes arrive within the socket's timeout, at most {@code max}, for diagnosing. */
   public String readRaw(int max) throws IOException {
     byte[] bytes = new byte[max];

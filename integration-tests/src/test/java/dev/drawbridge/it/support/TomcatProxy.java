@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.catalina.Context;
 import org.apache.catalina.Lifecycle;
 import org.apache.catalina.LifecycleException;
@@ -37,6 +38,13 @@ final class TomcatProxy implements RunningProxy {
   private final Tomcat tomcat;
   private final int port;
   private final TomcatLogWatch log;
+  /**
+   * Numbers the engines of the Tomcats this JVM runs. Tomcat names a context's management bean
+   * after its engine, host and path, and the proxy reads that bean to learn that Tomcat began
+   * stopping it; two proxies under one name would read each other's.
+   */
+  private static final AtomicInteger ENGINES = new AtomicInteger();
+
   private final AtomicBoolean stopped = new AtomicBoolean();
 
   private TomcatProxy(Tomcat tomcat, int port, TomcatLogWatch log) {
@@ -50,6 +58,7 @@ final class TomcatProxy implements RunningProxy {
     createDirectories(base.resolve("webapps"));
     Tomcat tomcat = new LockedOutRealmTomcat();
     tomcat.setBaseDir(base.toString());
+    tomcat.getEngine().setName("Tomcat-" + ENGINES.incrementAndGet());
     tomcat.getServer().addLifecycleListener(new JreMemoryLeakPreventionListener());
     tomcat.getServer().addLifecycleListener(new ThreadLocalLeakPreventionListener());
     tomcat.addUser(ProxyServer.ADMIN_USER, ProxyServer.ADMIN_PASSWORD);
@@ -134,13 +143,14 @@ final class TomcatProxy implements RunningProxy {
     ContextConfig config = new ContextConfig();
     config.setDefaultWebXml(tomcat.noDefaultWebXmlPath());
     Context context = tomcat.addWebapp(
-        tomcat.getHost(), deployment.options().contextPath(), BuiltArtifacts.proxyWar().toString(), config);
+        tomcat.getHost(), deployment.options().contextPath(), BuiltArtifacts.explodedProxyWar().toString(), config);
     context.addLifecycleListener(event -> {
       if (Lifecycle.BEFORE_START_EVENT.equals(event.getType())) {
         distributionDefaults(context);
       }
     });
-    // As tomcat-conf's context descriptor sets it up (e.g. the WAR run from its file, not unpacked).
+    // As tomcat-conf's context descriptor sets it up (unpackWAR has nothing to do here: the harness
+    // deploys the exploded WAR, see BuiltArtifacts.explodedProxyWar).
     TomcatConf.contextDescriptor().forEach((name, value) -> {
       if (!IntrospectionUtils.setProperty(context, name, value)) {
         throw new IllegalStateException("Tomcat's Context has no attribute " + name + " (tomcat-conf/Catalina/localhost)");
