@@ -29,6 +29,7 @@ public final class Backend {
   private final LinkedHashSet<Exchange> queued = new LinkedHashSet<>();
   private final ParkedPolls parked = new ParkedPolls();
   private final AgentRoster agents;
+  private final AgentDepartures departures;
   private final UpgradeSlots upgradeSlots;
   private boolean draining;
   /** What a refused client hears while draining: the proxy stops, or a reload removed the backend. */
@@ -44,6 +45,7 @@ public final class Backend {
     this.settings = settings;
     this.tunnel = tunnel;
     this.agents = new AgentRoster(settings.id(), tunnel::nanoTime);
+    this.departures = new AgentDepartures(this, agents);
     this.upgradeSlots = new UpgradeSlots(() -> this.settings.maxUpgraded());
   }
 
@@ -174,7 +176,8 @@ public final class Backend {
     }
   }
 
-  private void failQueueIfUnreachable() {
+  /** Refuses the whole queue once every connected agent reports the backend down. */
+  void failQueueIfUnreachable() {
     List<Exchange> refused;
     synchronized (this) {
       if (!agents.allReportBackendDown()) {
@@ -220,7 +223,7 @@ public final class Backend {
     poll.answer(exchanges, cancelled, isDraining());
   }
 
-  private synchronized boolean isDraining() {
+  synchronized boolean isDraining() {
     return draining;
   }
 
@@ -247,9 +250,7 @@ public final class Backend {
   /** Tells the agent to stop working on an exchange, waking one of its parked polls to say so. */
   private void cancel(AgentSession session, String exchangeId) {
     session.addCancellation(exchangeId);
-    for (PendingPoll wake : unpark(session, false)) {
-      answer(wake, session, List.of());
-    }
+    answerEmpty(unpark(session, false), session);
   }
 
   /** Reaper duty: answers polls whose wait ended and forgets agents that stopped polling. */
@@ -261,38 +262,7 @@ public final class Backend {
     for (Parked poll : due) {
       answer(poll, List.of());
     }
-    sweepAgents(now);
-  }
-
-  /** Ends the sessions of agents that left, were replaced, or went silent. */
-  private void sweepAgents(long now) {
-    long lostAfter = tunnel.settings().pollWait().plus(tunnel.settings().agentGrace()).toNanos();
-    boolean isDraining = isDraining();
-    for (AgentSession session : agents.sessions()) {
-      if (session.isReplaced()) {
-        agentLost(session, "was restarted: a new process took over its agent id");
-        continue;
-      }
-      if (session.isLeaving() && session.inFlightCount() == 0) {
-        if (agents.remove(session)) {
-          synchronized (this) {
-            session.end();
-          }
-          LOG.info(() -> "Agent " + AgentRoster.describe(session) + " of backend '" + id() + "' left");
-        }
-        continue;
-      }
-      // A draining node answers polls at once and agents back off from it, so silence then is no
-      // sign of a lost agent; requests it still runs are bounded by their own deadlines.
-      if (isDraining) {
-        continue;
-      }
-      if (session.missedExpectedCall(now)) {
-        agentLost(session, "took work and did not call again within agentGraceSeconds");
-      } else if (now - session.lastSeenNanos() > lostAfter && !hasParkedPoll(session)) {
-        agentLost(session, "stopped polling");
-      }
-    }
+    departures.sweep(now);
   }
 
   /**
@@ -300,60 +270,32 @@ public final class Backend {
    * connection nobody reads any more) and it gets no more work; its exchanges in flight go on.
    */
   public void agentLeaving(AgentSession session) {
-    session.leave();
-    for (PendingPoll poll : unpark(session, true)) {
-      answer(poll, session, List.of());
-    }
-    LOG.info(
-        () ->
-            "Agent " + AgentRoster.describe(session) + " of backend '" + id() + "' is shutting down; it finishes "
-                + session.inFlightCount() + " exchanges in flight and takes no more work");
+    departures.leaving(session);
   }
 
   /** Takes the parked polls of {@code session} out of the parked set: the first one, or all. */
-  private synchronized List<PendingPoll> unpark(AgentSession session, boolean all) {
+  synchronized List<PendingPoll> unpark(AgentSession session, boolean all) {
     return parked.takeOf(session, all);
   }
 
-  private synchronized boolean hasParkedPoll(AgentSession session) {
+  synchronized boolean hasParkedPoll(AgentSession session) {
     return parked.holdsPollOf(session);
   }
 
-  private void agentLost(AgentSession session, String why) {
-    if (!agents.remove(session)) {
-      return;
-    }
-    List<PendingPoll> polls;
-    synchronized (this) {
-      // Under the lock that handing out work takes: from here on no poll of this session parks or
-      // takes work, so the in-flight set read below is complete.
-      session.end();
-      polls = unpark(session, true);
-    }
+  /**
+   * Ends the session under the lock that handing out work takes, so that no poll of it parks or
+   * takes work any more, and returns its parked polls for {@link #answerEmpty}.
+   */
+  synchronized List<PendingPoll> endSession(AgentSession session) {
+    session.end();
+    return unpark(session, true);
+  }
+
+  /** Answers {@code polls} of {@code session} with no work: whatever news the session has, and the drain. */
+  void answerEmpty(List<PendingPoll> polls, AgentSession session) {
     for (PendingPoll poll : polls) {
       answer(poll, session, List.of());
     }
-    List<Exchange> failed = new ArrayList<>();
-    List<Exchange> requeued = new ArrayList<>();
-    for (Exchange exchange : session.inFlight()) {
-      boolean again =
-          tunnel.settings().requeueOnAgentLoss()
-              && Requeue.allows(exchange.head())
-              && exchange.requeue(session);
-      (again ? requeued : failed).add(exchange);
-    }
-    LOG.warning(
-        () ->
-            "Agent " + AgentRoster.describe(session) + " of backend '" + id() + "' " + why + " and is considered lost; "
-                + failed.size() + " of its exchanges fail with 502 and " + requeued.size()
-                + " go back to the queue. Check the agent's process and its network path to the proxy.");
-    for (Exchange exchange : failed) {
-      exchange.fail(502, "The agent serving this request was lost before it answered.");
-    }
-    if (!requeued.isEmpty()) {
-      requeueFirst(requeued);
-    }
-    failQueueIfUnreachable();
   }
 
   /**
@@ -365,7 +307,7 @@ public final class Backend {
   public void undelivered(List<Exchange> exchanges, AgentSession session) {
     List<Exchange> requeued = new ArrayList<>();
     for (Exchange exchange : exchanges) {
-      if (tunnel.settings().requeueOnAgentLoss() && Requeue.allows(exchange.head()) && exchange.requeue(session)) {
+      if (Requeue.afterLoss(tunnel.settings(), exchange.head()) && exchange.requeue(session)) {
         session.removeInFlight(exchange);
         requeued.add(exchange);
       } else {
@@ -381,7 +323,7 @@ public final class Backend {
    * Puts exchanges taken back from a lost agent at the front of the queue, since they waited
    * longest, then hands queued work to parked polls that want it.
    */
-  private void requeueFirst(List<Exchange> requeued) {
+  void requeueFirst(List<Exchange> requeued) {
     List<Parked> toAnswer = new ArrayList<>();
     List<List<Exchange>> batches = new ArrayList<>();
     boolean accepted;
@@ -458,18 +400,7 @@ public final class Backend {
    * call again now and hear 401 (or 403), rather than keep a poll that could still be handed work.
    */
   void revokeTokensNotIn(List<byte[]> digests) {
-    for (AgentSession session : agents.sessions()) {
-      byte[] used = session.tokenSha256();
-      if (used == null || dev.drawbridge.proxy.auth.AgentTokens.matchesDigest(used, digests)) {
-        continue;
-      }
-      List<PendingPoll> polls = unpark(session, true);
-      LOG.info(() -> "Agent " + AgentRoster.describe(session) + " of backend '" + id() + "' calls with a token the configuration"
-          + " no longer lists; its " + polls.size() + " held polls end now and its next call is refused");
-      for (PendingPoll poll : polls) {
-        answer(poll, session, List.of());
-      }
-    }
+    departures.revokeTokensNotIn(digests);
   }
 
   /** Stops taking work: refuses the queue, tells parked agents the proxy is draining. */
