@@ -1,31 +1,17 @@
 package dev.drawbridge.agent;
 
-import dev.drawbridge.protocol.FrameException;
-import dev.drawbridge.protocol.FrameReader;
 import dev.drawbridge.protocol.Frames;
-import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.protocol.ResponseHead;
-import dev.drawbridge.protocol.WireJson;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Logger;
 import org.apache.hc.client5.http.async.methods.SimpleHttpResponse;
 import org.apache.hc.core5.concurrent.FutureCallback;
-import org.apache.hc.core5.http.EntityDetails;
-import org.apache.hc.core5.http.Header;
-import org.apache.hc.core5.http.HttpResponse;
-import org.apache.hc.core5.http.nio.AsyncEntityProducer;
-import org.apache.hc.core5.http.nio.AsyncResponseConsumer;
-import org.apache.hc.core5.http.nio.CapacityChannel;
-import org.apache.hc.core5.http.nio.DataStreamChannel;
-import org.apache.hc.core5.http.protocol.HttpContext;
 
 /**
  * One switched connection between the backend and the proxy, relayed without a thread of its own.
@@ -42,20 +28,18 @@ import org.apache.hc.core5.http.protocol.HttpContext;
  * the proxy then closes the client; the client's end frame (or a cut stream) makes the agent close
  * the backend connection and end the response call with an end frame too.
  */
-final class UpgradedConnection implements UpgradeLoop.Handler {
+final class UpgradedConnection implements UpgradeLoop.Handler, UpgradedUpstream.Connection {
 
   private static final Logger LOG = Logger.getLogger(UpgradedConnection.class.getName());
 
   private final String exchangeId;
-  private final ResponseHead switchHead;
   private final BackendChannel backend;
-  private final byte[] leftover;
   private final ProxyClient proxyClient;
   private final UpgradeLoop loop;
   private final long startedNanos;
   private final Runnable onClosed;
-  private final Downstream downstream = new Downstream();
-  private final Upstream upstream = new Upstream();
+  private final UpgradedDownstream downstream;
+  private final UpgradedUpstream upstream = new UpgradedUpstream(this);
   private final AtomicLong bytesToClient = new AtomicLong();
   private final AtomicLong bytesToBackend = new AtomicLong();
 
@@ -75,13 +59,13 @@ final class UpgradedConnection implements UpgradeLoop.Handler {
   UpgradedConnection(String exchangeId, ResponseHead switchHead, BackendChannel backend, byte[] leftover,
       ProxyClient proxyClient, UpgradeLoop loop, long startedNanos, Runnable onClosed) {
     this.exchangeId = exchangeId;
-    this.switchHead = switchHead;
     this.backend = backend;
-    this.leftover = leftover;
     this.proxyClient = proxyClient;
     this.loop = loop;
     this.startedNanos = startedNanos;
     this.onClosed = onClosed;
+    this.downstream = new UpgradedDownstream(switchHead, leftover, () -> loop.execute(this::resumeReading));
+    bytesToClient.addAndGet(leftover.length);
   }
 
   /** Starts both calls and hands the backend channel to the loop. */
@@ -91,7 +75,6 @@ final class UpgradedConnection implements UpgradeLoop.Handler {
     } catch (IOException e) {
       loop.execute(() -> close("the backend connection failed: " + Reasons.describe(e)));
     }
-    downstream.start();
     DownCallDone downDone = new DownCallDone();
     try {
       proxyClient.sendUpgradedStream(exchangeId, downstream, downDone);
@@ -149,16 +132,9 @@ final class UpgradedConnection implements UpgradeLoop.Handler {
       close("the backend closed");
     } else if (n > 0) {
       buffer.flip();
-      downstream.offer(dataFrame(buffer));
+      downstream.offer(UpgradedDownstream.dataFrame(buffer));
       bytesToClient.addAndGet(n);
     }
-  }
-
-  private static ByteBuffer dataFrame(ByteBuffer data) {
-    byte[] frame = new byte[Frames.HEADER_LENGTH + data.remaining()];
-    Frames.putHeader(frame, 0, Frames.DATA, data.remaining());
-    data.get(frame, Frames.HEADER_LENGTH, data.remaining());
-    return ByteBuffer.wrap(frame);
   }
 
   /** The response call took every piece: read the backend again (TLS may hold decrypted bytes). */
@@ -170,7 +146,26 @@ final class UpgradedConnection implements UpgradeLoop.Handler {
     updateInterest();
   }
 
-  private void clientBytes(int consumed, List<ByteBuffer> data, boolean end, String abort) {
+  @Override
+  public void clientBytes(int consumed, List<ByteBuffer> data, boolean end, String abort) {
+    loop.execute(() -> takeClientBytes(consumed, data, end, abort));
+  }
+
+  @Override
+  public void capacityOffered() {
+    loop.execute(() -> {
+      if (toBackend.isEmpty() && !backend.hasPendingOutput()) {
+        grantClientBytes();
+      }
+    });
+  }
+
+  @Override
+  public void ended(String reason) {
+    closeLater(reason);
+  }
+
+  private void takeClientBytes(int consumed, List<ByteBuffer> data, boolean end, String abort) {
     if (closing) {
       return;
     }
@@ -209,7 +204,16 @@ final class UpgradedConnection implements UpgradeLoop.Handler {
       close("the client closed");
       return;
     }
-    upstream.grant();
+    grantClientBytes();
+  }
+
+  /** The backend took everything: the request-body call may deliver as much again. */
+  private void grantClientBytes() {
+    try {
+      upstream.grant();
+    } catch (IOException e) {
+      close("the client's side ended: " + Reasons.describe(e));
+    }
   }
 
   private void updateInterest() {
@@ -329,261 +333,6 @@ final class UpgradedConnection implements UpgradeLoop.Handler {
     @Override
     public void cancelled() {
       loop.execute(UpgradedConnection.this::callEnded);
-    }
-  }
-
-  /**
-   * The response call's body: the head frame, then one data frame at a time as the loop reads the
-   * backend, then the end (or abort) frame. Written on the HTTP client's I/O thread.
-   */
-  private final class Downstream implements AsyncEntityProducer {
-
-    private final ArrayDeque<ByteBuffer> frames = new ArrayDeque<>();
-    private DataStreamChannel channel;
-    private boolean finishing;
-    private boolean ended;
-    private boolean headSent;
-
-    synchronized void start() {
-      frames.add(ByteBuffer.wrap(Frames.frame(Frames.HEAD, WireJson.write(switchHead))));
-      if (leftover.length > 0) {
-        frames.add(dataFrame(ByteBuffer.wrap(leftover)));
-        bytesToClient.addAndGet(leftover.length);
-      }
-    }
-
-    /** True when no data frame waits: the loop may read the backend. */
-    synchronized boolean isIdle() {
-      return frames.isEmpty() && !finishing;
-    }
-
-    synchronized boolean headSent() {
-      return headSent;
-    }
-
-    void offer(ByteBuffer frame) {
-      DataStreamChannel wake;
-      synchronized (this) {
-        if (finishing) {
-          return;
-        }
-        frames.add(frame);
-        wake = channel;
-      }
-      if (wake != null) {
-        wake.requestOutput();
-      }
-    }
-
-    /** Queues the last frame; the call ends once it is sent. */
-    void finish(ByteBuffer lastFrame) {
-      DataStreamChannel wake;
-      synchronized (this) {
-        if (finishing) {
-          return;
-        }
-        finishing = true;
-        frames.add(lastFrame);
-        wake = channel;
-      }
-      if (wake != null) {
-        wake.requestOutput();
-      }
-    }
-
-    @Override
-    public synchronized int available() {
-      int bytes = 0;
-      for (ByteBuffer frame : frames) {
-        bytes += frame.remaining();
-      }
-      return bytes;
-    }
-
-    @Override
-    public void produce(DataStreamChannel output) throws IOException {
-      boolean drained;
-      synchronized (this) {
-        channel = output;
-        if (ended) {
-          return;
-        }
-        boolean wroteSome = false;
-        while (!frames.isEmpty()) {
-          ByteBuffer next = frames.peek();
-          output.write(next);
-          if (next.hasRemaining()) {
-            break;
-          }
-          frames.poll();
-          headSent = true;
-          wroteSome = true;
-        }
-        drained = wroteSome && frames.isEmpty();
-        if (drained && finishing) {
-          ended = true;
-          output.endStream();
-          return;
-        }
-      }
-      if (drained) {
-        loop.execute(UpgradedConnection.this::resumeReading);
-      }
-    }
-
-    @Override
-    public boolean isRepeatable() {
-      return false;
-    }
-
-    @Override
-    public void failed(Exception cause) {
-      // The call's callback reports it.
-    }
-
-    @Override
-    public long getContentLength() {
-      return -1;
-    }
-
-    @Override
-    public String getContentType() {
-      return Protocol.FRAMES_TYPE;
-    }
-
-    @Override
-    public String getContentEncoding() {
-      return null;
-    }
-
-    @Override
-    public boolean isChunked() {
-      return true;
-    }
-
-    @Override
-    public Set<String> getTrailerNames() {
-      return null;
-    }
-
-    @Override
-    public void releaseResources() {
-      // The backend channel is the connection's, closed by it.
-    }
-  }
-
-  /**
-   * The request-body call's answer: the client's bytes as data frames, up to its end frame. Read
-   * on the HTTP client's I/O thread; the call is given more capacity only once the backend took
-   * what came before.
-   */
-  private final class Upstream implements AsyncResponseConsumer<Void> {
-
-    private final FrameReader reader = new FrameReader(false);
-    /** Bytes consumed since the call was last given capacity; on the loop's thread. */
-    private long unacknowledged;
-    private volatile CapacityChannel capacity;
-    private FutureCallback<Void> done;
-
-    @Override
-    public void consumeResponse(HttpResponse response, EntityDetails entity, HttpContext context,
-        FutureCallback<Void> resultCallback) {
-      if (response.getCode() != 200 || entity == null) {
-        int status = response.getCode();
-        closeLater("the proxy refused the client's side (" + status + ")");
-        resultCallback.completed(null);
-        return;
-      }
-      done = resultCallback;
-    }
-
-    @Override
-    public void informationResponse(HttpResponse response, HttpContext context) {
-      // Not expected; nothing to do.
-    }
-
-    @Override
-    public void updateCapacity(CapacityChannel channel) {
-      capacity = channel;
-      loop.execute(() -> {
-        if (toBackend.isEmpty() && !backend.hasPendingOutput()) {
-          grant();
-        }
-      });
-    }
-
-    void consumed(int bytes) {
-      unacknowledged += bytes;
-    }
-
-    /** The backend took everything: let the call deliver as much again. On the loop's thread. */
-    void grant() {
-      CapacityChannel channel = capacity;
-      if (channel == null || unacknowledged == 0) {
-        return;
-      }
-      int bytes = (int) Math.min(Integer.MAX_VALUE, unacknowledged);
-      unacknowledged -= bytes;
-      try {
-        channel.update(bytes);
-      } catch (IOException e) {
-        close("the client's side ended: " + Reasons.describe(e));
-      }
-    }
-
-    @Override
-    public void consume(ByteBuffer src) {
-      int length = src.remaining();
-      byte[] copy = new byte[length];
-      src.get(copy);
-      ByteBuffer in = ByteBuffer.wrap(copy);
-      List<ByteBuffer> data = new ArrayList<>(2);
-      boolean end = false;
-      String abort = null;
-      try {
-        decoding:
-        while (true) {
-          switch (reader.next(in)) {
-            case DATA:
-              data.add(ByteBuffer.wrap(copy, reader.dataOffset(), reader.dataLength()));
-              break;
-            case END:
-              end = true;
-              break decoding;
-            case ABORT:
-              abort = "the proxy aborted it: " + reader.abortReason();
-              break decoding;
-            default:
-              break decoding;
-          }
-        }
-      } catch (FrameException e) {
-        abort = "broken framing: " + e.getMessage();
-      }
-      boolean ended = end;
-      String aborted = abort;
-      loop.execute(() -> clientBytes(length, data, ended, aborted));
-    }
-
-    @Override
-    public void streamEnd(List<? extends Header> trailers) {
-      if (!reader.isFinished()) {
-        closeLater("the client's side ended: the stream was cut short");
-      }
-      FutureCallback<Void> callback = done;
-      if (callback != null) {
-        callback.completed(null);
-      }
-    }
-
-    @Override
-    public void failed(Exception cause) {
-      closeLater("the client's side ended: " + Reasons.describe(cause));
-    }
-
-    @Override
-    public void releaseResources() {
-      // Nothing held.
     }
   }
 }
