@@ -14,8 +14,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -62,20 +60,6 @@ public final class Tunnel implements AutoCloseable {
   private final AbandonedClients abandonedClients;
 
   /**
-   * When the stop's drain grace ends, on the tunnel's clock; null until the first {@link
-   * #beginClose(Duration)}, which {@link #close(Duration)} begins with, sets it.
-   */
-  private final AtomicReference<Long> closeGraceEnds = new AtomicReference<>();
-  /** Set by the first {@link #close(Duration)}: only that one waits for the grace and stops the reaper. */
-  private final AtomicBoolean closeCalled = new AtomicBoolean();
-  /** Set once the responses still streaming when the stop's grace ended were cut. */
-  private final AtomicBoolean closeGraceCut = new AtomicBoolean();
-  /** Tells whether the container began stopping the web application; checked on every sweep. */
-  private volatile BooleanSupplier containerStopping = () -> false;
-  /** Set once a sweep saw the container begin stopping the web application. */
-  private volatile boolean containerStopSeen;
-
-  /**
    * Where this node is in leaving its load balancer:
    *
    * <pre>
@@ -92,10 +76,7 @@ public final class Tunnel implements AutoCloseable {
     DRAINING
   }
 
-  private final AtomicReference<Phase> phase = new AtomicReference<>(Phase.SERVING);
-
-  /** Notified whenever the last live exchange ends, for {@link #close(Duration)}. */
-  private final Object drained = new Object();
+  private final NodeDrain drain;
 
   /** How long ids of exchanges that ended early are remembered for late agent calls. */
   private static final Duration REMEMBER_ENDED = Duration.ofMinutes(2);
@@ -140,6 +121,7 @@ public final class Tunnel implements AutoCloseable {
     } else {
       this.reaper = null;
     }
+    this.drain = new NodeDrain(this, exchanges.values(), reaper, SWEEP_MILLIS);
   }
 
   /** Now on the tunnel's clock, in nanoseconds: the time base of every deadline and age. */
@@ -231,7 +213,7 @@ public final class Tunnel implements AutoCloseable {
     for (Backend backend : removed) {
       retire(backend, next.drainGrace());
     }
-    if (phase.get() == Phase.DRAINING) {
+    if (drain.phase() == Phase.DRAINING) {
       // A node that drains takes no work, whichever backends a reload brings.
       added.forEach(backend -> backend.drain(Backend.SHUTTING_DOWN, false));
     }
@@ -282,9 +264,7 @@ public final class Tunnel implements AutoCloseable {
   void unregister(Exchange exchange) {
     if (exchanges.remove(exchange.id(), exchange)) {
       if (exchanges.isEmpty()) {
-        synchronized (drained) {
-          drained.notifyAll();
-        }
+        drain.lastExchangeEnded();
       }
       if (exchange.state() != ExchangeState.COMPLETED) {
         recentlyEnded.put(exchange.id(), nanoTime());
@@ -337,7 +317,7 @@ public final class Tunnel implements AutoCloseable {
 
   /** Where this node is in leaving its load balancer. */
   public Phase phase() {
-    return phase.get();
+    return drain.phase();
   }
 
   /**
@@ -348,24 +328,7 @@ public final class Tunnel implements AutoCloseable {
    * stop had begun already.
    */
   public boolean leave() {
-    if (!phase.compareAndSet(Phase.SERVING, Phase.LEAVING)) {
-      return false;
-    }
-    Duration delay = settings.drainDelay();
-    LOG.info(() -> "Drawbridge proxy leaving its load balancer: readiness answers 503 from now on; it keeps taking"
-        + " work for " + delay.toSeconds() + " s (drainDelaySeconds), then tells its agents and takes no new requests");
-    reaper.schedule(this::stopTakingWork, delay.toMillis(), TimeUnit.MILLISECONDS);
-    return true;
-  }
-
-  private void stopTakingWork() {
-    if (phase.compareAndSet(Phase.LEAVING, Phase.DRAINING)) {
-      LOG.info(() -> "Drawbridge proxy draining: agents are told, new requests get 503, the " + exchanges.size()
-          + " requests queued or in flight finish; stop the node once readiness shows liveExchanges 0");
-      for (Backend backend : backendsForAgents()) {
-        backend.drain(Backend.SHUTTING_DOWN, false);
-      }
-    }
+    return drain.leave();
   }
 
   /** Ends whatever passed its deadline; the reaper calls it every {@link #SWEEP_MILLIS}. */
@@ -380,7 +343,7 @@ public final class Tunnel implements AutoCloseable {
       }
       abandonedClients.sweep(now, exchanges.values());
       cutRetired(now);
-      checkStop(now);
+      drain.checkStop(now);
       long forgetBefore = now - REMEMBER_ENDED.toNanos();
       recentlyEnded.values().removeIf(ended -> ended - forgetBefore < 0);
     } catch (RuntimeException | Error e) {
@@ -400,23 +363,18 @@ public final class Tunnel implements AutoCloseable {
    * the client would only wait longer for the same 503. Only the first call drains.
    */
   public void close(Duration grace) {
-    if (!closeCalled.compareAndSet(false, true)) {
+    if (!drain.close(grace) || reaper == null) {
       return;
     }
-    beginClose(grace);
-    awaitNoExchanges(closeGraceEnds.get());
-    cutAfterCloseGrace();
-    if (reaper != null) {
-      reaper.shutdownNow();
-      // Until the thread itself has ended, not only the executor: a terminated executor's thread may
-      // still be exiting, and Tomcat looks for threads the application left right after the drain.
-      try {
-        for (Thread thread : reaperThreads) {
-          thread.join(TimeUnit.SECONDS.toMillis(5));
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    reaper.shutdownNow();
+    // Until the thread itself has ended, not only the executor: a terminated executor's thread may
+    // still be exiting, and Tomcat looks for threads the application left right after the drain.
+    try {
+      for (Thread thread : reaperThreads) {
+        thread.join(TimeUnit.SECONDS.toMillis(5));
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -427,22 +385,7 @@ public final class Tunnel implements AutoCloseable {
    * call begins; a later {@link #close} waits for the grace it set.
    */
   public void beginClose(Duration grace) {
-    if (!closeGraceEnds.compareAndSet(null, nanoTime() + grace.toNanos())) {
-      return;
-    }
-    phase.set(Phase.DRAINING);
-    LOG.info(
-        () -> "Drawbridge proxy draining: new and queued requests get 503, agents are told to reconnect later,"
-            + " responses in flight get up to " + grace.toSeconds() + " s to finish");
-    for (Backend backend : backendsForAgents()) {
-      backend.drain();
-    }
-    for (Exchange exchange : List.copyOf(exchanges.values())) {
-      // An upgraded connection (a WebSocket) has no end to wait for: it is closed at once.
-      if (exchange.state() != ExchangeState.RESPONDING || exchange.isUpgrade()) {
-        exchange.backend().refuseShuttingDown(exchange);
-      }
-    }
+    drain.beginClose(grace);
   }
 
   /**
@@ -452,7 +395,7 @@ public final class Tunnel implements AutoCloseable {
    * times out whatever is left, streams included, within a second.
    */
   public void drainWhenContainerStops(BooleanSupplier stopping) {
-    containerStopping = stopping;
+    drain.drainWhenContainerStops(stopping);
   }
 
   /**
@@ -461,54 +404,7 @@ public final class Tunnel implements AutoCloseable {
    * asynchronous request cannot be dispatched back to it any more.
    */
   public boolean containerStopBegan() {
-    return containerStopSeen;
-  }
-
-  /** Cuts, once, the responses still streaming after the stop's drain grace. */
-  private void cutAfterCloseGrace() {
-    List<Exchange> left = List.copyOf(exchanges.values());
-    if (left.isEmpty() || !closeGraceCut.compareAndSet(false, true)) {
-      return;
-    }
-    LOG.warning(
-        () -> left.size() + " responses were still streaming when the drain grace ended and are cut; raise"
-            + " drainGraceSeconds to let longer ones finish.");
-    for (Exchange exchange : left) {
-      exchange.backend().refuseShuttingDown(exchange);
-    }
-  }
-
-  /** On every sweep: begins the drain once the container stops, and ends the drain's grace. */
-  private void checkStop(long now) {
-    Long graceEnds = closeGraceEnds.get();
-    if (graceEnds == null) {
-      if (containerStopping.getAsBoolean()) {
-        containerStopSeen = true;
-        LOG.info("The container began stopping the web application");
-        beginClose(settings.drainGrace());
-      }
-    } else if (now - graceEnds >= 0) {
-      cutAfterCloseGrace();
-    }
-  }
-
-  /**
-   * Waits until no exchange is left or the tunnel's clock reached {@code deadline}. It looks at the
-   * clock at least every {@link #SWEEP_MILLIS}, so a test clock moved forward ends the wait too.
-   */
-  private void awaitNoExchanges(long deadline) {
-    long slice = TimeUnit.MILLISECONDS.toNanos(SWEEP_MILLIS);
-    synchronized (drained) {
-      long left;
-      while (!exchanges.isEmpty() && (left = deadline - nanoTime()) > 0) {
-        try {
-          TimeUnit.NANOSECONDS.timedWait(drained, Math.min(left, slice));
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
+    return drain.containerStopBegan();
   }
 
   /** Drains with the configured {@code drainGraceSeconds}. */
