@@ -21,6 +21,7 @@ import dev.drawbridge.it.support.Tokens;
 import dev.drawbridge.it.support.WebAppBackend;
 import dev.drawbridge.it.support.WebSocketBackend;
 import dev.drawbridge.it.support.WebSocketClient;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -72,6 +73,8 @@ class ContainerTunnelIT {
   private static final long UPLOAD_BYTES = 256 * 1024;
   /** Above WildFly's default max-post-size (10 MiB), which must not cut the agent's response call. */
   private static final long DOWNLOAD_BYTES = 12 * 1024 * 1024;
+  /** Above WildFly's default max-post-size too, and below the proxy's default maxRequestBodyBytes. */
+  private static final int LARGE_UPLOAD_BYTES = 12 * 1024 * 1024;
   /** The proxy's maxRequestBodyBytes here: above UPLOAD_BYTES, so only the oversized upload is refused. */
   private static final long MAX_BODY_BYTES = 1024 * 1024;
 
@@ -152,6 +155,9 @@ class ContainerTunnelIT {
         try {
           agent.awaitLine(AgentProcess.CONNECTED, WAIT);
           assertEquals(200, get("/after-redeploy").statusCode(), "redeploy " + redeploy + " serves again");
+          if (redeploy == 1) {
+            aLargeChunkedUploadGoesThroughWithTheDefaults(backend);
+          }
         } finally {
           undeploy();
         }
@@ -361,6 +367,26 @@ class ContainerTunnelIT {
       assertEquals(Bodies.patternSha256(DOWNLOAD_BYTES), received.sha256());
     }
     backend.takeRequest(WAIT);
+  }
+
+  /**
+   * With the proxy's default {@code maxRequestBodyBytes} (100 MiB) and the container's defaults, a
+   * chunked client body over WildFly's {@code max-post-size} (10 MiB) reaches the service whole:
+   * the proxy's limit is the one that applies. (WildFly refuses a declared Content-Length over
+   * max-post-size before the proxy can lift it; docs/deploying.md says to raise it.)
+   */
+  private void aLargeChunkedUploadGoesThroughWithTheDefaults(Backend backend) throws Exception {
+    backend.drainRequests();
+    byte[] body = Bodies.pattern(LARGE_UPLOAD_BYTES).readAllBytes();
+    HttpResponse<String> response = client.send(
+        HttpRequest.newBuilder(URI.create(proxyUrl + "/large-upload")).timeout(WAIT)
+            .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(body))).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, response.statusCode(), response::body);
+    RecordedRequest upload = backend.takeRequest(WAIT);
+    assertEquals("/large-upload", upload.target());
+    assertEquals(LARGE_UPLOAD_BYTES, upload.bodyLength());
+    assertEquals(Bodies.patternSha256(LARGE_UPLOAD_BYTES), upload.bodySha256());
   }
 
   /**

@@ -7,6 +7,7 @@ import dev.drawbridge.proxy.exchange.ExchangeIds;
 import dev.drawbridge.proxy.exchange.ExchangeState;
 import dev.drawbridge.proxy.exchange.Tunnel;
 import dev.drawbridge.proxy.web.Responses;
+import dev.drawbridge.proxy.web.UndertowBodyLimit;
 import dev.drawbridge.proxy.web.client.ServletClientLeg;
 import dev.drawbridge.proxy.web.client.UpgradeRelay;
 import jakarta.servlet.http.HttpServlet;

@@ -17,6 +17,7 @@ import dev.drawbridge.proxy.http.ForwardedHeaders;
 import dev.drawbridge.proxy.http.ReservedPath;
 import dev.drawbridge.proxy.route.Router;
 import dev.drawbridge.proxy.web.Responses;
+import dev.drawbridge.proxy.web.UndertowBodyLimit;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServlet;
@@ -141,6 +142,8 @@ public class ClientServlet extends HttpServlet {
       return;
     }
     if (mode != BodyMode.NONE) {
+      // The proxy's maxRequestBodyBytes applies; WildFly's max-post-size (10 MiB) must not cut it.
+      UndertowBodyLimit.lift(clientRequest);
       // Only now that the body is taken: a body over the limit got its 413 above without a 100.
       ContinueAnswer.send(clientResponse, clientRequest.getHeader("Expect"));
     }
