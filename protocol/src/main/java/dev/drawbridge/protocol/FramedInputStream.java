@@ -79,8 +79,24 @@ public final class FramedInputStream extends InputStream {
     buffer.limit(n);
   }
 
+  /**
+   * Closes the stream it wraps, reading what is left of it first in pieces of this stream's
+   * buffer. An HTTP client's body stream skips its rest on close so that its connection can be
+   * reused, and does so in small pieces: a backend that answers before it read an upload has the
+   * rest of the upload pass here, so this takes it in as few reads as the buffer allows.
+   */
   @Override
   public void close() throws IOException {
+    try {
+      while (in.read(buffer.array(), 0, buffer.capacity()) >= 0) {
+        // Discarded: the body's reader is done with it.
+      }
+    } catch (IOException e) {
+      // The wrapped stream's own close decides what a broken rest means.
+    }
+    ended = true;
+    dataRemaining = 0;
+    buffer.clear().flip();
     in.close();
   }
 }

@@ -8,11 +8,13 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -161,5 +163,36 @@ class FrameReaderTest {
     } else {
       assertEquals(true, e.getMessage().contains("client went away"));
     }
+  }
+
+  @Test
+  void closingAFramedInputReadsTheRestInWholeBuffersBeforeClosingWhatItWraps() throws IOException {
+    byte[] body = new byte[200_000];
+    ByteArrayOutputStream wire = new ByteArrayOutputStream();
+    FramedOutputStream out = new FramedOutputStream(wire);
+    out.write(body);
+    out.finish();
+    List<Integer> reads = new ArrayList<>();
+    List<String> closedAt = new ArrayList<>();
+    InputStream recorded = new ByteArrayInputStream(wire.toByteArray()) {
+      @Override
+      public synchronized int read(byte[] target, int offset, int length) {
+        reads.add(length);
+        return super.read(target, offset, length);
+      }
+
+      @Override
+      public void close() {
+        closedAt.add(available() == 0 ? "at its end" : available() + " bytes before its end");
+      }
+    };
+    FramedInputStream in = new FramedInputStream(recorded, 65_536);
+    assertEquals(1, in.read(new byte[1]));
+
+    in.close();
+
+    assertEquals(List.of("at its end"), closedAt);
+    assertEquals(List.of(65_536), reads.stream().distinct().toList());
+    assertEquals(-1, in.read(new byte[1]));
   }
 }
