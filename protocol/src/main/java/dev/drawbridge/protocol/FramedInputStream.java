@@ -96,7 +96,6 @@ public final class FramedInputStream extends InputStream {
     }
     ended = true;
     dataRemaining = 0;
-    buffer.clear().flip();
     in.close();
   }
 }

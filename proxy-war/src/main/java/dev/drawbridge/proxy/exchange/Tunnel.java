@@ -1,14 +1,11 @@
 package dev.drawbridge.proxy.exchange;
 
-import dev.drawbridge.proxy.config.BackendSettings;
 import dev.drawbridge.proxy.config.ProxySettings;
 import dev.drawbridge.proxy.net.ClosedConnections;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -36,16 +33,7 @@ public final class Tunnel implements AutoCloseable {
   /** How often the reaper checks deadlines; bounds how late a timeout can fire. */
   private static final long SWEEP_MILLIS = 100;
 
-  /** Replaced whole by {@link #apply}; readers take one snapshot per decision. */
-  private volatile ProxySettings settings;
-  /** Immutable; replaced whole by {@link #apply}, always before {@link #settings} names a new backend. */
-  private volatile Map<String, Backend> backends;
-  /** Backends a reload removed whose agents may still answer exchanges in flight, until retired. */
-  private final Map<String, Backend> retiring = new ConcurrentHashMap<>();
-  /** When each removed backend's grace ends, on the tunnel's clock; the sweep cuts it then. */
-  private final Map<Backend, Long> graceEnds = new ConcurrentHashMap<>();
-  private final List<BackendListener> backendListeners = new CopyOnWriteArrayList<>();
-  private final Object applying = new Object();
+  private final RunningConfig config;
   private final ConcurrentHashMap<String, Exchange> exchanges = new ConcurrentHashMap<>();
   private final LongSupplier nanoClock;
   /** Null when the caller sweeps itself (unit tests). */
@@ -100,14 +88,9 @@ public final class Tunnel implements AutoCloseable {
   }
 
   private Tunnel(ProxySettings settings, LongSupplier nanoClock, boolean startReaper, ClosedConnections closedConnections) {
-    this.settings = settings;
     this.nanoClock = nanoClock;
     this.abandonedClients = new AbandonedClients(closedConnections);
-    Map<String, Backend> byId = new LinkedHashMap<>();
-    for (BackendSettings backend : settings.backends().values()) {
-      byId.put(backend.id(), new Backend(backend, this));
-    }
-    this.backends = java.util.Collections.unmodifiableMap(byId);
+    this.config = new RunningConfig(settings, this);
     if (startReaper) {
       this.reaper =
           Executors.newSingleThreadScheduledExecutor(
@@ -129,8 +112,9 @@ public final class Tunnel implements AutoCloseable {
     return nanoClock.getAsLong();
   }
 
+  /** The running configuration, replaced whole by {@link #apply}. */
   public ProxySettings settings() {
-    return settings;
+    return config.settings();
   }
 
   /**
@@ -138,20 +122,17 @@ public final class Tunnel implements AutoCloseable {
    * exchanges finish: it refuses new requests with 503 and {@code Retry-After}.
    */
   public Backend backend(String id) {
-    Backend backend = backends.get(id);
-    return backend != null ? backend : retiring.get(id);
+    return config.backend(id);
   }
 
   /** The backends of the running configuration, in configuration order. */
   public Collection<Backend> backends() {
-    return backends.values();
+    return config.backends();
   }
 
   /** The running backends and those a reload removed that still finish their exchanges. */
   public List<Backend> backendsForAgents() {
-    List<Backend> all = new java.util.ArrayList<>(backends.values());
-    all.addAll(retiring.values());
-    return all;
+    return config.backendsForAgents();
   }
 
   /** Told when a reload adds or removes a backend, e.g. to register its metrics. */
@@ -162,11 +143,11 @@ public final class Tunnel implements AutoCloseable {
   }
 
   public void addBackendListener(BackendListener listener) {
-    backendListeners.add(listener);
+    config.addListener(listener);
   }
 
   public void removeBackendListener(BackendListener listener) {
-    backendListeners.remove(listener);
+    config.removeListener(listener);
   }
 
   /**
@@ -182,69 +163,8 @@ public final class Tunnel implements AutoCloseable {
    * </ul>
    */
   public void apply(ProxySettings next) {
-    List<Backend> added = new java.util.ArrayList<>();
-    List<Backend> removed = new java.util.ArrayList<>();
-    synchronized (applying) {
-      Map<String, Backend> current = backends;
-      Map<String, Backend> byId = new LinkedHashMap<>();
-      for (BackendSettings backendSettings : next.backends().values()) {
-        Backend backend = current.get(backendSettings.id());
-        if (backend == null) {
-          // Also when one of that name still drains after an earlier removal: that one finishes alone.
-          backend = new Backend(backendSettings, this);
-          added.add(backend);
-        } else {
-          backend.update(backendSettings);
-        }
-        byId.put(backend.id(), backend);
-      }
-      for (Backend backend : current.values()) {
-        if (!byId.containsKey(backend.id())) {
-          removed.add(backend);
-          retiring.put(backend.id(), backend);
-        }
-      }
-      backends = java.util.Collections.unmodifiableMap(byId);
-      settings = next;
-    }
-    for (Backend backend : backends.values()) {
-      backend.revokeTokensNotIn(backend.settings().agentTokenSha256());
-    }
-    for (Backend backend : removed) {
-      retire(backend, next.drainGrace());
-    }
-    if (drain.phase() == Phase.DRAINING) {
-      // A node that drains takes no work, whichever backends a reload brings.
-      added.forEach(backend -> backend.drain(Backend.SHUTTING_DOWN, false));
-    }
-    for (BackendListener listener : backendListeners) {
-      added.forEach(listener::added);
-      removed.forEach(listener::removed);
-    }
-  }
-
-  /** Drains a removed backend now and cuts what it still serves once {@code grace} is over. */
-  private void retire(Backend backend, Duration grace) {
-    LOG.info(() -> "Backend '" + backend.id() + "' was removed from the configuration: its queued requests get 503,"
-        + " its agents are told to go, and requests at its agents get up to " + grace.toSeconds() + " s to finish");
-    backend.drain(Backend.REMOVED);
-    // Enforced by the sweep, like every other deadline; once the tunnel closes, its drain ends them.
-    graceEnds.put(backend, nanoTime() + grace.toNanos());
-  }
-
-  /** Cuts what a removed backend still serves once its grace is over, and forgets it. */
-  private void cutRetired(long now) {
-    for (Map.Entry<Backend, Long> entry : graceEnds.entrySet()) {
-      Backend backend = entry.getKey();
-      if (now - entry.getValue() >= 0 && graceEnds.remove(backend, entry.getValue())) {
-        for (Exchange exchange : List.copyOf(exchanges.values())) {
-          if (exchange.backend() == backend) {
-            backend.refuseRemoved(exchange);
-          }
-        }
-        retiring.remove(backend.id(), backend);
-      }
-    }
+    // A node that drains takes no work, whichever backends a reload brings.
+    config.apply(next, drain.phase() == Phase.DRAINING);
   }
 
   /** The live exchange with this id, or null when unknown or already ended. */
@@ -342,7 +262,7 @@ public final class Tunnel implements AutoCloseable {
         backend.sweep(now);
       }
       abandonedClients.sweep(now, exchanges.values());
-      cutRetired(now);
+      config.cutRetired(now, exchanges.values());
       drain.checkStop(now);
       long forgetBefore = now - REMEMBER_ENDED.toNanos();
       recentlyEnded.values().removeIf(ended -> ended - forgetBefore < 0);
@@ -410,6 +330,6 @@ public final class Tunnel implements AutoCloseable {
   /** Drains with the configured {@code drainGraceSeconds}. */
   @Override
   public void close() {
-    close(settings.drainGrace());
+    close(settings().drainGrace());
   }
 }
