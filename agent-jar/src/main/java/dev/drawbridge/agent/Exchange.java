@@ -10,6 +10,7 @@ import dev.drawbridge.protocol.HopByHop;
 import dev.drawbridge.protocol.RequestHead;
 import dev.drawbridge.protocol.ResponseHead;
 import dev.drawbridge.protocol.WireJson;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
@@ -130,6 +131,7 @@ final class Exchange {
 
   private void forward() {
     ClassicHttpResponse requestBody = null;
+    FramedInputStream requestBodyFrames = null;
     try {
       HttpEntity backendEntity;
       if (clientRequest.body() == BodyMode.STREAM) {
@@ -137,10 +139,9 @@ final class Exchange {
         if (requestBody == null) {
           return;
         }
+        requestBodyFrames = new FramedInputStream(requestBody.getEntity().getContent(), REQUEST_BODY_BUFFER);
         backendEntity = new InputStreamEntity(
-            new WatchedInputStream(
-                new FramedInputStream(requestBody.getEntity().getContent(), REQUEST_BODY_BUFFER),
-                failure -> requestBodyFailure = failure),
+            new WatchedInputStream(requestBodyFrames, failure -> requestBodyFailure = failure),
             clientRequest.bodyLength(), null);
       } else {
         backendEntity = BackendRequest.inlineEntity(clientRequest);
@@ -175,7 +176,9 @@ final class Exchange {
         // Reading past the end frame to the end of the chunked body lets the proxy connection be
         // reused. After an early answer (a 401 or 413 to an upload) this discards the rest until the
         // proxy, having delivered that answer, ends the fetch; closing it first could let the proxy
-        // take the broken fetch for a lost agent before the answer arrives.
+        // take the broken fetch for a lost agent before the answer arrives. Only here, after the
+        // answer went out: the backend leg leaves the body open (see WatchedInputStream).
+        closeQuietly(requestBodyFrames);
         EntityUtils.consumeQuietly(requestBody.getEntity());
       }
       closeQuietly(requestBody);
@@ -395,10 +398,10 @@ final class Exchange {
     return "exchange " + id() + ": " + message;
   }
 
-  private static void closeQuietly(ClassicHttpResponse response) {
-    if (response != null) {
+  private static void closeQuietly(Closeable closeable) {
+    if (closeable != null) {
       try {
-        response.close();
+        closeable.close();
       } catch (IOException ignored) {
         // Closing is cleanup; the failure that matters was already reported.
       }

@@ -12,6 +12,7 @@ import dev.drawbridge.it.support.Backend;
 import dev.drawbridge.it.support.Bodies;
 import dev.drawbridge.it.support.Browser;
 import dev.drawbridge.it.support.BuiltArtifacts;
+import dev.drawbridge.it.support.EarlyAnsweringService;
 import dev.drawbridge.it.support.ProxyConfig;
 import dev.drawbridge.it.support.RawHttp;
 import dev.drawbridge.it.support.RawWebSocket;
@@ -75,6 +76,8 @@ class ContainerTunnelIT {
   private static final long DOWNLOAD_BYTES = 12 * 1024 * 1024;
   /** Above WildFly's default max-post-size too, and below the proxy's default maxRequestBodyBytes. */
   private static final int LARGE_UPLOAD_BYTES = 12 * 1024 * 1024;
+  /** Declared by an upload the service answers early; under WildFly's default max-post-size (10 MiB). */
+  private static final long EARLY_ANSWERED_UPLOAD_BYTES = 8 * 1024 * 1024;
   /** The proxy's maxRequestBodyBytes here: above UPLOAD_BYTES, so only the oversized upload is refused. */
   private static final long MAX_BODY_BYTES = 1024 * 1024;
 
@@ -122,8 +125,9 @@ class ContainerTunnelIT {
     try (Backend backend = Backend.start();
         WebSocketBackend webSockets = WebSocketBackend.start();
         WebAppBackend webApp = WebAppBackend.start();
+        EarlyAnsweringService early = EarlyAnsweringService.start(WAIT);
         AgentProcess agent = AgentProcess.start(agentFlags(backend));
-        AgentProcess webSocketAgent = AgentProcess.start(webSocketAgentFlags(webSockets, webApp))) {
+        AgentProcess webSocketAgent = AgentProcess.start(webSocketAgentFlags(webSockets, webApp, early))) {
       backend.respondTo("/download", Responders.chunkedDownload(DOWNLOAD_BYTES));
       backend.respondTo("/held", Responders.stall());
       deploy();
@@ -157,6 +161,7 @@ class ContainerTunnelIT {
           assertEquals(200, get("/after-redeploy").statusCode(), "redeploy " + redeploy + " serves again");
           if (redeploy == 1) {
             aLargeChunkedUploadGoesThroughWithTheDefaults(backend);
+            anUploadAnsweredEarlyGetsItsAnswerWhileItIsSent(early);
           }
         } finally {
           undeploy();
@@ -208,23 +213,27 @@ class ContainerTunnelIT {
   }
 
   /**
-   * A second backend, {@code ws}, for WebSockets under {@code /ws/}, and a third, {@code app}, for
-   * a web application under {@code /app/}; everything else goes to {@code default} as before.
+   * A second backend, {@code ws}, for WebSockets under {@code /ws/}, a third, {@code app}, for a
+   * web application under {@code /app/}, and a fourth, {@code early}, for a service that answers
+   * uploads before reading them, under {@code /early/}; everything else goes to {@code default} as
+   * before.
    */
   private ProxyConfig withWebSocketBackend(ProxyConfig config) {
     return config
         .backend("ws", Tokens.sha256Hex(agentToken))
         .backend("app", Tokens.sha256Hex(agentToken))
+        .backend("early", Tokens.sha256Hex(agentToken))
         .set("routes", List.of(
             java.util.Map.of("pathPrefix", "/ws", "stripPrefix", true, "backend", "ws"),
             java.util.Map.of("pathPrefix", "/app", "backend", "app"),
+            java.util.Map.of("pathPrefix", "/early", "backend", "early"),
             java.util.Map.of("pathPrefix", "/", "backend", "default")));
   }
 
-  /** One agent for both the WebSocket service and the web application, with a route each. */
-  private List<String> webSocketAgentFlags(WebSocketBackend webSockets, WebAppBackend webApp) {
+  /** One agent for the WebSocket service, the web application and the early-answering service. */
+  private List<String> webSocketAgentFlags(WebSocketBackend webSockets, WebAppBackend webApp, EarlyAnsweringService early) {
     return List.of("--proxy", proxyUrl, "--route", "ws=" + webSockets.url(), "--route", "app=" + webApp.url(),
-        "--token", agentToken, "--max-backoff", "1s");
+        "--route", "early=" + early.url(), "--token", agentToken, "--max-backoff", "1s");
   }
 
   /**
@@ -387,6 +396,37 @@ class ContainerTunnelIT {
     assertEquals("/large-upload", upload.target());
     assertEquals(LARGE_UPLOAD_BYTES, upload.bodyLength());
     assertEquals(Bodies.patternSha256(LARGE_UPLOAD_BYTES), upload.bodySha256());
+  }
+
+  /**
+   * A service answers an upload before reading it: a client that goes on sending gets the answer
+   * while it sends (it stops short of its declared length and waits, so an answer that waited for
+   * the whole body would never come), and one that sends its whole body first gets it after that,
+   * on a connection it can use again. The container's default body limits stay as they are.
+   */
+  private void anUploadAnsweredEarlyGetsItsAnswerWhileItIsSent(EarlyAnsweringService early) throws Exception {
+    String host = "127.0.0.1:" + server.httpPort();
+    try (RawHttp client = RawHttp.connect(server.httpPort(), WAIT)) {
+      client.write("POST /drawbridge/early/upload HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: "
+          + EARLY_ANSWERED_UPLOAD_BYTES + "\r\n\r\n");
+      RawHttp.Response response =
+          EarlyAnsweringService.uploadUntilAnswered(client, EARLY_ANSWERED_UPLOAD_BYTES / 2, false, WAIT).response();
+      assertEquals(401, response.status(), response::bodyText);
+      assertEquals(EarlyAnsweringService.ANSWER, response.bodyText());
+    }
+    early.readAfterAnswer(WAIT);
+    int blindUpload = 4 * 1024 * 1024;
+    try (RawHttp client = RawHttp.connect(server.httpPort(), WAIT)) {
+      client.write("PUT /drawbridge/early/all HTTP/1.1\r\nHost: " + host + "\r\nContent-Length: " + blindUpload
+          + "\r\n\r\n");
+      client.write(new byte[blindUpload]);
+      RawHttp.Response response = client.readResponse("PUT");
+      assertEquals(401, response.status(), response::bodyText);
+      early.readAfterAnswer(WAIT);
+      RawHttp.Response next = client.exchange("GET", "/drawbridge/early/again", host, List.of());
+      assertEquals(401, next.status(), "the connection carries the next request after an early answer");
+    }
+    early.readAfterAnswer(WAIT);
   }
 
   /**

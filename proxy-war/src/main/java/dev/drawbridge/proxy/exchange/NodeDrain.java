@@ -99,6 +99,7 @@ final class NodeDrain {
       return;
     }
     phase.set(Tunnel.Phase.DRAINING);
+    tunnel.releaseHeldRequests();
     LOG.info(
         () -> "Drawbridge proxy draining: new and queued requests get 503, agents are told to reconnect later,"
             + " responses in flight get up to " + grace.toSeconds() + " s to finish");

@@ -12,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.logging.Level;
@@ -46,6 +47,7 @@ public final class Tunnel implements AutoCloseable {
   private final List<Consumer<EndedExchange>> endListeners = new CopyOnWriteArrayList<>();
   private final Instant startedAt = Instant.now();
   private final AbandonedClients abandonedClients;
+  private final HeldAfterAnswer heldAfterAnswer = new HeldAfterAnswer();
 
   /**
    * Where this node is in leaving its load balancer:
@@ -251,6 +253,35 @@ public final class Tunnel implements AutoCloseable {
     return drain.leave();
   }
 
+  /**
+   * Holds a client's request, known by {@code key}, open after its answer while the rest of its
+   * body is read and dropped; {@code bytesRead} counts that body so far. {@code release} lets the
+   * request go when its body stays idle, when it was held long enough, or when the proxy drains
+   * (see {@link HeldAfterAnswer}); a draining proxy lets it go at once. Runs {@code release} at
+   * most once, on the reaper's thread or the draining one.
+   */
+  public void holdAfterAnswer(Object key, LongSupplier bytesRead, Runnable release) {
+    if (drain.phase() == Phase.DRAINING) {
+      release.run();
+      return;
+    }
+    heldAfterAnswer.hold(key, nanoTime(), bytesRead, release);
+    if (drain.phase() == Phase.DRAINING) {
+      // The drain began meanwhile and may have let the others go already.
+      heldAfterAnswer.releaseAll();
+    }
+  }
+
+  /** The request held by {@code key} ended on its own: its body was read, or its client is gone. */
+  public void heldRequestEnded(Object key) {
+    heldAfterAnswer.forget(key);
+  }
+
+  /** Lets go of every request held after its answer; the drain calls it as it begins. */
+  void releaseHeldRequests() {
+    heldAfterAnswer.releaseAll();
+  }
+
   /** Ends whatever passed its deadline; the reaper calls it every {@link #SWEEP_MILLIS}. */
   void sweep() {
     try {
@@ -262,6 +293,7 @@ public final class Tunnel implements AutoCloseable {
         backend.sweep(now);
       }
       abandonedClients.sweep(now, exchanges.values());
+      heldAfterAnswer.sweep(now);
       config.cutRetired(now, exchanges.values());
       drain.checkStop(now);
       long forgetBefore = now - REMEMBER_ENDED.toNanos();

@@ -24,6 +24,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * memory and a slow one holds no thread. The stream ends with an end frame only when the client's
  * body was complete; any other ending leaves it without one, which the agent treats as a failure.
  *
+ * <p>A service may answer before it read the whole body: a 401 to a client that is not signed in,
+ * a 413 to a file too large. The answer then goes to the client at once, and the relay goes on
+ * reading the rest of the client's body and discards it, as nginx does (Tomcat does that itself),
+ * so a client that sends its whole body before it reads anything still gets the answer, on a
+ * connection it can reuse. The
+ * agent's call ends with the exchange; the client's request completes once its body ended, or
+ * when the tunnel lets it go (see {@link dev.drawbridge.proxy.exchange.Tunnel#holdAfterAnswer}).
+ *
  * <p>The relay touches two connections, so all its stream I/O runs in the client's {@link Lane};
  * the listeners of both streams only wake it (see {@link dev.drawbridge.proxy.web.Handoff}). The
  * lane works on the agent's call only inside its {@link CallGuard}, and on the client's request
@@ -45,11 +53,23 @@ final class RequestBodyRelay implements ExchangeRelay {
   private final byte[] buffer = new byte[Frames.HEADER_LENGTH + CHUNK];
   private final AtomicBoolean agentDone = new AtomicBoolean();
   private final Lane lane;
+  private final ServletClientLeg client;
+  /**
+   * True on Tomcat, which reads the rest of a request's body itself once the request completes (up
+   * to its connector's {@code maxSwallowSize}), and which version 11 no longer lets the application
+   * read once the answer's declared length was written. A read of that rest by the proxy that meets
+   * the client's close leaves Tomcat 10.1 unable to complete the request.
+   */
+  private final boolean containerReadsTheRest;
   /** The guard of the client's request, whose body this relay reads. */
   private final CallGuard clientRequest;
   private final ReadReadiness clientReadiness = new ReadReadiness();
   private final Lane.Pump pump;
   private volatile boolean clientFinished;
+  /** Set when the exchange ended with the client's body unfinished: the rest is read and dropped. */
+  private volatile boolean restOfBody;
+  /** Bytes of that rest read so far. */
+  private volatile long restRead;
   private boolean clientListening;
   private int pending;
   private long total;
@@ -66,14 +86,15 @@ final class RequestBodyRelay implements ExchangeRelay {
       ServletInputStream clientIn,
       ServletOutputStream agentOut,
       long maxBody,
-      Lane lane,
-      CallGuard clientRequest) {
+      ServletClientLeg client) {
     this.exchange = exchange;
-    this.lane = lane;
-    this.clientRequest = clientRequest;
+    this.client = client;
+    this.lane = client.lane();
+    this.clientRequest = client.guard();
     this.pump = lane.pump(this::pumpGuarded);
     this.agentAsync = agentAsync;
     this.clientIn = clientIn;
+    this.containerReadsTheRest = clientIn.getClass().getName().startsWith("org.apache.catalina.");
     this.agentOut = agentOut;
     this.maxBody = maxBody;
   }
@@ -89,8 +110,7 @@ final class RequestBodyRelay implements ExchangeRelay {
     agentResponse.setBufferSize(Frames.HEADER_LENGTH + CHUNK);
     RequestBodyRelay relay =
         new RequestBodyRelay(
-            exchange, agentAsync, client.request().getInputStream(), agentResponse.getOutputStream(), maxBody,
-            client.lane(), client.guard());
+            exchange, agentAsync, client.request().getInputStream(), agentResponse.getOutputStream(), maxBody, client);
     if (!exchange.attach(relay)) {
       relay.endAgentCall();
       return;
@@ -112,6 +132,7 @@ final class RequestBodyRelay implements ExchangeRelay {
       }
       if (agentDone.get()) {
         // The exchange ended first: its answer may already have completed the client's request.
+        endRestOfBody(true);
         return;
       }
       clientIn.setReadListener(clientReadiness.announcing(new ClientSide()));
@@ -126,6 +147,10 @@ final class RequestBodyRelay implements ExchangeRelay {
   }
 
   private void pumpGuarded() {
+    if (restOfBody && agentDone.get()) {
+      discardRestGuarded();
+      return;
+    }
     boolean broke = false;
     try {
       if (agentCall.enter()) {
@@ -213,6 +238,57 @@ final class RequestBodyRelay implements ExchangeRelay {
       }
       Frames.putHeader(buffer, 0, Frames.DATA, n);
       pending = Frames.HEADER_LENGTH + n;
+    }
+  }
+
+  /** Reads and drops the rest of the client's body after its answer; in the lane. */
+  private void discardRestGuarded() {
+    try {
+      if (clientRequest.enter()) {
+        discardRest();
+      }
+    } finally {
+      clientRequest.exit();
+    }
+  }
+
+  private void discardRest() {
+    try {
+      while (clientListening && !clientRequest.isEnded()) {
+        if (clientFinished || clientIn.isFinished()) {
+          endRestOfBody(true);
+          return;
+        }
+        if (!clientReadiness.isReady(clientIn)) {
+          return;
+        }
+        int n = clientIn.read(buffer, 0, buffer.length);
+        if (n < 0) {
+          clientFinished = true;
+        } else {
+          total += n;
+          restRead += n;
+          if (maxBody > 0 && total > maxBody) {
+            // Past the limit the container may close the connection rather than read on.
+            endRestOfBody(true);
+            return;
+          }
+        }
+      }
+    } catch (IOException e) {
+      // The client broke off; completing its request lets the container close the connection.
+      endRestOfBody(false);
+    }
+  }
+
+  /**
+   * The rest of the client's body was read ({@code read}), or cannot be: its request may
+   * complete.
+   */
+  private void endRestOfBody(boolean read) {
+    if (restOfBody) {
+      restOfBody = false;
+      client.restOfBodyRead(read);
     }
   }
 
@@ -306,6 +382,17 @@ final class RequestBodyRelay implements ExchangeRelay {
 
   @Override
   public void exchangeEnded(ExchangeState state) {
+    if (state == ExchangeState.COMPLETED && !clientFinished) {
+      // Before the exchange gives the client its completion, which then waits for the rest.
+      restOfBody = true;
+      client.readingRestOfBody(() -> restRead);
+      if (containerReadsTheRest) {
+        endRestOfBody(false);
+      }
+    }
     endAgentCall();
+    if (restOfBody) {
+      pump.wake();
+    }
   }
 }

@@ -102,6 +102,7 @@ final class ResponseStart {
     if (verdict.contentLength() >= 0) {
       clientResponse.setContentLengthLong(verdict.contentLength());
     }
+    client.answerHead(verdict.status(), verdict.contentLength());
   }
 
   /** The agent's own account of a failure, for the log and the admin page only. */

@@ -15,6 +15,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -70,6 +71,9 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
   /** Set once the cut was dispatched: it happens at most once. */
   private final AtomicBoolean cut = new AtomicBoolean();
 
+  /** The rest of the client's body after an early answer, which may hold the completion. */
+  private final RestOfBody restOfBody;
+
   ServletClientLeg(AsyncContext async, Handoff handoff) {
     this(async, handoff.lane());
   }
@@ -87,6 +91,7 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
     this.remotePort = request.getRemotePort();
     this.lane = lane;
     this.answers = new ClientAnswers(lane, guard);
+    this.restOfBody = new RestOfBody(request, response, answers, this, this::completeNow);
     async.addListener(this);
   }
 
@@ -140,6 +145,25 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
     if (reason != null) {
       answers.inLane(() -> abortNow(reason));
     }
+  }
+
+  /** The relayed answer's head was set, with the service's {@code contentLength} or -1; in the lane. */
+  public void answerHead(int status, long contentLength) {
+    restOfBody.answerHead(status, contentLength);
+  }
+
+  /**
+   * The exchange ends with the client's body still arriving, and the body's relay goes on reading
+   * it and counts it in {@code bytesRead}: the completion that follows may wait for the rest (see
+   * {@link RestOfBody}). Called before the exchange gives its answer.
+   */
+  public void readingRestOfBody(LongSupplier bytesRead) {
+    restOfBody.reading(bytesRead);
+  }
+
+  /** The relay read the rest of the body ({@code read}), or could not: see {@link RestOfBody#ended}. */
+  public void restOfBodyRead(boolean read) {
+    restOfBody.ended(read);
   }
 
   /** Claims the streamed request body for one agent call; false when it was claimed before. */
@@ -261,11 +285,29 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
     if (released) {
       return;
     }
+    if (restOfBody.holdsCompletion()) {
+      flushAnswer();
+      return;
+    }
     try {
       async.complete();
     } catch (IllegalStateException e) {
       // The container already completed the request after a connection error.
       LOG.log(Level.FINE, "Client request was already completed", e);
+    }
+  }
+
+  /**
+   * Sends the client the rest of its answer while the request stays open for the rest of its
+   * body. A write still pending in the container goes out as the client reads.
+   */
+  private void flushAnswer() {
+    try {
+      if (!writesNonBlocking || outputReady()) {
+        response.flushBuffer();
+      }
+    } catch (IOException | IllegalStateException e) {
+      LOG.log(Level.FINE, "Could not end the answer before the rest of the body", e);
     }
   }
 
@@ -363,7 +405,11 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
     // contextDestroyed drains the tunnel), so the client gets the drain's 503 with Retry-After.
     answers.endOnTimeout(() -> {
       Exchange bound = exchange;
-      if (bound != null) {
+      if (restOfBody.completionDue()) {
+        // The answer is out; only the rest of the body held the request when the container stopped.
+        restOfBody.forget();
+        completeNow();
+      } else if (bound != null) {
         bound.backend().refuseShuttingDown(bound);
       } else {
         complete();
@@ -375,6 +421,7 @@ public final class ServletClientLeg implements ClientLeg, AsyncListener {
   public void onComplete(AsyncEvent event) {
     guard.markEnded();
     released = true;
+    restOfBody.forget();
     Exchange bound = exchange;
     if (bound != null) {
       bound.clientGone("The container ended the client's request.");
