@@ -113,7 +113,12 @@ def start_backend(procs, files, echo_port):
     procs.start("backend-nginx", write_nginx("backend-nginx", port, f"""
     location = /small {{ alias {files}/small.txt; }}
     location = /big {{ alias {files}/big.bin; }}
-    location = /upload {{ return 204; }}
+    location = /upload {{
+      proxy_pass http://127.0.0.1:{echo_port}/sink;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_request_buffering off;
+    }}
     location = /echo {{
       proxy_pass http://127.0.0.1:{echo_port};
       proxy_http_version 1.1;
