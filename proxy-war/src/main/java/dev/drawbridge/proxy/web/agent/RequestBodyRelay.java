@@ -70,6 +70,8 @@ final class RequestBodyRelay implements ExchangeRelay {
   private volatile boolean restOfBody;
   /** Bytes of that rest read so far. */
   private volatile long restRead;
+  /** Where that rest is read: the agent's output may still hold {@link #buffer}. Lane only. */
+  private byte[] restBuffer;
   private boolean clientListening;
   private int pending;
   private long total;
@@ -262,7 +264,10 @@ final class RequestBodyRelay implements ExchangeRelay {
         if (!clientReadiness.isReady(clientIn)) {
           return;
         }
-        int n = clientIn.read(buffer, 0, buffer.length);
+        if (restBuffer == null) {
+          restBuffer = new byte[CHUNK];
+        }
+        int n = clientIn.read(restBuffer, 0, restBuffer.length);
         if (n < 0) {
           clientFinished = true;
         } else {
