@@ -388,11 +388,12 @@ final class RequestBodyRelay implements ExchangeRelay {
   @Override
   public void exchangeEnded(ExchangeState state) {
     if (state == ExchangeState.COMPLETED && !clientFinished) {
-      // Before the exchange gives the client its completion, which then waits for the rest.
-      restOfBody = true;
+      // Told before the exchange gives the client its completion, which may then wait for the rest.
       client.readingRestOfBody(() -> restRead);
       if (containerReadsTheRest) {
-        endRestOfBody(false);
+        client.restOfBodyRead(false);
+      } else {
+        restOfBody = true;
       }
     }
     endAgentCall();

@@ -27,8 +27,9 @@ final class RestOfBody {
   private volatile boolean reading;
   /** Counts the rest as the relay reads it. */
   private volatile LongSupplier bytesRead = () -> 0L;
-  /** Set when the answer's head tells where its body ends: a length, or no body at all. */
-  private volatile boolean answerDelimited;
+  /** The relayed answer's status and declared length (-1 for none), from its head. */
+  private volatile int answerStatus;
+  private volatile long answerLength = -1;
   /** Set once the answer is complete and only the rest of the body holds the request open. */
   private volatile boolean completionDue;
   /** The tunnel that holds the request; null while none does. */
@@ -49,7 +50,8 @@ final class RestOfBody {
 
   /** The relayed answer's head was set, with the service's {@code contentLength} or -1; in the lane. */
   void answerHead(int status, long contentLength) {
-    answerDelimited = contentLength >= 0 || status == 204 || status == 304 || "HEAD".equals(request.getMethod());
+    answerStatus = status;
+    answerLength = contentLength;
   }
 
   /** The relay goes on reading the body after the answer, counting it in {@code read}. */
@@ -64,7 +66,7 @@ final class RestOfBody {
    * container deals with the rest. From then on the request is held; in the lane.
    */
   boolean holdsCompletion() {
-    if (!reading || completionDue || !answerDelimited) {
+    if (!reading || completionDue || !answerDelimited()) {
       return false;
     }
     completionDue = true;
@@ -100,6 +102,12 @@ final class RestOfBody {
   /** True once the answer is complete and only the rest of the body holds the request. */
   boolean completionDue() {
     return completionDue;
+  }
+
+  /** True when the answer's head tells the client where its body ends: a length, or no body at all. */
+  private boolean answerDelimited() {
+    int status = answerStatus;
+    return answerLength >= 0 || status == 204 || status == 304 || "HEAD".equals(request.getMethod());
   }
 
   private void hold(LongSupplier read) {
