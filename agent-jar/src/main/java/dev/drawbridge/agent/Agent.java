@@ -278,8 +278,13 @@ public final class Agent implements AutoCloseable {
       workers.shutdown();
       carriers.shutdown();
       long deadline = System.nanoTime() + config.drainTimeout().toNanos();
-      if (workers.awaitTermination(config.drainTimeout().toNanos(), TimeUnit.NANOSECONDS)
-          && carriers.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+      boolean finished = workers.awaitTermination(config.drainTimeout().toNanos(), TimeUnit.NANOSECONDS);
+      if (finished) {
+        // Exchanges still running on carriers send plain batches from here.
+        nodes.finishStreams(deadline);
+        finished = carriers.awaitTermination(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+      }
+      if (finished) {
         return inFlight;
       }
       int abandoned = exchanges.size();

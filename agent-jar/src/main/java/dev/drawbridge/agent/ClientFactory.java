@@ -83,7 +83,8 @@ final class ClientFactory {
    * still use the URL's host name.
    */
   static PoolingHttpClientConnectionManager proxyPool(AgentConfig config, ProxyNode node) {
-    int connections = config.polls() + 2 * config.concurrency();
+    // The polls, two calls per exchange, and the response streams: the open one and one ending.
+    int connections = config.polls() + 2 * config.concurrency() + 2;
     return pool(connections, config.connectTimeout(), config.proxyTimeout(), TimeValue.ofSeconds(2),
         ProxyTls.strategy(config.transport()), PinnedDnsResolver.of(node), null);
   }

@@ -129,7 +129,8 @@ final class CommandLine {
         duration(Flag.HEALTH_INTERVAL, "5s", false),
         new ProxyTransport(trustStore(), text(Flag.TRUST_STORE_PASSWORD, null), EgressProxy.choose(
             proxy, text(Flag.EGRESS_PROXY, null), source(Flag.EGRESS_PROXY), env),
-            duration(Flag.RESOLVE_INTERVAL, "30s", false), bool(Flag.STREAMED_POLLS, "true")),
+            duration(Flag.RESOLVE_INTERVAL, "30s", false), bool(Flag.STREAMED_POLLS, "true"),
+            bool(Flag.STREAMED_RESPONSES, "true")),
         token.file());
   }
 

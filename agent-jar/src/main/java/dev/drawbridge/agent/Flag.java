@@ -32,6 +32,10 @@ enum Flag {
       "BOOL",
       "true",
       "Keep a poll's answer open and take requests from it as they arrive; the agent polls plainly by itself where something on the way holds the stream back. 'false' always polls plainly."),
+  STREAMED_RESPONSES(
+      "BOOL",
+      "true",
+      "Send small responses on a batch call kept open while they keep coming; the agent sends plain batch calls by itself where something on the way collects the stream whole. 'false' always sends plain batch calls."),
   CONNECT_TIMEOUT("DURATION", "10s", "Longest wait to open a connection to the proxy or to the backend."),
   BACKEND_TIMEOUT(
       "DURATION", "60s", "Longest wait for the backend's response head, and between two reads of its body."),

@@ -1,6 +1,7 @@
 package dev.drawbridge.agent;
 
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +53,9 @@ final class NodeLink implements Capacity.Owner {
   synchronized void start(Agent agent, AgentConfig config, Capacity capacity, BackendHealth health, Executor carriers) {
     capacity.join(this);
     callDuty = new CallDuty(proxyClient, carriers);
+    if (config.transport().streamedResponses()) {
+      batcher.streamWith(new ResponseStream(proxyClient::sendStream, proxyClient::sendBatch, carriers, node.describe()));
+    }
     // One extra poller only listens: it keeps the agent visible to the node when all slots are busy.
     for (int i = 0; i <= config.polls(); i++) {
       Poller poller = new Poller(agent, this, capacity, config.maxBackoff(), i == config.polls(), health, carriers);
@@ -159,6 +163,17 @@ final class NodeLink implements Capacity.Owner {
     capacity.leave(this);
   }
 
+  /**
+   * Ends the node's response streams once no exchange will answer on them any more (the agent's
+   * drain), waiting up to {@code within} for their calls.
+   */
+  void finishStreams(Duration within) throws InterruptedException {
+    ResponseStream streams = batcher.streams();
+    if (streams != null) {
+      streams.finish(within);
+    }
+  }
+
   /** An exchange fetched from this node starts. */
   void exchangeStarted() {
     exchanges.incrementAndGet();
@@ -183,6 +198,10 @@ final class NodeLink implements Capacity.Owner {
   synchronized void close() {
     if (!closed) {
       closed = true;
+      ResponseStream streams = batcher.streams();
+      if (streams != null) {
+        streams.end();
+      }
       proxyClient.close();
     }
   }

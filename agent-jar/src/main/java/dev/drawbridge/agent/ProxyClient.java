@@ -32,6 +32,7 @@ import org.apache.hc.core5.http.nio.AsyncResponseConsumer;
 import org.apache.hc.core5.http.nio.entity.AsyncEntityProducers;
 import org.apache.hc.core5.http.nio.support.AsyncRequestBuilder;
 import org.apache.hc.core5.http.HttpEntity;
+import org.apache.hc.core5.http.io.entity.AbstractHttpEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.io.CloseMode;
 import org.apache.hc.core5.util.TimeValue;
@@ -289,21 +290,38 @@ final class ProxyClient implements Closeable {
    * @throws IOException on connection failures and malformed answers
    */
   BatchResult sendBatch(List<byte[]> frames) throws IOException {
-    return proxyClient.execute(
-        batchRequest(frames),
-        proxyResponse -> {
-          int status = proxyResponse.getCode();
-          if (status == 200) {
-            byte[] json = EntityUtils.toByteArray(proxyResponse.getEntity());
-            BatchAnswer answer = WireJson.readBatchAnswer(json);
-            return new BatchResult(status, "", answer.refused() == null ? List.of() : answer.refused());
-          }
-          return new BatchResult(status, message(proxyResponse), List.of());
-        });
+    return proxyClient.execute(batchRequest(frames), ProxyClient::batchResult);
   }
 
-  /** The proxy's answer to a batch: its status, its message when it refused the whole batch. */
-  record BatchResult(int status, String message, List<BatchAnswer.Refusal> refused) {}
+  /** POSTs a streamed batch ({@link ResponseStream}): its body is written while the call runs. */
+  BatchResult sendStream(AbstractHttpEntity stream) throws IOException {
+    HttpPost batch = new HttpPost(batchUri);
+    batch.setHeader(Protocol.RESPONSE_STREAM_HEADER, Protocol.STREAM_OPEN);
+    batch.setEntity(stream);
+    return proxyClient.execute(batch, ProxyClient::batchResult);
+  }
+
+  private static BatchResult batchResult(ClassicHttpResponse proxyResponse) throws IOException {
+    int status = proxyResponse.getCode();
+    String stream = headerValue(proxyResponse, Protocol.RESPONSE_STREAM_HEADER);
+    if (status == 200) {
+      byte[] json = EntityUtils.toByteArray(proxyResponse.getEntity());
+      BatchAnswer answer = WireJson.readBatchAnswer(json);
+      return new BatchResult(status, "", answer.refused() == null ? List.of() : answer.refused(), stream);
+    }
+    return new BatchResult(status, message(proxyResponse), List.of(), stream);
+  }
+
+  /**
+   * The proxy's answer to a batch: its status, its message when it refused the whole batch, and on
+   * a streamed batch its verdict on the way ({@link Protocol#RESPONSE_STREAM_HEADER}), or null.
+   */
+  record BatchResult(int status, String message, List<BatchAnswer.Refusal> refused, String stream) {
+
+    BatchResult(int status, String message, List<BatchAnswer.Refusal> refused) {
+      this(status, message, refused, null);
+    }
+  }
 
   static ProxyStatusException statusException(ClassicHttpResponse proxyResponse) throws IOException {
     return new ProxyStatusException(

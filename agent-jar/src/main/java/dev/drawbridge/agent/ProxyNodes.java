@@ -229,6 +229,16 @@ final class ProxyNodes implements ProxyLink.Attachments, AutoCloseable {
   }
 
   /**
+   * Ends every node's response streams for a drain, once no exchange will write into them, waiting
+   * until {@code deadlineNanos} at most for their calls.
+   */
+  void finishStreams(long deadlineNanos) throws InterruptedException {
+    for (NodeLink link : current) {
+      link.finishStreams(Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())));
+    }
+  }
+
+  /**
    * Ends polling on every node at once for a drain, each the way {@link NodeLink#finishPolling}
    * describes: the goodbye first, then the last answers are read. A node that has not answered
    * within {@code NodeLink.POLLER_STOP_MILLIS} has its polls cut.

@@ -17,9 +17,12 @@ import java.util.Objects;
  *     nodes and let go of removed ones
  * @param streamedPolls true to read work from streamed polls where the way to the node passes them
  *     on as they come; false for plain polls only
+ * @param streamedResponses true to send small responses on streamed batches where the way to the
+ *     node passes them on as they come; false for plain batch calls only
  */
 public record ProxyTransport(
-    Path trustStore, String trustStorePassword, URI egressProxy, Duration resolveInterval, boolean streamedPolls) {
+    Path trustStore, String trustStorePassword, URI egressProxy, Duration resolveInterval, boolean streamedPolls,
+    boolean streamedResponses) {
 
   /** Default of {@code --resolve-interval}. */
   public static final Duration DEFAULT_RESOLVE_INTERVAL = Duration.ofSeconds(30);
@@ -39,9 +42,9 @@ public record ProxyTransport(
     this(trustStore, trustStorePassword, egressProxy, DEFAULT_RESOLVE_INTERVAL);
   }
 
-  /** With streamed polls, the default. */
+  /** With streamed polls and responses, the default. */
   public ProxyTransport(Path trustStore, String trustStorePassword, URI egressProxy, Duration resolveInterval) {
-    this(trustStore, trustStorePassword, egressProxy, resolveInterval, true);
+    this(trustStore, trustStorePassword, egressProxy, resolveInterval, true, true);
   }
 
   @Override

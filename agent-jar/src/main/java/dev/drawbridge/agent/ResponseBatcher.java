@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
  * Sends complete small responses to the proxy in batches. An exchange that finds fewer than {@link
  * #SENDERS} batches in flight sends everything queued in one call; the others queue and wait for
  * the call that carries them. Under load many responses share one call; alone, a response goes
- * out at once. No timer holds anything back.
+ * out at once. No timer holds anything back. Where the way to the node passes streams on, a
+ * response goes into the node's open {@link ResponseStream} instead.
  */
 final class ResponseBatcher {
 
@@ -30,6 +31,8 @@ final class ResponseBatcher {
   private final Outcome timedOut;
   private final ArrayDeque<Entry> queue = new ArrayDeque<>();
   private int senders;
+  /** The node's response streams, once its link started with them wanted; else null. */
+  private volatile ResponseStream streams;
 
   /**
    * @param maxWait longest a response waits for the call carrying it to be answered; beyond the
@@ -42,6 +45,16 @@ final class ResponseBatcher {
         new IOException("no response batch carried it within " + Durations.format(maxWait)));
   }
 
+  /** From now on, responses go into {@code streams} whenever it streams to the node. */
+  void streamWith(ResponseStream streams) {
+    this.streams = streams;
+  }
+
+  /** The node's response streams, or null. */
+  ResponseStream streams() {
+    return streams;
+  }
+
   /** The call that carries a batch: {@link ProxyClient#sendBatch}. */
   interface Sender {
     ProxyClient.BatchResult send(List<byte[]> frames) throws IOException;
@@ -52,6 +65,9 @@ final class ResponseBatcher {
 
     static final Outcome DELIVERED = new Outcome(204, null, null);
 
+    /** Not written into a response stream (it broke first): the response goes in a plain batch. */
+    static final Outcome UNSENT = new Outcome(0, null, new IOException("not written into the response stream"));
+
     boolean delivered() {
       return status == 204;
     }
@@ -60,13 +76,26 @@ final class ResponseBatcher {
   private record Entry(String exchangeId, byte[] frame, CompletableFuture<Outcome> outcome) {}
 
   /**
-   * Queues one response frame (from {@code BatchedResponse.frame}). The outcome completes once the
+   * Queues one response frame (from {@code BatchedResponse.frame}), or writes it into the node's
+   * open response stream (see {@link ResponseStream#submit}). The outcome completes once the
    * proxy answered the call that carried it, on the thread that made the call, or after {@code
    * maxWait} with a failure (a frame still queued then is not sent). When fewer than {@link #SENDERS} calls
    * are in flight, the calling thread makes the calls itself before this returns, until the queue
    * is empty; every sender empties the queue before it gives up its place.
    */
   CompletableFuture<Outcome> submit(String exchangeId, byte[] frame) {
+    ResponseStream streaming = streams;
+    if (streaming != null) {
+      CompletableFuture<Outcome> streamed = streaming.submit(frame);
+      if (streamed != null) {
+        return streamed.thenCompose(outcome -> outcome == Outcome.UNSENT
+            ? submitPlain(exchangeId, frame) : CompletableFuture.completedFuture(outcome));
+      }
+    }
+    return submitPlain(exchangeId, frame);
+  }
+
+  private CompletableFuture<Outcome> submitPlain(String exchangeId, byte[] frame) {
     Entry entry = new Entry(exchangeId, frame, new CompletableFuture<>());
     CompletableFuture<Outcome> outcome = entry.outcome()
         .completeOnTimeout(timedOut, maxWait.toMillis(), TimeUnit.MILLISECONDS)

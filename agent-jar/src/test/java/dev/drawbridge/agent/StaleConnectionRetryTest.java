@@ -1,9 +1,14 @@
 package dev.drawbridge.agent;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.drawbridge.protocol.BatchedResponse;
 import dev.drawbridge.protocol.Failure;
+import dev.drawbridge.protocol.Frames;
 import dev.drawbridge.protocol.ResponseHead;
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
@@ -15,11 +20,15 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.apache.hc.client5.http.classic.methods.HttpDelete;
 import org.apache.hc.client5.http.classic.methods.HttpGet;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
@@ -39,13 +48,16 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * A call to the proxy that meets a keep-alive connection the server closed is sent again on a new
- * connection, once; a streamed upload never is. On the backend leg only an idempotent request
+ * connection, once; a streamed upload never is, and a streamed batch is found out before any
+ * response went into it. On the backend leg only an idempotent request
  * without a streamed body is, and never on a status. The server is a raw socket that answers the
  * first request of each connection and then closes the connection on the next request without a
  * byte of answer, as a server that dropped an idle connection looks from the client.
  */
 @Timeout(20)
 class StaleConnectionRetryTest {
+
+  private static final String CHUNKED = " [chunked]";
 
   private ServerSocket server;
   private final BlockingQueue<String> requestLines = new LinkedBlockingQueue<>();
@@ -94,33 +106,58 @@ class StaleConnectionRetryTest {
       if (first == null) {
         return;
       }
-      requestLines.add(first);
       OutputStream out = socket.getOutputStream();
+      if (first.endsWith(CHUNKED)) {
+        // Read the chunked body to its last chunk, and note how much it held.
+        first = first.substring(0, first.length() - CHUNKED.length());
+        int bodyBytes = 0;
+        for (String size = in.readLine(); size != null; size = in.readLine()) {
+          int chunk = Integer.parseInt(size.trim(), 16);
+          if (chunk == 0) {
+            in.readLine();
+            break;
+          }
+          in.skip(chunk);
+          in.readLine();
+          bodyBytes += chunk;
+        }
+        first += " (" + bodyBytes + " chunked body bytes)";
+      }
+      requestLines.add(first);
       out.write(firstAnswer.getBytes(StandardCharsets.US_ASCII));
       out.flush();
       String second = readHead(in);
       if (second != null) {
-        requestLines.add(second + " (closed unanswered)");
+        requestLines.add(second.replace(CHUNKED, "") + " (closed unanswered)");
       }
     } catch (IOException e) {
       // The client or the test closed the connection.
     }
   }
 
-  /** Reads one request head and skips a body of up to a few bytes; returns its request line. */
+  /**
+   * Reads one request head and skips a body of up to a few bytes; returns its request line, with
+   * {@link #CHUNKED} added for a chunked body (which it leaves to the caller), or the length of a
+   * body with a {@code Content-Length} (of a POST).
+   */
   private static String readHead(BufferedReader in) throws IOException {
     String requestLine = in.readLine();
     if (requestLine == null) {
       return null;
     }
     int length = 0;
+    boolean chunked = false;
     for (String line = in.readLine(); line != null && !line.isEmpty(); line = in.readLine()) {
       if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
         length = Integer.parseInt(line.substring(15).trim());
       }
+      chunked |= line.equalsIgnoreCase("Transfer-Encoding: chunked");
+    }
+    if (chunked) {
+      return requestLine + CHUNKED;
     }
     in.skip(length);
-    return requestLine;
+    return requestLine.startsWith("POST /drawbridge/") && length > 0 ? requestLine + " (" + length + " body bytes)" : requestLine;
   }
 
   private String url(String path) {
@@ -174,6 +211,33 @@ class StaleConnectionRetryTest {
     assertEquals("POST /poll HTTP/1.1", requestLines.take());
     assertEquals("POST /response HTTP/1.1 (closed unanswered)", requestLines.take());
     assertEquals(null, requestLines.poll());
+  }
+
+  @Test
+  void theResponsesOfAStreamedBatchOnAClosedConnectionAreSentAgainInABatch() throws Exception {
+    AgentConfig config = config();
+    firstAnswer = "HTTP/1.1 204 No Content\r\nDrawbridge-Response-Stream: passed\r\n\r\n";
+    ExecutorService carriers = Executors.newCachedThreadPool();
+    try (ProxyClient client = new ProxyClient(config, new ProxyNode(URI.create(url("/drawbridge")), null),
+        TokenSource.fixed("t"), "instance", () -> "")) {
+      ResponseStream streams = new ResponseStream(
+          client::sendStream, client::sendBatch, carriers, "node", Duration.ofMillis(100), Duration.ofHours(1));
+      ResponseBatcher batcher = new ResponseBatcher(client::sendBatch, Duration.ofSeconds(15));
+      batcher.streamWith(streams);
+      byte[] frame = BatchedResponse.frame("one", "{\"status\":200,\"headers\":[]}".getBytes(StandardCharsets.UTF_8), new byte[0], 0);
+      assertNull(streams.submit(frame), "the way is checked first");
+      await("the check").atMost(Duration.ofSeconds(15)).until(streams::streaming);
+      // The check's connection is now pooled, and the server closes it on the next request. The
+      // response is written into it, or its write fails: either way it goes again in a batch.
+      assertTrue(batcher.submit("one", frame).get(15, TimeUnit.SECONDS).delivered());
+      String batch = "POST /drawbridge/_drawbridge/agent/v1/responses?backend=default HTTP/1.1";
+      assertEquals(batch + " (" + Frames.end().length + " chunked body bytes)", requestLines.take());
+      assertEquals(batch + " (closed unanswered)", requestLines.take());
+      assertEquals(batch + " (" + (frame.length + Frames.end().length) + " body bytes)", requestLines.take(),
+          "the response went again, in a plain batch");
+    } finally {
+      carriers.shutdownNow();
+    }
   }
 
   @Test

@@ -27,7 +27,9 @@ import org.junit.jupiter.api.Timeout;
  * The agent takes work from streamed polls where the way to the proxy passes a stream on as it is
  * written (directly, or through nginx with {@code proxy_buffering on}), and polls plainly, by
  * itself, where something on the way collects each response whole first (lighttpd with its
- * defaults). Either way every request is answered.
+ * defaults). Likewise it sends responses on streamed batches where the way passes a request body
+ * on as written (directly), and plain batches where it collects it whole (nginx with its default
+ * {@code proxy_request_buffering on}). Either way every request is answered.
  */
 @Timeout(240)
 class StreamedPollIT {
@@ -38,6 +40,8 @@ class StreamedPollIT {
   private static final Duration WAIT = Duration.ofSeconds(60);
   private static final String STREAMING = "Streamed polls from proxy .* reach this agent as they are written";
   private static final String HELD_BACK = "holds streamed polls back; polling it plainly";
+  private static final String RESPONSES_STREAMING = "Responses streamed to proxy .* reach it as they are written";
+  private static final String RESPONSES_COLLECTED = "collects streamed responses whole; sending them in batch calls";
 
   private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private TunnelFixture tunnel;
@@ -67,7 +71,11 @@ class StreamedPollIT {
     agent = connect(tunnel.proxy().port());
     agent.awaitLine(STREAMING, WAIT);
     assertAllAnswered(40);
-    assertTrue(agent.lines().stream().noneMatch(line -> line.contains(HELD_BACK)), () -> String.join("\n", agent.lines()));
+    // The first response went in a plain batch and had the way checked; the next ones stream.
+    agent.awaitLine(RESPONSES_STREAMING, WAIT);
+    assertAllAnswered(40);
+    assertTrue(agent.lines().stream().noneMatch(line -> line.contains(HELD_BACK) || line.contains(RESPONSES_COLLECTED)),
+        () -> String.join("\n", agent.lines()));
   }
 
   @Test
@@ -78,6 +86,11 @@ class StreamedPollIT {
     agent = connect(nginx.port());
     agent.awaitLine(STREAMING, WAIT);
     assertAllAnswered(40);
+    // nginx collects a request body whole before it passes it on, so responses go in plain batches.
+    agent.awaitLine(RESPONSES_COLLECTED, WAIT);
+    assertAllAnswered(40);
+    assertTrue(agent.lines().stream().noneMatch(line -> line.matches(".*" + RESPONSES_STREAMING + ".*")),
+        () -> String.join("\n", agent.lines()));
   }
 
   @Test

@@ -124,6 +124,33 @@ public final class Protocol {
    */
   public static final String AGENT_ALIVE_HEADER = "Drawbridge-Agent-Alive";
 
+  /**
+   * Request and response header of a streamed response batch. The agent sends {@link
+   * #STREAM_OPEN} on a {@code /responses} call whose body it keeps open, writing each response the
+   * moment it is whole, until the stream has been quiet or open long enough (then the end frame).
+   * The proxy hands over each response as its frame arrives, as for every batch, and answers such
+   * a call with {@link #STREAM_PASSED} when the body reached it in pieces as sent (chunked), or
+   * {@link #STREAM_HELD} when it came with a length: something on the way collected it whole, and
+   * would hold every response in it back until the stream ended. A proxy that does not know the
+   * header answers without it; the agent then sends plain batches.
+   */
+  public static final String RESPONSE_STREAM_HEADER = "Drawbridge-Response-Stream";
+
+  /** Value of {@link #RESPONSE_STREAM_HEADER} on the agent's streamed batch. */
+  public static final String STREAM_OPEN = "open";
+
+  /** Value of {@link #RESPONSE_STREAM_HEADER} in the answer: the stream arrived as it was written. */
+  public static final String STREAM_PASSED = "passed";
+
+  /** Value of {@link #RESPONSE_STREAM_HEADER} in the answer: the stream arrived collected whole. */
+  public static final String STREAM_HELD = "held";
+
+  /**
+   * The least time a proxy gives a streamed response batch before it counts it as stalled (its
+   * idle timeout, when that is longer). An agent ends each stream well within it.
+   */
+  public static final int STREAM_TIMEOUT_SECONDS = 30;
+
   /** Value of {@link #BACKEND_HEALTH_HEADER} saying the backend is down; absent means up. */
   public static final String BACKEND_DOWN = "down";
 

@@ -4,6 +4,7 @@ import dev.drawbridge.protocol.BatchAnswer;
 import dev.drawbridge.protocol.BatchedResponse;
 import dev.drawbridge.protocol.FrameException;
 import dev.drawbridge.protocol.FrameReader;
+import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.protocol.WireJson;
 import dev.drawbridge.proxy.exchange.Tunnel;
 import dev.drawbridge.proxy.web.BufferReads;
@@ -51,9 +52,17 @@ final class BatchRelay implements ReadListener, AsyncListener {
     this.in = in;
   }
 
-  static void start(Tunnel tunnel, AgentCaller caller, AsyncContext async) throws IOException {
-    // A batch holds only whole small responses: one that stalls for the idle timeout is broken.
-    async.setTimeout(tunnel.settings().idleTimeout().toMillis());
+  /**
+   * @param streamed a streamed batch, which the agent keeps open while responses keep coming
+   */
+  static void start(Tunnel tunnel, AgentCaller caller, AsyncContext async, boolean streamed) throws IOException {
+    // A batch holds only whole small responses: one that stalls for the idle timeout is broken. A
+    // stream is quiet between responses by design; its agent ends it within the stream timeout.
+    long timeout = tunnel.settings().idleTimeout().toMillis();
+    if (streamed) {
+      timeout = Math.max(timeout, Protocol.STREAM_TIMEOUT_SECONDS * 1000L);
+    }
+    async.setTimeout(timeout);
     BatchRelay relay = new BatchRelay(tunnel, caller, async, async.getRequest().getInputStream());
     async.addListener(relay);
     relay.in.setReadListener(relay);

@@ -10,7 +10,8 @@ import java.io.IOException;
 
 /**
  * {@code POST /_drawbridge/agent/v1/responses?backend=ID}: complete small responses of several
- * exchanges in one call, each checked as if it came in its own response call. See {@link
+ * exchanges in one call, each checked as if it came in its own response call; a streamed batch
+ * ({@link Protocol#RESPONSE_STREAM_HEADER}) keeps the call open while more come. See {@link
  * BatchRelay}.
  */
 public class ResponseBatchServlet extends HttpServlet {
@@ -27,6 +28,13 @@ public class ResponseBatchServlet extends HttpServlet {
     if (caller == null) {
       return;
     }
-    BatchRelay.start(tunnel, caller, agentRequest.startAsync());
+    boolean streamed = Protocol.STREAM_OPEN.equals(agentRequest.getHeader(Protocol.RESPONSE_STREAM_HEADER));
+    if (streamed) {
+      // A body that came with a length was collected whole on the way: every response in it was
+      // held back until the agent ended the stream.
+      agentResponse.setHeader(Protocol.RESPONSE_STREAM_HEADER,
+          agentRequest.getContentLengthLong() < 0 ? Protocol.STREAM_PASSED : Protocol.STREAM_HELD);
+    }
+    BatchRelay.start(tunnel, caller, agentRequest.startAsync(), streamed);
   }
 }
