@@ -1,11 +1,8 @@
 package dev.drawbridge.agent;
 
 import dev.drawbridge.protocol.BatchAnswer;
-import dev.drawbridge.protocol.Frames;
 import dev.drawbridge.protocol.Protocol;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,7 +12,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.io.entity.AbstractHttpEntity;
 
 /**
@@ -34,8 +30,6 @@ import org.apache.hc.core5.http.io.entity.AbstractHttpEntity;
 final class ResponseStream {
 
   private static final Logger LOG = Logger.getLogger(ResponseStream.class.getName());
-  private static final ContentType FRAMES = ContentType.create(Protocol.FRAMES_TYPE);
-  private static final byte[] END = Frames.end();
 
   /** A stream that carried nothing for this long ends; the next response opens another. */
   static final Duration QUIET = Duration.ofSeconds(1);
@@ -67,9 +61,9 @@ final class ResponseStream {
   private long checkDueNanos = System.nanoTime();
   private boolean checking;
   /** The stream taking responses now, or null. */
-  private Stream open;
+  private StreamedBatch open;
   /** Streams whose calls have not ended; the drain waits for them. */
-  private final List<Stream> running = new ArrayList<>();
+  private final List<StreamedBatch> running = new ArrayList<>();
   private boolean closing;
 
   /**
@@ -100,14 +94,14 @@ final class ResponseStream {
    */
   CompletableFuture<ResponseBatcher.Outcome> submit(byte[] frame) {
     while (true) {
-      Stream stream;
+      StreamedBatch stream;
       synchronized (this) {
         if (!Boolean.TRUE.equals(passes) || closing) {
           checkIfDue();
           return null;
         }
         if (open == null || !open.takes()) {
-          open = new Stream(false);
+          open = new StreamedBatch(false, quiet, most);
           if (!start(open)) {
             open = null;
             return null;
@@ -133,13 +127,13 @@ final class ResponseStream {
       return;
     }
     checking = true;
-    if (!start(new Stream(true))) {
+    if (!start(new StreamedBatch(true, quiet, most))) {
       checking = false;
     }
   }
 
   /** Sends {@code stream} on a carrier; false when the agent stops. Guarded by this. */
-  private boolean start(Stream stream) {
+  private boolean start(StreamedBatch stream) {
     running.add(stream);
     try {
       carriers.execute(() -> send(stream));
@@ -150,7 +144,7 @@ final class ResponseStream {
     }
   }
 
-  private void send(Stream stream) {
+  private void send(StreamedBatch stream) {
     ProxyClient.BatchResult result = null;
     IOException failure = null;
     try {
@@ -260,7 +254,7 @@ final class ResponseStream {
    */
   synchronized void end() {
     closing = true;
-    running.forEach(Stream::end);
+    running.forEach(StreamedBatch::end);
   }
 
   /**
@@ -271,7 +265,7 @@ final class ResponseStream {
     long deadline = System.nanoTime() + within.toNanos();
     synchronized (this) {
       closing = true;
-      running.forEach(Stream::end);
+      running.forEach(StreamedBatch::end);
       while (!running.isEmpty()) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
@@ -279,201 +273,6 @@ final class ResponseStream {
         }
         TimeUnit.NANOSECONDS.timedWait(this, left);
       }
-    }
-  }
-
-  /** One streamed batch call's body. */
-  private final class Stream extends AbstractHttpEntity {
-
-    /** A stream that only checks the way: it carries nothing and ends at once. */
-    final boolean check;
-    private final List<byte[]> pending = new ArrayList<>();
-    private final List<CompletableFuture<ResponseBatcher.Outcome>> waiting = new ArrayList<>();
-    /** The call's body once it is being written; guarded by this. */
-    private OutputStream call;
-    /** An exchange's thread is writing to {@link #call}; guarded by this. */
-    private boolean writing;
-    /** Takes no more responses; guarded by this. */
-    private boolean ended;
-    private IOException failure;
-    private long bytes;
-    /** The frames written, kept until the call's answer; guarded by this. */
-    private final List<byte[]> carried = new ArrayList<>();
-    private long lastWriteNanos;
-
-    Stream(boolean check) {
-      super(FRAMES, null, true);
-      this.check = check;
-    }
-
-    synchronized boolean takes() {
-      return !ended;
-    }
-
-    synchronized List<byte[]> carriedFrames() {
-      return List.copyOf(carried);
-    }
-
-    /** Stops taking responses, and wakes the call's thread to end the stream. */
-    synchronized void end() {
-      ended = true;
-      notifyAll();
-    }
-
-    /** The call ended or broke: every response still queued is left to a plain batch. */
-    void fail(IOException cause) {
-      List<CompletableFuture<ResponseBatcher.Outcome>> failed;
-      synchronized (this) {
-        ended = true;
-        if (failure == null) {
-          failure = cause;
-        }
-        failed = new ArrayList<>(waiting);
-        waiting.clear();
-        pending.clear();
-        notifyAll();
-      }
-      failed.forEach(outcome -> outcome.complete(ResponseBatcher.Outcome.UNSENT));
-    }
-
-    /**
-     * Queues {@code frame}; the first thread to find nobody writing writes everything queued and
-     * flushes. Null when this stream takes no more responses.
-     */
-    CompletableFuture<ResponseBatcher.Outcome> offer(byte[] frame) {
-      CompletableFuture<ResponseBatcher.Outcome> outcome = new CompletableFuture<>();
-      synchronized (this) {
-        if (ended) {
-          return null;
-        }
-        pending.add(frame);
-        waiting.add(outcome);
-        bytes += frame.length;
-        if (bytes >= BUDGET_BYTES) {
-          ended = true;
-        }
-        if (call == null || writing) {
-          return outcome;
-        }
-        writing = true;
-      }
-      writeQueued();
-      return outcome;
-    }
-
-    /**
-     * Writes and flushes what is queued until nothing is; only while {@link #writing} is ours. Each
-     * flushed group's outcomes complete at once, so their exchanges end (and free their slots)
-     * while this thread writes the next group. No thread waits for a stream's call while it holds
-     * an exchange's outcome, so an exchange's end may run here.
-     */
-    private void writeQueued() {
-      while (true) {
-        List<byte[]> frames;
-        List<CompletableFuture<ResponseBatcher.Outcome>> written;
-        synchronized (this) {
-          if (pending.isEmpty() || failure != null) {
-            writing = false;
-            lastWriteNanos = System.nanoTime();
-            notifyAll();
-            return;
-          }
-          frames = new ArrayList<>(pending);
-          written = new ArrayList<>(waiting);
-          pending.clear();
-          waiting.clear();
-        }
-        try {
-          for (byte[] frame : frames) {
-            call.write(frame);
-          }
-          call.flush();
-        } catch (IOException e) {
-          synchronized (this) {
-            writing = false;
-            notifyAll();
-          }
-          fail(e);
-          // Perhaps never written (a kept-alive connection the node had closed): a plain batch then.
-          written.forEach(outcome -> outcome.complete(ResponseBatcher.Outcome.UNSENT));
-          return;
-        }
-        synchronized (this) {
-          carried.addAll(frames);
-        }
-        written.forEach(outcome -> outcome.complete(ResponseBatcher.Outcome.DELIVERED));
-      }
-    }
-
-    /**
-     * Runs on the call's thread: writes what queued before the call was open, then waits while
-     * exchanges write, until the stream is ended, quiet for {@link ResponseStream#quiet} or open
-     * for {@link ResponseStream#most}, and ends it with the end frame.
-     */
-    @Override
-    public void writeTo(OutputStream out) throws IOException {
-      long startNanos = System.nanoTime();
-      synchronized (this) {
-        if (failure != null) {
-          throw failure;
-        }
-        call = out;
-        writing = true;
-        if (check) {
-          ended = true;
-        }
-      }
-      writeQueued();
-      synchronized (this) {
-        try {
-          while (true) {
-            if (failure != null) {
-              throw failure;
-            }
-            if (writing) {
-              wait();
-              continue;
-            }
-            long now = System.nanoTime();
-            long left = Math.min(lastWriteNanos + quiet.toNanos(), startNanos + most.toNanos()) - now;
-            if (ended || left <= 0) {
-              break;
-            }
-            TimeUnit.NANOSECONDS.timedWait(this, left);
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IOException("interrupted while streaming responses", e);
-        } finally {
-          ended = true;
-        }
-        out.write(END);
-      }
-    }
-
-    @Override
-    public long getContentLength() {
-      return -1;
-    }
-
-    @Override
-    public InputStream getContent() {
-      throw new UnsupportedOperationException("a response stream is written, not read");
-    }
-
-    @Override
-    public boolean isRepeatable() {
-      return false;
-    }
-
-    @Override
-    public boolean isStreaming() {
-      return true;
-    }
-
-    @Override
-    public void close() {
-      // Nothing held.
     }
   }
 }
