@@ -60,6 +60,8 @@ final class ResponseStream {
   /** When the way may be checked (again), on {@link System#nanoTime()}. */
   private long checkDueNanos = System.nanoTime();
   private boolean checking;
+  /** The node does not know streamed batches: the way is not checked again. */
+  private boolean neverCheck;
   /** The stream taking responses now, or null. */
   private StreamedBatch open;
   /** Streams whose calls have not ended; the drain waits for them. */
@@ -123,7 +125,7 @@ final class ResponseStream {
 
   /** Starts a check of the way when one is due; guarded by this. */
   private void checkIfDue() {
-    if (checking || closing || System.nanoTime() - checkDueNanos < 0) {
+    if (checking || closing || neverCheck || System.nanoTime() - checkDueNanos < 0) {
       return;
     }
     checking = true;
@@ -225,7 +227,7 @@ final class ResponseStream {
     if (now == null && passes == null) {
       // A node that does not know streamed batches: plain batches it is, for good.
       passes = Boolean.FALSE;
-      checkDueNanos = Long.MAX_VALUE;
+      neverCheck = true;
       LOG.info("Proxy " + node + " does not take streamed responses; sending them in batch calls");
       return;
     }
