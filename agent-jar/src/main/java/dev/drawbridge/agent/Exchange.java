@@ -317,7 +317,7 @@ final class Exchange {
           }
           return;
         }
-        logRefusal(outcome.status(), outcome.message());
+        logRefusal(id(), outcome.status(), outcome.message());
         delivered.run();
       } finally {
         logIfCancelled();
@@ -349,11 +349,12 @@ final class Exchange {
     }
   }
 
-  private void logRefusal(int status, String message) {
+  /** Logs what the proxy made of a batched response, by its status (see {@code BatchAnswer}). */
+  static void logRefusal(String exchangeId, int status, String message) {
     if (status == 410) {
-      LOG.fine(log("the client went away before the response reached it"));
+      LOG.fine(() -> "exchange " + exchangeId + ": the client went away before the response reached it");
     } else if (status != 204 && status != 200) {
-      LOG.warning(log("the proxy refused the response (" + status + ": " + message + ")"));
+      LOG.warning("exchange " + exchangeId + ": the proxy refused the response (" + status + ": " + message + ")");
     }
   }
 
@@ -373,7 +374,7 @@ final class Exchange {
       }
       return null;
     }
-    logRefusal(answer.status(), answer.message());
+    logRefusal(id(), answer.status(), answer.message());
     return framedResponse;
   }
 

@@ -88,6 +88,11 @@ final class ResponseBatcher {
     if (streaming != null) {
       CompletableFuture<Outcome> streamed = streaming.submit(frame);
       if (streamed != null) {
+        // Usually already flushed by this thread: no stage to add then.
+        Outcome now = streamed.getNow(null);
+        if (now != null && now != Outcome.UNSENT) {
+          return streamed;
+        }
         return streamed.thenCompose(outcome -> outcome == Outcome.UNSENT
             ? submitPlain(exchangeId, frame) : CompletableFuture.completedFuture(outcome));
       }

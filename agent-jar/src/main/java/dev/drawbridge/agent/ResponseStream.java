@@ -180,12 +180,7 @@ final class ResponseStream {
       return;
     }
     for (BatchAnswer.Refusal refusal : result.refused()) {
-      if (refusal.status() == 410) {
-        LOG.fine(() -> "exchange " + refusal.exchange() + ": the client went away before the response reached it");
-      } else {
-        LOG.warning("exchange " + refusal.exchange() + ": the proxy refused the response (" + refusal.status()
-            + ": " + refusal.message() + ")");
-      }
+      Exchange.logRefusal(refusal.exchange(), refusal.status(), refusal.message());
     }
     if (result.status() != 204 && result.status() != 200 && !stream.carriedFrames().isEmpty()) {
       LOG.warning("Proxy " + node + " ended a response stream with " + result.status() + ": " + result.message()

@@ -25,8 +25,8 @@ final class StreamedBatch extends AbstractHttpEntity {
 
   /** A stream that only checks the way: it carries nothing and ends at once. */
   final boolean check;
-  private final List<byte[]> pending = new ArrayList<>();
-  private final List<CompletableFuture<ResponseBatcher.Outcome>> waiting = new ArrayList<>();
+  /** Responses waiting to be written, each with its outcome; guarded by this. */
+  private List<Queued> queued = new ArrayList<>();
   /** The call's body once it is being written; guarded by this. */
   private OutputStream call;
   /** An exchange's thread is writing to {@link #call}; guarded by this. */
@@ -67,20 +67,27 @@ final class StreamedBatch extends AbstractHttpEntity {
     notifyAll();
   }
 
+  private record Queued(byte[] frame, CompletableFuture<ResponseBatcher.Outcome> outcome) {}
+
   /** The call ended or broke: every response still queued is left to a plain batch. */
   void fail(IOException cause) {
-    List<CompletableFuture<ResponseBatcher.Outcome>> failed;
+    List<Queued> failed;
     synchronized (this) {
       ended = true;
       if (failure == null) {
         failure = cause;
       }
-      failed = new ArrayList<>(waiting);
-      waiting.clear();
-      pending.clear();
+      failed = takeQueued();
       notifyAll();
     }
-    failed.forEach(outcome -> outcome.complete(ResponseBatcher.Outcome.UNSENT));
+    failed.forEach(response -> response.outcome().complete(ResponseBatcher.Outcome.UNSENT));
+  }
+
+  /** What is queued, leaving the queue empty; guarded by this. */
+  private List<Queued> takeQueued() {
+    List<Queued> taken = queued;
+    queued = new ArrayList<>();
+    return taken;
   }
 
   /**
@@ -93,8 +100,7 @@ final class StreamedBatch extends AbstractHttpEntity {
       if (ended) {
         return null;
       }
-      pending.add(frame);
-      waiting.add(outcome);
+      queued.add(new Queued(frame, outcome));
       bytes += frame.length;
       if (bytes >= ResponseStream.BUDGET_BYTES) {
         ended = true;
@@ -116,23 +122,19 @@ final class StreamedBatch extends AbstractHttpEntity {
    */
   private void writeQueued() {
     while (true) {
-      List<byte[]> frames;
-      List<CompletableFuture<ResponseBatcher.Outcome>> written;
+      List<Queued> group;
       synchronized (this) {
-        if (pending.isEmpty() || failure != null) {
+        if (queued.isEmpty() || failure != null) {
           writing = false;
           lastWriteNanos = System.nanoTime();
           notifyAll();
           return;
         }
-        frames = new ArrayList<>(pending);
-        written = new ArrayList<>(waiting);
-        pending.clear();
-        waiting.clear();
+        group = takeQueued();
       }
       try {
-        for (byte[] frame : frames) {
-          call.write(frame);
+        for (Queued response : group) {
+          call.write(response.frame());
         }
         call.flush();
       } catch (IOException e) {
@@ -142,13 +144,13 @@ final class StreamedBatch extends AbstractHttpEntity {
         }
         fail(e);
         // Perhaps never written (a kept-alive connection the node had closed): a plain batch then.
-        written.forEach(outcome -> outcome.complete(ResponseBatcher.Outcome.UNSENT));
+        group.forEach(response -> response.outcome().complete(ResponseBatcher.Outcome.UNSENT));
         return;
       }
       synchronized (this) {
-        carried.addAll(frames);
+        group.forEach(response -> carried.add(response.frame()));
       }
-      written.forEach(outcome -> outcome.complete(ResponseBatcher.Outcome.DELIVERED));
+      group.forEach(response -> response.outcome().complete(ResponseBatcher.Outcome.DELIVERED));
     }
   }
 
