@@ -133,22 +133,20 @@ final class Exchange {
     ClassicHttpResponse requestBody = null;
     FramedInputStream requestBodyFrames = null;
     try {
-      HttpEntity backendEntity;
+      BackendRequest backendRequest =
+          BackendRequest.of(clientRequest, target, config.targetBasePath(), config.preserveHost());
       if (clientRequest.body() == BodyMode.STREAM) {
         requestBody = openRequestBody();
         if (requestBody == null) {
           return;
         }
         requestBodyFrames = new FramedInputStream(requestBody.getEntity().getContent(), REQUEST_BODY_BUFFER);
-        backendEntity = new InputStreamEntity(
-            new WatchedInputStream(requestBodyFrames, failure -> requestBodyFailure = failure),
-            clientRequest.bodyLength(), null);
+        backendRequest.setEntity(new InputStreamEntity(
+            new WatchedInputStream(requestBodyFrames, failure -> requestBodyBroke(failure, backendRequest)),
+            clientRequest.bodyLength(), null));
       } else {
-        backendEntity = BackendRequest.inlineEntity(clientRequest);
+        backendRequest.setEntity(BackendRequest.inlineEntity(clientRequest));
       }
-      BackendRequest backendRequest =
-          BackendRequest.of(clientRequest, target, config.targetBasePath(), config.preserveHost());
-      backendRequest.setEntity(backendEntity);
       register(backendRequest);
       ClassicHttpResponse backendResponse;
       try {
@@ -183,6 +181,17 @@ final class Exchange {
       }
       closeQuietly(requestBody);
     }
+  }
+
+  /**
+   * The client's body broke off: the client went away, or the proxy cut the fetch. HttpClient
+   * closes the body stream it sends even after a failure, and closing a chunked one writes its last
+   * chunk, which would give the service the part that arrived as a whole body. So the backend
+   * connection is reset first, and the service sees the body break off.
+   */
+  private void requestBodyBroke(IOException failure, BackendRequest backendRequest) {
+    requestBodyFailure = failure;
+    backendRequest.cancel();
   }
 
   /** GETs the streamed request body; null when the exchange is over (logged). */

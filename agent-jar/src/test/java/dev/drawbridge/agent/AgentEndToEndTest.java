@@ -193,6 +193,21 @@ class AgentEndToEndTest {
   }
 
   @Test
+  void aStreamedBodyThatBreaksOffReachesTheBackendCutNeverWhole() throws Exception {
+    startAgent(backendUrl(), false);
+    ByteArrayOutputStream frames = new ByteArrayOutputStream();
+    FramedOutputStream framed = new FramedOutputStream(frames);
+    framed.write(new byte[100_000]);
+    framed.flush(); // and no end frame: the client's upload broke off
+    proxy.requestBodies.put("ex-cut", frames.toByteArray());
+    proxy.deliver(new RequestHead("ex-cut", "default", "PUT", "/echo/cut", List.of(), BodyMode.STREAM, -1, null));
+
+    assertEquals("/echo/cut", backend.brokenBodies.poll(10, TimeUnit.SECONDS), "the backend saw the body break off");
+    assertEquals(Failure.BACKEND_UNREACHABLE, proxy.upload("ex-cut").head().failure(), "reported as a failure");
+    assertEquals(List.of(), List.copyOf(backend.wholeBodies), "chunked, it never got the last chunk");
+  }
+
+  @Test
   void serverSentEventsReachTheProxyBeforeTheBackendFinishes() throws Exception {
     startAgent(backendUrl(), false);
     proxy.deliver(get("ex-sse", "/sse"));

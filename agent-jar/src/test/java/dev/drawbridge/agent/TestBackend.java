@@ -3,7 +3,9 @@ package dev.drawbridge.agent;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -14,10 +16,14 @@ import org.eclipse.jetty.util.Callback;
 /**
  * The private backend of the end-to-end tests. {@code /echo...} answers with what it received;
  * {@code /broken} dies mid-body; {@code /sse} writes one event, waits for {@link #sseRelease}, writes a second and ends.
+ * The targets of echoed requests go to {@link #wholeBodies} once their body was read to its end,
+ * or to {@link #brokenBodies} when it broke off.
  */
 final class TestBackend extends Handler.Abstract {
 
   final CountDownLatch sseRelease = new CountDownLatch(1);
+  final BlockingQueue<String> wholeBodies = new LinkedBlockingQueue<>();
+  final BlockingQueue<String> brokenBodies = new LinkedBlockingQueue<>();
 
   @Override
   public boolean handle(Request request, Response response, Callback callback) throws Exception {
@@ -42,7 +48,11 @@ final class TestBackend extends Handler.Abstract {
     byte[] body;
     try (InputStream in = Content.Source.asInputStream(request)) {
       body = in.readAllBytes();
+    } catch (java.io.IOException e) {
+      brokenBodies.add(request.getHttpURI().getPathQuery());
+      throw e;
     }
+    wholeBodies.add(request.getHttpURI().getPathQuery());
     response.setStatus(path.startsWith("/created") ? 201 : 200);
     response.getHeaders().put("Content-Type", "application/octet-stream");
     response.getHeaders().put("X-Echo-Method", request.getMethod());

@@ -1,5 +1,6 @@
 package dev.drawbridge.it;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,9 +22,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * A client that disconnects while the agent is still waiting for the backend. The container tells
+ * Clients that go away before their answer. One that disconnects in the middle of its upload: the
+ * service sees the body break off (it never gets a cut body as a whole one), nothing stays in
+ * flight and the agent serves on.
+ *
+ * <p>One that disconnects while the agent is still waiting for the backend. The container tells
  * the proxy nothing until the proxy next writes to that client (Jetty does not watch a held
  * connection it is not reading); on Linux the proxy sees the closed connection in the kernel's
  * table within about a second ({@link AbandonedRequestsIT}), elsewhere the exchange ends when the
@@ -37,6 +44,10 @@ class ClientAbortIT {
   private static final Duration WAIT = Duration.ofSeconds(60);
   /** Slack for the reaper, the cancellation's trip to the agent and a loaded machine. */
   private static final Duration MARGIN = Duration.ofSeconds(30);
+  /** Declared by the abandoned upload, which stops after {@link #SENT_BEFORE_LEAVING}. */
+  private static final int DECLARED_BYTES = 1024 * 1024;
+  /** Over the proxy's inline limit (64 KiB), so the body streams to the agent while it arrives. */
+  private static final int SENT_BEFORE_LEAVING = 192 * 1024;
 
   private static TunnelFixture tunnel;
   private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -94,6 +105,32 @@ class ClientAbortIT {
     assertTrue(
         backendStopped.await(WAIT.toMillis(), TimeUnit.MILLISECONDS),
         "the agent stopped reading the backend's answer, so the backend's writes failed");
+    assertNothingLeftAtTheAgent();
+    assertTheAgentStillServes();
+  }
+
+  @ParameterizedTest(name = "chunked {0}")
+  @ValueSource(booleans = {false, true})
+  void aClientGoneMidUploadLeavesTheServiceACutBodyAndNothingInFlight(boolean chunked) throws Exception {
+    String path = chunked ? "/abandoned/chunked" : "/abandoned/length";
+    try (RawHttp leaving = RawHttp.connect(tunnel.proxy().port(), WAIT)) {
+      leaving.write("POST /drawbridge" + path + " HTTP/1.1\r\nHost: " + tunnel.host() + "\r\n"
+          + (chunked ? "Transfer-Encoding: chunked" : "Content-Length: " + DECLARED_BYTES) + "\r\n\r\n");
+      byte[] part = new byte[SENT_BEFORE_LEAVING];
+      if (chunked) {
+        leaving.writeChunk(part);
+      } else {
+        leaving.write(part);
+      }
+      await("the upload to reach the agent")
+          .atMost(WAIT)
+          .pollInterval(Duration.ofMillis(50))
+          .until(() -> tunnel.status().backend(TunnelFixture.BACKEND_ID).inFlight(), inFlight -> inFlight == 1);
+    }
+
+    assertEquals(path, tunnel.backend().takeBrokenBody(WAIT), "the service saw the body break off");
+    tunnel.awaitIdle(WAIT);
+    assertEquals(List.of(), tunnel.backend().drainRequests(), "the service got no whole request");
     assertNothingLeftAtTheAgent();
     assertTheAgentStillServes();
   }

@@ -57,6 +57,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * each run this class once (one failsafe execution per container, see the pom), with the WAR
  * exactly as built. The test deploys and undeploys the WAR itself, because undeploying is part of
  * what it proves: held clients get 503, agents are told to reconnect, no thread outlives the WAR,
+ * an upload its client abandons breaks off at the service and leaves nothing in flight,
  * a bad config file is named in one log line, and each of {@value #REDEPLOYS} redeploys serves
  * again. On Tomcat, no undeploy leaves a leak Tomcat reports, and the number of web application
  * class loaders reachable after a full GC does not grow from one redeploy to the next.
@@ -80,6 +81,10 @@ class ContainerTunnelIT {
   private static final long EARLY_ANSWERED_UPLOAD_BYTES = 8 * 1024 * 1024;
   /** The proxy's maxRequestBodyBytes here: above UPLOAD_BYTES, so only the oversized upload is refused. */
   private static final long MAX_BODY_BYTES = 1024 * 1024;
+  /** Declared by an upload its client abandons after {@link #ABANDONED_AFTER_BYTES}. */
+  private static final long ABANDONED_UPLOAD_BYTES = 512 * 1024;
+  /** Over the proxy's inline limit (64 KiB): the body streams to the agent while it arrives. */
+  private static final int ABANDONED_AFTER_BYTES = 192 * 1024;
 
   /** Tomcat's warnings when a web application leaves threads, timers or thread-locals behind. */
   private static final String LEAK_WARNING =
@@ -135,6 +140,7 @@ class ContainerTunnelIT {
         agent.awaitLine(AgentProcess.CONNECTED, WAIT);
         webSocketAgent.awaitLine(AgentProcess.CONNECTED, WAIT);
         requestsOfEachKindGoThrough(backend);
+        uploadsTheClientsAbandonBreakOffAtTheService(backend);
         webSocketsGoThrough(webSockets);
         webSocketAgent.awaitLine(AgentProcess.CONNECTED, WAIT);
         aWebApplicationWorksInABrowser();
@@ -376,6 +382,37 @@ class ContainerTunnelIT {
       assertEquals(Bodies.patternSha256(DOWNLOAD_BYTES), received.sha256());
     }
     backend.takeRequest(WAIT);
+  }
+
+  /**
+   * A client that closes its connection in the middle of an upload, with a length or chunked: the
+   * service sees the body break off (never a cut body as a whole one), and nothing stays in flight.
+   */
+  private void uploadsTheClientsAbandonBreakOffAtTheService(Backend backend) throws Exception {
+    backend.drainRequests();
+    for (boolean chunked : new boolean[] {false, true}) {
+      String path = chunked ? "/abandoned/chunked" : "/abandoned/length";
+      try (RawHttp leaving = RawHttp.connect(server.httpPort(), WAIT)) {
+        leaving.write("POST /drawbridge" + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + server.httpPort() + "\r\n"
+            + (chunked ? "Transfer-Encoding: chunked" : "Content-Length: " + ABANDONED_UPLOAD_BYTES) + "\r\n\r\n");
+        byte[] part = new byte[ABANDONED_AFTER_BYTES];
+        if (chunked) {
+          leaving.writeChunk(part);
+        } else {
+          leaving.write(part);
+        }
+        await("the abandoned upload to reach the agent")
+            .atMost(WAIT)
+            .pollInterval(Duration.ofMillis(100))
+            .until(() -> AdminStatus.read(proxyUrl).backend("default").inFlight(), inFlight -> inFlight == 1);
+      }
+      assertEquals(path, backend.takeBrokenBody(WAIT), "the service saw the body break off");
+      await("nothing in flight after the abandoned upload")
+          .atMost(WAIT)
+          .pollInterval(Duration.ofMillis(100))
+          .until(() -> AdminStatus.read(proxyUrl), AdminStatus::idle);
+    }
+    assertEquals(List.of(), backend.drainRequests(), "the service got no whole request");
   }
 
   /**

@@ -40,6 +40,7 @@ public final class Backend implements AutoCloseable {
   private final ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(httpConfiguration()));
   private final Map<String, Responder> responders = new ConcurrentHashMap<>();
   private final BlockingQueue<RecordedRequest> received = new LinkedBlockingQueue<>();
+  private final BlockingQueue<String> brokenOff = new LinkedBlockingQueue<>();
   private volatile Responder defaultResponder = Responders.echo();
   private int port;
 
@@ -121,6 +122,21 @@ public final class Backend implements AutoCloseable {
     return request;
   }
 
+  /**
+   * The target of the next request whose body broke off before its end (the connection closed or
+   * was reset under it), in the order they broke. Such a request is never one {@link #takeRequest}
+   * returns: the backend saw no whole request.
+   *
+   * @throws AssertionError if no body breaks off within {@code timeout}
+   */
+  public String takeBrokenBody(Duration timeout) throws InterruptedException {
+    String target = brokenOff.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    if (target == null) {
+      throw new AssertionError("no request body broke off at the backend within " + timeout);
+    }
+    return target;
+  }
+
   /** Requests received and not yet taken; lets a test assert that nothing (more) arrived. */
   public List<RecordedRequest> drainRequests() {
     List<RecordedRequest> requests = new ArrayList<>();
@@ -152,6 +168,7 @@ public final class Backend implements AutoCloseable {
       } catch (Exception e) {
         // The body broke off, or the backend is stopping under the request: drop the connection,
         // as a crashing backend does, rather than let Jetty answer with its own 500 page.
+        brokenOff.add(request.getHttpURI().getPathQuery());
         request.getConnectionMetaData().getConnection().getEndPoint().close();
         callback.failed(e);
         return true;
