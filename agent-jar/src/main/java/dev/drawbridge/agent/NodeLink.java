@@ -45,7 +45,7 @@ final class NodeLink implements Capacity.Owner {
     this.proxyClient = new ProxyClient(config, node, token, instance, nodesReport);
     // The call ahead of a response may take a whole proxy timeout, and so may its own.
     this.batcher = new ResponseBatcher(proxyClient::sendBatch, config.proxyTimeout().multipliedBy(2));
-    this.link = new ProxyLink(config, node, attachments);
+    this.link = new ProxyLink(config, node, attachments, this::reconnected);
     this.streamedPolls = config.transport().streamedPolls();
   }
 
@@ -191,6 +191,14 @@ final class NodeLink implements Capacity.Owner {
     detached = true;
     if (exchanges.get() == 0) {
       close();
+    }
+  }
+
+  /** The node answers again after a failure or a drain: responses go on a new stream from now on. */
+  private void reconnected() {
+    ResponseStream streams = batcher.streams();
+    if (streams != null) {
+      streams.renew();
     }
   }
 

@@ -42,15 +42,21 @@ final class ProxyLink {
   private final AgentConfig config;
   private final ProxyNode node;
   private final Attachments attachments;
+  private final Runnable reconnected;
   /** Volatile, not guarded: other nodes' links read it while counting, holding their own lock. */
   private volatile State state = State.STARTING;
   private String reason;
   private boolean everConnected;
 
-  ProxyLink(AgentConfig config, ProxyNode node, Attachments attachments) {
+  /**
+   * @param reconnected runs when a poll succeeds again after a failure, a refusal or a drain, before
+   *     the work it brought is started: the node may be another instance of the proxy now
+   */
+  ProxyLink(AgentConfig config, ProxyNode node, Attachments attachments, Runnable reconnected) {
     this.config = config;
     this.node = node;
     this.attachments = attachments;
+    this.reconnected = reconnected;
   }
 
   State state() {
@@ -68,6 +74,9 @@ final class ProxyLink {
     }
     state = State.CONNECTED;
     reason = null;
+    if (everConnected) {
+      reconnected.run();
+    }
     everConnected = true;
     LOG.info("Connected to proxy " + node.describe()
         + (proxyVersion == null ? "" : " (Drawbridge " + proxyVersion + ")")

@@ -246,6 +246,20 @@ final class ResponseStream {
   }
 
   /**
+   * Ends the open stream without waiting; the next response opens another. For a node the agent
+   * reached again after a failure or a drain: the node may now be another instance of the proxy (a
+   * redeployed application), while a stream opened before can still reach the instance it was
+   * opened to (a container lets a call in progress finish there), which knows none of the new
+   * instance's exchanges and refuses their responses.
+   */
+  synchronized void renew() {
+    if (open != null) {
+      open.end();
+      open = null;
+    }
+  }
+
+  /**
    * Ends every stream at once, without waiting: for a node let go, whose connections close next.
    * Later responses go in batches; a stream cut by the close is not reported.
    */

@@ -124,6 +124,18 @@ class ResponseStreamTest {
   }
 
   @Test
+  void aRenewedNodeGetsTheNextResponseOnANewStream() throws Exception {
+    ResponseStream streams = checked(LONG, LONG);
+    streams.submit(frame("old")).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    streams.renew();
+    await("the stream open before ended").atMost(WAIT).until(() -> ended.size() == 2);
+    assertEquals(List.of("old"), ids(ended.get(1)));
+    assertTrue(streams.submit(frame("new")).get(WAIT.toMillis(), TimeUnit.MILLISECONDS).delivered());
+    streams.finish(WAIT);
+    assertEquals(List.of("new"), ids(ended.get(2)), "on a stream of its own");
+  }
+
+  @Test
   void aStreamOpenForItsLongestEndsWhileResponsesKeepComing() throws Exception {
     ResponseStream streams = checked(LONG, Duration.ofMillis(50));
     streams.submit(frame("one")).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
