@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Routes through the real WAR and one agent serving two backends with {@code --route}: host and
- * path matching with prefix stripping, 404 for no route, 400 for dot segments, roles through the
+ * path matching with prefix stripping, 404 for no route, dot segments resolved before matching, roles through the
  * container's realm (credential not forwarded), CIDR lists (403), rate limits (429) and
  * maxInFlight (503).
  */
@@ -111,11 +111,19 @@ class RoutingIT {
   }
 
   @Test
-  void dotSegmentsAreRefusedSoNoRouteCanBeEscaped() throws Exception {
+  void dotSegmentsAreResolvedBeforeRoutingSoNoRouteCanBeEscaped() throws Exception {
+    tunnel.backend().drainRequests();
     try (RawHttp raw = RawHttp.connect(tunnel.proxy().port(), WAIT)) {
-      RawHttp.Response response = raw.exchange("GET", ProxyServer.CONTEXT_PATH + "/app/%2e%2e/ops/x", tunnel.host(), List.of());
-      assertEquals(400, response.status(), response.bodyText());
+      RawHttp.Response escaping = raw.exchange("GET", ProxyServer.CONTEXT_PATH + "/app/%2e%2e/ops/x", tunnel.host(), List.of());
+      assertEquals(401, escaping.status(), () -> "the /ops route and its login, not /app's: " + escaping.bodyText());
     }
+    try (RawHttp raw = RawHttp.connect(tunnel.proxy().port(), WAIT)) {
+      // As apt asks for the index of a flat repository ("deb http://host/repo ./").
+      RawHttp.Response flat = raw.exchange("GET", ProxyServer.CONTEXT_PATH + "/app/repo/./Packages", tunnel.host(), List.of());
+      assertEquals(200, flat.status(), flat::bodyText);
+    }
+    assertEquals("/app/repo/Packages", tunnel.backend().takeRequest(WAIT).target(), "forwarded as it was routed");
+    assertEquals(List.of(), tunnel.backend().drainRequests(), "the escaping request never reached a backend");
   }
 
   @Test

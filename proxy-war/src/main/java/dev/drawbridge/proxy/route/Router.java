@@ -1,15 +1,19 @@
 package dev.drawbridge.proxy.route;
 
 import dev.drawbridge.proxy.config.RouteSettings;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
  * Picks the route of a client request: the first route, in configuration order, whose host and
- * path prefix both match. Matching uses the raw request target, exactly what the backend will see.
- * Because it is raw, a target with a {@code .} or {@code ..} segment (also percent-encoded or with
- * {@code ;} parameters) is refused when routes exist: a backend that normalises {@code
- * /public/../admin} would otherwise serve {@code /admin} through the {@code /public} route.
+ * path prefix both match. Matching uses the request target exactly as the backend will see it.
+ * When routes exist, a path with {@code .} or {@code ..} segments (also percent-encoded or with
+ * {@code ;} parameters) is first resolved as RFC 3986 resolves them and as servers do, and that
+ * path is both matched and forwarded: {@code /public/../admin} is {@code /admin}, routed as such,
+ * so it cannot reach a backend's {@code /admin} through the {@code /public} route, while {@code
+ * /repo/./Packages} (as apt asks for a flat repository) is served. A {@code ..} above the root is
+ * refused.
  */
 public final class Router {
 
@@ -28,8 +32,8 @@ public final class Router {
   /** Routes exist and none matches: 404. */
   public record NoRoute() implements Decision {}
 
-  /** The target's path holds a dot segment: 400. */
-  public record DotSegment() implements Decision {}
+  /** A {@code ..} segment of the target's path climbs above the root: 400. */
+  public record AboveRoot() implements Decision {}
 
   private final List<RouteSettings> routes;
   private final String defaultBackend;
@@ -49,9 +53,9 @@ public final class Router {
       return new Routed(null, defaultBackend, target);
     }
     int query = target.indexOf('?');
-    String path = query < 0 ? target : target.substring(0, query);
-    if (hasDotSegment(path)) {
-      return new DotSegment();
+    String path = withoutDotSegments(query < 0 ? target : target.substring(0, query));
+    if (path == null) {
+      return new AboveRoot();
     }
     String normalHost = normalHost(host);
     for (RouteSettings route : routes) {
@@ -105,12 +109,49 @@ public final class Router {
    */
   public static boolean hasDotSegment(String path) {
     for (String segment : path.split("/", -1)) {
-      int semicolon = segment.indexOf(';');
-      String bare = (semicolon < 0 ? segment : segment.substring(0, semicolon)).toLowerCase(Locale.ROOT).replace("%2e", ".");
-      if (bare.equals(".") || bare.equals("..")) {
+      if (dots(segment) > 0) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * {@code path} (starting with {@code /}) with its dot segments removed as RFC 3986 removes them
+   * ({@code /a/./b} is {@code /a/b}, {@code /a/b/../c} is {@code /a/c}, {@code /a/.} is {@code
+   * /a/}), in every spelling of {@link #hasDotSegment}; null when a {@code ..} would climb above the
+   * root. A path without dot segments comes back unchanged.
+   */
+  static String withoutDotSegments(String path) {
+    if (!hasDotSegment(path)) {
+      return path;
+    }
+    String[] segments = path.split("/", -1);
+    List<String> kept = new ArrayList<>();
+    for (int i = 1; i < segments.length; i++) {
+      int dots = dots(segments[i]);
+      if (dots == 0) {
+        kept.add(segments[i]);
+        continue;
+      }
+      if (dots == 2) {
+        if (kept.isEmpty()) {
+          return null;
+        }
+        kept.remove(kept.size() - 1);
+      }
+      if (i == segments.length - 1) {
+        // A path ending in a dot segment names a directory: it keeps its trailing slash.
+        kept.add("");
+      }
+    }
+    return "/" + String.join("/", kept);
+  }
+
+  /** 1 for a {@code .} segment, 2 for a {@code ..} segment (see {@link #hasDotSegment}), else 0. */
+  private static int dots(String segment) {
+    int semicolon = segment.indexOf(';');
+    String bare = (semicolon < 0 ? segment : segment.substring(0, semicolon)).toLowerCase(Locale.ROOT).replace("%2e", ".");
+    return bare.equals(".") ? 1 : bare.equals("..") ? 2 : 0;
   }
 }

@@ -58,10 +58,36 @@ class RouterTest {
     assertEquals(new Router.NoRoute(), ROUTER.decide(host, target));
   }
 
+  @ParameterizedTest(name = "{0} -> {1} {2}")
+  @CsvSource({
+    // matched and forwarded as resolved: no route can be left through a dot segment
+    "/static/../wiki/Main,   wiki,   /Main",
+    "/static/%2e%2e/wiki/a,  wiki,   /a",
+    "/static/%2E./wiki/a?x,  wiki,   /a?x",
+    "/static/..;x/wiki/a,    wiki,   /a",
+    "/wiki/../static/a,      static, /static/a",
+    // as apt asks for a flat repository's index
+    "/static/repo/./Packages, static, /static/repo/Packages",
+    "/static/a/.,            static, /static/a/",
+    "/static/a/b/..,         static, /static/a/",
+    "/static/.;p/a,          static, /static/a",
+  })
+  void resolvesDotSegmentsAndRoutesWhatRemains(String target, String backend, String forwarded) {
+    Router.Routed routed = (Router.Routed) ROUTER.decide("other.example", target);
+    assertEquals(backend, routed.backend());
+    assertEquals(forwarded, routed.target());
+  }
+
   @ParameterizedTest
-  @CsvSource({"/static/../admin", "/static/%2e%2e/admin", "/static/%2E./admin", "/static/..;x/admin", "/static/./a", "/.."})
-  void refusesDotSegments(String target) {
-    assertEquals(new Router.DotSegment(), ROUTER.decide("other.example", target));
+  @CsvSource({"/..", "/static/../..", "/%2e%2e/static", "/static/..;x/../x"})
+  void refusesADotDotAboveTheRoot(String target) {
+    assertEquals(new Router.AboveRoot(), ROUTER.decide("other.example", target));
+  }
+
+  @ParameterizedTest
+  @CsvSource({"/a/./b, /a/b", "/a/b/../c, /a/c", "/a/., /a/", "/a/.., /", "/./, /", "/a//../b, /a/b", "/a.b/..c/.d., /a.b/..c/.d."})
+  void removesDotSegmentsAsRfc3986Does(String path, String expected) {
+    assertEquals(expected, Router.withoutDotSegments(path));
   }
 
   @Test

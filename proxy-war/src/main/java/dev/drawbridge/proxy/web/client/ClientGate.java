@@ -56,8 +56,8 @@ final class ClientGate {
       Responses.text(clientResponse, 404, "No route of this proxy matches this host and path.");
       return null;
     }
-    if (decision instanceof Router.DotSegment) {
-      Responses.text(clientResponse, 400, "The request path holds a '.' or '..' segment, which this proxy does not forward.");
+    if (decision instanceof Router.AboveRoot) {
+      Responses.text(clientResponse, 400, "The request path climbs above the root with a '..' segment.");
       return null;
     }
     Router.Routed routed = (Router.Routed) decision;
