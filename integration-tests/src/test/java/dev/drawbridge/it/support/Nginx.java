@@ -7,12 +7,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Debian's nginx as a reverse proxy between the agent and a proxy node, with {@code
- * proxy_buffering on} (nginx's default) and {@code X-Accel-Buffering} ignored. nginx then reads
- * the node's responses ahead into its buffers, but still passes on at once what it read, so a
- * streamed poll gets through it as written. It listens on 127.0.0.1 only, in the foreground, with
- * its files in a directory of its own. {@code .ci/run} installs it; tests that need it are skipped
- * where it is missing.
+ * Debian's nginx, in one of two parts. {@link #start} puts it as a reverse proxy between the agent
+ * and a proxy node, with {@code proxy_buffering on} (nginx's default) and {@code X-Accel-Buffering}
+ * ignored: nginx then reads the node's responses ahead into its buffers, but still passes on at
+ * once what it read, so a streamed poll gets through it as written. {@link #serveFiles} makes it
+ * the static file server package repositories are served by. It listens on 127.0.0.1 only, in the
+ * foreground, with its files in a directory of its own. {@code .ci/run} installs it; tests that
+ * need it are skipped where it is missing.
  */
 public final class Nginx implements AutoCloseable {
 
@@ -32,6 +33,23 @@ public final class Nginx implements AutoCloseable {
 
   /** Starts nginx in front of {@code 127.0.0.1:targetPort}. */
   public static Nginx start(int targetPort) {
+    return start("    client_max_body_size 0;\n"
+        + "    location / {\n"
+        + "      proxy_pass http://127.0.0.1:" + targetPort + ";\n"
+        + "      proxy_http_version 1.1;\n"
+        + "      proxy_set_header Connection \"\";\n"
+        + "      proxy_buffering on;\n"
+        + "      proxy_ignore_headers X-Accel-Buffering;\n"
+        + "      proxy_read_timeout 300s;\n"
+        + "    }\n");
+  }
+
+  /** Starts nginx serving the files under {@code root} (a directory's {@code index.html} for it). */
+  public static Nginx serveFiles(Path root) {
+    return start("    root " + root.toAbsolutePath() + ";\n");
+  }
+
+  private static Nginx start(String server) {
     try {
       Path dir = TempDirs.create("drawbridge-nginx-");
       int port = ListeningProcess.freePort();
@@ -50,15 +68,7 @@ public final class Nginx implements AutoCloseable {
           + "  scgi_temp_path " + dir.resolve("scgi") + ";\n"
           + "  server {\n"
           + "    listen 127.0.0.1:" + port + ";\n"
-          + "    client_max_body_size 0;\n"
-          + "    location / {\n"
-          + "      proxy_pass http://127.0.0.1:" + targetPort + ";\n"
-          + "      proxy_http_version 1.1;\n"
-          + "      proxy_set_header Connection \"\";\n"
-          + "      proxy_buffering on;\n"
-          + "      proxy_ignore_headers X-Accel-Buffering;\n"
-          + "      proxy_read_timeout 300s;\n"
-          + "    }\n"
+          + server
           + "  }\n"
           + "}\n";
       Path file = dir.resolve("nginx.conf");
@@ -71,7 +81,12 @@ public final class Nginx implements AutoCloseable {
     }
   }
 
-  /** The port agents connect to instead of the proxy node's. */
+  /** Its URL, e.g. {@code http://127.0.0.1:41235}. */
+  public String url() {
+    return "http://127.0.0.1:" + port();
+  }
+
+  /** The port it listens on: agents connect to it instead of the proxy node's, or to the files. */
   public int port() {
     return process.port();
   }
