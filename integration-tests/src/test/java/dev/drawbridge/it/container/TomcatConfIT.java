@@ -1,6 +1,7 @@
 package dev.drawbridge.it.container;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -90,6 +91,19 @@ class TomcatConfIT {
       }
     }
     assertEquals(Set.of(port), listeningPorts(tomcat.pid()), "the HTTP connector, and no shutdown port");
+    aRequestTomcatRefusesItselfShowsNoStackTraceOrVersion(publicUrl);
+  }
+
+  /** A header section over maxHttpHeaderSize: Tomcat's own 400, without its report. */
+  private void aRequestTomcatRefusesItselfShowsNoStackTraceOrVersion(String publicUrl) throws Exception {
+    HttpResponse<String> refused = client.send(
+        HttpRequest.newBuilder(URI.create(publicUrl + "/index")).timeout(WAIT)
+            .header("Cookie", "session=" + "x".repeat(16 * 1024)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(400, refused.statusCode(), refused::body);
+    for (String leak : List.of("Exception", "org.apache", "Tomcat")) {
+      assertFalse(refused.body().contains(leak), () -> "Tomcat's error page shows '" + leak + "': " + refused.body());
+    }
   }
 
   /**
