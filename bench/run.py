@@ -350,8 +350,7 @@ def start_agent(procs, base, backend_port, agent_base=None):
     """The agent, reaching the proxy at agent_base (the clients' base unless given)."""
     agent = procs.start("agent", ["java", *AGENT_JVM, "-jar", str(ROOT / "agent-jar" / "target" / "drawbridge-agent.jar"),
                                   "--proxy", agent_base or base, "--target", f"http://127.0.0.1:{backend_port}",
-                                  "--token-file", str(WORK / "agent.token"), *AGENT_ARGS,
-                                  "--log-level", "warn"])
+                                  "--token-file", str(WORK / "agent.token"), *AGENT_ARGS])
     wait_for(f"{base}/small", 60)
     return agent
 
