@@ -114,14 +114,7 @@ class ClientAbortIT {
   void aClientGoneMidUploadLeavesTheServiceACutBodyAndNothingInFlight(boolean chunked) throws Exception {
     String path = chunked ? "/abandoned/chunked" : "/abandoned/length";
     try (RawHttp leaving = RawHttp.connect(tunnel.proxy().port(), WAIT)) {
-      leaving.write("POST /drawbridge" + path + " HTTP/1.1\r\nHost: " + tunnel.host() + "\r\n"
-          + (chunked ? "Transfer-Encoding: chunked" : "Content-Length: " + DECLARED_BYTES) + "\r\n\r\n");
-      byte[] part = new byte[SENT_BEFORE_LEAVING];
-      if (chunked) {
-        leaving.writeChunk(part);
-      } else {
-        leaving.write(part);
-      }
+      leaving.beginUpload("/drawbridge" + path, tunnel.host(), chunked, DECLARED_BYTES, new byte[SENT_BEFORE_LEAVING]);
       await("the upload to reach the agent")
           .atMost(WAIT)
           .pollInterval(Duration.ofMillis(50))

@@ -398,14 +398,8 @@ class ContainerTunnelIT {
     for (boolean chunked : new boolean[] {false, true}) {
       String path = chunked ? "/abandoned/chunked" : "/abandoned/length";
       try (RawHttp leaving = RawHttp.connect(server.httpPort(), WAIT)) {
-        leaving.write("POST /drawbridge" + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + server.httpPort() + "\r\n"
-            + (chunked ? "Transfer-Encoding: chunked" : "Content-Length: " + ABANDONED_UPLOAD_BYTES) + "\r\n\r\n");
-        byte[] part = new byte[ABANDONED_AFTER_BYTES];
-        if (chunked) {
-          leaving.writeChunk(part);
-        } else {
-          leaving.write(part);
-        }
+        leaving.beginUpload("/drawbridge" + path, "127.0.0.1:" + server.httpPort(), chunked, ABANDONED_UPLOAD_BYTES,
+            new byte[ABANDONED_AFTER_BYTES]);
         await("the abandoned upload to reach the agent")
             .atMost(WAIT)
             .pollInterval(Duration.ofMillis(100))

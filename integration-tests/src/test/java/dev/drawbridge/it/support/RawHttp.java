@@ -101,6 +101,18 @@ public final class RawHttp implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Starts a {@code POST} to {@code target} whose body is chunked or declared as {@code declared}
+   * bytes, and sends {@code part} of it (one chunk when chunked) without ending it: a test that
+   * then closes the connection has abandoned an upload midway.
+   */
+  public RawHttp beginUpload(String target, String host, boolean chunked, long declared, byte[] part)
+      throws IOException {
+    write("POST " + target + " HTTP/1.1\r\nHost: " + host + "\r\n"
+        + (chunked ? "Transfer-Encoding: chunked" : "Content-Length: " + declared) + "\r\n\r\n");
+    return chunked ? writeChunk(part) : write(part);
+  }
+
   /** Ends a chunked body. */
   public RawHttp endChunks() throws IOException {
     return write("0\r\n\r\n");
