@@ -1,14 +1,11 @@
 package dev.drawbridge.agent;
 
 import dev.drawbridge.protocol.FramedOutputStream;
-import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.protocol.ResponseHead;
 import dev.drawbridge.protocol.WireJson;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import org.apache.hc.core5.http.ContentType;
-import org.apache.hc.core5.http.io.entity.AbstractHttpEntity;
 
 /**
  * The body of the response upload to the proxy: the head frame, then the backend body as data
@@ -18,9 +15,7 @@ import org.apache.hc.core5.http.io.entity.AbstractHttpEntity;
  * and the upload still completes (so the proxy can tell the client the body was cut short), while
  * a proxy write that fails propagates and fails the upload.
  */
-final class ResponseUpload extends AbstractHttpEntity {
-
-  private static final ContentType FRAMES = ContentType.create(Protocol.FRAMES_TYPE);
+final class ResponseUpload extends FramesEntity {
 
   /** Big enough for bulk transfers, small enough that 64 exchanges stay in a few MiB. */
   static final int BUFFER_SIZE = 64 * 1024;
@@ -34,7 +29,7 @@ final class ResponseUpload extends AbstractHttpEntity {
    * @param backendBody the backend's body, or null when the response has none
    */
   ResponseUpload(ResponseHead responseHead, InputStream backendBody) {
-    super(FRAMES, null, true);
+    super(-1);
     this.responseHead = responseHead;
     this.backendBody = backendBody;
   }
@@ -77,26 +72,6 @@ final class ResponseUpload extends AbstractHttpEntity {
   /** The backend read that broke the body, or null. */
   IOException backendFailure() {
     return backendFailure;
-  }
-
-  @Override
-  public InputStream getContent() {
-    throw new UnsupportedOperationException("a response upload is written, not read");
-  }
-
-  @Override
-  public long getContentLength() {
-    return -1;
-  }
-
-  @Override
-  public boolean isRepeatable() {
-    return false;
-  }
-
-  @Override
-  public boolean isStreaming() {
-    return true;
   }
 
   @Override

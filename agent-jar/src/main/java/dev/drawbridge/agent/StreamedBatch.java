@@ -1,26 +1,21 @@
 package dev.drawbridge.agent;
 
 import dev.drawbridge.protocol.Frames;
-import dev.drawbridge.protocol.Protocol;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.hc.core5.http.ContentType;
-import org.apache.hc.core5.http.io.entity.AbstractHttpEntity;
 
 /**
  * The body of one streamed batch call ({@link ResponseStream}): the responses written into it by
  * the exchanges themselves while the call runs, then the end frame once the stream was ended, quiet
  * or open long enough. What it carried is kept until the call's answer.
  */
-final class StreamedBatch extends AbstractHttpEntity {
+final class StreamedBatch extends FramesEntity {
 
-  private static final ContentType FRAMES = ContentType.create(Protocol.FRAMES_TYPE);
   private static final byte[] END = Frames.end();
 
   /** A stream that only checks the way: it carries nothing and ends at once. */
@@ -47,7 +42,7 @@ final class StreamedBatch extends AbstractHttpEntity {
    * @param most the stream ends once open this long
    */
   StreamedBatch(boolean check, Duration quiet, Duration most) {
-    super(FRAMES, null, true);
+    super(-1);
     this.check = check;
     this.quiet = quiet;
     this.most = most;
@@ -198,30 +193,5 @@ final class StreamedBatch extends AbstractHttpEntity {
       }
       out.write(END);
     }
-  }
-
-  @Override
-  public long getContentLength() {
-    return -1;
-  }
-
-  @Override
-  public InputStream getContent() {
-    throw new UnsupportedOperationException("a response stream is written, not read");
-  }
-
-  @Override
-  public boolean isRepeatable() {
-    return false;
-  }
-
-  @Override
-  public boolean isStreaming() {
-    return true;
-  }
-
-  @Override
-  public void close() {
-    // Nothing held.
   }
 }

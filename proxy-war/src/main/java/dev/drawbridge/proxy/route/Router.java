@@ -108,12 +108,20 @@ public final class Router {
    * percent-encoded ({@code %2e}) or followed by {@code ;} parameters, as servers decode them.
    */
   public static boolean hasDotSegment(String path) {
-    for (String segment : path.split("/", -1)) {
-      if (dots(segment) > 0) {
+    int start = 0;
+    while (true) {
+      int end = path.indexOf('/', start);
+      if (end < 0) {
+        end = path.length();
+      }
+      if (dots(path, start, end) > 0) {
         return true;
       }
+      if (end == path.length()) {
+        return false;
+      }
+      start = end + 1;
     }
-    return false;
   }
 
   /**
@@ -129,7 +137,7 @@ public final class Router {
     String[] segments = path.split("/", -1);
     List<String> kept = new ArrayList<>();
     for (int i = 1; i < segments.length; i++) {
-      int dots = dots(segments[i]);
+      int dots = dots(segments[i], 0, segments[i].length());
       if (dots == 0) {
         kept.add(segments[i]);
         continue;
@@ -148,10 +156,23 @@ public final class Router {
     return "/" + String.join("/", kept);
   }
 
-  /** 1 for a {@code .} segment, 2 for a {@code ..} segment (see {@link #hasDotSegment}), else 0. */
-  private static int dots(String segment) {
-    int semicolon = segment.indexOf(';');
-    String bare = (semicolon < 0 ? segment : segment.substring(0, semicolon)).toLowerCase(Locale.ROOT).replace("%2e", ".");
-    return bare.equals(".") ? 1 : bare.equals("..") ? 2 : 0;
+  /**
+   * 1 when the segment {@code path[start, end)} is {@code .}, 2 when it is {@code ..} (see {@link
+   * #hasDotSegment}), else 0. Read in place: every routed request passes here.
+   */
+  private static int dots(String path, int start, int end) {
+    int semicolon = path.indexOf(';', start);
+    int bare = semicolon >= 0 && semicolon < end ? semicolon : end;
+    int dots = 0;
+    for (int i = start; i < bare; dots++) {
+      if (path.charAt(i) == '.') {
+        i++;
+      } else if (i + 3 <= bare && path.regionMatches(true, i, "%2e", 0, 3)) {
+        i += 3;
+      } else {
+        return 0;
+      }
+    }
+    return dots <= 2 ? dots : 0;
   }
 }

@@ -105,5 +105,8 @@ class RouterTest {
   @Test
   void dotsInsideSegmentsAreFine() {
     assertEquals("static", ((Router.Routed) ROUTER.decide("h", "/static/a..b/.well-known/x.y")).backend());
+    for (String path : List.of("/static/...", "/static/%2e%2e%2e", "/static/%2ex", "/static/%2", "/static/.%2", "/static/;x")) {
+      assertEquals(path, ((Router.Routed) ROUTER.decide("h", path)).target(), "not a dot segment, forwarded as it came");
+    }
   }
 }
