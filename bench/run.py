@@ -33,6 +33,8 @@ AGENT_JVM = ["-XX:+UseSerialGC", "-Xms32m", "-Xmx256m", "-Xmn16m", "-XX:-TieredC
              "-XX:CompileThreshold=1000", "-XX:TrimNativeHeapInterval=1000"]
 # Further agent flags (--agent-args); none by default, so the agent runs with its own defaults.
 AGENT_ARGS = []
+# Environment variables the agent runs with on top of this process's (--agent-env).
+AGENT_ENV = {}
 
 
 def free_port():
@@ -350,7 +352,8 @@ def start_agent(procs, base, backend_port, agent_base=None):
     """The agent, reaching the proxy at agent_base (the clients' base unless given)."""
     agent = procs.start("agent", ["java", *AGENT_JVM, "-jar", str(ROOT / "agent-jar" / "target" / "drawbridge-agent.jar"),
                                   "--proxy", agent_base or base, "--target", f"http://127.0.0.1:{backend_port}",
-                                  "--token-file", str(WORK / "agent.token"), *AGENT_ARGS])
+                                  "--token-file", str(WORK / "agent.token"), *AGENT_ARGS],
+                        env={**os.environ, **AGENT_ENV})
     wait_for(f"{base}/small", 60)
     return agent
 
@@ -508,7 +511,13 @@ def main():
                         help="enable the agent connector tomcat-conf/server.xml ships commented out, and point the agent at it")
     parser.add_argument("--agent-args", default="",
                         help="further agent flags, e.g. '--concurrency 128' (default: none, the agent's defaults)")
+    parser.add_argument("--agent-env", default=" ".join(f"{k}={v}" for k, v in AGENT_ENV.items()),
+                        help="the agent's environment variables, NAME=VALUE separated by spaces (default: %(default)r)")
     args = parser.parse_args()
+    if any("=" not in pair for pair in args.agent_env.split()):
+        parser.error(f"--agent-env takes NAME=VALUE pairs: {args.agent_env!r}")
+    AGENT_ENV.clear()
+    AGENT_ENV.update(pair.split("=", 1) for pair in args.agent_env.split())
     AGENT_JVM[:] = args.agent_jvm.split()
     AGENT_ARGS[:] = args.agent_args.split()
     WORK.mkdir(parents=True, exist_ok=True)
