@@ -247,8 +247,10 @@ final class Exchange {
 
   private void relay(ClassicHttpResponse backendResponse) throws IOException {
     HttpEntity backendBody = backendResponse.getEntity();
-    ResponseHead responseHead = new ResponseHead(
-        backendResponse.getCode(), HopByHop.endToEnd(headers(backendResponse)), null, null);
+    ResponseHead responseHead = new ResponseHead(backendResponse.getCode(),
+        Redirects.toPublic(HopByHop.endToEnd(headers(backendResponse)), clientRequest.headers(), target,
+            config.targetBasePath()),
+        null, null);
     long declaredLength = backendBody == null ? 0 : backendBody.getContentLength();
     if (declaredLength >= 0 && declaredLength <= Frames.MAX_BATCHED_BODY) {
       relaySmall(responseHead, backendBody, (int) declaredLength);
