@@ -72,7 +72,7 @@ public final class Agent implements AutoCloseable {
     this.nodes = new ProxyNodes(config.proxies(), config.backend(), resolver,
         config.transport().resolveInterval(), this::link, this::startPolling, this::letGo);
     this.backendClient = ClientFactory.backendClient(config);
-    this.target = new HttpHost(config.target().getScheme(), config.target().getHost(), config.target().getPort());
+    this.target = config.targetHost();
     this.health = new BackendHealth(config);
     this.upgraded = new UpgradedConnections(UpgradedConnections.DEFAULT_MAX);
     this.workers = new ThreadPoolExecutor(config.concurrency(), config.concurrency(), 30, TimeUnit.SECONDS,

@@ -4,6 +4,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import org.apache.hc.core5.http.HttpHost;
 
 /**
  * Everything an {@link Agent} needs, already validated. Build one with {@link CommandLine} or
@@ -140,6 +141,11 @@ public record AgentConfig(
   public AgentConfig withHealthCheck(String path, Duration interval) {
     return new AgentConfig(proxies, target, backend, token, agentId, concurrency, polls, connectTimeout,
         backendTimeout, proxyTimeout, preserveHost, drainTimeout, maxBackoff, path, interval, transport, tokenFile);
+  }
+
+  /** The scheme, host and port of {@link #target()}, as HttpClient addresses the backend. */
+  public HttpHost targetHost() {
+    return new HttpHost(target.getScheme(), target.getHost(), target.getPort());
   }
 
   /** Path prefix taken from {@link #target()}, "" when it has none. */

@@ -6,7 +6,9 @@ import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.apache.hc.client5.http.impl.DefaultSchemePortResolver;
 import org.apache.hc.core5.http.HttpHost;
+import org.apache.hc.core5.net.URIAuthority;
 
 /**
  * Turns a {@code Location} that names the service's own address into the public one, as nginx's
@@ -68,14 +70,15 @@ final class Redirects {
       return null;
     }
     String publicHost = first(requestHeaders, "x-forwarded-host");
-    int targetPort = port(target.getSchemeName(), target.getPort());
+    URIAuthority publicAuthority = authority(publicHost);
+    int targetPort = port(target);
     boolean namesTarget = scheme.equals(target.getSchemeName().toLowerCase(Locale.ROOT))
         && sameHost(uri.getHost(), target.getHostName())
-        && port(scheme, uri.getPort()) == targetPort;
-    boolean publicHostWithServicePort = publicHost != null
+        && port(new HttpHost(scheme, uri.getHost(), uri.getPort())) == targetPort;
+    boolean publicHostWithServicePort = publicAuthority != null
         && uri.getPort() == targetPort
-        && sameHost(uri.getHost(), hostOf(publicHost))
-        && portOf(publicHost) != targetPort;
+        && sameHost(uri.getHost(), publicAuthority.getHostName())
+        && publicAuthority.getPort() != targetPort;
     if (!namesTarget && !publicHostWithServicePort) {
       return null;
     }
@@ -119,22 +122,15 @@ final class Redirects {
     return null;
   }
 
-  /** The host of a {@code Host} value: {@code [::1]:8080} gives {@code [::1]}. */
-  private static String hostOf(String authority) {
-    int colon = authority.lastIndexOf(':');
-    return colon > authority.lastIndexOf(']') ? authority.substring(0, colon) : authority;
-  }
-
-  /** The port of a {@code Host} value, or -1 without one. */
-  private static int portOf(String authority) {
-    int colon = authority.lastIndexOf(':');
-    if (colon <= authority.lastIndexOf(']')) {
-      return -1;
+  /** A {@code Host} value's host and port; null when there is none or it does not parse. */
+  private static URIAuthority authority(String host) {
+    if (host == null) {
+      return null;
     }
     try {
-      return Integer.parseInt(authority.substring(colon + 1));
-    } catch (NumberFormatException e) {
-      return -1;
+      return URIAuthority.create(host);
+    } catch (URISyntaxException e) {
+      return null;
     }
   }
 
@@ -146,10 +142,8 @@ final class Redirects {
     return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
   }
 
-  private static int port(String scheme, int port) {
-    if (port >= 0) {
-      return port;
-    }
-    return "https".equalsIgnoreCase(scheme) ? 443 : 80;
+  /** The host's port, or its scheme's default when it names none. */
+  private static int port(HttpHost host) {
+    return DefaultSchemePortResolver.INSTANCE.resolve(host);
   }
 }

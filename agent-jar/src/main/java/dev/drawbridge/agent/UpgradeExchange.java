@@ -17,7 +17,6 @@ import java.util.logging.Logger;
 import javax.net.ssl.SSLException;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.Header;
-import org.apache.hc.core5.http.HttpHost;
 import org.apache.hc.core5.http.impl.io.ChunkedInputStream;
 import org.apache.hc.core5.http.impl.io.ContentLengthInputStream;
 import org.apache.hc.core5.http.impl.io.IdentityInputStream;
@@ -107,9 +106,8 @@ final class UpgradeExchange {
   /** The backend refused the switch: its answer goes back as any response would, streamed. */
   private void relayRefusal(BackendHandshake handshake, ClassicHttpResponse answer, long started) {
     int status = answer.getCode();
-    HttpHost target = new HttpHost(config.target().getScheme(), config.target().getHost(), config.target().getPort());
     ResponseHead head = new ResponseHead(status, Redirects.toPublic(HopByHop.endToEnd(handshake.answerHeaders()),
-        clientRequest.headers(), target, config.targetBasePath()), null, null);
+        clientRequest.headers(), config.targetHost(), config.targetBasePath()), null, null);
     InputStream body = body(handshake, answer);
     ResponseUpload upload = new ResponseUpload(head, body);
     try {
