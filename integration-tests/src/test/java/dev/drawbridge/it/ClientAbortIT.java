@@ -114,11 +114,12 @@ class ClientAbortIT {
   void aClientGoneMidUploadLeavesTheServiceACutBodyAndNothingInFlight(boolean chunked) throws Exception {
     String path = chunked ? "/abandoned/chunked" : "/abandoned/length";
     try (RawHttp leaving = RawHttp.connect(tunnel.proxy().port(), WAIT)) {
+      tunnel.backend().drainBegun();
       leaving.beginUpload("/drawbridge" + path, tunnel.host(), chunked, DECLARED_BYTES, new byte[SENT_BEFORE_LEAVING]);
-      await("the upload to reach the agent")
-          .atMost(WAIT)
-          .pollInterval(Duration.ofMillis(50))
-          .until(() -> tunnel.status().backend(TunnelFixture.BACKEND_ID).inFlight(), inFlight -> inFlight == 1);
+      // Leaves only once the service is receiving the upload: a client gone sooner may end the
+      // exchange before the agent called the service at all, which leaves the service nothing.
+      assertEquals(path, tunnel.backend().takeBegun(WAIT), "the upload reached the service");
+      assertEquals(1, tunnel.status().backend(TunnelFixture.BACKEND_ID).inFlight(), "the upload is at the agent");
     }
 
     assertEquals(path, tunnel.backend().takeBrokenBody(WAIT), "the service saw the body break off");

@@ -398,12 +398,11 @@ class ContainerTunnelIT {
     for (boolean chunked : new boolean[] {false, true}) {
       String path = chunked ? "/abandoned/chunked" : "/abandoned/length";
       try (RawHttp leaving = RawHttp.connect(server.httpPort(), WAIT)) {
+        backend.drainBegun();
         leaving.beginUpload("/drawbridge" + path, "127.0.0.1:" + server.httpPort(), chunked, ABANDONED_UPLOAD_BYTES,
             new byte[ABANDONED_AFTER_BYTES]);
-        await("the abandoned upload to reach the agent")
-            .atMost(WAIT)
-            .pollInterval(Duration.ofMillis(100))
-            .until(() -> AdminStatus.read(proxyUrl).backend("default").inFlight(), inFlight -> inFlight == 1);
+        // Leaves only once the service is receiving the upload (see ClientAbortIT).
+        assertEquals(path, backend.takeBegun(WAIT), "the abandoned upload reached the service");
       }
       assertEquals(path, backend.takeBrokenBody(WAIT), "the service saw the body break off");
       await("nothing in flight after the abandoned upload")

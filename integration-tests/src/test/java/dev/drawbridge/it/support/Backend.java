@@ -41,6 +41,7 @@ public final class Backend implements AutoCloseable {
   private final Map<String, Responder> responders = new ConcurrentHashMap<>();
   private final BlockingQueue<RecordedRequest> received = new LinkedBlockingQueue<>();
   private final BlockingQueue<String> brokenOff = new LinkedBlockingQueue<>();
+  private final BlockingQueue<String> begun = new LinkedBlockingQueue<>();
   private volatile Responder defaultResponder = Responders.echo();
   private int port;
 
@@ -137,6 +138,25 @@ public final class Backend implements AutoCloseable {
     return target;
   }
 
+  /**
+   * The target of the next request whose head arrived, before its body is read: lets a test act
+   * while the service is in the middle of a request, e.g. leave during an upload.
+   *
+   * @throws AssertionError if no request begins within {@code timeout}
+   */
+  public String takeBegun(Duration timeout) throws InterruptedException {
+    String target = begun.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    if (target == null) {
+      throw new AssertionError("no request began at the backend within " + timeout);
+    }
+    return target;
+  }
+
+  /** Forgets the requests that began so far, so {@link #takeBegun} sees only the next ones. */
+  public void drainBegun() {
+    begun.clear();
+  }
+
   /** Requests received and not yet taken; lets a test assert that nothing (more) arrived. */
   public List<RecordedRequest> drainRequests() {
     List<RecordedRequest> requests = new ArrayList<>();
@@ -162,6 +182,7 @@ public final class Backend implements AutoCloseable {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
+      begun.add(request.getHttpURI().getPathQuery());
       RecordedRequest recorded;
       try {
         recorded = record(request);
