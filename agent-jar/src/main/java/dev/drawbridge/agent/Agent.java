@@ -45,6 +45,7 @@ public final class Agent implements AutoCloseable {
   private final HttpHost target;
   private final BackendHealth health;
   private final UpgradedConnections upgraded;
+  private final Keepalives keepalives;
   private final ThreadPoolExecutor workers;
   private final Map<String, Exchange> exchanges = new ConcurrentHashMap<>();
   /**
@@ -74,7 +75,8 @@ public final class Agent implements AutoCloseable {
     this.backendClient = ClientFactory.backendClient(config);
     this.target = config.targetHost();
     this.health = new BackendHealth(config);
-    this.upgraded = new UpgradedConnections(UpgradedConnections.DEFAULT_MAX);
+    this.keepalives = new Keepalives(config.transport().keepaliveInterval(), "drawbridge-keepalive-");
+    this.upgraded = new UpgradedConnections(UpgradedConnections.DEFAULT_MAX, keepalives);
     this.workers = new ThreadPoolExecutor(config.concurrency(), config.concurrency(), 30, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(), threads("drawbridge-exchange-"));
     // Idle agents keep no worker threads.
@@ -147,7 +149,7 @@ public final class Agent implements AutoCloseable {
    */
   Runnable prepare(RequestHead clientRequest, boolean holdsSlot, NodeLink node) {
     Exchange exchange = new Exchange(
-        clientRequest, config, node.proxyClient(), node.batcher(), backendClient, target, draining);
+        clientRequest, config, node.proxyClient(), node.batcher(), backendClient, target, draining, keepalives);
     String id = exchange.id();
     if (exchanges.putIfAbsent(id, exchange) != null) {
       LOG.warning("exchange " + id + ": delivered twice by the proxy; ignoring the second copy");
@@ -309,6 +311,7 @@ public final class Agent implements AutoCloseable {
   public void close() {
     drain();
     nodes.close();
+    keepalives.close();
     backendClient.close(CloseMode.IMMEDIATE);
   }
 

@@ -130,7 +130,7 @@ final class CommandLine {
         new ProxyTransport(trustStore(), text(Flag.TRUST_STORE_PASSWORD, null), EgressProxy.choose(
             proxy, text(Flag.EGRESS_PROXY, null), source(Flag.EGRESS_PROXY), env),
             duration(Flag.RESOLVE_INTERVAL, "30s", false), bool(Flag.STREAMED_POLLS, "true"),
-            bool(Flag.STREAMED_RESPONSES, "true")),
+            bool(Flag.STREAMED_RESPONSES, "true"), duration(Flag.KEEPALIVE_INTERVAL, "5s", true)),
         token.file());
   }
 

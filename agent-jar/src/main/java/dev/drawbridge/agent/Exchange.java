@@ -65,6 +65,7 @@ final class Exchange {
   private final CloseableHttpClient backendClient;
   private final HttpHost target;
   private final boolean agentDraining;
+  private final Keepalives keepalives;
   private final List<Cancellable> callsInProgress = new CopyOnWriteArrayList<>();
   private volatile boolean cancelled;
   /** Set once the exchange's access line is written, so a cancelled one still gets a line of its own. */
@@ -78,7 +79,7 @@ final class Exchange {
   private boolean endHandedOver;
 
   Exchange(RequestHead clientRequest, AgentConfig config, ProxyClient proxyClient, ResponseBatcher batcher,
-      CloseableHttpClient backendClient, HttpHost target, boolean agentDraining) {
+      CloseableHttpClient backendClient, HttpHost target, boolean agentDraining, Keepalives keepalives) {
     this.clientRequest = clientRequest;
     this.config = config;
     this.proxyClient = proxyClient;
@@ -86,6 +87,7 @@ final class Exchange {
     this.backendClient = backendClient;
     this.target = target;
     this.agentDraining = agentDraining;
+    this.keepalives = keepalives;
   }
 
   String id() {
@@ -371,7 +373,8 @@ final class Exchange {
 
   /** POSTs the framed response; null when the upload itself failed (logged). */
   private ResponseUpload upload(ResponseHead responseHead, InputStream backendBody) {
-    ResponseUpload framedResponse = new ResponseUpload(responseHead, backendBody);
+    ResponseUpload framedResponse = new ResponseUpload(responseHead, backendBody,
+        proxyClient.readsKeepalives() ? keepalives : Keepalives.NONE);
     HttpPost upload = proxyClient.responseRequest(id(), framedResponse);
     register(upload);
     ProxyClient.Answer answer;

@@ -36,6 +36,10 @@ enum Flag {
       "BOOL",
       "true",
       "Send small responses on a batch call kept open while they keep coming; the agent sends plain batch calls by itself where something on the way collects the stream whole. 'false' always sends plain batch calls."),
+  KEEPALIVE_INTERVAL(
+      "DURATION",
+      "5s",
+      "While a stream to the proxy (a slow response, a quiet WebSocket) has nothing to carry, send a keepalive this often, so the proxy's container, load balancers and NATs on the way do not cut it as idle; 0 sends none."),
   CONNECT_TIMEOUT("DURATION", "10s", "Longest wait to open a connection to the proxy or to the backend."),
   BACKEND_TIMEOUT(
       "DURATION", "60s", "Longest wait for the backend's response head, and between two reads of its body."),

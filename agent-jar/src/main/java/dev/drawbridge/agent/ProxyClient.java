@@ -91,6 +91,13 @@ final class ProxyClient implements Closeable {
     return proxyVersion;
   }
 
+  /** True once a poll answer said this node reads keepalive frames in the streams the agent sends it. */
+  private volatile boolean readsKeepalives;
+
+  boolean readsKeepalives() {
+    return readsKeepalives;
+  }
+
   /** A plain poll asking for at most {@code max} exchanges, saying when the backend is down. */
   HttpPost pollRequest(int max, boolean backendUp) {
     return pollRequest(max, backendUp, false);
@@ -168,6 +175,7 @@ final class ProxyClient implements Closeable {
         throw statusException(proxyResponse);
       }
       proxyVersion = headerValue(proxyResponse, Protocol.PROXY_VERSION_HEADER);
+      readsKeepalives = Protocol.declares(headerValue(proxyResponse, Protocol.PROXY_FEATURES_HEADER), Protocol.FEATURE_KEEPALIVE);
       HttpEntity entity = proxyResponse.getEntity();
       if (entity != null && entity.getContentType() != null
           && entity.getContentType().startsWith(Protocol.POLL_STREAM_TYPE)) {
@@ -235,10 +243,16 @@ final class ProxyClient implements Closeable {
         done);
   }
 
-  /** Starts an upgraded connection's request-body call, read by {@code clientSide}. */
+  /**
+   * Starts an upgraded connection's request-body call, read by {@code clientSide}, which skips the
+   * keepalive frames the call says it reads.
+   */
   Future<Void> openUpgradedStream(String exchangeId, AsyncResponseConsumer<Void> clientSide, FutureCallback<Void> done) {
     return upgradedClient.execute(
-        AsyncRequestBuilder.get(URI.create(base + Protocol.exchangePath(exchangeId, Protocol.REQUEST_BODY_SUFFIX))).build(),
+        AsyncRequestBuilder.get(URI.create(base + Protocol.exchangePath(exchangeId, Protocol.REQUEST_BODY_SUFFIX)))
+            // The client's side may be quiet for long: the proxy may keep the call open with keepalives.
+            .setHeader(Protocol.AGENT_FEATURES_HEADER, Protocol.FEATURE_KEEPALIVE)
+            .build(),
         clientSide,
         done);
   }

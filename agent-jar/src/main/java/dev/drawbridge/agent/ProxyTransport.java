@@ -19,10 +19,12 @@ import java.util.Objects;
  *     on as they come; false for plain polls only
  * @param streamedResponses true to send small responses on streamed batches where the way to the
  *     node passes them on as they come; false for plain batch calls only
+ * @param keepaliveInterval how often a stream to the proxy that carried nothing gets a keepalive
+ *     frame (see {@link Keepalives}); zero for none
  */
 public record ProxyTransport(
     Path trustStore, String trustStorePassword, URI egressProxy, Duration resolveInterval, boolean streamedPolls,
-    boolean streamedResponses) {
+    boolean streamedResponses, Duration keepaliveInterval) {
 
   /** Default of {@code --resolve-interval}. */
   public static final Duration DEFAULT_RESOLVE_INTERVAL = Duration.ofSeconds(30);
@@ -35,6 +37,17 @@ public record ProxyTransport(
     if (resolveInterval.isZero() || resolveInterval.isNegative()) {
       throw new IllegalArgumentException("resolveInterval must be positive, got " + resolveInterval);
     }
+    Objects.requireNonNull(keepaliveInterval, "keepaliveInterval");
+    if (keepaliveInterval.isNegative()) {
+      throw new IllegalArgumentException("keepaliveInterval must not be negative, got " + keepaliveInterval);
+    }
+  }
+
+  /** With keepalives every {@link Keepalives#DEFAULT_INTERVAL}. */
+  public ProxyTransport(Path trustStore, String trustStorePassword, URI egressProxy, Duration resolveInterval,
+      boolean streamedPolls, boolean streamedResponses) {
+    this(trustStore, trustStorePassword, egressProxy, resolveInterval, streamedPolls, streamedResponses,
+        Keepalives.DEFAULT_INTERVAL);
   }
 
   /** With the default resolve interval. */
@@ -51,6 +64,6 @@ public record ProxyTransport(
   public String toString() {
     // The record default would print the password.
     return "ProxyTransport[trustStore=" + trustStore + ", egressProxy=" + egressProxy
-        + ", resolveInterval=" + resolveInterval + "]";
+        + ", resolveInterval=" + resolveInterval + ", keepaliveInterval=" + keepaliveInterval + "]";
   }
 }

@@ -36,6 +36,7 @@ final class UpgradedConnection implements UpgradeLoop.Handler, UpgradedUpstream.
   private final BackendChannel backend;
   private final ProxyClient proxyClient;
   private final UpgradeLoop loop;
+  private final Keepalives keepalives;
   private final long startedNanos;
   private final Runnable onClosed;
   private final UpgradedDownstream downstream;
@@ -52,16 +53,19 @@ final class UpgradedConnection implements UpgradeLoop.Handler, UpgradedUpstream.
   private volatile boolean closing;
   private volatile String endReason = "closed";
   private volatile Future<?> upCall;
+  /** The response call's place in the keepalive ticks while the connection is open; loop's thread. */
+  private Keepalives.Registration idle;
 
   /**
    * @param leftover what the backend sent right after its 101 head, the connection's first bytes
    */
   UpgradedConnection(String exchangeId, ResponseHead switchHead, BackendChannel backend, byte[] leftover,
-      ProxyClient proxyClient, UpgradeLoop loop, long startedNanos, Runnable onClosed) {
+      ProxyClient proxyClient, UpgradeLoop loop, Keepalives keepalives, long startedNanos, Runnable onClosed) {
     this.exchangeId = exchangeId;
     this.backend = backend;
     this.proxyClient = proxyClient;
     this.loop = loop;
+    this.keepalives = keepalives;
     this.startedNanos = startedNanos;
     this.onClosed = onClosed;
     this.downstream = new UpgradedDownstream(switchHead, leftover, () -> loop.execute(this::resumeReading));
@@ -99,7 +103,10 @@ final class UpgradedConnection implements UpgradeLoop.Handler, UpgradedUpstream.
         key = loop.register(backend.channel(), 0, this);
       } catch (IOException e) {
         close("the backend connection failed: " + Reasons.describe(e));
+        return;
       }
+      // While the backend has nothing to say, keepalives hold the response call open.
+      idle = keepalives.register(downstream::offerKeepalive);
       updateInterest();
     });
   }
@@ -132,6 +139,9 @@ final class UpgradedConnection implements UpgradeLoop.Handler, UpgradedUpstream.
       close("the backend closed");
     } else if (n > 0) {
       buffer.flip();
+      if (idle != null) {
+        idle.carried();
+      }
       downstream.offer(UpgradedDownstream.dataFrame(buffer));
       bytesToClient.addAndGet(n);
     }
@@ -245,6 +255,9 @@ final class UpgradedConnection implements UpgradeLoop.Handler, UpgradedUpstream.
     }
     closing = true;
     endReason = reason;
+    if (idle != null) {
+      idle.close();
+    }
     if (key != null) {
       key.cancel();
     }

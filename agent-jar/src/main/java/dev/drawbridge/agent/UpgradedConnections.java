@@ -27,10 +27,13 @@ final class UpgradedConnections implements AutoCloseable {
   private final AtomicInteger reserved = new AtomicInteger();
   private final Map<String, UpgradedConnection> open = new ConcurrentHashMap<>();
   private final UpgradeLoop loop = new UpgradeLoop("drawbridge-upgraded");
+  private final Keepalives keepalives;
   private volatile boolean stopped;
 
-  UpgradedConnections(int max) {
+  /** @param keepalives what keeps a quiet connection's response call open toward nodes that read them */
+  UpgradedConnections(int max, Keepalives keepalives) {
     this.max = max;
+    this.keepalives = keepalives;
   }
 
   int max() {
@@ -62,7 +65,8 @@ final class UpgradedConnections implements AutoCloseable {
   boolean open(String exchangeId, ResponseHead switchHead, BackendHandshake handshake, ProxyClient proxyClient,
       long startedNanos) {
     UpgradedConnection connection = new UpgradedConnection(exchangeId, switchHead, handshake.channel(),
-        handshake.bytesAfterHead(), proxyClient, loop, startedNanos, () -> closed(exchangeId));
+        handshake.bytesAfterHead(), proxyClient, loop, proxyClient.readsKeepalives() ? keepalives : Keepalives.NONE,
+        startedNanos, () -> closed(exchangeId));
     synchronized (this) {
       if (stopped) {
         return false;

@@ -18,6 +18,8 @@ import org.apache.hc.core5.http.nio.DataStreamChannel;
  */
 final class UpgradedDownstream implements AsyncEntityProducer {
 
+  private static final byte[] KEEPALIVE = Frames.keepalive();
+
   private final ArrayDeque<ByteBuffer> frames = new ArrayDeque<>();
   private final Runnable onDrained;
   private DataStreamChannel channel;
@@ -64,6 +66,24 @@ final class UpgradedDownstream implements AsyncEntityProducer {
         return;
       }
       frames.add(frame);
+      wake = channel;
+    }
+    if (wake != null) {
+      wake.requestOutput();
+    }
+  }
+
+  /**
+   * Queues a keepalive frame, unless a frame waits already (it carries the call anyway) or the call
+   * is ending. From any thread.
+   */
+  void offerKeepalive() {
+    DataStreamChannel wake;
+    synchronized (this) {
+      if (finishing || !frames.isEmpty()) {
+        return;
+      }
+      frames.add(ByteBuffer.wrap(KEEPALIVE));
       wake = channel;
     }
     if (wake != null) {

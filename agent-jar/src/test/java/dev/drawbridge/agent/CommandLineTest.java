@@ -96,6 +96,12 @@ class CommandLineTest {
     assertEquals("https://edge-1.example.com/db", config.proxy().toString(), "the first names the proxy in messages");
     assertEquals(Duration.ofMinutes(2), config.transport().resolveInterval());
     assertEquals(Duration.ofSeconds(30), config("--proxy https://p --target http://t --token x").transport().resolveInterval());
+    assertEquals(Duration.ofSeconds(5), config("--proxy https://p --target http://t --token x").transport().keepaliveInterval());
+    assertEquals(Duration.ofMillis(1500),
+        config("--proxy https://p --target http://t --token x --keepalive-interval 1500ms").transport().keepaliveInterval());
+    assertEquals(Duration.ZERO,
+        config("--proxy https://p --target http://t --token x --keepalive-interval 0").transport().keepaliveInterval(),
+        "0 sends none");
     assertEquals(List.of(URI.create("https://a"), URI.create("https://b")),
         run("--token x", Map.of("DRAWBRIDGE_PROXY", "https://a, https://b", "DRAWBRIDGE_TARGET", "http://t"))
             .config().proxies(),
@@ -330,6 +336,8 @@ class CommandLineTest {
             Map.of(), "--proxy: 'http://edge.example.com/d' is plain HTTP to a host that is not loopback, so the agent"
                 + " token would cross the network unencrypted; use https:// or add --allow-insecure-http"),
         Arguments.of(REQUIRED + " --resolve-interval 0", Map.of(), "--resolve-interval: must be more than zero"),
+        Arguments.of(REQUIRED + " --keepalive-interval -5s", Map.of(),
+            "--keepalive-interval: '-5s' is not a duration (use e.g. 500ms, 10s, 2m or a number of seconds)"),
         Arguments.of(REQUIRED + " --log-level loud", Map.of(),
             "--log-level: 'loud' is not one of error, warn, info, debug"));
   }

@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
  * copied: a {@link Event#DATA} event names a region of the buffer's backing array ({@link
  * #dataOffset()}, {@link #dataLength()}) that stays valid until the caller reuses the buffer. One
  * data frame may arrive as several DATA events. Head and abort payloads are collected whole (they
- * are small and bounded).
+ * are small and bounded). Keepalive frames are consumed without an event.
  */
 public final class FrameReader {
 
@@ -68,6 +68,16 @@ public final class FrameReader {
    * @throws FrameException when the stream breaks the framing rules
    */
   public Event next(ByteBuffer in) throws FrameException {
+    while (true) {
+      Event event = step(in);
+      if (event != null) {
+        return event;
+      }
+    }
+  }
+
+  /** Decodes one frame's worth from {@code in}: its event, or null after a keepalive frame. */
+  private Event step(ByteBuffer in) throws FrameException {
     if (finished) {
       if (in.hasRemaining()) {
         throw new FrameException("bytes after the end of the stream");
@@ -123,6 +133,10 @@ public final class FrameReader {
     if (length > max) {
       throw new FrameException("frame of " + length + " bytes exceeds the limit of " + max);
     }
+    if (type == Frames.KEEPALIVE) {
+      remaining = 0;
+      return true;
+    }
     if (batch != (type == Frames.RESPONSE) && type != Frames.END) {
       throw new FrameException(batch ? "a batch holds only response frames" : "unexpected response frame");
     }
@@ -158,6 +172,8 @@ public final class FrameReader {
         return Event.ABORT;
       case Frames.RESPONSE:
         return Event.RESPONSE;
+      case Frames.KEEPALIVE:
+        return null;
       default:
         throw new IllegalStateException("no complete event for frame type " + (char) type);
     }

@@ -10,6 +10,8 @@ import java.io.OutputStream;
  */
 public final class FramedOutputStream extends OutputStream {
 
+  private static final byte[] KEEPALIVE = Frames.keepalive();
+
   private final OutputStream out;
   private final byte[] header = new byte[Frames.HEADER_LENGTH];
   private boolean finished;
@@ -39,6 +41,12 @@ public final class FramedOutputStream extends OutputStream {
       offset += n;
       length -= n;
     }
+  }
+
+  /** Writes a keepalive frame: nothing to carry yet (see {@link Frames#KEEPALIVE}). */
+  public void keepalive() throws IOException {
+    checkOpen();
+    out.write(KEEPALIVE);
   }
 
   /** Writes the end frame: the body is complete. */

@@ -12,6 +12,7 @@ package dev.drawbridge.protocol;
  *         / 'E' end: the body (or batch) is complete, length 0
  *         / 'A' abort: the sender failed mid-body, payload is a UTF-8 reason
  *         / 'R' a whole small response, only in batches: see {@link BatchedResponse}
+ *         / 'K' keepalive: nothing to carry yet, length 0; anywhere before the end, skipped by readers
  * </pre>
  *
  * <p>Explicit end and abort frames make "complete" and "cut short" distinguishable whatever the
@@ -34,6 +35,15 @@ public final class Frames {
 
   /** Type byte of a complete response in a batch. */
   public static final byte RESPONSE = 'R';
+
+  /**
+   * Type byte of a keepalive frame: the sender is there but has nothing to carry. A stream that
+   * stays silent for long is cut by what lies between agent and proxy (the container's read
+   * timeout, a load balancer's, a NAT's memory of the connection); a keepalive every few seconds
+   * keeps it open. Readers skip it; it is sent only to a peer that declared it reads it (see {@link
+   * Protocol#FEATURE_KEEPALIVE}).
+   */
+  public static final byte KEEPALIVE = 'K';
 
   /** Bytes before each payload. */
   public static final int HEADER_LENGTH = 5;
@@ -80,6 +90,11 @@ public final class Frames {
     return frame(END, new byte[0]);
   }
 
+  /** The keepalive frame. */
+  public static byte[] keepalive() {
+    return frame(KEEPALIVE, new byte[0]);
+  }
+
   /** An abort frame with a reason, cut to {@link #MAX_ABORT_REASON} bytes. */
   public static byte[] abort(String reason) {
     byte[] bytes = reason.getBytes(java.nio.charset.StandardCharsets.UTF_8);
@@ -97,6 +112,7 @@ public final class Frames {
       case DATA:
         return MAX_PAYLOAD;
       case END:
+      case KEEPALIVE:
         return 0;
       case ABORT:
         return MAX_ABORT_REASON;

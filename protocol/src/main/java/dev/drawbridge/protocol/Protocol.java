@@ -111,6 +111,20 @@ public final class Protocol {
   public static final String FEATURE_POLL_STREAM = "poll-stream";
 
   /**
+   * Feature: the agent reads {@link Frames#KEEPALIVE} frames in the streams the proxy sends it. In
+   * {@link #PROXY_FEATURES_HEADER}, the proxy's: it reads them in the streams the agent sends it.
+   * Each side sends them only to a peer that declared the feature, so older peers never see one.
+   */
+  public static final String FEATURE_KEEPALIVE = "keepalive";
+
+  /**
+   * Poll response header: the optional protocol features the proxy supports, comma-separated. An
+   * agent uses a feature only with a proxy node that declared it; a proxy older than this header
+   * declares none.
+   */
+  public static final String PROXY_FEATURES_HEADER = "Drawbridge-Proxy-Features";
+
+  /**
    * Response header of a streamed poll: the milliseconds within which the agent must make a call
    * (any call) after it took work from the stream. A plain poll's agent calls again at once; a
    * stream's agent calls to answer its work, and when that takes longer it sends an {@link
@@ -173,6 +187,19 @@ public final class Protocol {
   public static final String SOFTWARE_VERSION = readVersion();
 
   private Protocol() {}
+
+  /** True when {@code features}, a comma-separated list of features or null, names {@code feature}. */
+  public static boolean declares(String features, String feature) {
+    if (features == null) {
+      return false;
+    }
+    for (String part : features.split(",")) {
+      if (part.trim().equalsIgnoreCase(feature)) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   /** Path of an exchange call, e.g. {@code exchangePath("abc", RESPONSE_SUFFIX)}. */
   public static String exchangePath(String exchangeId, String suffix) {

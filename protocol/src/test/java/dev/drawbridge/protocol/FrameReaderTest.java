@@ -90,6 +90,12 @@ class FrameReaderTest {
         Arguments.of("body only", false, concat(frame('D', "abc"), Frames.end()), List.of("D:abc", "E")),
         Arguments.of("empty body", false, Frames.end(), List.of("E")),
         Arguments.of("aborted body", false, concat(frame('D', "abc"), Frames.abort("backend reset")), List.of("D:abc", "A:backend reset")),
+        Arguments.of("keepalives anywhere in a response", true,
+            concat(Frames.keepalive(), frame('H', "{}"), Frames.keepalive(), Frames.keepalive(), frame('D', "ab"),
+                Frames.keepalive(), frame('D', "c"), Frames.keepalive(), Frames.end()),
+            List.of("H:{}", "D:abc", "E")),
+        Arguments.of("keepalives only, then the end", false, concat(Frames.keepalive(), Frames.keepalive(), Frames.end()), List.of("E")),
+        Arguments.of("keepalives and no end yet", false, concat(frame('D', "x"), Frames.keepalive()), List.of("D:x", "NEED_MORE")),
         Arguments.of("cut short", false, frame('D', "abc"), List.of("D:abc", "NEED_MORE")));
   }
 
@@ -113,6 +119,8 @@ class FrameReaderTest {
         Arguments.of("empty data frame", false, frame('D', ""), "empty data frame"),
         Arguments.of("oversized frame", false, oversized, "exceeds the limit"),
         Arguments.of("end with payload", false, frame('E', "x"), "exceeds the limit"),
+        Arguments.of("keepalive with payload", false, frame('K', "x"), "exceeds the limit"),
+        Arguments.of("keepalive after the end", false, concat(Frames.end(), Frames.keepalive()), "after the end"),
         Arguments.of("bytes after end", false, concat(Frames.end(), frame('D', "x")), "after the end"));
   }
 

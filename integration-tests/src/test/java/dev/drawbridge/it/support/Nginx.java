@@ -7,10 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Debian's nginx, in one of two parts. {@link #start} puts it as a reverse proxy between the agent
+ * Debian's nginx, in one of three parts. {@link #start} puts it as a reverse proxy between the agent
  * and a proxy node, with {@code proxy_buffering on} (nginx's default) and {@code X-Accel-Buffering}
  * ignored: nginx then reads the node's responses ahead into its buffers, but still passes on at
- * once what it read, so a streamed poll gets through it as written. {@link #serveFiles} makes it
+ * once what it read, so a streamed poll gets through it as written. {@link #startCuttingIdle} puts
+ * it there as a load balancer that streams both ways and cuts idle connections. {@link #serveFiles} makes it
  * the static file server package repositories are served by. It listens on 127.0.0.1 only, in the
  * foreground, with its files in a directory of its own. {@code .ci/run} installs it; tests that
  * need it are skipped where it is missing.
@@ -41,6 +42,27 @@ public final class Nginx implements AutoCloseable {
         + "      proxy_buffering on;\n"
         + "      proxy_ignore_headers X-Accel-Buffering;\n"
         + "      proxy_read_timeout 300s;\n"
+        + "    }\n");
+  }
+
+  /**
+   * Starts nginx in front of {@code 127.0.0.1:targetPort} as a load balancer that passes streams
+   * through both ways (no buffering of requests or responses) and cuts a connection on which
+   * nothing moved for {@code idle}, in either direction, as load balancers do.
+   */
+  public static Nginx startCuttingIdle(int targetPort, java.time.Duration idle) {
+    String seconds = idle.toSeconds() + "s";
+    return start("    client_max_body_size 0;\n"
+        + "    client_body_timeout " + seconds + ";\n"
+        + "    send_timeout " + seconds + ";\n"
+        + "    location / {\n"
+        + "      proxy_pass http://127.0.0.1:" + targetPort + ";\n"
+        + "      proxy_http_version 1.1;\n"
+        + "      proxy_set_header Connection \"\";\n"
+        + "      proxy_request_buffering off;\n"
+        + "      proxy_buffering off;\n"
+        + "      proxy_read_timeout " + seconds + ";\n"
+        + "      proxy_send_timeout " + seconds + ";\n"
         + "    }\n");
   }
 

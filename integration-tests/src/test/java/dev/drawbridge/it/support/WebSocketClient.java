@@ -68,6 +68,11 @@ public final class WebSocketClient implements WebSocket.Listener, AutoCloseable 
     return next;
   }
 
+  /** The next whole message if one arrives within {@code within}, else null. */
+  public Message nextWithin(Duration within) throws InterruptedException {
+    return messages.poll(within.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
   /**
    * The next whole message, or null as soon as the connection ended without one; an assertion
    * failure after {@code within}. Looks at both queues in short slices, so an end is seen at once.

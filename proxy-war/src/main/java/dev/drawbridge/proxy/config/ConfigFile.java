@@ -73,6 +73,12 @@ public class ConfigFile {
   /** Most handshakes waiting for the backend's answer at once, each holding a container thread. */
   public int maxUpgradeHandshakes = 64;
 
+  /**
+   * Seconds between two keepalive frames on an upgraded connection's stream to the agent while the
+   * client sends nothing, so that what lies between proxy and agent does not cut it as idle.
+   */
+  public int upgradeKeepaliveSeconds = 5;
+
   /** Rules picking a backend per request, first match wins; none means the first backend takes all. */
   public List<RouteEntry> routes = new ArrayList<>();
 

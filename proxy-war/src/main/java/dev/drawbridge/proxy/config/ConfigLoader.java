@@ -114,6 +114,7 @@ public final class ConfigLoader {
     check.positive(config.upgradeIdleTimeoutSeconds, "upgradeIdleTimeoutSeconds");
     check.positive(config.upgradeHandshakeTimeoutSeconds, "upgradeHandshakeTimeoutSeconds");
     check.positive(config.maxUpgradeHandshakes, "maxUpgradeHandshakes");
+    check.positive(config.upgradeKeepaliveSeconds, "upgradeKeepaliveSeconds");
     check.that(config.drainGraceSeconds >= 0, "drainGraceSeconds", "must be 0 (cut at once) or more");
     check.that(config.drainDelaySeconds >= 0, "drainDelaySeconds", "must be 0 (stop taking work at once) or more");
     check.that(
@@ -146,7 +147,8 @@ public final class ConfigLoader {
         new UpgradeSettings(
             Duration.ofSeconds(config.upgradeIdleTimeoutSeconds),
             Duration.ofSeconds(config.upgradeHandshakeTimeoutSeconds),
-            config.maxUpgradeHandshakes));
+            config.maxUpgradeHandshakes,
+            Duration.ofSeconds(config.upgradeKeepaliveSeconds)));
   }
 
   private static BackendSettings validate(ConfigFile.BackendEntry entry, String key, Check check)

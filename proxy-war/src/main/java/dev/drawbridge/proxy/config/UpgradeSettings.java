@@ -10,5 +10,8 @@ import java.time.Duration;
  * @param handshakeTimeout how long a handshake may take, queue and backend included
  * @param maxHandshakes most handshakes waiting at once; each holds a container thread, because
  *     a container switches protocols only from the request's own service call
+ * @param keepaliveInterval how often an open connection's stream to the agent gets a keepalive
+ *     frame, to an agent that reads them, so a quiet client does not leave it silent for long
  */
-public record UpgradeSettings(Duration idleTimeout, Duration handshakeTimeout, int maxHandshakes) {}
+public record UpgradeSettings(Duration idleTimeout, Duration handshakeTimeout, int maxHandshakes,
+    Duration keepaliveInterval) {}

@@ -88,6 +88,8 @@ final class Deadlines {
               504,
               "The upgraded connection carried nothing for " + proxy.upgrades().idleTimeout().toSeconds() + " s.",
               0);
+        } else {
+          exchange.keepAlive(now, proxy.upgrades().keepaliveInterval().toNanos());
         }
         break;
       default:

@@ -58,6 +58,10 @@ public final class Exchange {
   private String reason;
   private int requeues;
   private volatile long lastActivityNanos;
+  /** When the relays were last told to keep their agent streams open; the reaper's only. */
+  private long keptAliveNanos;
+  /** False until the reaper first saw the connection open; the reaper's only. */
+  private boolean keepingAlive;
   private volatile long bytesFromClient;
   private volatile long bytesToClient;
 
@@ -177,6 +181,32 @@ public final class Exchange {
   /** The client went away: release everything, send nothing. */
   public void clientGone(String why) {
     end(ExchangeState.CLIENT_GONE, NOT_ENDED, 499, why, null, 0);
+  }
+
+  /**
+   * Tells the relays to keep their streams to the agent open, at most once every {@code
+   * intervalNanos}; the reaper calls it on each sweep of an open upgraded connection.
+   */
+  void keepAlive(long now, long intervalNanos) {
+    if (!keepingAlive) {
+      keepingAlive = true;
+      keptAliveNanos = now;
+      return;
+    }
+    if (now - keptAliveNanos < intervalNanos) {
+      return;
+    }
+    keptAliveNanos = now;
+    List<ExchangeRelay> current;
+    synchronized (this) {
+      if (state.isTerminal()) {
+        return;
+      }
+      current = List.copyOf(relays);
+    }
+    for (ExchangeRelay relay : current) {
+      relay.keepAlive();
+    }
   }
 
   /**

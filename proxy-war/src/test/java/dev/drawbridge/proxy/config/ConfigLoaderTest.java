@@ -39,7 +39,7 @@ class ConfigLoaderTest {
             "{\"backends\":[{\"id\":\"a\",\"agentTokenSha256\":[\"" + DIGEST + "\"],\"maxQueued\":5,\"queueTimeoutSeconds\":2,\"responseTimeoutSeconds\":3}],"
                 + "\"pollWaitSeconds\":4,\"agentGraceSeconds\":5,\"maxRequestBodyBytes\":6,\"inlineBodyMaxBytes\":7,\"retryAfterSeconds\":8,"
                 + "\"idleTimeoutSeconds\":9,\"trustedProxies\":[\"10.0.0.1\",\"::1\"],\"via\":\"edge\",\"maxPollBatch\":10,"
-                + "\"drainGraceSeconds\":0}",
+                + "\"drainGraceSeconds\":0,\"upgradeKeepaliveSeconds\":11}",
             "t");
     assertEquals(Duration.ofSeconds(4), settings.pollWait());
     assertEquals(Duration.ofSeconds(5), settings.agentGrace());
@@ -51,6 +51,7 @@ class ConfigLoaderTest {
     assertEquals("edge", settings.via());
     assertEquals(10, settings.maxPollBatch());
     assertEquals(Duration.ZERO, settings.drainGrace(), "0: cut at once");
+    assertEquals(Duration.ofSeconds(11), settings.upgrades().keepaliveInterval());
     assertEquals(true, settings.requeueOnAgentLoss(), "on by default");
     assertEquals(false, settings.viaToService(), "off by default");
     assertEquals(5, settings.defaultBackend().maxQueued());
@@ -94,6 +95,7 @@ class ConfigLoaderTest {
         Arguments.of("{\"backends\":[{\"id\":\"a\",\"agentTokenSha256\":[\"plain-token\"]}]}", "key 'backends[0].agentTokenSha256[0]'"),
         Arguments.of("{\"backends\":[" + backend + "," + backend + "]}", "used twice"),
         Arguments.of("{\"backends\":[" + backend + "],\"pollWaitSeconds\":0}", "key 'pollWaitSeconds'"),
+        Arguments.of("{\"backends\":[" + backend + "],\"upgradeKeepaliveSeconds\":0}", "key 'upgradeKeepaliveSeconds'"),
         Arguments.of("{\"backends\":[" + backend + "],\"drainGraceSeconds\":-1}", "key 'drainGraceSeconds'"),
         Arguments.of("{\"backends\":[" + backend + "],\"trustedProxies\":[\"proxy.example\"]}", "key 'trustedProxies[0]'"),
         Arguments.of("{\"backends\":[" + backend + "],\"via\":\"two words\"}", "key 'via'"),

@@ -207,6 +207,51 @@ class ExchangeTest {
   }
 
   @Test
+  void theRelaysOfAnOpenUpgradedConnectionAreToldToKeepItAliveOncePerInterval() throws Exception {
+    // An agent that stays silent for a minute is not lost here: its connection outlives the test.
+    tunnel = new Tunnel(ConfigLoader.parse("{\"backends\":[{\"id\":\"app\",\"agentTokenSha256\":[\"" + DIGEST
+        + "\"]}],\"pollWaitSeconds\":30,\"agentGraceSeconds\":30,\"upgradeKeepaliveSeconds\":5}", "test"), clock);
+    Backend backend = tunnel.backend("app");
+    RequestHead head = new RequestHead(
+        ExchangeIds.next(), backend.id(), "GET", "/ws", List.of(), BodyMode.NONE, 0, null, "websocket");
+    Exchange exchange = backend.open(head, new FakeClient(), "127.0.0.1");
+    backend.submit(exchange);
+    AgentSession session = connected(backend);
+    session.relaysUpgrades(true);
+    backend.poll(FakePoll.relayingUpgrades("agent-1", 1), session);
+    java.util.concurrent.atomic.AtomicInteger told = new java.util.concurrent.atomic.AtomicInteger();
+    assertTrue(exchange.attach(new ExchangeRelay() {
+      @Override
+      public void exchangeEnded(ExchangeState state) {}
+
+      @Override
+      public void keepAlive() {
+        told.incrementAndGet();
+      }
+    }));
+    later(Duration.ofSeconds(6));
+    assertEquals(0, told.get(), "not before the switch");
+    assertEquals(ExchangeState.DELIVERED, exchange.state());
+
+    assertTrue(exchange.startResponse(101));
+    later(A_MOMENT);
+    later(Duration.ofMillis(4_900));
+    assertEquals(0, told.get(), "not within the first interval (upgradeKeepaliveSeconds, 5 s)");
+    later(Duration.ofMillis(100));
+    assertEquals(1, told.get());
+    later(Duration.ofSeconds(2));
+    later(Duration.ofSeconds(2));
+    assertEquals(1, told.get(), "once per interval");
+    later(Duration.ofSeconds(1));
+    assertEquals(2, told.get());
+
+    FakeClient.class.cast(exchange.client()).committed = true;
+    exchange.complete();
+    later(Duration.ofSeconds(10));
+    assertEquals(2, told.get(), "not after the end");
+  }
+
+  @Test
   void aFailureAfterTheHeadWasSentCutsTheConnection() throws Exception {
     Backend backend = backend(10, 30, 30);
     FakeClient client = new FakeClient();

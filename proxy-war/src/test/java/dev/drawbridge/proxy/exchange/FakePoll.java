@@ -20,6 +20,7 @@ final class FakePoll implements PendingPoll {
   private final int max;
   private final long deadlineNanos;
   private final boolean streams;
+  private boolean upgrades;
 
   FakePoll(String agentId, int max) {
     this(agentId, max, NEVER);
@@ -40,6 +41,18 @@ final class FakePoll implements PendingPoll {
   /** A streamed poll: the test parks it again after an answer, with {@link Backend#pollAgain}. */
   static FakePoll streamed(String agentId, int max) {
     return new FakePoll(agentId, max, NEVER, true);
+  }
+
+  /** A plain poll of an agent that relays upgraded connections, so it may take handshakes. */
+  static FakePoll relayingUpgrades(String agentId, int max) {
+    FakePoll poll = new FakePoll(agentId, max);
+    poll.upgrades = true;
+    return poll;
+  }
+
+  @Override
+  public boolean upgrades() {
+    return upgrades;
   }
 
   @Override

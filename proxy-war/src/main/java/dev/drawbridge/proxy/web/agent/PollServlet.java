@@ -45,6 +45,8 @@ public class PollServlet extends HttpServlet {
       return;
     }
     max = Math.min(max, tunnel.settings().maxPollBatch());
+    // Every answer, plain or streamed, tells the agent what this proxy reads in its streams.
+    agentResponse.setHeader(Protocol.PROXY_FEATURES_HEADER, Protocol.FEATURE_KEEPALIVE);
     AgentSession session = caller.session();
     if ("true".equalsIgnoreCase(agentRequest.getHeader(Protocol.AGENT_ALIVE_HEADER))) {
       // Authenticating the call already counted it.
@@ -61,11 +63,11 @@ public class PollServlet extends HttpServlet {
     }
     session.reportNodes(agentRequest.getHeader(Protocol.AGENT_NODES_HEADER));
     String features = agentRequest.getHeader(Protocol.AGENT_FEATURES_HEADER);
-    boolean upgrades = declares(features, Protocol.FEATURE_UPGRADE);
+    boolean upgrades = Protocol.declares(features, Protocol.FEATURE_UPGRADE);
     session.relaysUpgrades(upgrades);
     caller.backend().reportHealth(
         session, !Protocol.BACKEND_DOWN.equalsIgnoreCase(agentRequest.getHeader(Protocol.BACKEND_HEALTH_HEADER)));
-    boolean streams = declares(features, Protocol.FEATURE_POLL_STREAM);
+    boolean streams = Protocol.declares(features, Protocol.FEATURE_POLL_STREAM);
     if (streams) {
       agentResponse.setHeader(Protocol.CALL_WITHIN_HEADER, String.valueOf(tunnel.settings().agentGrace().toMillis()));
     }
@@ -80,18 +82,5 @@ public class PollServlet extends HttpServlet {
     } finally {
       poll.leftService();
     }
-  }
-
-  /** True when a comma-separated feature list names {@code feature}. */
-  static boolean declares(String features, String feature) {
-    if (features == null) {
-      return false;
-    }
-    for (String part : features.split(",")) {
-      if (part.trim().equalsIgnoreCase(feature)) {
-        return true;
-      }
-    }
-    return false;
   }
 }

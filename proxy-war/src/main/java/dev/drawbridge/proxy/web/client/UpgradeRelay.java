@@ -116,6 +116,11 @@ public final class UpgradeRelay implements ExchangeRelay {
   public void agentBodyCall(AsyncContext async) throws IOException {
     async.setTimeout(0);
     async.addListener(streams.agentBodyEvents());
+    if (dev.drawbridge.protocol.Protocol.declares(
+        ((jakarta.servlet.http.HttpServletRequest) async.getRequest()).getHeader(dev.drawbridge.protocol.Protocol.AGENT_FEATURES_HEADER),
+        dev.drawbridge.protocol.Protocol.FEATURE_KEEPALIVE)) {
+      upstream.agentReadsKeepalives();
+    }
     HttpServletResponse response = (HttpServletResponse) async.getResponse();
     response.setStatus(200);
     response.setContentType(dev.drawbridge.protocol.Protocol.FRAMES_TYPE);
@@ -194,6 +199,11 @@ public final class UpgradeRelay implements ExchangeRelay {
   /** Something happened on one of the connections: run the lane. */
   void wake() {
     pump.wake();
+  }
+
+  @Override
+  public void keepAlive() {
+    upstream.keepaliveDue();
   }
 
   @Override

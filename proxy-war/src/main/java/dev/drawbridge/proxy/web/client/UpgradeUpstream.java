@@ -22,6 +22,8 @@ import java.util.concurrent.locks.Lock;
  */
 final class UpgradeUpstream {
 
+  private static final byte[] KEEPALIVE = Frames.keepalive();
+
   /** {@link #readFromClient}'s answer when the client has sent nothing more yet. */
   private static final int NOTHING_YET = Integer.MIN_VALUE;
   /** {@link #nextClientRead}'s answer while the container's thread reads. */
@@ -47,6 +49,10 @@ final class UpgradeUpstream {
   private volatile Exception handedReadFailure;
   /** The client's read events counted just before the handed read ran. */
   private volatile long handedReadEvents;
+  /** True when the agent's request-body call said it reads keepalive frames. */
+  private volatile boolean agentReadsKeepalives;
+  /** Set by the reaper every keepalive interval; the lane sends a keepalive frame and clears it. */
+  private volatile boolean keepaliveDue;
 
   // The lane's own state.
   /** A frame for the agent being written; null while the direction is quiet. */
@@ -67,6 +73,22 @@ final class UpgradeUpstream {
   void clientUpgraded(ServletInputStream clientIn) {
     clientReadLock = TomcatSocket.processingLock(clientIn);
     clientReadThread = UndertowSocket.ioThread(clientIn);
+  }
+
+  /** The agent's request-body call declared that it reads keepalive frames. */
+  void agentReadsKeepalives() {
+    agentReadsKeepalives = true;
+  }
+
+  /**
+   * A keepalive interval passed: the lane sends the agent a keepalive frame, so that a client quiet
+   * for long does not leave the agent's call silent until something on the way cuts it.
+   */
+  void keepaliveDue() {
+    if (agentReadsKeepalives) {
+      keepaliveDue = true;
+      wake.run();
+    }
   }
 
   /** True while a read runs on the container's thread; it wakes the lane when done. */
@@ -106,6 +128,16 @@ final class UpgradeUpstream {
           // The client closed its side: the connection is over (the agent closes the backend's).
           exchange.complete();
           return;
+        }
+        if (keepaliveDue) {
+          keepaliveDue = false;
+          agentOut.write(KEEPALIVE);
+          if (agentOut.isReady()) {
+            agentOut.flush();
+          } else {
+            upFlushNeeded = true;
+          }
+          continue;
         }
       } catch (IOException | IllegalStateException e) {
         relay.agentBroke(e);
