@@ -1,5 +1,6 @@
 package dev.drawbridge.proxy.web.client;
 
+import dev.drawbridge.protocol.Protocol;
 import dev.drawbridge.proxy.exchange.Exchange;
 import dev.drawbridge.proxy.exchange.ExchangeRelay;
 import dev.drawbridge.proxy.exchange.ExchangeState;
@@ -12,6 +13,7 @@ import dev.drawbridge.proxy.web.agent.AgentCallBroken;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.WebConnection;
 import java.io.IOException;
@@ -116,15 +118,15 @@ public final class UpgradeRelay implements ExchangeRelay {
   public void agentBodyCall(AsyncContext async) throws IOException {
     async.setTimeout(0);
     async.addListener(streams.agentBodyEvents());
-    if (dev.drawbridge.protocol.Protocol.declares(
-        ((jakarta.servlet.http.HttpServletRequest) async.getRequest()).getHeader(dev.drawbridge.protocol.Protocol.AGENT_FEATURES_HEADER),
-        dev.drawbridge.protocol.Protocol.FEATURE_KEEPALIVE)) {
+    if (Protocol.declares(
+        ((HttpServletRequest) async.getRequest()).getHeader(Protocol.AGENT_FEATURES_HEADER),
+        Protocol.FEATURE_KEEPALIVE)) {
       upstream.agentReadsKeepalives();
     }
     HttpServletResponse response = (HttpServletResponse) async.getResponse();
     response.setStatus(200);
-    response.setContentType(dev.drawbridge.protocol.Protocol.FRAMES_TYPE);
-    response.setHeader(dev.drawbridge.protocol.Protocol.PROXY_VERSION_HEADER, dev.drawbridge.protocol.Protocol.SOFTWARE_VERSION);
+    response.setContentType(Protocol.FRAMES_TYPE);
+    response.setHeader(Protocol.PROXY_VERSION_HEADER, Protocol.SOFTWARE_VERSION);
     // The container's default buffer, not one the size of a frame: this call lives as long as the
     // connection, and large frames bypass the buffer anyway.
     ServletOutputStream out = response.getOutputStream();
