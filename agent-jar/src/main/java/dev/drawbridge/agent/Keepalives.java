@@ -20,8 +20,8 @@ import java.util.logging.Logger;
  * Keeps the agent's long-lived streams to the proxy open while they have nothing to carry: a
  * response body the backend is slow to continue (Server-Sent Events, a log tail), or the service's
  * side of a quiet WebSocket. What lies between agent and proxy cuts a connection that stays silent
- * for long: the container's read timeout (Tomcat's {@code connectionTimeout}, 20 s in the shipped
- * configuration; Jetty's idle timeout, 30 s), a load balancer's, a NAT's memory of the connection.
+ * for long: the container's read timeout (Tomcat's {@code connectionTimeout}, 20 s in Tomcat's own
+ * example configuration; Jetty's idle timeout, 30 s), a load balancer's, a NAT's memory of the connection.
  *
  * <p>Every interval, each registered stream that carried nothing since the previous tick is sent a
  * {@link Frames#KEEPALIVE} frame, so no stream stays silent for more than two intervals. The proxy

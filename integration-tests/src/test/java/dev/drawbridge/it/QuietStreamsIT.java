@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Timeout;
  * Streams that stay quiet for longer than what lies between agent and proxy lets a connection be
  * silent. A Server-Sent Events response whose next event comes late, on a proxy whose container
  * cuts an agent call that carries nothing for its idle timeout (Tomcat's {@code
- * connectionTimeout}, 20 s in the shipped configuration; Jetty's idle timeout). And a WebSocket on
+ * connectionTimeout}, 20 s in Tomcat's own example configuration; Jetty's idle timeout). And a WebSocket on
  * which nobody speaks for a while, with the agent behind a real load balancer (nginx) that cuts
  * connections idle either way. The agent's keepalive frames hold its calls to the proxy open, the
  * proxy's hold the call that carries the client's side to the agent open, and the client sees
