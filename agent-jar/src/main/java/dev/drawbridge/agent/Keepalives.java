@@ -70,17 +70,13 @@ final class Keepalives implements AutoCloseable {
         send();
       } else if (sending.compareAndSet(false, true)) {
         // A write the proxy does not take at once must hold up no other stream's keepalive.
-        try {
-          writers.execute(() -> {
-            try {
-              send();
-            } finally {
-              sending.set(false);
-            }
-          });
-        } catch (RuntimeException e) {
-          sending.set(false);
-        }
+        writers.execute(() -> {
+          try {
+            send();
+          } finally {
+            sending.set(false);
+          }
+        });
       }
     }
 
@@ -157,7 +153,13 @@ final class Keepalives implements AutoCloseable {
   /** One tick: runs in the ticking thread, or directly in tests. */
   void tick() {
     for (Registration registration : registrations) {
-      registration.tick();
+      try {
+        registration.tick();
+      } catch (RuntimeException | Error e) {
+        // Out of threads, for one: an exception escaping would end the ticks for good.
+        registration.sending.set(false);
+        LOG.log(Level.WARNING, "A keepalive could not be sent; trying again at the next tick", e);
+      }
     }
   }
 

@@ -4,6 +4,8 @@ import dev.drawbridge.protocol.RequestHead;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * One client request and its response: the state machine at the heart of the proxy.
@@ -33,6 +35,8 @@ import java.util.List;
  * before any of its calls for this exchange reached the proxy, and at most once per exchange.
  */
 public final class Exchange {
+
+  private static final Logger LOG = Logger.getLogger(Exchange.class.getName());
 
   private static final EnumSet<ExchangeState> NOT_ENDED =
       EnumSet.of(ExchangeState.QUEUED, ExchangeState.DELIVERED, ExchangeState.RESPONDING);
@@ -205,7 +209,12 @@ public final class Exchange {
       current = List.copyOf(relays);
     }
     for (ExchangeRelay relay : current) {
-      relay.keepAlive();
+      try {
+        relay.keepAlive();
+      } catch (RuntimeException e) {
+        // The sweep goes on for every other exchange; a relay that cannot run is ending anyway.
+        LOG.log(Level.FINE, "exchange " + id() + ": a keepalive could not be scheduled", e);
+      }
     }
   }
 

@@ -53,6 +53,8 @@ final class UpgradeUpstream {
   private volatile boolean agentReadsKeepalives;
   /** Set by the reaper every keepalive interval; the lane sends a keepalive frame and clears it. */
   private volatile boolean keepaliveDue;
+  /** True when a frame went to the agent since the last keepalive was due; the lane's own. */
+  private boolean carriedSinceKeepalive;
 
   // The lane's own state.
   /** A frame for the agent being written; null while the direction is quiet. */
@@ -116,6 +118,7 @@ final class UpgradeUpstream {
         }
         if (upPending > 0) {
           agentOut.write(upBuffer, 0, upPending);
+          carriedSinceKeepalive = true;
           upPending = 0;
           upFlushNeeded = true;
           exchange.touch();
@@ -131,6 +134,11 @@ final class UpgradeUpstream {
         }
         if (keepaliveDue) {
           keepaliveDue = false;
+          if (carriedSinceKeepalive) {
+            // The call carried the client's bytes in this interval: it is not silent.
+            carriedSinceKeepalive = false;
+            continue;
+          }
           agentOut.write(KEEPALIVE);
           if (agentOut.isReady()) {
             agentOut.flush();
