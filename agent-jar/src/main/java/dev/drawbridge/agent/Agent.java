@@ -75,7 +75,7 @@ public final class Agent implements AutoCloseable {
     this.backendClient = ClientFactory.backendClient(config);
     this.target = config.targetHost();
     this.health = new BackendHealth(config);
-    this.keepalives = new Keepalives(config.transport().keepaliveInterval(), "drawbridge-keepalive-");
+    this.keepalives = new Keepalives(config.transport().keepaliveInterval(), "drawbridge-keepalive");
     this.upgraded = new UpgradedConnections(UpgradedConnections.DEFAULT_MAX, keepalives);
     this.workers = new ThreadPoolExecutor(config.concurrency(), config.concurrency(), 30, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(), threads("drawbridge-exchange-"));

@@ -373,8 +373,7 @@ final class Exchange {
 
   /** POSTs the framed response; null when the upload itself failed (logged). */
   private ResponseUpload upload(ResponseHead responseHead, InputStream backendBody) {
-    ResponseUpload framedResponse = new ResponseUpload(responseHead, backendBody,
-        proxyClient.readsKeepalives() ? keepalives : Keepalives.NONE);
+    ResponseUpload framedResponse = new ResponseUpload(responseHead, backendBody, keepalives.toward(proxyClient));
     HttpPost upload = proxyClient.responseRequest(id(), framedResponse);
     register(upload);
     ProxyClient.Answer answer;

@@ -12,9 +12,9 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.apache.hc.core5.concurrent.DefaultThreadFactory;
 
 /**
  * Keeps the agent's long-lived streams to the proxy open while they have nothing to carry: a
@@ -36,7 +36,7 @@ final class Keepalives implements AutoCloseable {
   static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(5);
 
   /** Keepalives that register nothing: for nodes that do not read them, or with the interval at zero. */
-  static final Keepalives NONE = new Keepalives();
+  static final Keepalives NONE = new Keepalives(Duration.ZERO, "none");
 
   /** Sends one keepalive frame on a stream. */
   interface Stream {
@@ -110,16 +110,11 @@ final class Keepalives implements AutoCloseable {
       writers = null;
       return;
     }
-    ticker = Executors.newSingleThreadScheduledExecutor(daemon(name + "tick-"));
+    ticker = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory(name + "tick", true));
     writers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
-        daemon(name + "write-"));
+        new DefaultThreadFactory(name + "write", true));
     long millis = interval.toMillis();
     ticker.scheduleAtFixedRate(this::tick, millis, millis, TimeUnit.MILLISECONDS);
-  }
-
-  private Keepalives() {
-    ticker = null;
-    writers = null;
   }
 
   /**
@@ -143,6 +138,11 @@ final class Keepalives implements AutoCloseable {
       registrations.add(registration);
     }
     return registration;
+  }
+
+  /** These keepalives for streams to {@code node}, or {@link #NONE} when it does not read them. */
+  Keepalives toward(ProxyClient node) {
+    return node.readsKeepalives() ? this : NONE;
   }
 
   /** Streams registered now. */
@@ -169,14 +169,5 @@ final class Keepalives implements AutoCloseable {
       ticker.shutdownNow();
       writers.shutdownNow();
     }
-  }
-
-  private static java.util.concurrent.ThreadFactory daemon(String prefix) {
-    AtomicInteger count = new AtomicInteger();
-    return task -> {
-      Thread thread = new Thread(task, prefix + count.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
   }
 }

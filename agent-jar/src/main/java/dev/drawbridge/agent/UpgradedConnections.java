@@ -65,7 +65,7 @@ final class UpgradedConnections implements AutoCloseable {
   boolean open(String exchangeId, ResponseHead switchHead, BackendHandshake handshake, ProxyClient proxyClient,
       long startedNanos) {
     UpgradedConnection connection = new UpgradedConnection(exchangeId, switchHead, handshake.channel(),
-        handshake.bytesAfterHead(), proxyClient, loop, proxyClient.readsKeepalives() ? keepalives : Keepalives.NONE,
+        handshake.bytesAfterHead(), proxyClient, loop, keepalives.toward(proxyClient),
         startedNanos, () -> closed(exchangeId));
     synchronized (this) {
       if (stopped) {

@@ -60,17 +60,7 @@ final class UpgradedDownstream implements AsyncEntityProducer {
   }
 
   void offer(ByteBuffer frame) {
-    DataStreamChannel wake;
-    synchronized (this) {
-      if (finishing) {
-        return;
-      }
-      frames.add(frame);
-      wake = channel;
-    }
-    if (wake != null) {
-      wake.requestOutput();
-    }
+    queue(frame, false, false);
   }
 
   /**
@@ -78,28 +68,23 @@ final class UpgradedDownstream implements AsyncEntityProducer {
    * is ending. From any thread.
    */
   void offerKeepalive() {
-    DataStreamChannel wake;
-    synchronized (this) {
-      if (finishing || !frames.isEmpty()) {
-        return;
-      }
-      frames.add(ByteBuffer.wrap(KEEPALIVE));
-      wake = channel;
-    }
-    if (wake != null) {
-      wake.requestOutput();
-    }
+    queue(ByteBuffer.wrap(KEEPALIVE), false, true);
   }
 
   /** Queues the last frame; the call ends once it is sent. */
   void finish(ByteBuffer lastFrame) {
+    queue(lastFrame, true, false);
+  }
+
+  /** Queues {@code frame} unless the call is ending, or ({@code onlyIfEmpty}) a frame waits. */
+  private void queue(ByteBuffer frame, boolean last, boolean onlyIfEmpty) {
     DataStreamChannel wake;
     synchronized (this) {
-      if (finishing) {
+      if (finishing || onlyIfEmpty && !frames.isEmpty()) {
         return;
       }
-      finishing = true;
-      frames.add(lastFrame);
+      finishing = last;
+      frames.add(frame);
       wake = channel;
     }
     if (wake != null) {

@@ -38,7 +38,7 @@ class KeepalivesTest {
   private static final Duration NEVER = Duration.ofDays(1);
   private static final long WAIT_SECONDS = 10;
 
-  private final Keepalives keepalives = new Keepalives(NEVER, "test-keepalive-");
+  private final Keepalives keepalives = new Keepalives(NEVER, "test-keepalive");
   private final ExecutorService uploads = Executors.newSingleThreadExecutor();
 
   @AfterEach
@@ -71,7 +71,7 @@ class KeepalivesTest {
   @Test
   void noneAndAZeroIntervalRegisterNothing() {
     AtomicInteger sent = new AtomicInteger();
-    try (Keepalives off = new Keepalives(Duration.ZERO, "off-")) {
+    try (Keepalives off = new Keepalives(Duration.ZERO, "off")) {
       off.register(sent::incrementAndGet);
       Keepalives.NONE.registerBlocking(sent::incrementAndGet);
       off.tick();
